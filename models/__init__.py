@@ -1,0 +1,1 @@
+"""Bundled model files (shipped in the wheel as ``lipsym.models``)."""

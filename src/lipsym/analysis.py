@@ -1,0 +1,169 @@
+"""Analyse one photo: load, detect, build the frame, name the points, scale, flag.
+
+This is the anatomy-and-frame layer's entry point. It returns a frozen
+:class:`PhotoAnalysis`; the measures layer (:mod:`lipsym.measures`) works on it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .anatomy import Anatomy, anatomy_from_landmarks
+from .errors import ConfigurationError
+from .frame import FacialFrame, frame_from_landmarks
+from .imageio import Photo, choose_reduction, load_photo, read_header
+from .landmarks import FaceLandmarks, Landmarker
+from .quality import QualityFlag, quality_flags
+from .scale import DEFAULT_IRIS_DIAMETER_MM, Calibration, Scale, scale_from_calibration, scale_from_iris
+
+EXPRESSIONS = ("rest", "smile", "other")
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How a photo is analysed.
+
+    Attributes
+    ----------
+    mirrored : bool
+        The photo is mirrored (front-camera selfie): the subject's right is on
+        the image right. Sides are swapped so that ``Side`` stays the subject's.
+    iris_diameter_mm : float
+        Assumed horizontal visible iris diameter when no calibration is given.
+    calibration : Calibration or None
+        The user's scale; replaces the iris scale.
+    allow_multiple_faces : bool
+        Analyse the largest of several faces (with a warning) instead of failing.
+    """
+
+    mirrored: bool = False
+    iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM
+    calibration: Calibration | None = None
+    allow_multiple_faces: bool = True
+
+
+@dataclass(frozen=True)
+class PhotoAnalysis:
+    """Everything lipsym knows about one photo before measuring.
+
+    Attributes
+    ----------
+    path : Path or None
+    width_px, height_px : int
+        Original photo size after EXIF orientation; every ``_px`` coordinate
+        is in this photo's pixels.
+    orientation : int
+        EXIF orientation applied (1 = none).
+    detection_reduction : int
+        The photo was decoded at 1/``detection_reduction`` size for detection.
+    expression : {"rest", "smile", "other"}
+    mirrored : bool
+    landmarks : FaceLandmarks
+        With subject sides (already swapped for a mirrored photo).
+    frame : FacialFrame
+    anatomy : Anatomy
+    scale : Scale
+    flags : tuple of QualityFlag
+    warnings : tuple of str
+    """
+
+    path: Path | None
+    width_px: int
+    height_px: int
+    orientation: int
+    detection_reduction: int
+    expression: str
+    mirrored: bool
+    landmarks: FaceLandmarks
+    frame: FacialFrame
+    anatomy: Anatomy
+    scale: Scale
+    flags: tuple[QualityFlag, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+
+def detect_at_adequate_resolution(path: str | os.PathLike, landmarker: Landmarker,
+                                  *, allow_multiple_faces: bool = True) -> tuple[Photo, FaceLandmarks]:
+    """Decode a photo small enough to be fast and large enough to be precise.
+
+    A first decode keeps the long side ≥ 2000 px; if the face found is then
+    narrower than ~800 px while a finer decode exists, the photo is decoded
+    again at the resolution the face needs (lip-measures.md section 5: a face
+    about 800 px wide is enough).
+    """
+    header = read_header(path)
+    reduction = choose_reduction(header.width_px, header.height_px)
+    photo = load_photo(path, reduction=reduction)
+    marks = landmarker.landmarks(photo, allow_multiple_faces=allow_multiple_faces)
+    face_width_px = float(((marks.points_px[234, :2] - marks.points_px[454, :2]) ** 2).sum() ** 0.5)
+    finer = choose_reduction(header.width_px, header.height_px, face_width_px=face_width_px)
+    if finer < reduction:
+        photo = load_photo(path, reduction=finer)
+        marks = landmarker.landmarks(photo, allow_multiple_faces=allow_multiple_faces)
+    return photo, marks
+
+
+def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "rest",
+                      options: AnalysisOptions = AnalysisOptions()) -> PhotoAnalysis:
+    """Frame, anatomy, scale and quality flags from detected landmarks.
+
+    Parameters
+    ----------
+    photo : Photo
+        The decoded photo the landmarks belong to.
+    marks : FaceLandmarks
+        As detected (image sides as MediaPipe numbers them).
+    expression : {"rest", "smile", "other"}
+    options : AnalysisOptions
+    """
+    if expression not in EXPRESSIONS:
+        raise ConfigurationError(f"expression must be one of {', '.join(EXPRESSIONS)}, got {expression!r}")
+    if options.mirrored:
+        marks = marks.mirrored_sides()
+    frame = frame_from_landmarks(marks.points_px)
+    anatomy = anatomy_from_landmarks(marks.points_px, frame)
+    if options.calibration is not None:
+        scale = scale_from_calibration(options.calibration, frame.interpupillary_distance_px)
+    else:
+        scale = scale_from_iris(marks.points_px, options.iris_diameter_mm)
+    warnings = []
+    if marks.n_faces > 1:
+        warnings.append(f"{marks.n_faces} faces found; the largest was analysed")
+    return PhotoAnalysis(
+        path=photo.path,
+        width_px=photo.original_width_px,
+        height_px=photo.original_height_px,
+        orientation=photo.orientation,
+        detection_reduction=photo.reduction,
+        expression=expression,
+        mirrored=options.mirrored,
+        landmarks=marks,
+        frame=frame,
+        anatomy=anatomy,
+        scale=scale,
+        flags=quality_flags(marks, frame, expression=expression),
+        warnings=tuple(warnings),
+    )
+
+
+def analyze_photo(path: str | os.PathLike, landmarker: Landmarker, *, expression: str = "rest",
+                  options: AnalysisOptions = AnalysisOptions()) -> PhotoAnalysis:
+    """Analyse one photo file.
+
+    Parameters
+    ----------
+    path : path-like
+    landmarker : Landmarker
+        Reused across photos (one per process).
+    expression : {"rest", "smile", "other"}
+    options : AnalysisOptions
+
+    Raises
+    ------
+    PhotoError, FaceError, MeasurementError
+        With a one-line reason naming the file.
+    """
+    photo, marks = detect_at_adequate_resolution(path, landmarker, allow_multiple_faces=options.allow_multiple_faces)
+    return analyze_landmarks(photo, marks, expression=expression, options=options)

@@ -1,0 +1,63 @@
+"""Options shared by several commands, and how they become library objects."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..analysis import AnalysisOptions
+from ..landmarks import LandmarkerOptions
+from ..model import EXPECTED_MODEL_SHA256
+from ..outputs import write_atomic
+from ..scale import DEFAULT_IRIS_DIAMETER_MM, Calibration
+
+
+def add_analysis_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("analysis")
+    g.add_argument("--mirrored", action="store_true",
+                   help="photos are mirrored (front-camera selfies): the subject's right is on the image right")
+    g.add_argument("--iris-mm", type=float, default=DEFAULT_IRIS_DIAMETER_MM, metavar="MM",
+                   help="horizontal iris diameter assumed for the scale (default %(default)s mm)")
+    cal = g.add_mutually_exclusive_group()
+    cal.add_argument("--ipd-mm", type=float, metavar="MM", help="calibrate the scale with the subject's known IPD")
+    cal.add_argument("--mm-per-px", type=float, metavar="S", help="calibrate the scale directly")
+    g.add_argument("--calibration-uncertainty", type=float, default=0.01, metavar="REL",
+                   help="relative uncertainty of --ipd-mm / --mm-per-px (default %(default)s)")
+    g.add_argument("--single-face", action="store_true",
+                   help="fail on photos with several faces instead of analysing the largest")
+    g.add_argument("--no-flip-average", action="store_true",
+                   help="use MediaPipe's raw landmarks (biased; for comparison only)")
+    g.add_argument("--model", metavar="PATH", help="model bundle to use (default: $LIPSYM_MODEL or bundled)")
+    g.add_argument("--allow-other-model", action="store_true",
+                   help="accept a model whose sha256 is not the official bundle's (it is recorded)")
+
+
+def analysis_options(args) -> AnalysisOptions:
+    calibration = None
+    if args.ipd_mm is not None or args.mm_per_px is not None:
+        calibration = Calibration(interpupillary_distance_mm=args.ipd_mm, mm_per_px=args.mm_per_px,
+                                  relative_uncertainty=args.calibration_uncertainty)
+    return AnalysisOptions(mirrored=args.mirrored, iris_diameter_mm=args.iris_mm, calibration=calibration,
+                           allow_multiple_faces=not args.single_face)
+
+
+def landmarker_options(args) -> LandmarkerOptions:
+    return LandmarkerOptions(model_path=args.model,
+                             expected_model_sha256=None if args.allow_other_model else EXPECTED_MODEL_SHA256,
+                             flip_average=not args.no_flip_average)
+
+
+def settings_of(args) -> dict:
+    """The options that change results, for the output document and caching."""
+    return {"mirrored": args.mirrored, "iris_mm": args.iris_mm, "ipd_mm": args.ipd_mm, "mm_per_px": args.mm_per_px,
+            "calibration_uncertainty": args.calibration_uncertainty, "flip_average": not args.no_flip_average,
+            "single_face": args.single_face}
+
+
+def emit_json(doc: dict, output: str | None, force: bool) -> None:
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        write_atomic(output, text, overwrite=force)

@@ -1,0 +1,1 @@
+"""Data files derived by the project (see each file's provenance note)."""

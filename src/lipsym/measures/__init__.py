@@ -1,0 +1,12 @@
+"""Lip asymmetry measures: commissures, Cupid's bow, vermilion; rest, smile, dynamic.
+
+Layer: works on :class:`lipsym.analysis.PhotoAnalysis` (frame, anatomy,
+scale); knows nothing of MediaPipe or files. Definitions: docs/measures.md.
+"""
+
+from .pair import PairMeasures, measure_pair, pair_scale
+from .photo import PhotoMeasures, measure_photo
+from .values import ASYMMETRY_MEANING, ScalarMeasure, SidedMeasure
+
+__all__ = ["ASYMMETRY_MEANING", "PairMeasures", "PhotoMeasures", "ScalarMeasure", "SidedMeasure",
+           "measure_pair", "measure_photo", "pair_scale"]

@@ -1,0 +1,45 @@
+"""Writing output files: atomically, and never over an existing file unasked."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import ConflictError
+
+
+def write_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool = False) -> Path:
+    """Write a file so that readers see the old content or the new, never half.
+
+    Parameters
+    ----------
+    path : path-like
+    data : bytes or str (UTF-8)
+    overwrite : bool
+        Replace an existing file; otherwise an existing file is an error.
+
+    Raises
+    ------
+    ConflictError
+        The file exists and ``overwrite`` is False.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ConflictError(f"{path} exists; not overwriting it (use --force to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
