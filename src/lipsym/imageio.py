@@ -21,9 +21,13 @@ Decisions
   not applied; landmark detection does not need it.
 * JPEG pixels are decoded with OpenCV (2-3x faster than Pillow, and libjpeg's
   DCT scaling makes reduced decoding almost free); Pillow (and pillow-heif)
-  decode the other formats and the JPEG modes OpenCV gets wrong (CMYK).
-  OpenCV's own EXIF handling is switched off and the orientation read by
-  Pillow from the header is applied on every path, so all paths agree.
+  decode the other formats and the JPEG modes OpenCV gets wrong (CMYK);
+  16-bit colour PNG/TIFF go to OpenCV because Pillow keeps only their high
+  byte. OpenCV's EXIF handling is switched off and the orientation Pillow
+  reads from the header is applied by this module, after any reduction, so
+  all paths agree. Exception: Pillow >= 11 and OpenCV 5 rotate TIFFs
+  themselves whatever the flags; that is detected (Pillow drops the tag,
+  OpenCV is asked once with a tiny probe TIFF) and not applied twice.
 * Truncation: a JPEG is complete only if, after its first scan, an EOI
   marker ends its entropy-coded data (found by walking the marker segments,
   so camera trailers after EOI are allowed but a file cut short or padded
@@ -39,20 +43,28 @@ Decisions
 Reduced geometry
 ----------------
 Decoding at reduction ``r`` gives an array of ``ceil(W / r) x ceil(H / r)``
-pixels, where decoded pixel ``x`` averages original pixels
-``[r * x, r * x + r)`` (libjpeg's DCT scaling; the other formats are reduced
-the same way, with edge replication). The last column/row therefore reaches
-past the original edge, and the exact scale is ``r`` per axis, NOT
-``W / ceil(W / r)``: measured on a 1001 x 777 JPEG, ``W / w`` misplaces a dot
-near the far edge by up to 1, 3 and 7 px at r = 2, 4 and 8, ``r`` by < 0.1 px.
+pixels, where, in the file's stored orientation, decoded pixel ``x``
+averages original pixels ``[r * x, r * x + r)`` (libjpeg's DCT scaling; the
+other formats are reduced the same way, with edge replication). The last
+column/row therefore reaches past the original edge, and the exact scale is
+``r`` per axis, NOT ``W / ceil(W / r)``: measured on a 1001 x 777 JPEG,
+``W / w`` misplaces a dot near the far edge by up to 1, 3 and 7 px at
+r = 2, 4 and 8, ``r`` by < 0.1 px.
+
+The EXIF rotation/flip is applied after the reduced decode, so on an axis the
+orientation reverses, that partial block lands at the START of the upright
+axis: the decoded grid then begins ``r * w - W`` original px before the
+photo's edge. :attr:`Photo.grid_offset_px` records this (0 otherwise).
 
 Pixel-centre convention: integer coordinates are pixel centres, so pixel
-``x`` spans ``[x - 0.5, x + 0.5]`` and ``x_orig = (x + 0.5) * r - 0.5``.
+``x`` spans ``[x - 0.5, x + 0.5]`` and ``x_orig = (x + 0.5) * r - 0.5 - ox``
+with ``ox`` the grid offset; use :meth:`Photo.to_original_px`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import os
@@ -165,7 +177,10 @@ class PhotoHeader:
     width_px, height_px : int
         Size of the photo AFTER EXIF orientation, in px.
     orientation : int
-        EXIF orientation (1-8) that loading will apply; 1 when absent or invalid.
+        EXIF orientation (1-8) that loading will apply; 1 when absent or
+        invalid. For HEIF: the EXIF value the file recorded; the rotation
+        itself comes from HEIF's own transform boxes (applied by libheif),
+        which the HEIF standard makes authoritative.
     format : str
         One of :data:`SUPPORTED_FORMATS`.
     mode : str
@@ -214,12 +229,19 @@ class Photo:
         Colour mode of the file, e.g. ``"RGB"``, ``"L"``, ``"I;16"``, ``"CMYK"``.
     bit_depth : int
         8 or 16: bits per sample of the source.
+    grid_offset_px : (int, int)
+        ``(ox, oy)``, each in ``[0, reduction)``: decoded pixel ``x`` covers
+        original pixels ``[reduction * x - ox, reduction * x - ox + reduction)``.
+        Non-zero only for a reduced decode of an odd-sized photo whose EXIF
+        orientation reverses that axis (see the module notes).
 
     Notes
     -----
     Coordinates use the pixel-centre convention: integer coordinates are pixel
-    centres. Any array given to the constructor that is writable or not
-    C-contiguous is replaced by a read-only contiguous copy.
+    centres. Map them with :meth:`to_original_px` / :meth:`from_original_px`
+    (the scale alone ignores the grid offset). Any array given to the
+    constructor that is writable or not C-contiguous is replaced by a
+    read-only contiguous copy.
     """
 
     path: Path | None
@@ -231,6 +253,7 @@ class Photo:
     format: str
     source_mode: str
     bit_depth: int
+    grid_offset_px: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
         rgb = self.rgb
@@ -240,6 +263,10 @@ class Photo:
             )
         if self.reduction not in REDUCTIONS:
             raise ConfigurationError(f"Photo.reduction must be one of {REDUCTIONS}, got {self.reduction}")
+        if not all(0 <= offset < self.reduction for offset in self.grid_offset_px):
+            raise ConfigurationError(
+                f"Photo.grid_offset_px must lie in [0, {self.reduction}), got {self.grid_offset_px}"
+            )
         if rgb.flags.writeable or not rgb.flags.c_contiguous:
             # A writable array shared with the caller could change under a
             # measurement; a private frozen copy cannot.
@@ -281,10 +308,10 @@ class Photo:
         -------
         numpy.ndarray, shape (..., 2), float64
             ``(x, y)`` in px of the original upright photo:
-            ``(xy + 0.5) * scale - 0.5``.
+            ``(xy + 0.5) * scale - 0.5 - grid_offset_px``.
         """
         points = _as_points(xy)
-        return (points + 0.5) * np.asarray(self.scale_to_original) - 0.5
+        return (points + 0.5) * np.asarray(self.scale_to_original) - 0.5 - np.asarray(self.grid_offset_px)
 
     def from_original_px(self, xy: np.ndarray) -> np.ndarray:
         """Map original-photo coordinates to decoded-array coordinates.
@@ -300,7 +327,7 @@ class Photo:
             ``(x, y)`` in px of :attr:`rgb`; inverse of :meth:`to_original_px`.
         """
         points = _as_points(xy)
-        return (points + 0.5) / np.asarray(self.scale_to_original) - 0.5
+        return (points + 0.5 + np.asarray(self.grid_offset_px)) / np.asarray(self.scale_to_original) - 0.5
 
 
 @dataclass
@@ -309,9 +336,9 @@ class _Probe:
 
     header: PhotoHeader
     image: ImageFile.ImageFile
-    stored_width_px: int  # as the decoder delivers it, before our orientation
+    stored_width_px: int  # as the pixels are stored, before any orientation
     stored_height_px: int
-    orientation_to_apply: int  # 1 for HEIF: libheif has already applied it
+    orientation_to_apply: int  # 1 for HEIF: libheif applies it while decoding
     route: str  # "cv2-jpeg", "cv2-16bit" or "pil"
 
 
@@ -393,10 +420,10 @@ def load_photo(
     try:
         _check_declared_size(probe.header, shown, max_pixels, min_side_px)
         _check_complete(data, probe.header.format, shown)
-        stored = _decode_stored(data, probe, reduction, shown)
+        stored, orientation_left = _decode_stored(data, probe, reduction, shown)
     finally:
         probe.image.close()
-    rgb = _apply_orientation(stored, probe.orientation_to_apply)
+    rgb = _apply_orientation(stored, orientation_left)
     rgb.flags.writeable = False
     header = probe.header
     return Photo(
@@ -409,6 +436,7 @@ def load_photo(
         format=header.format,
         source_mode=header.mode,
         bit_depth=header.bit_depth,
+        grid_offset_px=_grid_offset_px(orientation_left, reduction, rgb.shape, header),
     )
 
 
@@ -708,7 +736,7 @@ def _open_pil(fp: IO[bytes], fmt: str, shown: str) -> ImageFile.ImageFile:
 
 
 def _describe(image: ImageFile.ImageFile, fmt: str, fp: IO[bytes], path: Path, shown: str) -> _Probe:
-    stored_width_px, stored_height_px = image.size
+    stored_width_px, stored_height_px = _stored_size(image, fmt)
     if stored_width_px < 1 or stored_height_px < 1:
         raise TruncatedPhotoError(f"{shown} declares an empty image ({stored_width_px}x{stored_height_px} px)")
     orientation = _orientation(image, fmt, fp)
@@ -737,6 +765,15 @@ def _describe(image: ImageFile.ImageFile, fmt: str, fp: IO[bytes], path: Path, s
         orientation_to_apply=to_apply,
         route=_route(fmt, image.mode, bit_depth),
     )
+
+
+def _stored_size(image: ImageFile.ImageFile, fmt: str) -> tuple[int, int]:
+    """Width and height of the pixels as stored, in px."""
+    if fmt == "TIFF":
+        # Pillow >= 11 reports (and decodes) TIFFs already rotated per their
+        # orientation tag; the stored size is in the tags on every version.
+        return int(image.tag_v2[256]), int(image.tag_v2[257])
+    return image.size
 
 
 def _route(fmt: str, mode: str, bit_depth: int) -> str:
@@ -900,15 +937,15 @@ def _walk_png(fp: IO[bytes]) -> _PngWalk:
 # --- decoding -------------------------------------------------------------------
 
 
-def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> np.ndarray:
-    """RGB uint8 pixels in the decoder's orientation, reduced; shape (h, w, 3)."""
+def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tuple[np.ndarray, int]:
+    """Reduced RGB uint8 pixels, shape (h, w, 3), and the orientation still to apply to them."""
     if probe.route == "cv2-jpeg":
-        return _decode_jpeg_cv2(data, probe, reduction, shown)
+        return _decode_jpeg_cv2(data, probe, reduction, shown), probe.orientation_to_apply
     if probe.route == "cv2-16bit":
-        full = _decode_16bit_cv2(data, shown)
+        full, orientation_left = _decode_16bit_cv2(data, probe, shown)
     else:
-        full = _decode_pil(probe, shown)
-    return _reduce(full, reduction)
+        full, orientation_left = _decode_pil(probe, shown)
+    return _reduce(full, reduction), orientation_left
 
 
 def _jpeg_flags(reduction: int) -> int:
@@ -941,8 +978,13 @@ def _decode_jpeg_cv2(data: bytes, probe: _Probe, reduction: int, shown: str) -> 
     return pixels
 
 
-def _decode_16bit_cv2(data: bytes, shown: str) -> np.ndarray:
-    # IMREAD_UNCHANGED keeps 16 bits and alpha and ignores EXIF orientation.
+def _decode_16bit_cv2(data: bytes, probe: _Probe, shown: str) -> tuple[np.ndarray, int]:
+    """Full-size RGB uint8 pixels of a 16-bit PNG/TIFF and the orientation still to apply."""
+    # IMREAD_UNCHANGED keeps 16 bits and alpha and skips EXIF orientation,
+    # but OpenCV's TIFF decoder may still apply the TIFF orientation tag.
+    orientation_left = probe.orientation_to_apply
+    if probe.header.format == "TIFF" and _opencv_orients_16bit_tiff(orientation_left):
+        orientation_left = 1
     try:
         pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
@@ -953,14 +995,54 @@ def _decode_16bit_cv2(data: bytes, shown: str) -> np.ndarray:
         pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
     elif pixels.ndim == 3 and pixels.shape[2] == 4:
         pixels = cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA)
-    return _to_rgb8(pixels, 65535)
+    return _to_rgb8(pixels, 65535), orientation_left
 
 
-def _decode_pil(probe: _Probe, shown: str) -> np.ndarray:
+@functools.lru_cache(maxsize=None)
+def _opencv_orients_16bit_tiff(orientation: int) -> bool:
+    """Whether this OpenCV applies a 16-bit TIFF's orientation tag itself.
+
+    OpenCV's TIFF decoder has treated the tag differently across versions
+    (ignored, vertical flips only, all eight values), whatever the IMREAD
+    flags, so it is asked once per value with a 3 x 2 px probe image.
+    """
+    if orientation == 1:
+        return False
+    stored = (np.arange(18, dtype=np.uint16) * 1000).reshape(2, 3, 3)
+    decoded = cv2.imdecode(np.frombuffer(_tiff_16bit_rgb(stored, orientation), np.uint8), cv2.IMREAD_UNCHANGED)
+    if decoded is None or decoded.ndim != 3:
+        return False
+    return np.array_equal(decoded[:, :, ::-1], _apply_orientation(stored, orientation))
+
+
+def _tiff_16bit_rgb(rgb16: np.ndarray, orientation: int) -> bytes:
+    """An uncompressed little-endian 16-bit RGB TIFF (in memory) with an orientation tag."""
+    height_px, width_px, _ = rgb16.shape
+    pixels = rgb16.astype("<u2").tobytes()
+    bits_at = 8 + 2 + 12 * 11 + 4
+    pixels_at = bits_at + 6
+    entries = [  # (tag, type: 3 = SHORT / 4 = LONG, count, value or offset)
+        (256, 4, 1, width_px), (257, 4, 1, height_px), (258, 3, 3, bits_at), (259, 3, 1, 1),
+        (262, 3, 1, 2), (273, 4, 1, pixels_at), (274, 3, 1, orientation), (277, 3, 1, 3),
+        (278, 4, 1, height_px), (279, 4, 1, len(pixels)), (284, 3, 1, 1),
+    ]  # fmt: skip
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        field = struct.pack("<HH", value, 0) if kind == 3 and count == 1 else struct.pack("<I", value)
+        ifd += struct.pack("<HHI", tag, kind, count) + field
+    header = b"II*\x00" + struct.pack("<I", 8)
+    return header + ifd + struct.pack("<I", 0) + struct.pack("<HHH", 16, 16, 16) + pixels
+
+
+def _decode_pil(probe: _Probe, shown: str) -> tuple[np.ndarray, int]:
+    """Full-size RGB uint8 pixels and the orientation still to apply to them."""
     image = probe.image
     try:
+        tagged = _has_orientation_tag(image)
         with _pil_bomb_guard(shown, pixels=probe.header.pixels):
             image.load()
+        # Pillow >= 11 rotates a TIFF while loading it and then drops the tag.
+        oriented_by_pillow = tagged and not _has_orientation_tag(image)
         pixels, max_value = _pil_pixels(image, shown)
     except LipsymError:
         raise
@@ -970,7 +1052,12 @@ def _decode_pil(probe: _Probe, shown: str) -> np.ndarray:
         # Decoders signal bad data with OSError, ValueError (libheif),
         # SyntaxError, zlib.error, EOFError...: all mean an unusable file.
         raise TruncatedPhotoError(f"{shown} is cut short or corrupt ({_one_line(exc)})") from exc
-    return _to_rgb8(pixels, max_value)
+    return _to_rgb8(pixels, max_value), 1 if oriented_by_pillow else probe.orientation_to_apply
+
+
+def _has_orientation_tag(image: ImageFile.ImageFile) -> bool:
+    tags = getattr(image, "tag_v2", None)
+    return tags is not None and _EXIF_ORIENTATION_TAG in tags
 
 
 def _pil_pixels(image: Image.Image, shown: str) -> tuple[np.ndarray, int]:
@@ -996,7 +1083,8 @@ def _to_rgb8(pixels: np.ndarray, max_value: int) -> np.ndarray:
     samples = pixels if pixels.ndim == 3 else pixels[:, :, None]
     if samples.shape[2] in (2, 4):
         colour, alpha = samples[:, :, :-1], samples[:, :, -1:]
-        rgb = _composite_over_white(colour, alpha, max_value) if alpha.min() < max_value else _to_8bit(colour, max_value)
+        opaque = alpha.min() == max_value  # common for RGBA PNGs; skips float work
+        rgb = _to_8bit(colour, max_value) if opaque else _composite_over_white(colour, alpha, max_value)
     else:
         rgb = _to_8bit(samples, max_value)
     if rgb.shape[2] == 1:
@@ -1032,6 +1120,27 @@ def _reduce(rgb: np.ndarray, reduction: int) -> np.ndarray:
         rgb, 0, out_h * reduction - height_px, 0, out_w * reduction - width_px, cv2.BORDER_REPLICATE
     )
     return cv2.resize(padded, (out_w, out_h), interpolation=cv2.INTER_AREA)
+
+
+# Whether each upright axis (x, y) runs against the stored axis it comes from.
+_REVERSED_AXES = {
+    1: (False, False),
+    2: (True, False),
+    3: (True, True),
+    4: (False, True),
+    5: (False, False),
+    6: (True, False),
+    7: (True, True),
+    8: (False, True),
+}
+
+
+def _grid_offset_px(orientation: int, reduction: int, shape: tuple[int, ...], header: PhotoHeader) -> tuple[int, int]:
+    """Where the reduced grid starts before the upright photo's edge, in original px (x, y)."""
+    reversed_x, reversed_y = _REVERSED_AXES[orientation]
+    pad_x_px = reduction * shape[1] - header.width_px
+    pad_y_px = reduction * shape[0] - header.height_px
+    return (pad_x_px if reversed_x else 0, pad_y_px if reversed_y else 0)
 
 
 def _apply_orientation(stored: np.ndarray, orientation: int) -> np.ndarray:
