@@ -7,8 +7,10 @@ This is the anatomy-and-frame layer's entry point. It returns a frozen
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from .anatomy import Anatomy, anatomy_from_landmarks
 from .errors import ConfigurationError
@@ -16,6 +18,7 @@ from .frame import FacialFrame, frame_from_landmarks
 from .imageio import Photo, choose_reduction, load_photo, read_header
 from .landmarks import FaceLandmarks, Landmarker
 from .quality import QualityFlag, quality_flags
+from .refine import Refinement, refine_lips
 from .scale import DEFAULT_IRIS_DIAMETER_MM, Calibration, Scale, scale_from_calibration, scale_from_iris
 
 EXPRESSIONS = ("rest", "smile", "other")
@@ -36,12 +39,20 @@ class AnalysisOptions:
         The user's scale; replaces the iris scale.
     allow_multiple_faces : bool
         Analyse the largest of several faces (with a warning) instead of failing.
+    refine : bool
+        Correct the asymmetric part of the lip landmarks from the image
+        (:mod:`lipsym.refine`); False keeps MediaPipe's (flip-averaged) points.
     """
 
     mirrored: bool = False
     iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM
     calibration: Calibration | None = None
     allow_multiple_faces: bool = True
+    refine: bool = True
+
+
+#: Fraction of lip pairs left unrefined above which a photo is flagged.
+MAX_REFINEMENT_FALLBACK = 0.25
 
 
 @dataclass(frozen=True)
@@ -61,12 +72,18 @@ class PhotoAnalysis:
     expression : {"rest", "smile", "other"}
     mirrored : bool
     landmarks : FaceLandmarks
-        With subject sides (already swapped for a mirrored photo).
+        MediaPipe's landmarks with subject sides (already swapped for a
+        mirrored photo), before refinement.
     frame : FacialFrame
     anatomy : Anatomy
+        Named points and lip contours, from the refined landmarks when
+        ``refinement`` is not None.
     scale : Scale
     flags : tuple of QualityFlag
     warnings : tuple of str
+    refinement : Refinement or None
+        What the image-evidence refinement changed (None when disabled);
+        its ``points_px`` are in ORIGINAL photo pixels.
     """
 
     path: Path | None
@@ -82,6 +99,12 @@ class PhotoAnalysis:
     scale: Scale
     flags: tuple[QualityFlag, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    refinement: Refinement | None = None
+
+    @property
+    def points_px(self) -> np.ndarray:
+        """The (478, 3) landmarks measured on: refined where refinement ran, original px."""
+        return self.landmarks.points_px if self.refinement is None else self.refinement.points_px
 
 
 def detect_at_adequate_resolution(path: str | os.PathLike, landmarker: Landmarker,
@@ -123,7 +146,18 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
     if options.mirrored:
         marks = marks.mirrored_sides()
     frame = frame_from_landmarks(marks.points_px)
-    anatomy = anatomy_from_landmarks(marks.points_px, frame)
+    refinement, points = None, marks.points_px
+    flags = list(quality_flags(marks, frame, expression=expression))
+    if options.refine:
+        refinement = refine_in_original_px(photo, marks.points_px)
+        points = refinement.points_px
+        if refinement.fallback_fraction > MAX_REFINEMENT_FALLBACK or not refinement.commissure_used:
+            flags.append(QualityFlag(
+                "refinement_fallback", refinement.fallback_fraction, MAX_REFINEMENT_FALLBACK, "fraction",
+                f"{refinement.fallback_fraction:.0%} of lip landmark pairs kept MediaPipe's positions "
+                f"(weak image evidence{'; commissures included' if not refinement.commissure_used else ''}): "
+                "asymmetries may be pulled toward zero"))
+    anatomy = anatomy_from_landmarks(points, frame)
     if options.calibration is not None:
         scale = scale_from_calibration(options.calibration, frame.interpupillary_distance_px)
     else:
@@ -143,9 +177,27 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
         frame=frame,
         anatomy=anatomy,
         scale=scale,
-        flags=quality_flags(marks, frame, expression=expression),
+        flags=tuple(flags),
         warnings=tuple(warnings),
+        refinement=refinement,
     )
+
+
+def refine_in_original_px(photo: Photo, points_px: np.ndarray) -> Refinement:
+    """Run :func:`lipsym.refine.refine_lips` on the decoded pixels, report in original px.
+
+    The refinement works on the pixels the landmarks were detected on (no
+    second decode); its result is mapped back to the original photo.
+    """
+    detected = np.array(points_px, dtype=np.float64)
+    detected[:, :2] = photo.from_original_px(detected[:, :2])
+    r = refine_lips(photo.rgb, detected, frame_from_landmarks(detected))
+    back = np.array(r.points_px)
+    back[:, :2] = photo.to_original_px(back[:, :2])
+    back.flags.writeable = False
+    scale = float(np.mean(photo.scale_to_original))
+    pairs = tuple(replace(p, residual_frame_px=p.residual_frame_px * scale) for p in r.pairs)
+    return replace(r, points_px=back, pairs=pairs)
 
 
 def analyze_photo(path: str | os.PathLike, landmarker: Landmarker, *, expression: str = "rest",

@@ -92,9 +92,16 @@ def photo_to_dict(a: PhotoAnalysis, measures: PhotoMeasures | None = None, *,
                   "ipl_angle_deg": _num(frame.ipl_angle_deg),
                   "soft_tissue_midline_angle_deg": _num(frame.soft_tissue_midline_angle_deg)},
         "points_px": {k: _xy(v) for k, v in a.anatomy.points_px.items()},
+        "refinement": None if a.refinement is None else {
+            "fallback_fraction": _num(a.refinement.fallback_fraction),
+            "commissure_refined": a.refinement.commissure_used,
+            "pairs": [{"right": p.right, "left": p.left, "used": p.used, "reason": p.reason,
+                       "residual_frame_px": _xy(p.residual_frame_px),
+                       "peak_correlation": _num(p.peak_correlation, 4)} for p in a.refinement.pairs],
+        },
     }
     if include_landmarks:
-        d["landmarks_px"] = [[_num(v, 3) for v in row] for row in marks.points_px]
+        d["landmarks_px"] = [[_num(v, 3) for v in row] for row in a.points_px]
     if measures is not None:
         d["measures"] = measures_to_dict(measures)
     return d

@@ -120,7 +120,7 @@ def _controls(plant: Plant, analysis: PhotoAnalysis) -> tuple[list, list, list, 
         ch = f[f"cheilion_{side.value}"]
         sources.append(ch)
         disp.append([_sign_out(side) * plant.out_mm * px_per_mm, up])
-        radii.append(0.22 * ipd)
+        radii.append(0.30 * ipd)
         anchors += [f[f"cheilion_{other.value}"], f["labrale_superius"], f["labrale_inferius"], f["stomion"]]
         refs[f"cheilion_{side.value}"] = ch
     elif plant.structure == "bow_peak":

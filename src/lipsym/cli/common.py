@@ -28,6 +28,8 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
                    help="fail on photos with several faces instead of analysing the largest")
     g.add_argument("--no-flip-average", action="store_true",
                    help="use MediaPipe's raw landmarks (biased; for comparison only)")
+    g.add_argument("--no-refine", action="store_true",
+                   help="keep MediaPipe's lip points (no image-evidence refinement; shrinks asymmetry, for comparison)")
     g.add_argument("--model", metavar="PATH", help="model bundle to use (default: $LIPSYM_MODEL or bundled)")
     g.add_argument("--allow-other-model", action="store_true",
                    help="accept a model whose sha256 is not the official bundle's (it is recorded)")
@@ -39,7 +41,7 @@ def analysis_options(args) -> AnalysisOptions:
         calibration = Calibration(interpupillary_distance_mm=args.ipd_mm, mm_per_px=args.mm_per_px,
                                   relative_uncertainty=args.calibration_uncertainty)
     return AnalysisOptions(mirrored=args.mirrored, iris_diameter_mm=args.iris_mm, calibration=calibration,
-                           allow_multiple_faces=not args.single_face)
+                           allow_multiple_faces=not args.single_face, refine=not args.no_refine)
 
 
 def landmarker_options(args) -> LandmarkerOptions:
@@ -52,7 +54,7 @@ def settings_of(args) -> dict:
     """The options that change results, for the output document and caching."""
     return {"mirrored": args.mirrored, "iris_mm": args.iris_mm, "ipd_mm": args.ipd_mm, "mm_per_px": args.mm_per_px,
             "calibration_uncertainty": args.calibration_uncertainty, "flip_average": not args.no_flip_average,
-            "single_face": args.single_face}
+            "single_face": args.single_face, "refine": not args.no_refine}
 
 
 def emit_json(doc: dict, output: str | None, force: bool) -> None:

@@ -1,0 +1,350 @@
+"""Bilateral refinement of the lip landmarks from image evidence.
+
+Why. MediaPipe's face model carries a strong symmetric prior: a real,
+planted lift of one commissure is recovered only partly (lip-measures.md
+section 5; on the London photos with lipsym's simulator, about a third of a
+2 mm lift). Flip-averaging removes the model's side bias but not this
+shrinkage. The image itself still shows where each lip feature is.
+
+How. Every lip landmark off the midline has a mirror partner (61 ↔ 291,
+37 ↔ 267, ...). The photo is resampled in the facial frame (x towards the
+subject's left, y up, one sample per photo pixel) around the mouth, on a
+grid symmetric about the midline, so the mirror image of the resampled
+mouth is the same array reversed left to right. For each pair, a patch
+around the left landmark is registered (zero-mean normalised
+cross-correlation, sub-pixel peak) against the mirrored patch around the
+right landmark. The registration measures how far the left feature sits
+from the mirror image of the right feature *beyond* what the landmarks
+already say: the asymmetric residual ``s`` the model's prior removed. Each
+landmark of the pair then moves by half of it, in opposite (mirrored)
+directions, so that
+
+- the midpoint of the pair (the symmetric part, where MediaPipe is good) is
+  unchanged, and only the asymmetry is corrected;
+- mirroring the photo negates ``s`` exactly: the registration is made
+  antisymmetric by averaging the left-to-right and right-to-left estimates,
+  so the result of a mirrored photo is exactly the mirrored result;
+- a symmetric face gives ``s = 0``: no asymmetry is invented.
+
+Weak evidence (low correlation peak, a peak on the search border, a flat
+peak: beards, overdrawn lipstick, blur, an open mouth at the commissure)
+leaves the pair at MediaPipe's positions and reports it.
+
+The photo is used at the resolution the landmarks were detected at
+(:func:`lipsym.analysis.detect_at_adequate_resolution` keeps the face about
+800 px wide or more, i.e. ≤ 0.2 mm per pixel), so refinement costs no extra
+decoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+import cv2
+import numpy as np
+from scipy.ndimage import map_coordinates
+
+from .anatomy import INNER_LOWER, INNER_UPPER, OUTER_LOWER, OUTER_UPPER
+from .canonical_mesh import mirror_pairs
+from .frame import FacialFrame
+
+#: Lip landmark pairs refined, (subject right, subject left). Both contours of
+#: both lips, commissures included; the midline vertices need no pairing.
+LIP_PAIRS: tuple[tuple[int, int], ...] = (
+    (61, 291), (185, 409), (40, 270), (39, 269), (37, 267),          # outer upper
+    (146, 375), (91, 321), (181, 405), (84, 314),                    # outer lower
+    (78, 308), (191, 415), (80, 310), (81, 311), (82, 312),          # inner upper
+    (95, 324), (88, 318), (178, 402), (87, 317),                     # inner lower
+)
+
+#: Pairs whose landmarks sit on a corner, where the image fixes both
+#: coordinates. Every other pair lies on a contour, where a patch slides
+#: along the edge with little change (the aperture problem): only the
+#: component of the residual normal to the contour is used there.
+CORNER_PAIRS = frozenset({(61, 291), (78, 308)})
+
+
+def _contour_neighbours() -> dict[int, tuple[int, int]]:
+    out = {}
+    for contour in (OUTER_UPPER, OUTER_LOWER, INNER_UPPER, INNER_LOWER):
+        for k in range(1, len(contour) - 1):
+            out[contour[k]] = (contour[k - 1], contour[k + 1])
+    return out
+
+
+_NEIGHBOURS = _contour_neighbours()
+
+#: Patch half-size and search range, as fractions of the interpupillary distance.
+PATCH_HALF_IPD = 0.055
+SEARCH_IPD = 0.05
+#: Search range along the frame x axis for contour pairs, px.
+CONTOUR_SEARCH_X_PX = 2
+#: Evidence limits: below this normalised correlation the pair is not moved.
+MIN_PEAK_CORRELATION = 0.6
+#: Largest accepted correction per landmark, fraction of IPD (≈ 2.5 mm).
+MAX_SHIFT_IPD = 0.04
+
+
+@dataclass(frozen=True)
+class PairRefinement:
+    """What refinement did to one landmark pair.
+
+    Attributes
+    ----------
+    right, left : int
+        MediaPipe indices (subject's sides).
+    residual_frame_px : ndarray, shape (2,)
+        Asymmetric residual ``s`` in frame px (x towards the subject's left, y
+        up): the left landmark moved by ``s / 2``, the right one by the
+        mirror image of ``-s / 2``. Zero when the pair fell back.
+    peak_correlation : float
+        Normalised correlation at the registration peak (1 = identical).
+    used : bool
+        False when the evidence was too weak and MediaPipe's points were kept.
+    reason : str
+        Why not used ("" when used).
+    """
+
+    right: int
+    left: int
+    residual_frame_px: np.ndarray
+    peak_correlation: float
+    used: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """Refined landmarks and the evidence behind them.
+
+    Attributes
+    ----------
+    points_px : ndarray, shape (478, 3), read-only
+        Landmarks with the refined lip pairs, photo px (z unchanged).
+    pairs : tuple of PairRefinement
+    fallback_fraction : float
+        Fraction of :data:`LIP_PAIRS` left at MediaPipe's positions.
+    commissure_used : bool
+        Whether the commissure pair (61, 291) was refined.
+    """
+
+    points_px: np.ndarray
+    pairs: tuple[PairRefinement, ...]
+    fallback_fraction: float
+    commissure_used: bool
+
+    def by_index(self) -> Mapping[int, PairRefinement]:
+        """Pairs keyed by both of their landmark indices."""
+        out = {}
+        for p in self.pairs:
+            out[p.right] = out[p.left] = p
+        return MappingProxyType(out)
+
+
+def _mouth_grid(points_px: np.ndarray, frame: FacialFrame, margin_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric frame-px sample grid covering the lips plus a margin.
+
+    Returns the 1-D u (x, symmetric about 0) and v (y, descending: image rows
+    go down) sample positions.
+    """
+    lips = frame.to_frame(points_px[[i for pair in LIP_PAIRS for i in pair] + [0, 17, 13, 14], :2])
+    half_w = float(np.max(np.abs(lips[:, 0]))) + margin_px
+    n = int(np.ceil(half_w))
+    u = np.arange(-n, n + 1, dtype=np.float64)
+    top = float(np.max(lips[:, 1])) + margin_px
+    bottom = float(np.min(lips[:, 1])) - margin_px
+    v = np.arange(np.ceil(top), np.floor(bottom) - 1, -1.0)
+    return u, v
+
+
+def resample_in_frame(rgb: np.ndarray, frame: FacialFrame, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Sample an RGB photo on a frame grid (bilinear, float64 coordinates).
+
+    Parameters
+    ----------
+    rgb : ndarray, shape (H, W, 3)
+    frame : FacialFrame
+        In the photo's pixels.
+    u, v : ndarray, shape (nu,), (nv,)
+        Frame x (towards the subject's left) and y (up) positions, px.
+
+    Returns
+    -------
+    ndarray, shape (nv, nu, 3), float32
+        Row i, column j is the photo at frame (u[j], v[i]). For the mirrored
+        photo (and its mirrored frame) the result is this array with columns
+        reversed, when ``u`` is symmetric.
+    """
+    uu, vv = np.meshgrid(u, v)
+    xy = frame.to_photo(np.stack([uu, vv], axis=-1))
+    coords = [xy[..., 1].ravel(), xy[..., 0].ravel()]
+    out = np.empty(uu.shape + (3,), dtype=np.float32)
+    for c in range(3):
+        out[..., c] = map_coordinates(rgb[..., c].astype(np.float32), coords, order=1, mode="nearest").reshape(uu.shape)
+    return out
+
+
+def _features(patch_rgb: np.ndarray) -> np.ndarray:
+    """Channels that carry lip evidence: luminance and redness (lip vs skin)."""
+    r, g, b = patch_rgb[..., 0], patch_rgb[..., 1], patch_rgb[..., 2]
+    lum = 0.299 * r + 0.587 * g + 0.114 * b
+    red = r - g
+    return np.ascontiguousarray(np.stack([lum, 1.5 * red], axis=-1), dtype=np.float32)
+
+
+def _subpixel_peak(scores: np.ndarray) -> tuple[float, float, float, bool, bool]:
+    """Sub-pixel (col, row) of the maximum, its value, and whether it is interior in x and in y."""
+    iy, ix = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    peak = float(scores[iy, ix])
+    in_x = 0 < ix < scores.shape[1] - 1
+    in_y = 0 < iy < scores.shape[0] - 1
+    dx = dy = 0.0
+    c = scores[iy, ix]
+    if in_x:
+        l, r = scores[iy, ix - 1], scores[iy, ix + 1]
+        den = l - 2 * c + r
+        dx = 0.5 * (l - r) / den if den < 0 else 0.0
+    if in_y:
+        t, b = scores[iy - 1, ix], scores[iy + 1, ix]
+        den = t - 2 * c + b
+        dy = 0.5 * (t - b) / den if den < 0 else 0.0
+    return ix + dx, iy + dy, peak, in_x, in_y
+
+
+def _register(image: np.ndarray, template: np.ndarray, corner: bool) -> tuple[np.ndarray, float, bool]:
+    """Offset (columns, rows) of ``template`` inside ``image`` relative to centring.
+
+    The peak must be interior in both directions for a corner; for a contour
+    (searched mainly across the lip, see :data:`CORNER_PAIRS`) in rows only.
+    """
+    scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
+    x, y, peak, in_x, in_y = _subpixel_peak(scores)
+    centre = (np.array(scores.shape[::-1]) - 1) / 2.0
+    return np.array([x, y]) - centre, peak, in_y and (in_x or not corner)
+
+
+def _patch(features: np.ndarray, col: float, row: float, half_x: int, half_y: int) -> np.ndarray | None:
+    c, r = int(round(col)), int(round(row))
+    if r - half_y < 0 or c - half_x < 0 or r + half_y + 1 > features.shape[0] or c + half_x + 1 > features.shape[1]:
+        return None
+    return features[r - half_y:r + half_y + 1, c - half_x:c + half_x + 1]
+
+
+def _normal_component(residual: np.ndarray, pts: np.ndarray, frame: FacialFrame, i_r: int, i_l: int) -> np.ndarray:
+    """The part of ``residual`` normal to the contour through the pair.
+
+    The normal is the mean of the left contour's normal and the mirror image
+    of the right one's, so that it is the same line for the mirrored photo
+    (whose residual is exactly ``-residual``).
+    """
+    normals = []
+    for i in (i_l, i_r):
+        prev, nxt = _NEIGHBOURS[i]
+        t = frame.to_frame(pts[nxt, :2]) - frame.to_frame(pts[prev, :2])
+        normals.append(np.array([-t[1], t[0]]) / max(float(np.linalg.norm(t)), 1e-12))
+    n_l, n_r = normals
+    n_r_mirror = np.array([-n_r[0], n_r[1]])
+    if float(n_l @ n_r_mirror) < 0:
+        n_r_mirror = -n_r_mirror
+    n = n_l + n_r_mirror
+    n /= max(float(np.linalg.norm(n)), 1e-12)
+    return float(residual @ n) * n
+
+
+def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> Refinement:
+    """Correct the asymmetric part of the lip landmarks from the image.
+
+    Parameters
+    ----------
+    rgb : ndarray, shape (H, W, 3), uint8
+        The photo the landmarks are in (any resolution; the landmarks'
+        pixel grid).
+    points_px : ndarray, shape (478, 2 or 3)
+        Flip-averaged landmarks in ``rgb``'s pixels, subject sides.
+    frame : FacialFrame
+        Built from the same landmarks and pixels.
+
+    Returns
+    -------
+    Refinement
+    """
+    pts = np.array(points_px, dtype=np.float64)
+    ipd = frame.interpupillary_distance_px
+    half = max(4, int(round(PATCH_HALF_IPD * ipd)))
+    search = max(2, int(round(SEARCH_IPD * ipd)))
+    u, v = _mouth_grid(pts, frame, margin_px=half + search + 2)
+    feats = _features(resample_in_frame(rgb, frame, u, v))
+    mirrored = np.ascontiguousarray(feats[:, ::-1])
+    n_u = len(u)
+
+    def grid_pos(p_frame):  # frame px → (col, row) in feats
+        return p_frame[0] - u[0], v[0] - p_frame[1]
+
+    results = []
+    for i_r, i_l in LIP_PAIRS:
+        f_r, f_l = frame.to_frame(pts[i_r, :2]), frame.to_frame(pts[i_l, :2])
+        col_l, row_l = grid_pos(f_l)
+        # The right landmark's mirror image sits at column (n_u − 1 − col_r) of the mirrored array.
+        col_r, row_r = grid_pos(f_r)
+        col_rm = n_u - 1 - col_r
+        corner = (i_r, i_l) in CORNER_PAIRS
+        # Along a contour a long search only finds the edge sliding along
+        # itself; a narrow one keeps the normal estimate local.
+        search_x = search if corner else CONTOUR_SEARCH_X_PX
+        big_l = _patch(feats, col_l, row_l, half + search_x, half + search)
+        tmpl_r = _patch(mirrored, col_rm, row_r, half, half)
+        big_r = _patch(mirrored, col_rm, row_r, half + search_x, half + search)
+        tmpl_l = _patch(feats, col_l, row_l, half, half)
+        if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
+            results.append(PairRefinement(i_r, i_l, np.zeros(2), 0.0, False, "patch outside the photo"))
+            continue
+        # Rounding the patch centres to whole samples is undone below, so the
+        # estimate is continuous in the landmark positions.
+        frac_l = np.array([col_l - round(col_l), row_l - round(row_l)])
+        frac_rm = np.array([col_rm - round(col_rm), row_r - round(row_r)])
+        # Where the mirrored right feature lies around the left landmark, and vice versa.
+        off_lr, peak_lr, ok_lr = _register(big_l, tmpl_r, corner)
+        off_rl, peak_rl, ok_rl = _register(big_r, tmpl_l, corner)
+        s_lr = off_lr - frac_l + frac_rm   # left feature − mirrored right feature, grid (col, row)
+        s_rl = off_rl - frac_rm + frac_l   # the same seen from the other side, negated
+        s_grid = 0.5 * (s_lr - s_rl)
+        # s_grid: (left feature − left landmark) − (mirrored right feature −
+        # mirrored right landmark), grid (col, row); rows go down, frame y up.
+        residual = np.array([s_grid[0], -s_grid[1]])
+        peak = min(peak_lr, peak_rl)
+        reason = ""
+        if not (ok_lr and ok_rl):
+            reason = "registration peak on the search border"
+        elif peak < MIN_PEAK_CORRELATION:
+            reason = f"weak image evidence (correlation {peak:.2f})"
+        elif np.linalg.norm(residual) / 2 > MAX_SHIFT_IPD * ipd:
+            reason = "correction larger than plausible"
+        if reason:
+            results.append(PairRefinement(i_r, i_l, np.zeros(2), peak, False, reason))
+            continue
+        if not corner:
+            residual = _normal_component(residual, pts, frame, i_r, i_l)
+        shift_l = 0.5 * residual
+        shift_r = np.array([shift_l[0], -shift_l[1]])  # the mirror image of −s/2
+        pts[i_l, :2] = frame.to_photo(f_l + shift_l)
+        pts[i_r, :2] = frame.to_photo(f_r + shift_r)
+        results.append(PairRefinement(i_r, i_l, residual, peak, True))
+    pts.flags.writeable = False
+    used = [p.used for p in results]
+    return Refinement(
+        points_px=pts,
+        pairs=tuple(results),
+        fallback_fraction=1.0 - sum(used) / len(used),
+        commissure_used=results[0].used,
+    )
+
+
+def _check_pairs() -> None:  # pragma: no cover - guards an edit of LIP_PAIRS
+    partner = mirror_pairs()
+    for r, l in LIP_PAIRS:
+        assert partner[r] == l, (r, l)
+
+
+_check_pairs()
