@@ -83,6 +83,8 @@ SEARCH_IPD = 0.05
 CONTOUR_SEARCH_X_PX = 2
 #: Evidence limits: below this normalised correlation the pair is not moved.
 MIN_PEAK_CORRELATION = 0.6
+#: Below this SD of a patch's features (8-bit grey levels) there is nothing to register.
+MIN_PATCH_CONTRAST = 2.0
 #: Largest accepted correction per landmark, fraction of IPD (≈ 2.5 mm).
 MAX_SHIFT_IPD = 0.04
 
@@ -299,6 +301,9 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         tmpl_l = _patch(feats, col_l, row_l, half, half)
         if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
             results.append(PairRefinement(i_r, i_l, np.zeros(2), 0.0, False, "patch outside the photo"))
+            continue
+        if min(float(tmpl_r.std()), float(tmpl_l.std())) < MIN_PATCH_CONTRAST:
+            results.append(PairRefinement(i_r, i_l, np.zeros(2), 0.0, False, "no image contrast (blur or occlusion)"))
             continue
         # Rounding the patch centres to whole samples is undone below, so the
         # estimate is continuous in the landmark positions.

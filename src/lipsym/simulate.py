@@ -146,7 +146,7 @@ def _controls(plant: Plant, analysis: PhotoAnalysis) -> tuple[list, list, list, 
             disp.append([0.0, weight * grow])
             anchors.append(np.array([x, height_at(inner, x)]))
         height = abs(sources[0][1] - anchors[0][1])
-        radii += [max(0.9 * height, 0.05 * ipd)] * 3
+        radii += [max(2.0 * height, 0.08 * ipd)] * 3
         anchors += [f[f"cheilion_{side.value}"], f[f"cheilion_{other.value}"],
                     np.array([0.0, height_at(outer, 0.0)])]
         refs[f"{plant.structure}_mid_{side.value}"] = sources[0]

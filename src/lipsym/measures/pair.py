@@ -89,12 +89,17 @@ def pair_scale(rest: PhotoAnalysis, smile: PhotoAnalysis) -> Scale:
                    source=f"{rest.scale.source}_via_rest_ipd", iris_diameter_px=None)
 
 
-def _movement(rest: PhotoMeasures, smile: PhotoMeasures, stem: str) -> list[SidedMeasure]:
+def _movement(rest: PhotoMeasures, smile: PhotoMeasures, stem: str, key: str) -> list[SidedMeasure]:
+    """Rest → smile movement of a point pair; the asymmetry's standard error
+    combines the two photos' landmark errors of the structure's height
+    asymmetry ``key`` (the movement asymmetry is a difference of the two)
+    with the scale uncertainty."""
     comps = {}
     for side, outward_sign in (("right", -1.0), ("left", 1.0)):
         d = smile.points_frame_mm[f"{stem}_{side}"] - rest.points_frame_mm[f"{stem}_{side}"]
         comps[side] = (math.hypot(d[0], d[1]), float(d[1]), outward_sign * float(d[0]))
     rel = rest.scale.relative_uncertainty
+    landmark_se = math.hypot(rest.sided[key].standard_error, smile.sided[key].standard_error)
     out = []
     for i, (suffix, what) in enumerate((("movement", "distance moved"), ("lift", "upward movement"),
                                         ("outward", "movement away from the midline"))):
@@ -104,7 +109,7 @@ def _movement(rest: PhotoMeasures, smile: PhotoMeasures, stem: str) -> list[Side
             key=f"{stem}_{suffix}", unit="mm", right=r, left=l, asymmetry=l - r,
             asymmetry_pct_ipd=100.0 * (l - r) / rest.interpupillary_distance_mm,
             ratio=(min(abs(r), abs(l)) / hi if hi > 0 and suffix == "movement" else None),
-            standard_error=abs(l - r) * rel,
+            standard_error=math.hypot(landmark_se, abs(l - r) * rel),
             description=f"{what} of the {stem.replace('_', ' ')} from rest to smile; "
                         f"asymmetry > 0: the left moves more",
         ))
@@ -140,7 +145,7 @@ def measure_pair(rest: PhotoAnalysis, smile: PhotoAnalysis) -> PairMeasures:
     dynamic = []
     summaries = []
     for structure, (stem, key) in _STRUCTURES.items():
-        moves = _movement(rest_m, smile_m, stem)
+        moves = _movement(rest_m, smile_m, stem, key)
         dynamic += moves
         lift = next(m for m in moves if m.key == f"{stem}_lift")
         summaries.append(_summary(structure, rest_m.sided[key].asymmetry, lift.asymmetry))

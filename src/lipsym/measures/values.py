@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 from ..scale import Scale
+from .uncertainty import landmark_sd
 
 #: Every signed asymmetry in lipsym is the subject's LEFT minus RIGHT.
 ASYMMETRY_MEANING = "left minus right (subject's sides): positive means the subject's left is larger / higher / further out"
@@ -73,17 +74,17 @@ def _ratio(right: float, left: float) -> float | None:
 
 
 def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float, description: str,
-          *, power: int = 1, positive: bool = True, landmark_se_px: float = 0.0) -> SidedMeasure:
+          *, power: int = 1, positive: bool = True) -> SidedMeasure:
     """A sided length (power 1) or area (power 2) measured in frame pixels.
 
-    The standard error combines the landmark error of the asymmetry
-    (``landmark_se_px``, same power of px) with the scale's relative
-    uncertainty, which scales the asymmetry proportionally.
+    The standard error combines the calibrated landmark error of the
+    asymmetry (:func:`lipsym.measures.uncertainty.landmark_sd`) with the
+    scale's relative uncertainty, which scales the asymmetry proportionally.
     """
     factor = scale.mm_per_px ** power
     right, left = right_px * factor, left_px * factor
     asym = left - right
-    se = math.hypot(landmark_se_px * factor, abs(asym) * power * scale.relative_uncertainty)
+    se = math.hypot(landmark_sd(key, ipd_px, power) * factor, abs(asym) * power * scale.relative_uncertainty)
     return SidedMeasure(
         key=key,
         unit="mm" if power == 1 else "mm2",
@@ -97,8 +98,7 @@ def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float
     )
 
 
-def sided_angle(key: str, right_deg: float, left_deg: float, description: str,
-                *, landmark_se_deg: float = 0.0) -> SidedMeasure:
-    """A sided angle (degrees; scale-free)."""
+def sided_angle(key: str, right_deg: float, left_deg: float, description: str) -> SidedMeasure:
+    """A sided angle (degrees; scale-free), with its calibrated landmark standard error."""
     return SidedMeasure(key, "deg", right_deg, left_deg, left_deg - right_deg, None, None,
-                        landmark_se_deg, description)
+                        landmark_sd(key, 1.0, 0), description)

@@ -1,0 +1,113 @@
+"""Refinement of the lip landmarks and the planted-asymmetry simulator.
+
+The refinement must recover a planted asymmetry that MediaPipe's symmetric
+prior shrinks, invent none on a symmetric face, and fall back (flagged) where
+the image shows nothing to register. Mirror exactness of the whole pipeline,
+refinement included, is tested in test_measures_real.py.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import LONDON, needs_shared
+from lipsym.analysis import AnalysisOptions, analyze_landmarks, analyze_photo
+from lipsym.imageio import load_photo, photo_from_array
+from lipsym.measures import measure_photo
+from lipsym.simulate import Plant, parse_plant, plant
+from lipsym.errors import ConfigurationError
+from lipsym.sides import Side
+
+pytestmark = needs_shared
+
+
+def _analyse(rgb, landmarker, refine=True):
+    photo = photo_from_array(rgb)
+    return analyze_landmarks(photo, landmarker.landmarks(photo), options=AnalysisOptions(refine=refine))
+
+
+@pytest.mark.parametrize("fid,side", [("004", Side.LEFT), ("010", Side.RIGHT), ("042", Side.LEFT)])
+def test_refinement_recovers_a_planted_commissure_lift_that_mediapipe_shrinks(landmarker, fid, side):
+    rgb = load_photo(LONDON / "neutral" / f"{fid}_03.jpg").rgb
+    base = _analyse(rgb, landmarker)
+    warped = plant(rgb, base, [Plant("commissure", side, up_mm=2.0)]).rgb
+    sign = 1.0 if side is Side.LEFT else -1.0
+    got = {}
+    for refine in (False, True):
+        before = measure_photo(_analyse(rgb, landmarker, refine)).sided["commissure_height"].asymmetry
+        after = measure_photo(_analyse(warped, landmarker, refine)).sided["commissure_height"].asymmetry
+        got[refine] = sign * (after - before)
+    assert got[False] < 1.4, got           # MediaPipe alone: pulled toward symmetry
+    assert 1.5 < got[True] < 2.5, got      # refined: the planted 2 mm within 25 % on any one face
+
+
+def test_symmetric_face_gets_no_invented_asymmetry(landmarker):
+    """A face made exactly symmetric (right half mirrored onto the left) stays symmetric."""
+    rgb = load_photo(LONDON / "neutral" / "010_03.jpg").rgb
+    a = analyze_photo(LONDON / "neutral" / "010_03.jpg", landmarker)
+    cx = int(round(a.frame.origin_px[0]))
+    # Rotate upright about the pupil midpoint first so the mirror axis is the facial midline.
+    m = cv2.getRotationMatrix2D(tuple(a.frame.origin_px), -a.frame.ipl_angle_deg, 1.0)
+    upright = cv2.warpAffine(rgb, m, rgb.shape[1::-1], flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    half = upright[:, : cx + 1]
+    sym = np.ascontiguousarray(np.concatenate([half, half[:, -2::-1]], axis=1))
+    s = _analyse(sym, landmarker)
+    assert s.refinement.fallback_fraction < 0.5
+    for p in s.refinement.pairs:
+        assert np.all(np.abs(p.residual_frame_px) < 0.05), (p.right, p.left, p.residual_frame_px)
+    for key, v in measure_photo(s).sided.items():
+        limit = 0.05 if v.unit in ("mm", "deg") else 0.5
+        assert abs(v.asymmetry) < limit, (key, v.asymmetry)
+
+
+def test_blurred_mouth_falls_back_with_a_flag(landmarker):
+    rgb = load_photo(LONDON / "neutral" / "010_03.jpg").rgb.copy()
+    a = _analyse(rgb, landmarker)
+    x, y = a.anatomy.points_px["stomion"].astype(int)
+    r = int(0.45 * a.frame.interpupillary_distance_px)
+    region = rgb[y - r:y + r, x - r:x + r]
+    rgb[y - r:y + r, x - r:x + r] = region.mean(axis=(0, 1)).astype(np.uint8)
+    flat = _analyse(rgb, landmarker)
+    assert not flat.refinement.commissure_used
+    assert flat.refinement.fallback_fraction > 0.5
+    assert all(p.reason for p in flat.refinement.pairs if not p.used)
+    assert "refinement_fallback" in {f.code for f in flat.flags}
+    # Fallen-back pairs keep MediaPipe's points exactly.
+    for p in flat.refinement.pairs:
+        if not p.used:
+            assert np.array_equal(flat.points_px[p.left], flat.landmarks.points_px[p.left])
+
+
+@pytest.mark.parametrize("structure,up,out", [("commissure", 1.5, 0.0), ("commissure", 0.0, 2.0),
+                                              ("bow_peak", 1.0, 0.0), ("upper_vermilion", 1.0, 0.0),
+                                              ("lower_vermilion", -0.8, 0.0)])
+def test_simulator_moves_exactly_what_it_says(landmarker, structure, up, out):
+    rgb = load_photo(LONDON / "neutral" / "004_03.jpg").rgb
+    a = _analyse(rgb, landmarker)
+    sim = plant(rgb, a, [Plant(structure, Side.LEFT, up_mm=up, out_mm=out)])
+    px_per_mm = 1 / a.scale.mm_per_px
+    moved = [k for k in sim.reference_before_px if "inner" not in k]
+    assert len(moved) == 1
+    d = a.frame.to_frame(sim.reference_after_px[moved[0]]) - a.frame.to_frame(sim.reference_before_px[moved[0]])
+    grow = up if structure != "lower_vermilion" else -up
+    assert d == pytest.approx([out * px_per_mm, grow * px_per_mm], abs=1e-6)
+    for k, v in sim.reference_before_px.items():
+        if "inner" in k:  # the lip contact line is held
+            assert np.allclose(sim.reference_after_px[k], v, atol=1e-6)
+    # Eyes (frame and scale) are bit-identical; only the lips changed.
+    changed = np.argwhere(np.any(sim.rgb != rgb, axis=-1))
+    assert changed.size and changed[:, 0].min() > a.anatomy.points_px["subnasale"][1] - 0.15 * a.frame.interpupillary_distance_px
+    for name in ("pupil_right", "pupil_left", "endocanthion_left"):
+        x, y = a.anatomy.points_px[name].astype(int)
+        assert np.array_equal(sim.rgb[y - 20:y + 20, x - 20:x + 20], rgb[y - 20:y + 20, x - 20:x + 20])
+
+
+def test_plant_parsing_and_limits():
+    assert parse_plant("commissure:left:1.5") == Plant("commissure", Side.LEFT, 1.5)
+    assert parse_plant("commissure:RIGHT:0:2") == Plant("commissure", Side.RIGHT, 0.0, 2.0)
+    for bad in ("commissure:up:1", "nose:left:1", "commissure:left", "commissure:left:x", "bow_peak:left:1:1",
+                "commissure:left:9"):
+        with pytest.raises(ConfigurationError):
+            parse_plant(bad)
