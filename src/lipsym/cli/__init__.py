@@ -22,9 +22,9 @@ import sys
 
 from .. import __version__
 from ..errors import LipsymError
-from . import analyze
+from . import analyze, batch
 
-_COMMANDS = (analyze,)
+_COMMANDS = (analyze, batch)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,103 @@
+"""``lipsym batch``: a folder tree or manifest of photos → one JSON per item, results.csv, errors.csv."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+
+from ..batch.config import BatchConfig
+from ..batch.layout import item_json_path
+from ..batch.local import default_jobs
+from ..batch.progress import Progress
+from ..batch.record import record_item
+from ..batch.run import run_batch
+from ..collection import discover
+from ..errors import ConfigurationError, LipsymError
+from .common import add_analysis_options, analysis_options, landmarker_options, settings_of
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "batch", help="analyse a folder tree or a manifest of photos, in parallel and resumably",
+        description="Analyse every photo of INPUT: a folder (PATIENT/YYYY-MM-DD/rest.jpg + smile.jpg pair up; "
+                    "other photos are analysed alone) or a manifest CSV with columns patient,date,expression,path. "
+                    "Writes OUT/json/<item>.json (the lipsym analyze document), OUT/results.csv and "
+                    "OUT/errors.csv. Rerunning reuses results whose photos and settings are unchanged. "
+                    "See docs/batch.md.")
+    p.add_argument("input", metavar="INPUT", help="folder of photos, or manifest .csv")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (created if needed)")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="worker processes (default: the CPUs available, here %(const)s)", const=default_jobs(),
+                   nargs="?")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a dask.distributed cluster (e.g. tcp://host:8786); OUT must be shared with its workers")
+    p.add_argument("--scheduler-timeout", type=float, default=30.0, metavar="S",
+                   help="seconds to try reaching the scheduler (default %(default)s)")
+    p.add_argument("--db", metavar="PATH", help="also record patients, visits, photos and analyses in this visit store")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output (errors are still printed)")
+    p.add_argument("--progress-every", type=float, default=10.0, metavar="S",
+                   help="seconds between progress lines when stderr is not a terminal (default %(default)s)")
+    add_analysis_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise ConfigurationError(f"--jobs must be at least 1, got {jobs}")
+    config = BatchConfig.make(args.output, analysis_options(args), landmarker_options(args), settings_of(args))
+    collection = discover(args.input)
+    progress = Progress(len(collection.items), quiet=args.quiet, interval_s=args.progress_every)
+    for problem in collection.problems:
+        progress.message(f"lipsym: {problem.reason}")
+    store = _open_store(args.db)
+    store_failures = 0
+    by_name = {item.name: item for item in collection.items}
+    first_dates = {}
+    for item in collection.items:
+        if item.patient is not None:
+            first_dates[item.patient] = min(first_dates.get(item.patient, item.visit_date), item.visit_date)
+
+    def on_outcome(outcome) -> None:
+        nonlocal store_failures
+        for _, reason in outcome.errors:
+            progress.message(f"lipsym: {reason}")
+        if store is not None and outcome.saved:
+            try:
+                doc = json.loads(item_json_path(args.output, outcome.name).read_text(encoding="utf-8"))
+                item = by_name[outcome.name]
+                record_item(store, item, doc, first_date=first_dates.get(item.patient))
+            except (LipsymError, OSError, ValueError) as exc:
+                store_failures += 1
+                progress.message(f"lipsym: {outcome.name}: not recorded in the store: {exc}")
+        progress.update(computed=outcome.computed, ok=outcome.ok, saved=outcome.saved)
+
+    previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        report = run_batch(collection, config, jobs=jobs, scheduler=args.scheduler,
+                           scheduler_timeout_s=args.scheduler_timeout, on_outcome=on_outcome)
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        progress.finish()
+        if store is not None:
+            store.close()
+    tables = report.tables
+    if not args.quiet:
+        print(f"lipsym batch: {len(collection.items)} items: {len(report.computed)} analysed, "
+              f"{len(report.reused)} reused, {tables.n_errors} errors; "
+              f"{tables.results_csv}, {tables.errors_csv}", file=sys.stderr)
+    return 1 if tables.n_errors or store_failures else 0
+
+
+def _interrupt(signum, frame):
+    # SIGTERM (a scheduler's kill, `kill PID`) ends the run like Ctrl-C: tables rebuilt, exit 130.
+    raise KeyboardInterrupt
+
+
+def _open_store(path):
+    if path is None:
+        return None
+    from ..store import Store
+
+    return Store.open(path)
