@@ -294,7 +294,9 @@ def main() -> None:
                          f"({len(faces)} faces): pooled within-face SD under sub-pixel shifts, ±5 % rescaling "
                          "and JPEG re-encoding",
                "sd_rel_ipd": {k: v["sd_rel_ipd"] for k, v in rep.items()},
-               "units": {k: v["unit"] for k, v in rep.items()}}
+               "units": {k: v["unit"] for k, v in rep.items()},
+               "sensitivity_rel_sd": {k: result["sensitivity"]["lipsym"][k]["2.0"]["sd_mm"] / 2.0
+                                      for k in SENSITIVITY}}
         CALIBRATION.write_text(json.dumps(cal, indent=2) + "\n")
         print(f"wrote {CALIBRATION}")
 

@@ -28,10 +28,14 @@ def _analyse(rgb, landmarker, refine=True):
     return analyze_landmarks(photo, landmarker.landmarks(photo), options=AnalysisOptions(refine=refine))
 
 
-@pytest.mark.parametrize("fid,side", [("004", Side.LEFT), ("010", Side.RIGHT), ("042", Side.LEFT)])
+@pytest.mark.parametrize("fid,side", [("119", Side.LEFT), ("010", Side.RIGHT), ("042", Side.LEFT)])
 def test_refinement_recovers_a_planted_commissure_lift_that_mediapipe_shrinks(landmarker, fid, side):
     rgb = load_photo(LONDON / "neutral" / f"{fid}_03.jpg").rgb
     base = _analyse(rgb, landmarker)
+    # Faces whose commissure pair is refined at baseline (on 004 the registration
+    # peak lies on the search border and the pair falls back), so that the
+    # measured change is the plant's alone, not a change of method.
+    assert base.refinement.commissure_used
     warped = plant(rgb, base, [Plant("commissure", side, up_mm=2.0)]).rgb
     sign = 1.0 if side is Side.LEFT else -1.0
     got = {}

@@ -30,12 +30,12 @@ CALIBRATION_FILE = "uncertainty.json"
 
 
 @lru_cache(maxsize=1)
-def _calibration() -> dict[str, float]:
+def _calibration() -> dict:
     try:
         text = resources.files("lipsym.data").joinpath(CALIBRATION_FILE).read_text()
     except (FileNotFoundError, OSError) as exc:  # a broken installation, not a user error
         raise ModelError(f"lipsym's uncertainty calibration is missing ({CALIBRATION_FILE}): reinstall lipsym") from exc
-    return dict(json.loads(text)["sd_rel_ipd"])
+    return json.loads(text)
 
 
 def landmark_sd(key: str, ipd_px: float, power: int = 1) -> float:
@@ -55,4 +55,15 @@ def landmark_sd(key: str, ipd_px: float, power: int = 1) -> float:
     float
         0.0 for a key the calibration does not know.
     """
-    return _calibration().get(key, 0.0) * ipd_px ** power
+    return _calibration()["sd_rel_ipd"].get(key, 0.0) * ipd_px ** power
+
+
+def sensitivity_sd(key: str) -> float:
+    """Relative SD of the measured size of an asymmetry (dimensionless).
+
+    How much the recovered fraction of a planted asymmetry varies between
+    faces (benchmarks/validate.py sensitivity, SD / planted at 2 mm): an
+    asymmetry ``A`` carries an extra standard error ``|A| · sensitivity_sd``.
+    0.0 for a key the benchmark does not plant.
+    """
+    return _calibration().get("sensitivity_rel_sd", {}).get(key, 0.0)

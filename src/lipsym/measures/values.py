@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from ..scale import Scale
-from .uncertainty import landmark_sd
+from .uncertainty import landmark_sd, sensitivity_sd
 
 #: Every signed asymmetry in lipsym is the subject's LEFT minus RIGHT.
 ASYMMETRY_MEANING = "left minus right (subject's sides): positive means the subject's left is larger / higher / further out"
@@ -78,13 +78,16 @@ def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float
     """A sided length (power 1) or area (power 2) measured in frame pixels.
 
     The standard error combines the calibrated landmark error of the
-    asymmetry (:func:`lipsym.measures.uncertainty.landmark_sd`) with the
-    scale's relative uncertainty, which scales the asymmetry proportionally.
+    asymmetry (:func:`lipsym.measures.uncertainty.landmark_sd`), the
+    face-to-face spread of the recovered fraction of an asymmetry
+    (:func:`~lipsym.measures.uncertainty.sensitivity_sd`) and the scale's
+    relative uncertainty; the last two scale with the asymmetry.
     """
     factor = scale.mm_per_px ** power
     right, left = right_px * factor, left_px * factor
     asym = left - right
-    se = math.hypot(landmark_sd(key, ipd_px, power) * factor, abs(asym) * power * scale.relative_uncertainty)
+    se = math.hypot(landmark_sd(key, ipd_px, power) * factor, abs(asym) * power * scale.relative_uncertainty,
+                    abs(asym) * sensitivity_sd(key))
     return SidedMeasure(
         key=key,
         unit="mm" if power == 1 else "mm2",
