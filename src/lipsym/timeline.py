@@ -104,7 +104,11 @@ class Timeline:
                 found = [v for v in found if v.visit.kind == kind]
             what = f"visit on {text}"
         else:
-            kind = validate.visit_kind(text)
+            try:
+                kind = validate.visit_kind(text)
+            except ConfigurationError:
+                raise ConfigurationError(f"visit {text!r}: give a visit id, YYYY-MM-DD, YYYY-MM-DD:KIND, a kind "
+                                         "(baseline, treatment, follow-up, maintenance), first or last") from None
             found = [v for v in self.visits if v.visit.kind == kind]
             what = f"{kind} visit"
         if not found:
