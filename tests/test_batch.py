@@ -174,6 +174,25 @@ def test_sigkill_midway_then_rerun_completes_without_duplicates_or_redone_work(t
     assert _csv(out / "errors.csv") == []
 
 
+def test_ctrl_c_rebuilds_consistent_tables_and_exits_130(tmp_path):
+    src = tmp_path / "in"
+    photos = _variants(src, 10)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "lipsym", "batch", str(src), "-o", str(out), "--jobs", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not any((out / "json").rglob("*.json")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGINT)                  # what Ctrl-C in a terminal sends
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.rstrip().endswith("lipsym: interrupted")
+    rows = _csv(out / "results.csv")
+    on_disk = sorted(str(p.relative_to(out / "json"))[:-len(".json")] for p in (out / "json").rglob("*.json"))
+    assert sorted(r["item"] for r in rows) == on_disk and 1 <= len(rows) < len(photos)
+
+
 def test_dask_local_cluster_gives_identical_results(tmp_path):
     distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (pip install 'lipsym[dask]')")
     src = tmp_path / "in"

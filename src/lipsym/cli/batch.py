@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -10,7 +11,7 @@ from ..batch.config import BatchConfig
 from ..batch.layout import item_json_path
 from ..batch.local import default_jobs
 from ..batch.progress import Progress
-from ..batch.record import record_item
+from ..batch.record import StoreRecorder
 from ..batch.run import run_batch
 from ..collection import discover
 from ..errors import ConfigurationError, LipsymError
@@ -28,8 +29,7 @@ def register(sub) -> None:
     p.add_argument("input", metavar="INPUT", help="folder of photos, or manifest .csv")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (created if needed)")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="worker processes (default: the CPUs available, here %(const)s)", const=default_jobs(),
-                   nargs="?")
+                   help="worker processes, each with its own landmarker (default: the CPUs this process may use)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a dask.distributed cluster (e.g. tcp://host:8786); OUT must be shared with its workers")
     p.add_argument("--scheduler-timeout", type=float, default=30.0, metavar="S",
@@ -51,23 +51,34 @@ def run(args) -> int:
     progress = Progress(len(collection.items), quiet=args.quiet, interval_s=args.progress_every)
     for problem in collection.problems:
         progress.message(f"lipsym: {problem.reason}")
-    store = _open_store(args.db)
-    store_failures = 0
+    with contextlib.ExitStack() as stack:
+        recorder = None
+        if args.db is not None:
+            from ..store import Store
+
+            recorder = StoreRecorder(stack.enter_context(Store.open(args.db)), collection)
+        report, store_failures = _run(args, collection, config, jobs, progress, recorder)
+    tables = report.tables
+    if not args.quiet:
+        print(f"lipsym batch: {len(collection.items)} items: {len(report.computed)} analysed, "
+              f"{len(report.reused)} reused, {tables.n_errors} errors; "
+              f"{tables.results_csv}, {tables.errors_csv}", file=sys.stderr)
+    return 1 if tables.n_errors or store_failures else 0
+
+
+def _run(args, collection, config, jobs, progress, recorder):
+    """Run the batch, reporting each outcome as it arrives; (report, items the store refused)."""
     by_name = {item.name: item for item in collection.items}
-    first_dates = {}
-    for item in collection.items:
-        if item.patient is not None:
-            first_dates[item.patient] = min(first_dates.get(item.patient, item.visit_date), item.visit_date)
+    store_failures = 0
 
     def on_outcome(outcome) -> None:
         nonlocal store_failures
         for _, reason in outcome.errors:
             progress.message(f"lipsym: {reason}")
-        if store is not None and outcome.saved:
+        if recorder is not None and outcome.saved:
             try:
                 doc = json.loads(item_json_path(args.output, outcome.name).read_text(encoding="utf-8"))
-                item = by_name[outcome.name]
-                record_item(store, item, doc, first_date=first_dates.get(item.patient))
+                recorder.record(by_name[outcome.name], doc)
             except (LipsymError, OSError, ValueError) as exc:
                 store_failures += 1
                 progress.message(f"lipsym: {outcome.name}: not recorded in the store: {exc}")
@@ -80,24 +91,9 @@ def run(args) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous_term)
         progress.finish()
-        if store is not None:
-            store.close()
-    tables = report.tables
-    if not args.quiet:
-        print(f"lipsym batch: {len(collection.items)} items: {len(report.computed)} analysed, "
-              f"{len(report.reused)} reused, {tables.n_errors} errors; "
-              f"{tables.results_csv}, {tables.errors_csv}", file=sys.stderr)
-    return 1 if tables.n_errors or store_failures else 0
+    return report, store_failures
 
 
 def _interrupt(signum, frame):
     # SIGTERM (a scheduler's kill, `kill PID`) ends the run like Ctrl-C: tables rebuilt, exit 130.
     raise KeyboardInterrupt
-
-
-def _open_store(path):
-    if path is None:
-        return None
-    from ..store import Store
-
-    return Store.open(path)
