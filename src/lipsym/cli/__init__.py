@@ -22,9 +22,9 @@ import sys
 
 from .. import __version__
 from ..errors import LipsymError
-from . import analyze, batch
+from . import analyze, batch, compare, report
 
-_COMMANDS = (analyze, batch)
+_COMMANDS = (analyze, batch, compare, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

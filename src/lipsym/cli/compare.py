@@ -1,0 +1,99 @@
+"""``lipsym compare``: a before/after comparison image of two photos or two visits.
+
+Three forms, told apart by their arguments:
+
+- ``lipsym compare BEFORE AFTER -o FILE.png``: two photos (``--expression``);
+- ``lipsym compare --before-rest R0 [--before-smile S0] --after-rest R1
+  [--after-smile S1] -o FILE.png``: two visits' rest (and smile) photos;
+- ``lipsym compare PATIENT --from VISIT --to VISIT``: two visits of the visit
+  store (:func:`run_patient`, provided by the store commands).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import ConfigurationError, ConflictError
+from ..landmarks import Landmarker
+from ..overlay import write_png
+from ..report import comparison_png, load_report_photo, load_visit
+from ..report.before_after import key_changes_text
+from ..comparison import compare_measures
+from .common import add_analysis_options, analysis_options, landmarker_options
+
+
+def register(sub) -> None:
+    p = sub.add_parser("compare", help="before/after comparison image of two photos or two visits",
+                       description="Register the after photo onto the before photo on stable landmarks (eyes, nose), "
+                                   "show both at one mm scale with both lip contours, and annotate each measure's "
+                                   "change with its 95 %% interval and minimal detectable change.")
+    p.add_argument("inputs", nargs="*", metavar="BEFORE AFTER",
+                   help="the before and the after photo (or PATIENT with --from/--to)")
+    p.add_argument("--expression", choices=("rest", "smile", "other"), default="rest",
+                   help="expression of the BEFORE and AFTER photos (default %(default)s)")
+    for when in ("before", "after"):
+        p.add_argument(f"--{when}-rest", metavar="R", help=f"rest photo of the {when} visit")
+        p.add_argument(f"--{when}-smile", metavar="S", help=f"smile photo of the {when} visit (optional)")
+    p.add_argument("--from", dest="from_visit", metavar="VISIT", help="visit store: the earlier visit of PATIENT")
+    p.add_argument("--to", dest="to_visit", metavar="VISIT", help="visit store: the later visit of PATIENT")
+    p.add_argument("-o", "--output", metavar="FILE.png", help="comparison image to write")
+    p.add_argument("--title", default="", help="title printed on the image (e.g. patient and dates)")
+    p.add_argument("--all-landmarks", action="store_true", help="also draw the 478 landmarks")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    add_analysis_options(p)
+    p.set_defaults(run=run)
+
+
+def run_patient(args) -> int:
+    """Store mode: compare two visits of a patient in the visit store (provided by the store commands)."""
+    raise ConfigurationError("patient mode (compare PATIENT --from VISIT --to VISIT) needs the visit store commands; "
+                             "compare photo files with: lipsym compare BEFORE AFTER -o FILE.png")
+
+
+def _pairs_given(args) -> bool:
+    return any((args.before_rest, args.before_smile, args.after_rest, args.after_smile))
+
+
+def _check_output(args) -> Path:
+    if not args.output:
+        raise ConfigurationError("give the comparison image to write: -o FILE.png")
+    out = Path(args.output)
+    if out.suffix.lower() != ".png":
+        raise ConfigurationError(f"{out}: the comparison image is written as PNG; give a .png file name")
+    if out.exists() and not args.force:
+        raise ConflictError(f"{out} exists; not overwriting it (use --force to replace it)")
+    return out
+
+
+def run(args) -> int:
+    if args.from_visit or args.to_visit:
+        if len(args.inputs) != 1 or _pairs_given(args):
+            raise ConfigurationError("patient mode takes exactly one PATIENT and --from VISIT --to VISIT")
+        return run_patient(args)
+    if args.inputs and _pairs_given(args):
+        raise ConfigurationError("give either BEFORE AFTER photos or --before-rest/--after-rest visits, not both")
+    if args.inputs and len(args.inputs) != 2:
+        raise ConfigurationError(f"give two photos, BEFORE and AFTER (got {len(args.inputs)})")
+    if not args.inputs:
+        if not (args.before_rest and args.after_rest):
+            raise ConfigurationError("nothing to compare: give BEFORE AFTER photos, or --before-rest R0 "
+                                     "--after-rest R1 (and optionally --before-smile/--after-smile)")
+        if bool(args.before_smile) != bool(args.after_smile):
+            raise ConfigurationError("give both --before-smile and --after-smile, or neither")
+    out = _check_output(args)
+    options = analysis_options(args)
+    with Landmarker(landmarker_options(args)) as landmarker:
+        if args.inputs:
+            befores = [load_report_photo(args.inputs[0], landmarker, expression=args.expression, options=options)]
+            afters = [load_report_photo(args.inputs[1], landmarker, expression=args.expression, options=options)]
+        else:
+            b = load_visit(args.before_rest, args.before_smile, landmarker, options=options)
+            a = load_visit(args.after_rest, args.after_smile, landmarker, options=options)
+            befores, afters = list(b.photos), list(a.photos)
+    write_png(out, comparison_png(befores, afters, title=args.title, all_landmarks=args.all_landmarks),
+              overwrite=args.force)
+    for b, a in zip(befores, afters):
+        print(f"{b.analysis.expression}: " + key_changes_text(compare_measures(b.measures, a.measures)))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,58 @@
+"""``lipsym report``: a visit report (HTML, PDF and PNG figures) in a directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import ConfigurationError, ConflictError
+from ..landmarks import Landmarker
+from ..report import ReportHeader, build_report, load_visit, write_report
+from ..report.visit_report import HTML_NAME, PDF_NAME
+from .common import add_analysis_options, analysis_options, landmarker_options
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="visit report: self-contained HTML, PDF and PNG figures",
+                       description="Analyse a visit's rest (and smile) photo and write DIR/report.html (opens "
+                                   "offline, images embedded), DIR/report.pdf and the figures. With "
+                                   "--before-rest (and --before-smile), also the comparison with that earlier visit.")
+    p.add_argument("--rest", required=True, metavar="R", help="rest photo of this visit")
+    p.add_argument("--smile", metavar="S", help="smile photo of this visit")
+    p.add_argument("--before-rest", metavar="R0", help="rest photo of a previous visit to compare with")
+    p.add_argument("--before-smile", metavar="S0", help="smile photo of that previous visit")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="directory to write the report into")
+    g = p.add_argument_group("identifiers (printed as given)")
+    g.add_argument("--patient", default="", help="patient identifier")
+    g.add_argument("--visit-date", default="", help="date of this visit")
+    g.add_argument("--before-date", default="", help="date of the previous visit")
+    g.add_argument("--note", default="", help="free text printed in the report")
+    g.add_argument("--photo-credit", default="", help="attribution printed under the photos (where a licence asks)")
+    p.add_argument("--all-landmarks", action="store_true", help="also draw the 478 landmarks on the full-face views")
+    p.add_argument("--force", action="store_true", help="overwrite existing report files")
+    add_analysis_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if args.before_smile and not args.before_rest:
+        raise ConfigurationError("--before-smile needs --before-rest")
+    if args.before_smile and not args.smile:
+        raise ConfigurationError("--before-smile is compared with this visit's smile: give --smile too")
+    for name in (HTML_NAME, PDF_NAME):  # fail before the slow part; write_report checks every file
+        if (Path(args.output) / name).exists() and not args.force:
+            raise ConflictError(f"{Path(args.output) / name} exists; not overwriting the report (use --force to "
+                                f"replace it)")
+    options = analysis_options(args)
+    with Landmarker(landmarker_options(args)) as landmarker:
+        visit = load_visit(args.rest, args.smile, landmarker, options=options)
+        previous = None
+        if args.before_rest:
+            previous = load_visit(args.before_rest, args.before_smile, landmarker, options=options)
+    header = ReportHeader(patient=args.patient, visit_date=args.visit_date, previous_visit_date=args.before_date,
+                          note=args.note, photo_credit=args.photo_credit)
+    report = build_report(visit, header, previous, all_landmarks=args.all_landmarks)
+    write_report(report, args.output, overwrite=args.force)
+    print(f"wrote {args.output}/{HTML_NAME}, {args.output}/{PDF_NAME} and {len(report.figures)} figures",
+          file=sys.stderr)
+    return 0
