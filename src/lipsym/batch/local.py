@@ -26,6 +26,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -107,6 +108,10 @@ def _worker_main(conn: multiprocessing.connection.Connection, config: "BatchConf
     except LipsymError as exc:
         _send(conn, ("fatal", exc))
         return
+    except Exception as exc:  # noqa: BLE001 - reported as one line by the parent, not as a worker traceback
+        _send(conn, ("fatal", WorkerStartError(f"a batch worker could not start: {type(exc).__name__}: "
+                                               f"{' '.join(str(exc).split())}")))
+        return
     if not _send(conn, ("ready",)):
         return
     while True:
@@ -150,12 +155,15 @@ class _Pool:
         process = self.context.Process(target=_worker_main, args=(child_end, self.config),
                                        name="lipsym-batch-worker", daemon=True)
         # A child that ignores SIGINT from birth cannot die of Ctrl-C while
-        # still importing (Python keeps an inherited SIG_IGN).
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # still importing (Python keeps an inherited SIG_IGN). Only the main
+        # thread may change signal handlers.
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
         try:
             process.start()
         finally:
-            signal.signal(signal.SIGINT, previous)
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous)
         child_end.close()
         worker = _Worker(process, parent_end)
         self.workers.append(worker)

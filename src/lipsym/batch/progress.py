@@ -1,7 +1,9 @@
 """Progress of a batch on stderr: one updating line on a terminal, plain lines otherwise.
 
 Reused results count towards the done items but not towards the rate, so
-the ETA of a resumed run reflects the photos that still need analysing.
+the ETA of a resumed run reflects the photos that still need analysing; the
+rate is measured from the first analysed item on, so worker start-up does
+not skew it.
 """
 
 from __future__ import annotations
@@ -39,12 +41,15 @@ class Progress:
         self.start = clock()
         self.done = self.computed = self.reused = self.failed = 0
         self._last_line = self.start
+        self._first_computed: float | None = None
         self._line_shown = False
 
     def update(self, *, computed: bool, ok: bool, saved: bool = True) -> None:
         """Count one finished item (``computed`` in this run; else reused if ``saved``)."""
         self.done += 1
         self.computed += computed
+        if computed and self._first_computed is None:
+            self._first_computed = self.clock()
         self.reused += not computed and saved
         self.failed += not ok
         if self.quiet:
@@ -75,8 +80,10 @@ class Progress:
     def status(self, now: float | None = None) -> str:
         """``"12/340 items, 3.1 photos/s... "`` with the rate and time left."""
         now = self.clock() if now is None else now
-        elapsed = max(now - self.start, 1e-9)
-        rate = self.computed / elapsed
+        if self.computed >= 2 and now > self._first_computed:
+            rate = (self.computed - 1) / (now - self._first_computed)
+        else:
+            rate = self.computed / max(now - self.start, 1e-9)
         left = self.total - self.done
         eta = "--:--" if rate <= 0 else _duration(left / rate)
         parts = [f"{self.done}/{self.total} items", f"{rate:.2f} items/s", f"ETA {eta}"]
