@@ -193,6 +193,12 @@ def test_ctrl_c_rebuilds_consistent_tables_and_exits_130(tmp_path):
     assert sorted(r["item"] for r in rows) == on_disk and 1 <= len(rows) < len(photos)
 
 
+def _landmarkers_built() -> int:
+    from lipsym.batch import dask_runner
+
+    return len(dask_runner._landmarkers)
+
+
 def test_dask_local_cluster_gives_identical_results(tmp_path):
     distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (pip install 'lipsym[dask]')")
     src = tmp_path / "in"
@@ -203,6 +209,8 @@ def test_dask_local_cluster_gives_identical_results(tmp_path):
     local = run_batch(collection, _config(tmp_path / "local"), jobs=1)
     with distributed.LocalCluster(n_workers=1, processes=True, threads_per_worker=1, dashboard_address=None) as cl:
         remote = run_batch(collection, _config(tmp_path / "dask"), scheduler=cl.scheduler_address)
+        with distributed.Client(cl) as client:          # one landmarker per worker process, reused
+            assert list(client.run(_landmarkers_built).values()) == [1]
     assert remote.computed == local.computed == {i.name for i in collection.items}
     assert len({o.worker_pid for o in remote.outcomes} - {os.getpid()}) == 1   # ran in the dask worker
     for item in collection.items:
