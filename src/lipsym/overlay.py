@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from .analysis import PhotoAnalysis
+from .errors import ConfigurationError, MeasurementError
 from .measures import PhotoMeasures
 from .measures.contours import dense_contour, height_at
 
@@ -204,6 +205,7 @@ def draw_measure_segments(ax, a: PhotoAnalysis, m: PhotoMeasures, to_view: ToVie
     f, pts = a.frame, a.anatomy.points_px
     out = _view_out_sign(a, to_view)
     ls_y = f.to_frame(pts["labrale_superius"])[1]
+    dense = {k: dense_contour(f.to_frame(v)) for k, v in smooth_contours_px(a).items()} if detail else {}
     for side in ("right", "left"):
         dx = 30 * _OUT[side] * out
         ch, peak = pts[f"cheilion_{side}"], pts[f"crista_philtri_{side}"]
@@ -218,12 +220,11 @@ def draw_measure_segments(ax, a: PhotoAnalysis, m: PhotoMeasures, to_view: ToVie
         _segment(ax, f.to_photo(np.array([0.0, fch[1]])), ch, POINT_COLOURS["cheilion"],
                  f"↔ {getattr(m.sided['commissure_lateral'], side):.1f}", to_view, (0, -8), fontsize - 0.5,
                  lw=1.0, ls=":", at="mid")
-        dense = {k: dense_contour(f.to_frame(v)) for k, v in smooth_contours_px(a).items()}
         x = 0.5 * fch[0]
         for lip, (outer, inner) in (("upper", ("outer_upper", "inner_upper")), ("lower", ("outer_lower", "inner_lower"))):
             try:
                 y0, y1 = height_at(dense[inner], x), height_at(dense[outer], x)
-            except Exception:  # contour does not reach mid-hemilip: nothing to draw there
+            except MeasurementError:  # contour does not reach mid-hemilip: nothing to draw there
                 continue
             value = getattr(m.sided[f"{lip}_vermilion_height_mid"], side)
             _segment(ax, f.to_photo(np.array([x, y0])), f.to_photo(np.array([x, y1])), VERMILION_HEIGHT_COLOUR,
@@ -331,8 +332,6 @@ def draw_overlay(rgb: np.ndarray, analysis: PhotoAnalysis, measures: PhotoMeasur
         Figure width in inches at 150 dpi.
     """
     if view not in ("lips", "face"):
-        from .errors import ConfigurationError
-
         raise ConfigurationError(f"overlay view must be 'lips' or 'face', got {view!r}")
     box = lip_box(analysis) if view == "lips" else face_box(analysis)
     x0, y0, x1, y1 = box

@@ -30,6 +30,13 @@ from ..errors import MeasurementError
 #: dorsum (168, 6, 197, 195, 5) and pronasale (4).
 STABLE_LANDMARKS = (33, 133, 362, 263, 468, 473, 168, 6, 197, 195, 5, 4)
 
+#: Registration residual (rms, mm) above which the eyes and nose differ
+#: between the photos (pose, expression). Measured on the London set: rest vs
+#: smile of one person 0.5-1.4 mm; one face at other camera distances
+#: 0.4-0.9 mm; other framings and head poses (invariance/lisa) 2.1-2.7 mm. It
+#: does NOT tell faces apart (two different people: 0.55 mm).
+HIGH_RESIDUAL_MM = 1.5
+
 
 @dataclass(frozen=True)
 class Similarity:
@@ -200,8 +207,8 @@ class Registration:
     rms_residual_px : float
         Root-mean-square distance of the registered landmarks, before px.
     rms_residual_mm : float
-        The same in mm (before photo's scale): a few tenths of a mm for two
-        photos of the same face; more means a different pose or expression.
+        The same in mm (before photo's scale); above :data:`HIGH_RESIDUAL_MM`
+        the photos differ in pose or expression around the eyes and nose.
     """
 
     after_to_before: Similarity

@@ -24,7 +24,7 @@ from ..comparison import KEY_MEASURES, Z95, MeasureChange, compare_measures
 from ..errors import ConfigurationError
 from ..measures.photo import TRACKED_POINTS
 from ..overlay import BLUE, ORANGE, figure_png, new_figure, wrap_to_axes
-from .align import Registration, register_stable
+from .align import HIGH_RESIDUAL_MM, Registration, register_stable
 from .figures import (draw_aligned, draw_arrows, draw_contour_pair, draw_table, frame_views, lip_points_mm,
                       lip_zoom_box_mm, lower_face_box_mm, show_canvas, zoom_to)
 from .photos import ReportPhoto
@@ -168,6 +168,10 @@ def key_changes_text(changes: Mapping[str, MeasureChange], reg: Registration | N
     if reg is not None:
         lines.append(f"After photo registered on {len(reg.landmarks)} stable landmarks (eyes, nose); "
                      f"residual {reg.rms_residual_mm:.2f} mm rms; shown at the before photo's mm scale.")
+        if reg.rms_residual_mm > HIGH_RESIDUAL_MM:
+            # The numbers do not depend on the registration: each photo is measured in its own frame.
+            lines.append(f"⚠ Residual above {HIGH_RESIDUAL_MM} mm: pose or expression differs around the eyes and "
+                         "nose, so the images line up only approximately (the measures are unaffected).")
     return "\n".join(lines)
 
 
