@@ -6,7 +6,7 @@ Three forms, told apart by their arguments:
 - ``lipsym compare --before-rest R0 [--before-smile S0] --after-rest R1
   [--after-smile S1] -o FILE.png``: two visits' rest (and smile) photos;
 - ``lipsym compare PATIENT --from VISIT --to VISIT``: two visits of the visit
-  store (:func:`run_patient`, provided by the store commands).
+  store (:func:`lipsym.cli.patient_compare.run_patient`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ..report import comparison_png, load_report_photo, load_visit
 from ..report.before_after import key_changes_text
 from ..comparison import compare_measures
 from .common import add_analysis_options, analysis_options, landmarker_options
+from .patient_compare import add_patient_options, run_patient
 
 
 def register(sub) -> None:
@@ -42,13 +43,8 @@ def register(sub) -> None:
     p.add_argument("--all-landmarks", action="store_true", help="also draw the 478 landmarks")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     add_analysis_options(p)
+    add_patient_options(p)
     p.set_defaults(run=run)
-
-
-def run_patient(args) -> int:
-    """Store mode: compare two visits of a patient in the visit store (provided by the store commands)."""
-    raise ConfigurationError("patient mode (compare PATIENT --from VISIT --to VISIT) needs the visit store commands; "
-                             "compare photo files with: lipsym compare BEFORE AFTER -o FILE.png")
 
 
 def _pairs_given(args) -> bool:

@@ -1,0 +1,44 @@
+"""``lipsym export``: one patient's record (JSON or CSV), or the pseudonymised research export."""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import ConfigurationError
+from ..outputs import write_atomic
+from .store_common import add_db_option, open_store
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "export", help="export a patient's record (JSON/CSV) or a pseudonymised research export",
+        description="lipsym export PATIENT [-o FILE.json | --csv DIR]; lipsym export --research DIR. The research "
+                    "export replaces patient codes by keyed pseudonyms and drops notes, paths and dates "
+                    "(days since the first visit instead): pseudonymised, NOT anonymised.")
+    p.add_argument("patient", nargs="?", metavar="PATIENT")
+    p.add_argument("-o", "--output", metavar="FILE", help="JSON file (default: stdout)")
+    p.add_argument("--csv", metavar="DIR", help="write one CSV per table into DIR instead of JSON")
+    p.add_argument("--research", metavar="DIR", help="pseudonymised export of ALL patients into DIR")
+    p.add_argument("--keep-dates", action="store_true", help="research export: keep calendar dates")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    add_db_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if (args.patient is None) == (args.research is None):
+        raise ConfigurationError("give a PATIENT to export, or --research DIR (not both)")
+    with open_store(args) as store:
+        if args.research is not None:
+            written = store.research_export(args.research, keep_dates=args.keep_dates, overwrite=args.force)
+            print(f"research export of {store.path}: {len(written)} files in {args.research}")
+        elif args.csv is not None:
+            written = store.export_patient_csv(args.patient, args.csv, overwrite=args.force)
+            print(f"exported {args.patient}: {len(written)} CSV files in {args.csv}")
+        else:
+            text = json.dumps(store.export_patient(args.patient), indent=2, ensure_ascii=False) + "\n"
+            if args.output in (None, "-"):
+                print(text, end="")
+            else:
+                write_atomic(args.output, text, overwrite=args.force)
+    return 0

@@ -1,0 +1,76 @@
+"""``lipsym import`` and ``lipsym analyze-pending``: photos into the visit record."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+from ..landmarks import Landmarker
+from ..visit_analysis import VisitAnalyzer
+from ..visit_import import ImportReport, analyze_pending, import_collection, read_source
+from .common import add_analysis_options, analysis_options, landmarker_options, settings_of
+from .store_common import add_db_option, add_json_option, open_store, print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "import", help="record a folder (PATIENT/YYYY-MM-DD/rest.jpg, smile.jpg) or manifest CSV in the visit record",
+        description="Import photos into the visit record and analyse them. SOURCE is a folder laid out as "
+                    "PATIENT/YYYY-MM-DD/rest.jpg + smile.jpg, or a manifest CSV with columns "
+                    "patient,date,expression,path (optional: kind). Importing twice adds nothing; an "
+                    "interrupted import resumes when run again.")
+    p.add_argument("source", metavar="SOURCE", help="folder or manifest .csv")
+    p.add_argument("--no-analyze", action="store_true",
+                   help="only record the photos; analyse later with lipsym analyze-pending")
+    _common(p)
+    p.set_defaults(run=run_import)
+    q = sub.add_parser("analyze-pending", help="analyse recorded photos that have no analysis yet",
+                       description="Analyse every recorded photo (rest/smile pair per visit) not yet analysed "
+                                   "with these settings.")
+    q.add_argument("patients", nargs="*", metavar="PATIENT", help="only these patients (default: all)")
+    _common(q)
+    q.set_defaults(run=run_pending)
+
+
+def _common(p) -> None:
+    add_analysis_options(p)
+    add_db_option(p)
+    add_json_option(p)
+
+
+def _say(what: str, reason: str) -> None:
+    print(f"lipsym: {reason}", file=sys.stderr)
+
+
+def _report(args, report: ImportReport) -> int:
+    if args.json:
+        print_json(dataclasses.asdict(report))
+    else:
+        r = report
+        print(f"patients added {r.patients_added}, visits added {r.visits_added}, photos added {r.photos_added} "
+              f"(already recorded {r.photos_known}), analyses added {r.analyses_added}, "
+              f"pending {r.analyses_pending}, failures {len(r.failures)}")
+    return 1 if report.failures else 0
+
+
+def _analyzer(args, landmarker: Landmarker) -> VisitAnalyzer:
+    return VisitAnalyzer(landmarker, analysis_options(args), settings_of(args))
+
+
+def run_import(args) -> int:
+    # Read the source first: an unreadable folder or manifest creates no database.
+    collection, kinds = read_source(args.source)
+    with open_store(args, create=True) as store:
+        if args.no_analyze:
+            report = import_collection(store, collection, kinds=kinds, on_failure=_say)
+        else:
+            with Landmarker(landmarker_options(args)) as landmarker:
+                report = import_collection(store, collection, kinds=kinds, analyzer=_analyzer(args, landmarker),
+                                           on_failure=_say)
+    return _report(args, report)
+
+
+def run_pending(args) -> int:
+    with open_store(args) as store, Landmarker(landmarker_options(args)) as landmarker:
+        report = analyze_pending(store, _analyzer(args, landmarker), args.patients, on_failure=_say)
+    return _report(args, report)

@@ -1,0 +1,74 @@
+"""``lipsym patient add|list|show``: the patients of the visit record."""
+
+from __future__ import annotations
+
+from ..store import to_json_dict
+from ..timeline import load_timeline
+from .store_common import add_db_option, add_json_option, open_store, print_json, print_table
+
+
+def register(sub) -> None:
+    p = sub.add_parser("patient", help="add, list and show patients of the visit record",
+                       description="Patients are known by a pseudonymous code you choose (e.g. P001), never a name.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add a patient")
+    add.add_argument("identifier", metavar="PATIENT", help="pseudonymous code, e.g. P001 (not a name)")
+    add.add_argument("--birth-year", type=int, metavar="YYYY")
+    add.add_argument("--sex", metavar="SEX", help="female, male or other")
+    add.add_argument("--notes")
+    add.set_defaults(run=run_add)
+    ls = actions.add_parser("list", help="list patients")
+    ls.set_defaults(run=run_list)
+    show = actions.add_parser("show", help="a patient's visits, photos, analyses and treatments")
+    show.add_argument("identifier", metavar="PATIENT")
+    show.set_defaults(run=run_show)
+    for q in (add, ls, show):
+        add_db_option(q)
+        add_json_option(q)
+
+
+def run_add(args) -> int:
+    with open_store(args, create=True) as store:
+        patient = store.add_patient(args.identifier, birth_year=args.birth_year, sex=args.sex, notes=args.notes)
+    if args.json:
+        print_json(to_json_dict(patient))
+    else:
+        print(f"added patient {patient.identifier}")
+    return 0
+
+
+def run_list(args) -> int:
+    with open_store(args) as store:
+        rows = []
+        for p in store.list_patients():
+            visits = store.list_visits(p)
+            rows.append((p, len(visits), visits[-1].visit_date.isoformat() if visits else None))
+    if args.json:
+        print_json([{**to_json_dict(p), "visits": n, "last_visit": last} for p, n, last in rows])
+    else:
+        print_table(("patient", "birth year", "sex", "visits", "last visit"),
+                    [(p.identifier, p.birth_year, p.sex, n, last) for p, n, last in rows])
+    return 0
+
+
+def run_show(args) -> int:
+    with open_store(args) as store:
+        timeline = load_timeline(store, args.identifier)
+        photos = {vm.visit.id: store.list_photos(vm.visit) for vm in timeline.visits}
+        analyses = {vm.visit.id: store.list_analyses(vm.visit) for vm in timeline.visits}
+    p = timeline.patient
+    if args.json:
+        print_json({"patient": to_json_dict(p), "visits": [
+            {**to_json_dict(vm.visit), "photos": [to_json_dict(x) for x in photos[vm.visit.id]],
+             "analyses": len(analyses[vm.visit.id]), "treatments": [to_json_dict(t) for t in vm.treatments]}
+            for vm in timeline.visits]})
+        return 0
+    extra = ", ".join(f"{k} {v}" for k, v in (("born", p.birth_year), ("sex", p.sex)) if v is not None)
+    print(f"patient {p.identifier}" + (f" ({extra})" if extra else "") + (f": {p.notes}" if p.notes else ""))
+    print_table(("visit", "date", "kind", "photos", "analyses", "treatments", "notes"), [
+        (vm.visit.id, vm.visit.visit_date.isoformat(), vm.visit.kind,
+         ", ".join(x.expression for x in photos[vm.visit.id]) or "-", len(analyses[vm.visit.id]),
+         "; ".join(f"{t.product_name} {t.dose_value:g} {t.dose_unit}" for t in vm.treatments) or "-",
+         vm.visit.notes or "")
+        for vm in timeline.visits])
+    return 0

@@ -1,0 +1,75 @@
+"""Options and output shared by the visit-record commands (``--db``, ``--json``, tables)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..store import ENV_VAR, Store
+
+
+def add_db_option(p) -> None:
+    p.add_argument("--db", metavar="PATH",
+                   help=f"visit-record database (default: ${ENV_VAR}, else the per-user data folder)")
+
+
+def add_json_option(p) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON (for scripts) instead of tables")
+
+
+def open_store(args, *, create: bool = False) -> Store:
+    """The store named by ``--db``; read-only commands do not create one."""
+    return Store.open(args.db, create=create)
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, dates, mappings and tuples as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if hasattr(value, "items"):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(jsonable(doc), indent=2, ensure_ascii=False) + "\n")
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Plain-text table: columns padded, numbers right-aligned."""
+    cells = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+    numeric = [all(_is_number(r[i]) for r in cells if r[i]) and any(r[i] for r in cells)
+               for i in range(len(headers))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in cells]
+    return "\n".join(out)
+
+
+def _is_number(text: str) -> bool:
+    head = text.split()[0] if text.split() else text
+    try:
+        float(head)
+        return True
+    except ValueError:
+        return False
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
+    if title:
+        print(title)
+    print(format_table(headers, rows) if rows else "  (none)")

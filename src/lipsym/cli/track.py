@@ -1,0 +1,53 @@
+"""``lipsym track PATIENT``: key asymmetries across visits, settling after treatments, and a plot."""
+
+from __future__ import annotations
+
+import sys
+
+from ..comparison import KEY_MEASURES
+from ..outputs import write_atomic
+from ..settling import PHOTO_CONDITIONS, follow_up_settling
+from ..timeline import load_timeline
+from ..track_plot import plotted_keys, track_png
+from .store_common import add_db_option, add_json_option, open_store, print_json
+from .visit_tables import print_settling, print_timeline
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "track", help="a patient's key asymmetries across visits, with settling after treatments",
+        description="Table of the key asymmetries at each visit (±1.96·SE), the settling of each follow-up "
+                    "after a treatment (change since the treatment and since the previous visit, against the "
+                    "minimal detectable change), and with -o a PNG plot with treatments and typical product "
+                    "durations (literature reference ranges) on the time axis.")
+    p.add_argument("patient", metavar="PATIENT")
+    p.add_argument("-o", "--plot", metavar="FILE.png", help="write the plot here")
+    p.add_argument("--force", action="store_true", help="overwrite an existing plot file")
+    add_db_option(p)
+    add_json_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    with open_store(args) as store:
+        timeline = load_timeline(store, args.patient)
+    settling = follow_up_settling(timeline)
+    keys = plotted_keys(timeline, KEY_MEASURES)
+    if args.plot:
+        write_atomic(args.plot, track_png(timeline), overwrite=args.force)
+    if args.json:
+        print_json({
+            "patient": timeline.patient.identifier,
+            "asymmetry_sign": "left minus right (subject's sides)",
+            "visits": [{"visit": vm.visit, "treatments": vm.treatments,
+                        "measures": {c: {k: vm.sided[c][k] for k in keys if k in vm.sided[c]}
+                                     for c in PHOTO_CONDITIONS if c in vm.sided}} for vm in timeline.visits],
+            "settling": settling,
+            "plot": args.plot,
+        })
+        return 0
+    print_timeline(timeline, keys, PHOTO_CONDITIONS)
+    print_settling(settling)
+    if args.plot:
+        print(f"\nplot: {args.plot}", file=sys.stderr)
+    return 0

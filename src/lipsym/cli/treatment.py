@@ -1,0 +1,75 @@
+"""``lipsym treatment add``: record a product injected at a visit."""
+
+from __future__ import annotations
+
+from ..errors import ConfigurationError
+from ..store import SiteSpec, to_json_dict
+from ..timeline import load_timeline
+from .store_common import add_db_option, add_json_option, open_store, print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("treatment", help="record a treatment (product, dose, injection sites)")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser(
+        "add", help="record a product injected at a visit",
+        description="Record a product injected at a visit. --visit names the visit (id, YYYY-MM-DD, "
+                    "YYYY-MM-DD:KIND, or a kind the patient has once); a date with no visit yet gets a new "
+                    "'treatment' visit. Sides are the PATIENT's.")
+    add.add_argument("patient", metavar="PATIENT")
+    add.add_argument("--visit", required=True, metavar="VISIT")
+    add.add_argument("--product", required=True, metavar="NAME", help="product name")
+    add.add_argument("--type", required=True, dest="product_type", metavar="TYPE",
+                     help="ha_filler, neuromodulator or other")
+    add.add_argument("--dose", required=True, type=float, metavar="AMOUNT", help="total dose")
+    add.add_argument("--unit", required=True, metavar="UNIT", help="mL (fillers) or U (neuromodulators)")
+    add.add_argument("--site", action="append", default=[], metavar="REGION:SIDE[:DOSE]",
+                     help="injection site, e.g. upper_lip:left or commissure:right:0.2 (repeatable)")
+    add.add_argument("--lot")
+    add.add_argument("--technique")
+    add.add_argument("--injector")
+    add.add_argument("--notes")
+    add_db_option(add)
+    add_json_option(add)
+    add.set_defaults(run=run_add)
+
+
+def parse_site(text: str) -> SiteSpec:
+    """``REGION:SIDE[:DOSE]`` → SiteSpec (region and side are checked by the store)."""
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(p.strip() for p in parts):
+        raise ConfigurationError(f"site {text!r}: expected REGION:SIDE[:DOSE], e.g. upper_lip:left")
+    dose = None
+    if len(parts) == 3:
+        try:
+            dose = float(parts[2])
+        except ValueError:
+            raise ConfigurationError(f"site {text!r}: dose {parts[2]!r} is not a number") from None
+    return SiteSpec(region=parts[0], side=parts[1], dose_value=dose)
+
+
+def run_add(args) -> int:
+    sites = [parse_site(s) for s in args.site]
+    details = dict(product_name=args.product, product_type=args.product_type, dose_value=args.dose,
+                   dose_unit=args.unit, sites=sites, lot=args.lot, technique=args.technique,
+                   injector=args.injector, notes=args.notes)
+    with open_store(args) as store:
+        with store.transaction():
+            # One transaction: a visit created for the treatment is undone if
+            # the treatment is refused.
+            visit = _visit_for(store, args.patient, args.visit)
+            treatment = store.add_treatment(visit, **details)
+    if args.json:
+        print_json(to_json_dict(treatment))
+    else:
+        print(f"recorded {treatment.product_name} {treatment.dose_value:g} {treatment.dose_unit} "
+              f"at visit {visit.id} ({visit.visit_date.isoformat()} {visit.kind}) of {args.patient}")
+    return 0
+
+
+def _visit_for(store, patient: str, ref: str):
+    timeline = load_timeline(store, patient)
+    is_plain_date = len(ref) == 10 and ref[:4].isdigit() and ref[4] == "-"
+    if is_plain_date and not any(v.visit.visit_date.isoformat() == ref for v in timeline.visits):
+        return store.add_visit(patient, ref, "treatment")
+    return timeline.find(ref).visit
