@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ class BatchReport:
     ----------
     outcomes : tuple of Outcome
         This run's outcomes, in completion order (fewer than the items when
-        interrupted).
+        interrupted), without their rows (results.csv has them).
     tables : Tables
         The rebuilt results.csv and errors.csv.
     """
@@ -89,9 +90,11 @@ def run_batch(collection: Collection, config: BatchConfig, *, jobs: int = 1, sch
         try:
             if collection.items:
                 for outcome in _executor(collection, config, jobs, scheduler, scheduler_timeout_s):
-                    outcomes[outcome.name] = outcome
                     if on_outcome is not None:
                         on_outcome(outcome)
+                    # Rows are read back from the JSON files at the end: holding
+                    # every row (~300 columns per pair) would grow with the study.
+                    outcomes[outcome.name] = dataclasses.replace(outcome, row=None)
         finally:
             tables = rebuild_tables(output_dir, collection, outcomes=outcomes)
     return BatchReport(tuple(outcomes.values()), tables)

@@ -57,9 +57,9 @@ def rebuild_tables(output_dir: str | os.PathLike, collection: Collection, *,
         Its problems head errors.csv; its items give the row order. JSON
         files of items no longer in the collection are left out.
     outcomes : mapping of item name to Outcome
-        This run's outcomes. Saved ones spare re-reading their JSON; unsaved
-        ones (a photo that could not be read, a worker that died) are listed
-        in errors.csv although no JSON records them.
+        This run's outcomes: the unsaved ones (a photo that could not be
+        read, a worker that died) are listed in errors.csv although no JSON
+        records them (and a JSON left by an earlier run is then ignored).
 
     Returns
     -------
@@ -82,9 +82,9 @@ def rebuild_tables(output_dir: str | os.PathLike, collection: Collection, *,
 
 
 def _recorded(output_dir, item: Item, outcome: Outcome | None) -> tuple[dict | None, Iterable[tuple[str, str]]]:
-    """(row, errors) of one item: this run's outcome, else its JSON file if any."""
-    if outcome is not None:
-        return (outcome.row if outcome.ok else None), outcome.errors
+    """(row, errors) of one item: from its JSON file, else this run's unsaved outcome."""
+    if outcome is not None and not outcome.saved:
+        return None, outcome.errors
     section = read_batch_section(item_json_path(output_dir, item.name))
     if section is None:
         return None, ()
