@@ -384,6 +384,23 @@ def test_two_imports_at_once_record_every_photo_exactly_once(tmp_path):
 
 
 @needs_shared
+def test_batch_recorded_visits_are_not_imported_again(tmp_path, capsys):
+    """``lipsym batch --db`` and ``lipsym import`` file the same photos under the same records."""
+    root = tmp_path / "photos"
+    link_visit(root, "F1", "2024-01-10", "010")
+    link_visit(root, "F1", "2024-02-10", "013")
+    db = tmp_path / "r.sqlite3"
+    assert main(["batch", str(root), "-o", str(tmp_path / "out"), "--db", str(db), "-j", "1", "-q"]) == 0
+    before = dump(db)
+    code, report = run_json(capsys, "import", str(root), "--db", str(db))
+    assert code == 0 and (report["photos_known"], report["photos_added"], report["analyses_added"]) == (4, 0, 0)
+    assert dump(db) == before
+    code, doc = run_json(capsys, "track", "F1", "--db", str(db))
+    assert [v["visit"]["kind"] for v in doc["visits"]] == ["baseline", "follow-up"]
+    assert all("commissure_height" in v["measures"]["rest"] for v in doc["visits"])
+
+
+@needs_shared
 def test_track_writes_table_and_plot(tmp_path, capsys):
     root = tmp_path / "photos"
     link_visit(root, "T1", "2024-01-10", "010")

@@ -92,7 +92,10 @@ def track_png(timeline: Timeline, keys: Iterable[str] = KEY_MEASURES, *, dpi: in
             text += f"\ntypical {ref.label}: {ref.text} (reference)"
         top.annotate(text, xy=(day, 1.0), xycoords=("data", "axes fraction"), xytext=(3, 3),
                      textcoords="offset points", fontsize=6.5, color=VERMILLION, va="bottom")
-    axes[0].legend(fontsize=7, loc="upper right")
+    if keys:
+        axes[0].legend(fontsize=7, loc="upper right")
+    else:
+        axes[0].text(0.5, 0.5, "no analysed photos yet", transform=axes[0].transAxes, ha="center", color="0.4")
     first = min(dates) - _dt.timedelta(days=7)
     axes[-1].set_xlim(first, span_end + _dt.timedelta(days=7))
     fig.autofmt_xdate()

@@ -42,15 +42,15 @@ def _say(what: str, reason: str) -> None:
     print(f"lipsym: {reason}", file=sys.stderr)
 
 
-def _report(args, report: ImportReport) -> int:
+def _report(args, report: ImportReport, *, imported: bool = True) -> int:
+    r = report
     if args.json:
-        print_json(dataclasses.asdict(report))
+        print_json(dataclasses.asdict(r))
     else:
-        r = report
-        print(f"patients added {r.patients_added}, visits added {r.visits_added}, photos added {r.photos_added} "
-              f"(already recorded {r.photos_known}), analyses added {r.analyses_added}, "
-              f"pending {r.analyses_pending}, failures {len(r.failures)}")
-    return 1 if report.failures else 0
+        recorded = (f"patients added {r.patients_added}, visits added {r.visits_added}, photos added "
+                    f"{r.photos_added} (already recorded {r.photos_known}), ") if imported else ""
+        print(f"{recorded}analyses added {r.analyses_added}, pending {r.analyses_pending}, failures {len(r.failures)}")
+    return 1 if r.failures else 0
 
 
 def _analyzer(args, landmarker: Landmarker) -> VisitAnalyzer:
@@ -73,4 +73,4 @@ def run_import(args) -> int:
 def run_pending(args) -> int:
     with open_store(args) as store, Landmarker(landmarker_options(args)) as landmarker:
         report = analyze_pending(store, _analyzer(args, landmarker), args.patients, on_failure=_say)
-    return _report(args, report)
+    return _report(args, report, imported=False)
