@@ -20,7 +20,7 @@ import pytest
 
 from conftest import LONDON, SAMPLE, needs_shared
 from lipsym.cli import main
-from lipsym.store import Store
+from lipsym.store import SCHEMA_VERSION, Store
 
 PEOPLE = ("010", "013", "017")
 
@@ -177,6 +177,9 @@ def test_backup_check_and_exports(db, tmp_path, capsys):
     assert main(["export", "P001", "-o", str(out), *d]) == 0
     doc = json.loads(out.read_text())
     assert doc["format"] == "lipsym-patient-record" and doc["patient"]["identifier"] == "P001"
+    assert out.stat().st_mode & 0o777 == 0o600  # health data: private, like the database
+    assert main(["export", "P001", "-o", str(out), *d]) == 7
+    assert main(["export", "P001", "-o", str(out), "--force", *d]) == 0
     assert main(["export", "P001", "--csv", str(tmp_path / "csv"), *d]) == 0
     assert (tmp_path / "csv" / "visits.csv").is_file()
     research = tmp_path / "research"
@@ -429,12 +432,40 @@ def test_track_writes_table_and_plot(tmp_path, capsys):
 
 
 def test_old_schema_database_opens_migrated_with_its_data(tmp_path, capsys):
-    from test_store_migrations import build_v1_database
+    from test_store_migrations import build_v1_database, user_version
 
     db = tmp_path / "v1.sqlite3"
     build_v1_database(db)
-    code, doc = run_json(capsys, "patient", "show", "P001", "--db", str(db))
-    assert code == 0 and [v["kind"] for v in doc["visits"]] == ["baseline", "treatment", "follow-up"]
+    before = dump(db)
+    capsys.readouterr()
+    assert main(["patient", "show", "P001", "--json", "--db", str(db)]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert [v["kind"] for v in doc["visits"]] == ["baseline", "treatment", "follow-up"]
     assert doc["visits"][1]["treatments"][0]["product_name"] == "Volbella"
+    # The old file was kept, untouched, before the upgrade; only once.
+    kept = tmp_path / "v1.sqlite3.schema1.bak"
+    assert str(kept) in captured.err and captured.err.count("\n") == 1
+    assert dump(kept) == before and user_version(kept) == 1
     with Store.open(db) as store:
-        assert store.check_integrity() == []
+        assert store.check_integrity() == [] and store.schema_version == SCHEMA_VERSION
+    assert main(["patient", "list", "--db", str(db)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_backup_before_migration_only_for_older_lipsym_databases(tmp_path):
+    from test_store_migrations import build_v1_database
+
+    from lipsym.store import backup_before_migration
+
+    assert backup_before_migration(tmp_path / "absent.sqlite3") is None
+    (tmp_path / "text.sqlite3").write_text("not a database")
+    assert backup_before_migration(tmp_path / "text.sqlite3") is None
+    with Store.open(tmp_path / "current.sqlite3"):
+        pass
+    assert backup_before_migration(tmp_path / "current.sqlite3") is None
+    build_v1_database(tmp_path / "old.sqlite3")
+    kept = backup_before_migration(tmp_path / "old.sqlite3")
+    assert kept == tmp_path / "old.sqlite3.schema1.bak" and kept.is_file()
+    assert backup_before_migration(tmp_path / "old.sqlite3") is None  # made once
+    assert [p.name for p in tmp_path.glob("*.bak")] == ["old.sqlite3.schema1.bak"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from ..errors import ConfigurationError
-from ..outputs import write_atomic
 from .store_common import add_db_option, open_store
 
 
@@ -35,10 +34,9 @@ def run(args) -> int:
         elif args.csv is not None:
             written = store.export_patient_csv(args.patient, args.csv, overwrite=args.force)
             print(f"exported {args.patient}: {len(written)} CSV files in {args.csv}")
+        elif args.output in (None, "-"):
+            print(json.dumps(store.export_patient(args.patient), indent=2, ensure_ascii=False))
         else:
-            text = json.dumps(store.export_patient(args.patient), indent=2, ensure_ascii=False) + "\n"
-            if args.output in (None, "-"):
-                print(text, end="")
-            else:
-                write_atomic(args.output, text, overwrite=args.force)
+            # Through the store: the file is private to the user, like the database.
+            store.export_patient_json(args.patient, args.output, overwrite=args.force)
     return 0

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..store import ENV_VAR, Store
+from ..store import ENV_VAR, SCHEMA_VERSION, Store, backup_before_migration, resolve_db_path
 
 
 def add_db_option(p) -> None:
@@ -22,8 +22,17 @@ def add_json_option(p) -> None:
 
 
 def open_store(args, *, create: bool = False) -> Store:
-    """The store named by ``--db``; read-only commands do not create one."""
-    return Store.open(args.db, create=create)
+    """The store named by ``--db``; read-only commands do not create one.
+
+    A database from an older lipsym is copied aside before it is migrated,
+    so that the user can go back to the older version.
+    """
+    path = resolve_db_path(args.db)
+    kept = backup_before_migration(path)
+    if kept is not None:
+        print(f"lipsym: {path} is upgraded to schema {SCHEMA_VERSION}; the previous version is kept in {kept}",
+              file=sys.stderr)
+    return Store.open(path, create=create)
 
 
 def jsonable(value: Any) -> Any:

@@ -11,7 +11,7 @@ by pixels. Start with :meth:`Store.open`::
         rest = store.add_photo(visit, "P001_rest.jpg", "rest")
 """
 
-from .backup import backup_database
+from .backup import backup_before_migration, backup_database
 from .paths import ENV_VAR, default_data_dir, resolve_db_path
 from .records import (
     Analysis,
@@ -47,6 +47,7 @@ __all__ = [
     "VisitTreatment",
     "to_json_dict",
     "backup_database",
+    "backup_before_migration",
     "resolve_db_path",
     "default_data_dir",
     "ENV_VAR",

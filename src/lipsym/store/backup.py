@@ -110,3 +110,44 @@ def backup_database(
         raise StoreError(f"{source_path} cannot be copied: {error}") from error
     finally:
         source.close()
+
+
+def backup_before_migration(path: str | os.PathLike[str]) -> Path | None:
+    """Keep a copy of an outdated database before :meth:`Store.open` migrates it.
+
+    The copy is ``<name>.schema<N>.bak`` next to the database (N = its
+    current schema version) and is made once: an existing copy is kept, as
+    it is the older, truer one.
+
+    Parameters
+    ----------
+    path : path-like
+        The database file (absent, current or newer files are left alone).
+
+    Returns
+    -------
+    Path or None
+        The copy, when one was made now.
+    """
+    from .schema import SCHEMA_VERSION
+
+    path = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+    if not path.is_file():
+        return None
+    try:
+        probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, isolation_level=None)
+        try:
+            version = int(probe.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            probe.close()
+    except sqlite3.Error:
+        return None  # not a database: Store.open says so
+    if not 0 < version < SCHEMA_VERSION:
+        return None
+    dest = path.with_name(f"{path.name}.schema{version}.bak")
+    if dest.exists():
+        return None
+    try:
+        return backup_database(path, dest)
+    except ConflictError:
+        return None  # another process made the copy at the same moment

@@ -200,6 +200,23 @@ def write_patient_csv(
     return written
 
 
+def write_patient_json(
+    conn: sqlite3.Connection, patient: Patient, path: str | os.PathLike[str], overwrite: bool
+) -> Path:
+    """Write one patient's record (:func:`patient_document`) as a JSON file readable by the owner only."""
+    target = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+    if target.is_dir():
+        raise ConfigurationError(f"{target} is a directory; give a file name")
+    if target.exists() and not overwrite:
+        raise ConflictError(f"{target} exists; pass overwrite=True to replace it")
+    document = patient_document(conn, patient)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _open_output(target, overwrite) as stream:
+        json.dump(document, stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+    return target
+
+
 def pseudonym_key(conn: sqlite3.Connection) -> bytes:
     row = conn.execute("SELECT value FROM meta WHERE key = 'pseudonym_key'").fetchone()
     if row is None:

@@ -614,6 +614,17 @@ class Store:
         with read_transaction(self._conn) as conn:
             return export.patient_document(conn, patients.require(conn, patient))
 
+    def export_patient_json(self, patient: Patient | str, path: PathLike, *, overwrite: bool = False) -> Path:
+        """Write a patient's full record (:meth:`export_patient`) to a JSON file, private to the user.
+
+        Raises
+        ------
+        ConflictError
+            ``path`` exists and ``overwrite`` is False.
+        """
+        with read_transaction(self._conn) as conn:
+            return export.write_patient_json(conn, patients.require(conn, patient), path, overwrite)
+
     def export_patient_csv(
         self, patient: Patient | str, directory: PathLike, *, overwrite: bool = False
     ) -> dict[str, Path]:
