@@ -69,7 +69,8 @@ def new_figure(width_in: float, height_in: float, dpi: int = 150):
 def figure_png(fig, dpi: int | None = None) -> bytes:
     """PNG bytes of a figure, without metadata."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, metadata=PNG_METADATA)
+    # zlib level 3: a report's PNGs encode in a third of the default level's time for ~15 % more bytes.
+    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, metadata=PNG_METADATA, pil_kwargs={"compress_level": 3})
     return buf.getvalue()
 
 

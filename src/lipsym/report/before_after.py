@@ -155,16 +155,25 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
     return fig
 
 
-def key_changes_text(changes: Mapping[str, MeasureChange], reg: Registration | None = None) -> str:
-    """The key measures' changes in words, one per line (for the figure and reports)."""
-    lines = ["Change of asymmetry (left − right, subject's sides), after − before:"]
+KEY_CHANGES_TITLE = "Change of asymmetry (left − right, subject's sides), after − before:"
+
+
+def key_change_lines(changes: Mapping[str, MeasureChange]) -> list[str]:
+    """The key measures' changes in words, one line each: change ± 1.96·SE and the MDC95 verdict."""
+    lines = []
     for key in KEY_MEASURES[:5]:
         if key in changes:
             c = changes[key]
             u = "mm²" if c.unit == "mm2" else c.unit
             verdict = "beyond" if c.detectable else "within"
-            lines.append(f"• {measure_name(key)}: {c.change:+.2f} ± {Z95 * c.standard_error:.2f} {u} "
+            lines.append(f"{measure_name(key)}: {c.change:+.2f} ± {Z95 * c.standard_error:.2f} {u} "
                          f"({verdict} the MDC95 of {c.minimal_detectable_change:.2f} {u})")
+    return lines
+
+
+def key_changes_text(changes: Mapping[str, MeasureChange], reg: Registration | None = None) -> str:
+    """:func:`key_change_lines` as text under a title, with the registration's residual when given."""
+    lines = [KEY_CHANGES_TITLE] + [f"• {line}" for line in key_change_lines(changes)]
     if reg is not None:
         lines.append(f"After photo registered on {len(reg.landmarks)} stable landmarks (eyes, nose); "
                      f"residual {reg.rms_residual_mm:.2f} mm rms; shown at the before photo's mm scale.")

@@ -14,7 +14,7 @@ from .. import __version__
 from ..comparison import KEY_MEASURES, Z95, MeasureChange
 from ..measures import PhotoMeasures
 from ..overlay import flag_text
-from .before_after import CHANGE_HEADER, change_rows, key_changes_text, measure_name
+from .before_after import CHANGE_HEADER, KEY_CHANGES_TITLE, change_rows, key_change_lines, measure_name
 from .blocks import Bullets, Document, Image, Paragraph, Section, Table
 from .panel import STATIC_DYNAMIC_HEADER, static_dynamic_rows
 from .photos import ReportPhoto, ReportVisit
@@ -88,11 +88,11 @@ def measures_table(m: PhotoMeasures, caption: str) -> Table:
                  tuple(rows), caption, (0.24, 0.05, 0.08, 0.08, 0.13, 0.06, 0.36))
 
 
-def _scale_rows(visit: ReportVisit) -> tuple[tuple[str, ...], ...]:
+def _scale_rows(visit: ReportVisit, which: str) -> tuple[tuple[str, ...], ...]:
     rows = []
     for p in visit.photos:
         s = p.measures.scale
-        rows.append((p.label or p.analysis.expression, p.analysis.expression, s.source, f"{s.mm_per_px:.4f}",
+        rows.append((which, p.label or "(in memory)", p.analysis.expression, s.source, f"{s.mm_per_px:.4f}",
                      f"{100 * s.relative_uncertainty:.1f} %", f"{p.measures.interpupillary_distance_mm:.1f}"))
     return tuple(rows)
 
@@ -181,7 +181,7 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
                 blocks.append(Image(figures[f"comparison_{expression}"],
                                     f"{expression}: previous visit (before) and this visit (after), registered on "
                                     f"stable landmarks, one mm scale.{credit}"))
-            blocks.append(Paragraph(key_changes_text(ch)))
+            blocks += [Paragraph(f"{expression}: {KEY_CHANGES_TITLE}"), Bullets(tuple(key_change_lines(ch)))]
             blocks.append(Table(CHANGE_HEADER, tuple(map(tuple, change_rows(ch))), f"{expression}: change since the "
                                 f"previous visit", (0.3, 0.09, 0.09, 0.16, 0.09, 0.1, 0.12)))
         blocks.append(Paragraph(f"Change = this visit − previous visit of each left − right asymmetry; ± {Z95}·SE is "
@@ -189,8 +189,9 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
                                 "told apart from measurement noise.", "note"))
         sections.append(Section("Comparison with the previous visit", tuple(blocks), new_page=True))
     sections.append(Section("Scale and uncertainty", (
-        Table(("photo", "expression", "scale source", "mm per px", "relative uncertainty", "IPD (mm)"),
-              _scale_rows(visit) + (_scale_rows(previous) if previous else ()), col_widths=(0.25, 0.1, 0.2, 0.12, 0.18, 0.12)),
+        Table(("visit", "photo", "expression", "scale source", "mm per px", "relative uncertainty", "IPD (mm)"),
+              _scale_rows(visit, "this") + (_scale_rows(previous, "previous") if previous else ()),
+              col_widths=(0.1, 0.22, 0.1, 0.18, 0.1, 0.16, 0.1)),
         Paragraph("Scale: 11.7 mm horizontal iris diameter (Rüfer et al. 2005) unless calibrated; the smile photo "
                   "uses the rest photo's interpupillary distance. Each standard error (SE) propagates the scale's "
                   "uncertainty and the landmark error where it has been measured (docs/measures.md).", "note"))))

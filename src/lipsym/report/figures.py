@@ -86,6 +86,8 @@ def draw_aligned(ax, photo: ReportPhoto, view: FrameView, photo_to_view: Similar
     show_canvas(ax, canvas)
     draw_annotations(ax, photo.analysis, photo.measures, to_view=sim.apply, view="face", all_landmarks=all_landmarks,
                      summary=False)
+    if photo.analysis.mirrored:
+        title += " (mirrored selfie, shown un-mirrored)"
     if title:
         ax.set_title(title, fontsize=9)
     return canvas
