@@ -43,15 +43,22 @@ def print_timeline(timeline: Timeline, keys: list[str], conditions: tuple[str, .
                                      "(subject's sides) ±1.96·SE")
 
 
+def _change_text(change: MeasureChange | None) -> str:
+    if change is None:
+        return "-"
+    return (f"{change.change:+.2f} {change.unit} (SE {change.standard_error:.2f}, "
+            f"MDC {change.minimal_detectable_change:.2f})")
+
+
 def print_settling(settling: list[FollowUpSettling]) -> None:
+    """One table per follow-up: each measure's change since the treatment and since the previous visit."""
     for s in settling:
-        rows = []
-        for ch in s.changes:
-            for label, mc in (("since treatment", ch.since_treatment), ("since previous", ch.since_previous)):
-                if mc is not None:
-                    rows.append((label, *change_cells(ch.condition, mc)))
+        rows = [(ch.condition, ch.key, _change_text(ch.since_treatment),
+                 ch.since_treatment.settling if ch.since_treatment else "-",
+                 _change_text(ch.since_previous), ch.since_previous.settling if ch.since_previous else "-")
+                for ch in s.changes]
         print()
-        print_table(("from",) + CHANGE_HEADERS, rows,
+        print_table(("condition", "measure", "since treatment", "settling", "since previous", "settling"), rows,
                     title=f"Settling at {s.follow_up.visit_date.isoformat()} {s.follow_up.kind} "
                           f"(treatment {s.treatment_visit.visit_date.isoformat()}): converging = toward "
-                          "symmetry beyond the MDC, diverging = away, stable = within noise")
+                          "symmetry beyond the MDC95, diverging = away from it, stable = within noise")
