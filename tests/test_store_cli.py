@@ -6,7 +6,6 @@ plain bytes where only the record is.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -290,6 +289,27 @@ def test_no_analyze_then_analyze_pending(tmp_path, capsys):
         (analysis,) = store.list_analyses(visit)
         assert analysis.rest_photo_id is not None and analysis.smile_photo_id is None
         assert {m.condition for m in store.get_measures(analysis)} == {"rest"}
+
+
+@needs_shared
+def test_other_settings_make_a_new_analysis_which_is_tracked(tmp_path, capsys):
+    root = tmp_path / "photos"
+    link_visit(root, "S1", "2024-01-10", "010")
+    db = tmp_path / "r.sqlite3"
+    d = ["--db", str(db)]
+    assert main(["import", str(root), *d]) == 0
+    code, doc = run_json(capsys, "track", "S1", *d)
+    iris = doc["visits"][0]["measures"]["rest"]["commissure_height"]
+    code, report = run_json(capsys, "analyze-pending", "--ipd-mm", "70", *d)
+    assert code == 0 and report["analyses_added"] == 1
+    code, report = run_json(capsys, "analyze-pending", "--ipd-mm", "70", *d)
+    assert report["analyses_added"] == 0
+    assert counts(db)["analyses"] == 2
+    code, doc = run_json(capsys, "track", "S1", *d)
+    calibrated = doc["visits"][0]["measures"]["rest"]["commissure_height"]
+    # Same landmarks, another scale: the latest analysis is the one tracked.
+    assert calibrated["asymmetry"] != pytest.approx(iris["asymmetry"], rel=1e-3)
+    assert calibrated["asymmetry"] / iris["asymmetry"] == pytest.approx(calibrated["left"] / iris["left"], rel=1e-6)
 
 
 @needs_shared
