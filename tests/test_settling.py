@@ -154,3 +154,13 @@ def test_stored_rows_rebuild_the_sided_measures():
     assert (rebuilt.right, rebuilt.left, rebuilt.asymmetry, rebuilt.standard_error, rebuilt.unit) == (
         10.0, 11.5, 1.5, 0.2, "mm")
     assert set(sided_from_rows(rows)) == {"smile"}
+
+
+def test_mixed_settings_are_noticed():
+    a, b = visit(1, "2024-01-01", "baseline", 1.0), visit(2, "2024-02-01", "follow-up", 0.5)
+    assert not timeline(a, b).mixed_settings  # no hashes recorded: nothing to tell apart
+    same = [VisitMeasures(v.visit, v.sided, v.analysis_ids, v.treatments, MappingProxyType({"rest": "h1"}))
+            for v in (a, b)]
+    assert not timeline(*same).mixed_settings
+    other = VisitMeasures(b.visit, b.sided, b.analysis_ids, b.treatments, MappingProxyType({"rest": "h2"}))
+    assert timeline(same[0], other).mixed_settings

@@ -305,7 +305,13 @@ def test_other_settings_make_a_new_analysis_which_is_tracked(tmp_path, capsys):
     code, report = run_json(capsys, "analyze-pending", "--ipd-mm", "70", *d)
     assert report["analyses_added"] == 0
     assert counts(db)["analyses"] == 2
-    code, doc = run_json(capsys, "track", "S1", *d)
+    link_visit(tmp_path / "later", "S1", "2024-02-10", "010")
+    assert main(["import", str(tmp_path / "later"), *d]) == 0
+    capsys.readouterr()
+    assert main(["track", "S1", "--json", *d]) == 0
+    captured = capsys.readouterr()
+    assert "different settings" in captured.err  # 2024-01-10 with --ipd-mm 70, 2024-02-10 with the iris
+    doc = json.loads(captured.out)
     calibrated = doc["visits"][0]["measures"]["rest"]["commissure_height"]
     # Same landmarks, another scale: the latest analysis is the one tracked.
     assert calibrated["asymmetry"] != pytest.approx(iris["asymmetry"], rel=1e-3)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .errors import ConfigurationError, NotFoundError
@@ -38,12 +38,15 @@ class VisitMeasures:
         Condition → the analysis the measures come from.
     treatments : tuple of Treatment
         Given at this visit.
+    settings_hashes : mapping of str to str
+        Condition → the settings hash of that analysis.
     """
 
     visit: Visit
     sided: Mapping[str, Mapping[str, SidedMeasure]]
     analysis_ids: Mapping[str, int]
     treatments: tuple[Treatment, ...]
+    settings_hashes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def treated(self) -> bool:
@@ -68,6 +71,15 @@ class Timeline:
 
     patient: Patient
     visits: tuple[VisitMeasures, ...]
+
+    @property
+    def mixed_settings(self) -> bool:
+        """True when the tracked analyses were made with different settings (e.g. another scale).
+
+        Changes between such visits mix a change of the face with a change
+        of the measurement; the CLI warns.
+        """
+        return len({h for vm in self.visits for h in vm.settings_hashes.values()}) > 1
 
     def find(self, ref: str | int) -> VisitMeasures:
         """The visit named by ``ref``.
@@ -120,19 +132,21 @@ class Timeline:
         return found[0]
 
 
-def _latest_per_condition(rows: list[MeasureRow]) -> tuple[dict, dict]:
+def _latest_per_condition(rows: list[MeasureRow]) -> tuple[dict, dict, dict]:
     by_analysis: dict[int, list[MeasureRow]] = {}
     for row in rows:
         by_analysis.setdefault(row.analysis_id, []).append(row)
     sided: dict[str, Mapping[str, SidedMeasure]] = {}
     ids: dict[str, int] = {}
+    hashes: dict[str, str] = {}
     # Latest analysis first: a re-analysis (new settings, pair after a
     # single photo) supersedes earlier ones condition by condition.
     for analysis_id in sorted(by_analysis, reverse=True):
         for condition, measures in sided_from_rows(by_analysis[analysis_id]).items():
             if condition not in sided:
                 sided[condition], ids[condition] = measures, analysis_id
-    return sided, ids
+                hashes[condition] = by_analysis[analysis_id][0].settings_hash
+    return sided, ids, hashes
 
 
 def load_timeline(store: Store, patient: Patient | str) -> Timeline:
@@ -157,7 +171,8 @@ def load_timeline(store: Store, patient: Patient | str) -> Timeline:
         treatments_by_visit.setdefault(given.visit.id, []).append(given.treatment)
     visits = []
     for visit in store.list_visits(record):
-        sided, ids = _latest_per_condition(rows_by_visit.get(visit.id, []))
+        sided, ids, hashes = _latest_per_condition(rows_by_visit.get(visit.id, []))
         visits.append(VisitMeasures(visit=visit, sided=MappingProxyType(sided), analysis_ids=MappingProxyType(ids),
-                                    treatments=tuple(treatments_by_visit.get(visit.id, ()))))
+                                    treatments=tuple(treatments_by_visit.get(visit.id, ())),
+                                    settings_hashes=MappingProxyType(hashes)))
     return Timeline(patient=record, visits=tuple(visits))

@@ -18,9 +18,9 @@ from ..overlay import write_png
 from ..report import comparison_png, load_visit
 from ..settling import PHOTO_CONDITIONS, compare_visits
 from ..store import Store
-from ..timeline import VisitMeasures, load_timeline
+from ..timeline import Timeline, VisitMeasures, load_timeline
 from .common import analysis_options, landmarker_options
-from .store_common import add_db_option, add_json_option, open_store, print_json
+from .store_common import add_db_option, add_json_option, open_store, print_json, warn_mixed_settings
 from .visit_tables import print_changes
 
 
@@ -40,6 +40,7 @@ def run_patient(args) -> int:
     with open_store(args) as store:
         timeline = load_timeline(store, args.inputs[0])
         before, after = timeline.find(args.from_visit), timeline.find(args.to_visit)
+        warn_mixed_settings(Timeline(timeline.patient, (before, after)))
         conditions = (*PHOTO_CONDITIONS, "dynamic") if args.all_measures else PHOTO_CONDITIONS
         changes = compare_visits(before, after, conditions=conditions,
                                  keys=None if args.all_measures else KEY_MEASURES)

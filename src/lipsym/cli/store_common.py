@@ -82,3 +82,10 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: st
     if title:
         print(title)
     print(format_table(headers, rows) if rows else "  (none)")
+
+
+def warn_mixed_settings(timeline) -> None:
+    """One line on stderr when a patient's visits were analysed with different settings."""
+    if timeline.mixed_settings:
+        print(f"lipsym: warning: the visits of {timeline.patient.identifier} were analysed with different settings "
+              "(e.g. scale calibration); changes between them include the change of settings", file=sys.stderr)

@@ -9,7 +9,7 @@ from ..outputs import write_atomic
 from ..settling import PHOTO_CONDITIONS, follow_up_settling
 from ..timeline import load_timeline
 from ..track_plot import plotted_keys, track_png
-from .store_common import add_db_option, add_json_option, open_store, print_json
+from .store_common import add_db_option, add_json_option, open_store, print_json, warn_mixed_settings
 from .visit_tables import print_settling, print_timeline
 
 
@@ -31,6 +31,7 @@ def register(sub) -> None:
 def run(args) -> int:
     with open_store(args) as store:
         timeline = load_timeline(store, args.patient)
+    warn_mixed_settings(timeline)
     settling = follow_up_settling(timeline)
     keys = plotted_keys(timeline, KEY_MEASURES)
     if args.plot:
