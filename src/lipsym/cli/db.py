@@ -21,14 +21,17 @@ def register(sub) -> None:
     verify.set_defaults(run=run_verify)
     for q in (backup, check, verify):
         add_db_option(q)
-    for q in (check, verify):
+    for q in (backup, check, verify):
         add_json_option(q)
 
 
 def run_backup(args) -> int:
     with open_store(args) as store:
         dest = store.backup(args.dest, overwrite=args.force)
-    print(f"backed up {store.path} to {dest}")
+    if args.json:
+        print_json({"database": str(store.path), "backup": str(dest)})
+    else:
+        print(f"backed up {store.path} to {dest}")
     return 0
 
 
