@@ -153,7 +153,7 @@ def test_acceptance_comparison_and_report_show_the_change(cases, pid):
     # the comparison image
     png = report.figures["comparison_rest.png"]
     assert_png_clean(png)
-    assert_not_blank(png, min_size=(1500, 800))
+    assert_not_blank(png, min_size=(1500, 600))
     assert_not_blank(comparison_png(previous.rest, visit.rest), min_size=(1500, 1200))
     # the HTML and the PDF state the change with its interval
     n_photos = len(visit.photos)

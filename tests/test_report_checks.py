@@ -112,7 +112,11 @@ def check_pdf(pdf: bytes, *, min_pages: int, expected: list[str]) -> str:
 
 
 def no_secret_anywhere(directory: Path, secrets: list[bytes]) -> None:
-    """No output file carries any of the input photo's metadata strings (also inside embedded PNGs)."""
+    """No output file carries any of the input photo's metadata strings (also inside embedded PNGs).
+
+    Secrets must be long enough not to occur by chance in compressed data
+    (a 3-byte string does, in a few MB of PNG).
+    """
     for f in directory.iterdir():
         data = f.read_bytes()
         blobs = [data]

@@ -249,13 +249,17 @@ def flag_text(a: PhotoAnalysis) -> str:
     return "\n".join([f"⚠ {fl.message}" for fl in a.flags] + [f"⚠ {w}" for w in a.warnings])
 
 
-def wrap_to_axes(ax, text: str, fontsize: float) -> str:
-    """Wrap each line of ``text`` to the width of the axes (so nothing runs off a printed page)."""
+def wrap_text(text: str, width_in: float, fontsize: float) -> str:
+    """Wrap each line of ``text`` to a width in inches (average DejaVu Sans glyph: 0.6 em)."""
     import textwrap
 
-    width_in = ax.get_position().width * ax.figure.get_figwidth()
     chars = max(20, int(width_in * 72 / (0.6 * fontsize)))
     return "\n".join(textwrap.fill(line, chars, subsequent_indent="  ") for line in text.splitlines())
+
+
+def wrap_to_axes(ax, text: str, fontsize: float) -> str:
+    """Wrap each line of ``text`` to the width of the axes (so nothing runs off a printed page)."""
+    return wrap_text(text, ax.get_position().width * ax.figure.get_figwidth(), fontsize)
 
 
 def draw_flags(ax, a: PhotoAnalysis, fontsize: float = 7.0) -> None:

@@ -16,6 +16,7 @@ pass analysed photos, never paths.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -23,7 +24,7 @@ import numpy as np
 from ..comparison import KEY_MEASURES, Z95, MeasureChange, compare_measures
 from ..errors import ConfigurationError
 from ..measures.photo import TRACKED_POINTS
-from ..overlay import BLUE, ORANGE, figure_png, new_figure, wrap_to_axes
+from ..overlay import BLUE, ORANGE, figure_png, new_figure, wrap_text, wrap_to_axes
 from .align import HIGH_RESIDUAL_MM, Registration, register_stable
 from .figures import (draw_aligned, draw_arrows, draw_contour_pair, draw_table, frame_views, lip_points_mm,
                       lip_zoom_box_mm, lower_face_box_mm, show_canvas, zoom_to)
@@ -70,6 +71,73 @@ def _arrow_labels(start: Mapping[str, np.ndarray], end: Mapping[str, np.ndarray]
     return labels
 
 
+#: Layout of a row, fractions of the figure width: before and after photos; lip diagram and key changes.
+_IMG_W, _SIDE_W = 0.34, 0.32
+_TEXT_PT, _LEGEND_IN, _HEAD_IN, _TITLE_IN, _FOOT_IN = 7.5, 0.45, 0.45, 0.45, 0.3
+
+
+@dataclass(frozen=True, eq=False)
+class _Row:
+    """One before/after couple, its registration and changes, and its size on the figure (inches)."""
+
+    before: ReportPhoto
+    after: ReportPhoto
+    reg: Registration
+    changes: Mapping[str, MeasureChange]
+    box_mm: tuple[float, float, float, float]
+    zoom_mm: tuple[float, float, float, float]
+    img_h: float
+    zoom_h: float
+    height: float
+    text: str
+    table_h: float
+
+
+def _plan_row(b: ReportPhoto, a: ReportPhoto, keys, width_in: float, with_table: bool) -> _Row:
+    reg = register_stable(a.analysis, b.analysis)
+    changes = compare_measures(b.measures, a.measures, keys)
+    lips = [lip_points_mm(b), lip_points_mm(a, reg.after_to_before, b)]
+    ipd_mm = b.measures.interpupillary_distance_mm
+    box, zoom = lower_face_box_mm(lips, ipd_mm), lip_zoom_box_mm(lips, ipd_mm)
+    img_h = _IMG_W * width_in * (box[3] - box[2]) / (box[1] - box[0])
+    zoom_h = min(_SIDE_W * width_in * (zoom[3] - zoom[2]) / (zoom[1] - zoom[0]), 0.6 * img_h)
+    text = wrap_text(key_changes_text(changes, reg), (_SIDE_W - 0.02) * width_in, _TEXT_PT)
+    text_h = (text.count("\n") + 1) * _TEXT_PT * 1.4 / 72
+    return _Row(b, a, reg, changes, box, zoom, img_h, zoom_h,
+                height=max(img_h, zoom_h + _LEGEND_IN + text_h),  # the key changes may need more than the photos
+                text=text, table_h=0.2 * (len(changes) + 1) + 0.3 if with_table else 0.0)
+
+
+def _draw_row(fig, row: _Row, top_in: float, all_landmarks: bool) -> None:
+    """Photos, lip diagram, key changes and (if planned) the table of one row, hanging from ``top_in``."""
+    height_in = fig.get_figheight()
+    b, a = row.before, row.after
+
+    def axes(x, width, top, h):
+        return fig.add_axes((x, (top - h) / height_in, width, h / height_in))
+
+    view = frame_views((b,), row.box_mm)[0]
+    after_to_view = row.reg.after_to_before.then(view.photo_to_view)
+    draw_aligned(axes(0.002, _IMG_W - 0.004, top_in, row.img_h), b, view,
+                 title=f"before ({b.analysis.expression})  {b.label}", all_landmarks=all_landmarks)
+    after_canvas = draw_aligned(axes(_IMG_W + 0.002, _IMG_W - 0.004, top_in, row.img_h), a, view, after_to_view,
+                                title=f"after, registered ({a.analysis.expression})  {a.label}",
+                                all_landmarks=all_landmarks)
+    ax_z = axes(2 * _IMG_W + 0.004, _SIDE_W - 0.008, top_in, row.zoom_h)
+    show_canvas(ax_z, after_canvas, alpha=0.5)
+    draw_contour_pair(ax_z, b, a, view.photo_to_view, after_to_view, (BLUE, ORANGE),
+                      ("before lip contours", "after lip contours"))
+    start, end = b.measures.points_frame_mm, registered_points_mm(a, b, row.reg)
+    draw_arrows(ax_z, view, start, end, _arrow_labels(start, end))
+    zoom_to(ax_z, view, row.zoom_mm)
+    ax_z.set_title(wrap_to_axes(ax_z, "lips: before → after (↑ up, ↔ outward; subject's sides)", 8.5), fontsize=8.5)
+    fig.text(2 * _IMG_W + 0.01, (top_in - row.zoom_h - _LEGEND_IN) / height_in, row.text, ha="left", va="top",
+             fontsize=_TEXT_PT, linespacing=1.4)
+    if row.table_h:
+        draw_table(axes(0.01, 0.98, top_in - row.height, row.table_h), CHANGE_HEADER, change_rows(row.changes),
+                   col_widths=(0.3, 0.09, 0.09, 0.16, 0.09, 0.1, 0.12), fontsize=7.5)
+
+
 def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: ReportPhoto | Sequence[ReportPhoto], *,
                       keys: Iterable[str] | None = None, title: str = "", width_in: float = 11.0,
                       all_landmarks: bool = False, with_table: bool = True):
@@ -101,54 +169,15 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
     if not befores or len(befores) != len(afters):
         raise ConfigurationError("compare needs as many after photos as before photos")
     keys = None if keys is None else list(keys)
-    rows = []
-    for b, a in zip(befores, afters):
-        changes = compare_measures(b.measures, a.measures, keys)
-        rows.append((b, a, register_stable(a.analysis, b.analysis), changes))
-    img_w, side_w = 0.34, 0.32  # before and after photos; the lip diagram and key changes beside them
-    heights = []
-    for b, a, reg, changes in rows:
-        box = lower_face_box_mm([lip_points_mm(b), lip_points_mm(a, reg.after_to_before, b)],
-                                b.measures.interpupillary_distance_mm)
-        table_in = 0.2 * (len(changes) + 1) + 0.3 if with_table else 0.0
-        heights.append((box, img_w * width_in * (box[3] - box[2]) / (box[1] - box[0]), table_in))
-    head_in, title_in, foot_in = 0.45, 0.35, 0.3
-    height_in = head_in + sum(title_in + h + t for _, h, t in heights) + foot_in
+    rows = [_plan_row(b, a, keys, width_in, with_table) for b, a in zip(befores, afters)]
+    height_in = _HEAD_IN + sum(_TITLE_IN + r.height + r.table_h for r in rows) + _FOOT_IN
     fig = new_figure(width_in, height_in)
     fig.text(0.01, 1 - 0.12 / height_in, title or "before / after comparison", ha="left", va="top", fontsize=11,
              weight="bold")
-    y = height_in - head_in
-    for (b, a, reg, changes), (box, img_h, table_h) in zip(rows, heights):
-        y -= title_in + img_h
-        ax_b = fig.add_axes((0.002, y / height_in, img_w - 0.004, img_h / height_in))
-        ax_a = fig.add_axes((img_w + 0.002, y / height_in, img_w - 0.004, img_h / height_in))
-        view = frame_views((b,), box)[0]
-        after_to_view = reg.after_to_before.then(view.photo_to_view)
-        draw_aligned(ax_b, b, view, title=f"before ({b.analysis.expression})  {b.label}", all_landmarks=all_landmarks)
-        after_canvas = draw_aligned(ax_a, a, view, after_to_view,
-                                    title=f"after, registered ({a.analysis.expression})  {a.label}",
-                                    all_landmarks=all_landmarks)
-        lips = [lip_points_mm(b), lip_points_mm(a, reg.after_to_before, b)]
-        zoom = lip_zoom_box_mm(lips, b.measures.interpupillary_distance_mm)
-        zoom_h = min(side_w * width_in * (zoom[3] - zoom[2]) / (zoom[1] - zoom[0]), 0.6 * img_h)
-        ax_z = fig.add_axes((2 * img_w + 0.004, (y + img_h - zoom_h) / height_in, side_w - 0.008, zoom_h / height_in))
-        show_canvas(ax_z, after_canvas, alpha=0.5)
-        draw_contour_pair(ax_z, b, a, view.photo_to_view, after_to_view, (BLUE, ORANGE),
-                          ("before lip contours", "after lip contours"))
-        start, end = b.measures.points_frame_mm, registered_points_mm(a, b, reg)
-        draw_arrows(ax_z, view, start, end, _arrow_labels(start, end))
-        zoom_to(ax_z, view, zoom)
-        ax_z.set_title("lips: before → after (↑ up, ↔ outward; subject's sides)", fontsize=9)
-        ax_k = fig.add_axes((2 * img_w + 0.01, y / height_in, side_w - 0.02, (img_h - zoom_h - 0.45) / height_in))
-        ax_k.axis("off")
-        ax_k.text(0.0, 1.0, wrap_to_axes(ax_k, key_changes_text(changes, reg), 7.5), transform=ax_k.transAxes,
-                  ha="left", va="top", fontsize=7.5, linespacing=1.4)
-        if not with_table:
-            continue
-        y -= table_h
-        ax_t = fig.add_axes((0.01, y / height_in, 0.98, table_h / height_in))
-        draw_table(ax_t, CHANGE_HEADER, change_rows(changes), col_widths=(0.3, 0.09, 0.09, 0.16, 0.09, 0.1, 0.12),
-                   fontsize=7.5)
+    top = height_in - _HEAD_IN
+    for row in rows:
+        _draw_row(fig, row, top - _TITLE_IN, all_landmarks)
+        top -= _TITLE_IN + row.height + row.table_h
     fig.text(0.01, 0.1 / height_in, "Change = after − before of each left − right asymmetry (subject's sides); "
              "± 1.96·SE is its 95 % interval; MDC95 = minimal detectable change. " + DISCLAIMER,
              ha="left", va="bottom", fontsize=7)

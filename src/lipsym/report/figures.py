@@ -12,7 +12,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from ..measures.photo import TRACKED_POINTS
-from ..overlay import POINT_COLOURS, draw_annotations, draw_contours, label_box, smooth_contours_px
+from ..overlay import POINT_COLOURS, draw_annotations, draw_contours, label_box, smooth_contours_px, wrap_to_axes
 from .align import FrameView, Similarity, frame_view, warp_to_view
 from .photos import ReportPhoto
 
@@ -35,9 +35,9 @@ def lip_points_mm(photo: ReportPhoto, photo_to_before: Similarity | None = None,
 
 
 def lower_face_box_mm(lip_mm: Iterable[np.ndarray], ipd_mm: float) -> tuple[float, float, float, float]:
-    """From just above the pupils to below the lips, wide enough for both cheilia (frame mm)."""
+    """From just above the pupils to below the lips, wide enough for both cheilia and their labels (frame mm)."""
     pts = np.vstack(list(lip_mm))
-    half = max(0.75 * ipd_mm, float(np.abs(pts[:, 0]).max()) + 0.2 * ipd_mm)
+    half = max(0.8 * ipd_mm, float(np.abs(pts[:, 0]).max()) + 0.4 * ipd_mm)
     return -half, half, float(pts[:, 1].min()) - 0.3 * ipd_mm, 0.25 * ipd_mm
 
 
@@ -89,7 +89,7 @@ def draw_aligned(ax, photo: ReportPhoto, view: FrameView, photo_to_view: Similar
     if photo.analysis.mirrored:
         title += " (mirrored selfie, shown un-mirrored)"
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(wrap_to_axes(ax, title, 8.5), fontsize=8.5)
     return canvas
 
 
