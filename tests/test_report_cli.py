@@ -81,9 +81,12 @@ def test_compare_rest_smile_visits(photos, tmp_path):
      "both --before-smile and --after-smile"),
     (["compare", "a.jpg", "b.jpg", "--before-rest", "c.jpg", "-o", "x.png"], "not both"),
     (["report", "--rest", "a.jpg", "--before-smile", "b.jpg", "-o", "d"], "--before-rest"),
+    (["report", "--rest", "a.jpg", "--before-rest", "b.jpg", "--before-smile", "c.jpg", "-o", "d"], "--smile"),
+    (["report", "--rest", "a.jpg", "-o", "file.txt"], "not a directory"),
 ])
 def test_argument_errors_are_one_line(argv, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("not a directory")
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err

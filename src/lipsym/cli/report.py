@@ -39,6 +39,8 @@ def run(args) -> int:
         raise ConfigurationError("--before-smile needs --before-rest")
     if args.before_smile and not args.smile:
         raise ConfigurationError("--before-smile is compared with this visit's smile: give --smile too")
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise ConfigurationError(f"{args.output} exists and is not a directory: give the directory to write into")
     for name in (HTML_NAME, PDF_NAME):  # fail before the slow part; write_report checks every file
         if (Path(args.output) / name).exists() and not args.force:
             raise ConflictError(f"{Path(args.output) / name} exists; not overwriting the report (use --force to "
