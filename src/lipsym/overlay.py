@@ -222,7 +222,7 @@ def draw_measure_segments(ax, a: PhotoAnalysis, m: PhotoMeasures, to_view: ToVie
                  f"↔ {getattr(m.sided['commissure_lateral'], side):.1f}", to_view, (0, -8), fontsize - 0.5,
                  lw=1.0, ls=":", at="mid")
         x = 0.5 * fch[0]
-        for lip, (outer, inner) in (("upper", ("outer_upper", "inner_upper")), ("lower", ("outer_lower", "inner_lower"))):
+        for lip, outer, inner in (("upper", "outer_upper", "inner_upper"), ("lower", "outer_lower", "inner_lower")):
             try:
                 y0, y1 = height_at(dense[inner], x), height_at(dense[outer], x)
             except MeasurementError:  # contour does not reach mid-hemilip: nothing to draw there

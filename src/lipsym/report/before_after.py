@@ -32,6 +32,7 @@ from .photos import ReportPhoto
 
 CHANGE_HEADER = ("measure (left − right)", "before", "after", "change ± 1.96·SE", "MDC95", "beyond MDC?",
                  "|asymmetry|")
+CHANGE_COL_WIDTHS = (0.3, 0.08, 0.08, 0.16, 0.08, 0.12, 0.12)
 DISCLAIMER = "Measurements, not a diagnosis or treatment advice."
 
 
@@ -130,12 +131,13 @@ def _draw_row(fig, row: _Row, top_in: float, all_landmarks: bool) -> None:
     start, end = b.measures.points_frame_mm, registered_points_mm(a, b, row.reg)
     draw_arrows(ax_z, view, start, end, _arrow_labels(start, end))
     zoom_to(ax_z, view, row.zoom_mm)
-    ax_z.set_title(wrap_to_axes(ax_z, "lips: before → after (↑ up, ↔ outward; subject's sides)", 8.5), fontsize=8.5)
+    ax_z.set_title(wrap_to_axes(ax_z, "lips: before → after (↑ up, ↔ outward; subject's sides)", 8.5),
+                   fontsize=8.5)
     fig.text(2 * _IMG_W + 0.01, (top_in - row.zoom_h - _LEGEND_IN) / height_in, row.text, ha="left", va="top",
              fontsize=_TEXT_PT, linespacing=1.4)
     if row.table_h:
         draw_table(axes(0.01, 0.98, top_in - row.height, row.table_h), CHANGE_HEADER, change_rows(row.changes),
-                   col_widths=(0.3, 0.09, 0.09, 0.16, 0.09, 0.1, 0.12), fontsize=7.5)
+                   col_widths=CHANGE_COL_WIDTHS, fontsize=7.5)
 
 
 def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: ReportPhoto | Sequence[ReportPhoto], *,

@@ -14,7 +14,8 @@ from .. import __version__
 from ..comparison import KEY_MEASURES, Z95, MeasureChange
 from ..measures import PhotoMeasures
 from ..overlay import flag_text
-from .before_after import CHANGE_HEADER, KEY_CHANGES_TITLE, change_rows, key_change_lines, measure_name
+from .before_after import (CHANGE_COL_WIDTHS, CHANGE_HEADER, KEY_CHANGES_TITLE, change_rows, key_change_lines,
+                           measure_name)
 from .blocks import Bullets, Document, Image, Paragraph, Section, Table
 from .panel import STATIC_DYNAMIC_HEADER, static_dynamic_rows
 from .photos import ReportPhoto, ReportVisit
@@ -167,7 +168,8 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
     tables = [measures_table(p.measures, f"{p.analysis.expression} photo {p.label}") for p in visit.photos]
     if visit.pair is not None:
         dyn = visit.pair.dynamic
-        tables.append(Table(("movement rest → smile", "unit", "right", "left", "left − right ± SE", "% IPD", "ratio"),
+        tables.append(Table(("movement rest → smile", "unit", "right", "left", "left − right ± SE", "% IPD",
+                             "ratio"),
                             tuple((measure_name(k), _unit(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
                                    f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}",
                                    _fmt(s.asymmetry_pct_ipd, 1, sign=True), _fmt(s.ratio))
@@ -183,8 +185,9 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
                                     f"stable landmarks, one mm scale.{credit}"))
             blocks += [Paragraph(f"{expression}: {KEY_CHANGES_TITLE}"), Bullets(tuple(key_change_lines(ch)))]
             blocks.append(Table(CHANGE_HEADER, tuple(map(tuple, change_rows(ch))), f"{expression}: change since the "
-                                f"previous visit", (0.3, 0.09, 0.09, 0.16, 0.09, 0.1, 0.12)))
-        blocks.append(Paragraph(f"Change = this visit − previous visit of each left − right asymmetry; ± {Z95}·SE is "
+                                f"previous visit", CHANGE_COL_WIDTHS))
+        blocks.append(Paragraph(f"Change = this visit − previous visit of each left − right asymmetry; "
+                                f"± {Z95}·SE is "
                                 "its 95 % interval; a change within the minimal detectable change (MDC95) cannot be "
                                 "told apart from measurement noise.", "note"))
         sections.append(Section("Comparison with the previous visit", tuple(blocks), new_page=True))

@@ -37,7 +37,8 @@ def static_dynamic_rows(pair: PairMeasures) -> list[list[str]]:
                             ("crista_philtri", "bow_peak_height", "Cupid's bow peak height")):
         r, s = pair.rest.sided[key], pair.smile.sided[key]
         lift, move = pair.dynamic[f"{stem}_lift"], pair.dynamic[f"{stem}_movement"]
-        rows.append([name, f"{r.asymmetry:+.2f} ± {r.standard_error:.2f}", f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}",
+        rows.append([name, f"{r.asymmetry:+.2f} ± {r.standard_error:.2f}",
+                     f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}",
                      f"{lift.asymmetry:+.2f} ± {lift.standard_error:.2f}",
                      f"{move.asymmetry:+.2f} ± {move.standard_error:.2f}"])
     return rows

@@ -79,29 +79,42 @@ class _Flow:
         self.y += 0.06
 
     def table(self, t: Table) -> None:
-        from matplotlib.patches import Rectangle
-
+        """A table; a row never splits across pages and the header is repeated on a new page."""
         n = len(t.header)
         widths = np.array(t.col_widths or [1.0 / n] * n, dtype=float)
         widths = widths / widths.sum() * self.width
-        x = MARGIN_IN + np.concatenate([[0.0], np.cumsum(widths)[:-1]])
         if t.caption:
             self.paragraph(t.caption, _BODY_PT, weight="bold")
-        rows = ([t.header] if any(t.header) else []) + list(t.rows)
-        for i, row in enumerate(rows):
-            cells = [_wrap(str(c), w - 0.08, _TABLE_PT) for c, w in zip(row, widths)]
+        has_header = any(t.header)
+        for i, row in enumerate(t.rows):
+            cells = self._cells(row, widths, bold=False)
             h = max(len(c) for c in cells) * _line_in(_TABLE_PT) + 0.06
-            self.room(h)
-            top = 1 - self.y / PAGE_IN[1]
-            header = i == 0 and any(t.header)
-            self.fig.patches.append(Rectangle((MARGIN_IN / PAGE_IN[0], top - h / PAGE_IN[1]), self.width / PAGE_IN[0],
-                                              h / PAGE_IN[1], transform=self.fig.transFigure,
-                                              facecolor="#E8E8E8" if header else "white", edgecolor="#BBBBBB", lw=0.4))
-            for xi, lines in zip(x, cells):
-                self.fig.text((xi + 0.04) / PAGE_IN[0], top - 0.03 / PAGE_IN[1], "\n".join(lines), fontsize=_TABLE_PT,
-                              va="top", ha="left", linespacing=1.2, weight="bold" if header else "normal")
-            self.y += h
+            header_cells = self._cells(t.header, widths, bold=True) if has_header else None
+            header_h = max(len(c) for c in header_cells) * _line_in(_TABLE_PT) + 0.06 if has_header else 0.0
+            page = self.page
+            self.room(h + (header_h if i == 0 else 0.0))
+            if has_header and (i == 0 or self.page != page):
+                self._row(header_cells, widths, header_h, header=True)
+            self._row(cells, widths, h, header=False)
         self.y += 0.12
+
+    @staticmethod
+    def _cells(row, widths, bold: bool) -> list[list[str]]:
+        # Bold glyphs are wider: wrap them earlier.
+        return [_wrap(str(c), (w - 0.08) / (1.25 if bold else 1.0), _TABLE_PT) for c, w in zip(row, widths)]
+
+    def _row(self, cells: list[list[str]], widths: np.ndarray, h: float, header: bool) -> None:
+        from matplotlib.patches import Rectangle
+
+        top = 1 - self.y / PAGE_IN[1]
+        self.fig.patches.append(Rectangle((MARGIN_IN / PAGE_IN[0], top - h / PAGE_IN[1]), self.width / PAGE_IN[0],
+                                          h / PAGE_IN[1], transform=self.fig.transFigure,
+                                          facecolor="#E8E8E8" if header else "white", edgecolor="#BBBBBB", lw=0.4))
+        x = MARGIN_IN + np.concatenate([[0.0], np.cumsum(widths)[:-1]])
+        for xi, lines in zip(x, cells):
+            self.fig.text((xi + 0.04) / PAGE_IN[0], top - 0.03 / PAGE_IN[1], "\n".join(lines), fontsize=_TABLE_PT,
+                          va="top", ha="left", linespacing=1.2, weight="bold" if header else "normal")
+        self.y += h
 
     def image(self, png: bytes, fraction: float) -> None:
         from PIL import Image as PILImage
