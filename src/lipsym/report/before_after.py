@@ -36,6 +36,11 @@ CHANGE_COL_WIDTHS = (0.3, 0.08, 0.08, 0.16, 0.08, 0.12, 0.12)
 DISCLAIMER = "Measurements, not a diagnosis or treatment advice."
 
 
+def unit_label(unit: str) -> str:
+    """A measure's unit as printed ('mm2' → 'mm²', 'deg' → '°')."""
+    return {"mm2": "mm²", "deg": "°"}.get(unit, unit)
+
+
 def measure_name(key: str) -> str:
     """A measure key in words ('commissure_height' → 'commissure height')."""
     return key.replace("_", " ").replace("mid", "(mid-hemilip)").replace("bow peak", "Cupid's bow peak")
@@ -45,7 +50,7 @@ def change_rows(changes: Mapping[str, MeasureChange]) -> list[list[str]]:
     """One row per measure: before, after, change ± 1.96·SE, MDC95, detectable, settling."""
     rows = []
     for c in changes.values():
-        u = "mm²" if c.unit == "mm2" else "°" if c.unit == "deg" else c.unit
+        u = unit_label(c.unit)
         rows.append([f"{measure_name(c.key)} ({u})", f"{c.before:+.2f}", f"{c.after:+.2f}",
                      f"{c.change:+.2f} ± {Z95 * c.standard_error:.2f}", f"{c.minimal_detectable_change:.2f}",
                      "yes" if c.detectable else "no", c.settling])
@@ -195,7 +200,7 @@ def key_change_lines(changes: Mapping[str, MeasureChange]) -> list[str]:
     for key in KEY_MEASURES[:5]:
         if key in changes:
             c = changes[key]
-            u = "mm²" if c.unit == "mm2" else c.unit
+            u = unit_label(c.unit)
             verdict = "beyond" if c.detectable else "within"
             lines.append(f"{measure_name(key)}: {c.change:+.2f} ± {Z95 * c.standard_error:.2f} {u} "
                          f"({verdict} the MDC95 of {c.minimal_detectable_change:.2f} {u})")

@@ -12,10 +12,10 @@ from typing import Mapping
 
 from .. import __version__
 from ..comparison import KEY_MEASURES, Z95, MeasureChange
-from ..measures import PhotoMeasures
+from ..measures import PairMeasures, PhotoMeasures
 from ..overlay import flag_text
 from .before_after import (CHANGE_COL_WIDTHS, CHANGE_HEADER, KEY_CHANGES_TITLE, change_rows, key_change_lines,
-                           measure_name)
+                           measure_name, unit_label)
 from .blocks import Bullets, Document, Image, Paragraph, Section, Table
 from .panel import STATIC_DYNAMIC_HEADER, static_dynamic_rows
 from .photos import ReportPhoto, ReportVisit
@@ -66,10 +66,6 @@ def _fmt(value: float | None, digits: int = 2, sign: bool = False) -> str:
     return f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
 
 
-def _unit(u: str) -> str:
-    return {"mm2": "mm²", "deg": "°"}.get(u, u)
-
-
 def measures_table(m: PhotoMeasures, caption: str) -> Table:
     """Every sided measure: right, left, left − right ± SE, % IPD, reference band; then the scalars."""
     keys = [k for k in KEY_MEASURES if k in m.sided] + [k for k in m.sided if k not in KEY_MEASURES]
@@ -77,16 +73,25 @@ def measures_table(m: PhotoMeasures, caption: str) -> Table:
     for k in keys:
         s = m.sided[k]
         band = m.bands.get(k)
-        rows.append((measure_name(k), _unit(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
+        rows.append((measure_name(k), unit_label(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
                      f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}", _fmt(s.asymmetry_pct_ipd, 1, sign=True),
                      f"{band.text} ({band.source})" if band else ""))
     for k, s in m.scalars.items():
-        rows.append((measure_name(k), _unit(s.unit), "", "", f"{s.value:+.2f} ± {s.standard_error:.2f}", "", ""))
+        rows.append((measure_name(k), unit_label(s.unit), "", "", f"{s.value:+.2f} ± {s.standard_error:.2f}", "", ""))
     c = m.composite
     rows.append(("composite asymmetry score", "", "", "", f"{c.value:.2f} ± {c.standard_error:.2f}", "",
                  "0 = symmetric; 1 = on average at the noticeable thresholds (docs/measures.md)"))
     return Table(("measure", "unit", "right", "left", "left − right ± SE", "% IPD", "reference band"),
                  tuple(rows), caption, (0.24, 0.05, 0.08, 0.08, 0.13, 0.06, 0.36))
+
+
+def dynamic_table(pair: PairMeasures) -> Table:
+    """Movement of each cheilion and Cupid's bow peak from rest to smile, per side, with its asymmetry."""
+    rows = tuple((measure_name(k), unit_label(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
+                  f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}", _fmt(s.asymmetry_pct_ipd, 1, sign=True),
+                  _fmt(s.ratio)) for k, s in pair.dynamic.items())
+    return Table(("movement rest → smile", "unit", "right", "left", "left − right ± SE", "% IPD", "ratio"), rows,
+                 "Dynamic component (smile position − rest position)", (0.3, 0.06, 0.1, 0.1, 0.16, 0.08, 0.1))
 
 
 def _scale_rows(visit: ReportVisit, which: str) -> tuple[tuple[str, ...], ...]:
@@ -167,14 +172,7 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
     sections.append(Section("Photos with the measurements", tuple(images), new_page=True))
     tables = [measures_table(p.measures, f"{p.analysis.expression} photo {p.label}") for p in visit.photos]
     if visit.pair is not None:
-        dyn = visit.pair.dynamic
-        tables.append(Table(("movement rest → smile", "unit", "right", "left", "left − right ± SE", "% IPD",
-                             "ratio"),
-                            tuple((measure_name(k), _unit(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
-                                   f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}",
-                                   _fmt(s.asymmetry_pct_ipd, 1, sign=True), _fmt(s.ratio))
-                                  for k, s in dyn.items()), "Dynamic component (smile position − rest position)",
-                            (0.3, 0.06, 0.1, 0.1, 0.16, 0.08, 0.1)))
+        tables.append(dynamic_table(visit.pair))
     sections.append(Section("Measures", tuple(tables), new_page=True))
     if previous is not None and changes:
         blocks = []
