@@ -14,7 +14,8 @@ a. sensitivity: a structure of one side is moved by the planted-asymmetry
    lateral position, Cupid's bow peak height and upper hemi-vermilion height.
    The side alternates between faces.
 b. agreement with the manual points: cheilion point error (% IPD) and the
-   commissure height / lateral asymmetries (r, slope, MAE in % IPD and mm).
+   commissure height / lateral and Cupid's bow peak height asymmetries (r,
+   slope, MAE in % IPD and mm; FRL-189 points 87/93 and 89/91).
 c. repeatability: the photo shifted by sub-pixel amounts, rescaled by ±5 %
    and re-encoded as JPEG (q 90 and 75); the pooled within-face SD of each
    asymmetry, mm (this is the SEM of a single measurement, from which
@@ -93,7 +94,8 @@ def _ids(limit: int) -> list[str]:
 def _gt(fid: str) -> dict[str, np.ndarray]:
     pts = np.asarray(json.loads((LONDON / "gt" / f"{fid}_03.frl189.json").read_text())["points"], float)
     # FRL-189 names IMAGE sides: image-left = subject's right.
-    return {"pupil_right": pts[0], "pupil_left": pts[1], "cheilion_right": pts[87], "cheilion_left": pts[93]}
+    return {"pupil_right": pts[0], "pupil_left": pts[1], "cheilion_right": pts[87], "cheilion_left": pts[93],
+            "crista_philtri_right": pts[89], "crista_philtri_left": pts[91]}
 
 
 def _stats(ours, truth) -> dict:
@@ -136,6 +138,7 @@ def agreement(methods, faces) -> dict:
     out = {}
     for m in methods:
         height, lateral, height_gt, lateral_gt, point_err, ipd_mm = [], [], [], [], [], []
+        bow, bow_gt = [], []
         for fid, _, analyses, base in faces:
             a = analyses[m.name]
             g = _gt(fid)
@@ -146,14 +149,16 @@ def agreement(methods, faces) -> dict:
             mid = 0.5 * (g["pupil_left"] + g["pupil_right"])
             height_gt.append(100 * ((g["cheilion_left"] - g["cheilion_right"]) @ up) / gipd)
             lateral_gt.append(100 * (((g["cheilion_left"] - mid) @ xa) + ((g["cheilion_right"] - mid) @ xa)) / gipd)
+            bow_gt.append(100 * ((g["crista_philtri_left"] - g["crista_philtri_right"]) @ up) / gipd)
+            bow.append(base[m.name].sided["bow_peak_height"].asymmetry_pct_ipd)
             height.append(base[m.name].sided["commissure_height"].asymmetry_pct_ipd)
             lateral.append(base[m.name].sided["commissure_lateral"].asymmetry_pct_ipd)
             ipd_mm.append(base[m.name].interpupillary_distance_mm)
             for s in ("right", "left"):
                 point_err.append(100 * np.linalg.norm(a.anatomy.points_px[f"cheilion_{s}"] - g[f"cheilion_{s}"]) / ipd)
         mm = np.mean(ipd_mm) / 100
-        h, lat = _stats(height, height_gt), _stats(lateral, lateral_gt)
-        for d in (h, lat):
+        h, lat, b = _stats(height, height_gt), _stats(lateral, lateral_gt), _stats(bow, bow_gt)
+        for d in (h, lat, b):
             d["mae_pct_ipd"] = d.pop("mae")
             d["mae_mm"] = d["mae_pct_ipd"] * mm
         out[m.name] = {
@@ -161,6 +166,7 @@ def agreement(methods, faces) -> dict:
                                        "p90": float(np.percentile(point_err, 90))},
             "commissure_height_asymmetry": h,
             "commissure_lateral_asymmetry": lat,
+            "bow_peak_height_asymmetry": b,
         }
     return out
 
@@ -247,6 +253,9 @@ def _print_tables(result: dict) -> None:
         print(f"  {m:7s} cheilion error median {e['median']:.2f} % IPD (p90 {e['p90']:.2f}); height asym r {h['r']:.3f} "
               f"slope {h['slope']:.3f} MAE {h['mae_pct_ipd']:.3f} % IPD ({h['mae_mm']:.2f} mm); lateral asym r {lat['r']:.3f} "
               f"slope {lat['slope']:.3f} MAE {lat['mae_pct_ipd']:.3f} % IPD ({lat['mae_mm']:.2f} mm)")
+        b = r["bow_peak_height_asymmetry"]
+        print(f"          bow peak height asym r {b['r']:.3f} slope {b['slope']:.3f} MAE {b['mae_pct_ipd']:.3f} % IPD "
+              f"({b['mae_mm']:.2f} mm)")
     print("\n(c) repeatability SD of each asymmetry (shifts, ±5 % scale, JPEG q90/q75)")
     for k in result["repeatability"]["lipsym"]:
         cells = "  ".join(f"{m}: {result['repeatability'][m][k]['sd']:.3f} {result['repeatability'][m][k]['unit']}"
