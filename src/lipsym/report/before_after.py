@@ -34,6 +34,8 @@ CHANGE_HEADER = ("measure (left − right)", "before", "after", "change ± 1.96�
                  "|asymmetry|")
 CHANGE_COL_WIDTHS = (0.3, 0.08, 0.08, 0.16, 0.08, 0.12, 0.12)
 DISCLAIMER = "Measurements, not a diagnosis or treatment advice."
+FOOTNOTE = ("Change = after − before of each left − right asymmetry (subject's sides); ± 1.96·SE is its 95 % "
+            "interval; MDC95 = minimal detectable change. " + DISCLAIMER)
 
 
 def unit_label(unit: str) -> str:
@@ -177,7 +179,8 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
         raise ConfigurationError("compare needs as many after photos as before photos")
     keys = None if keys is None else list(keys)
     rows = [_plan_row(b, a, keys, width_in, with_table) for b, a in zip(befores, afters)]
-    height_in = _HEAD_IN + sum(_TITLE_IN + r.height + r.table_h for r in rows) + _FOOT_IN
+    footer = wrap_text(FOOTNOTE, width_in - 0.2, 7)
+    height_in = _HEAD_IN + sum(_TITLE_IN + r.height + r.table_h for r in rows) + _FOOT_IN * (footer.count("\n") + 1)
     fig = new_figure(width_in, height_in)
     fig.text(0.01, 1 - 0.12 / height_in, title or "before / after comparison", ha="left", va="top", fontsize=11,
              weight="bold")
@@ -185,9 +188,7 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
     for row in rows:
         _draw_row(fig, row, top - _TITLE_IN, all_landmarks)
         top -= _TITLE_IN + row.height + row.table_h
-    fig.text(0.01, 0.1 / height_in, "Change = after − before of each left − right asymmetry (subject's sides); "
-             "± 1.96·SE is its 95 % interval; MDC95 = minimal detectable change. " + DISCLAIMER,
-             ha="left", va="bottom", fontsize=7)
+    fig.text(0.01, 0.1 / height_in, footer, ha="left", va="bottom", fontsize=7)
     return fig
 
 

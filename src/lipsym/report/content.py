@@ -160,7 +160,7 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
     images = []
     for p in visit.photos:
         e = p.analysis.expression
-        for role, what, fraction in ((f"{e}_face", "full face", 0.55), (f"{e}_lips", "lips", 1.0)):
+        for role, what, fraction in ((f"{e}_face", "full face", 0.52), (f"{e}_lips", "lips", 0.9)):
             if role in figures:
                 images.append(Image(figures[role], f"{e} photo {p.label}, {what}: dashed blue = interpupillary line "
                                                    f"and midline; orange = vermilion border; purple = lip contact "

@@ -124,16 +124,23 @@ def draw_contour_pair(ax, first: ReportPhoto, second: ReportPhoto, first_to_view
 
 def draw_table(ax, header: Sequence[str], rows: Sequence[Sequence[str]], *, fontsize: float = 7.5,
                col_widths: Sequence[float] | None = None, title: str = "") -> None:
-    """A plain table filling the axes (header shaded)."""
+    """A plain table filling the axes (header shaded); the font shrinks until every cell fits its column."""
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_title(wrap_to_axes(ax, title, 9), fontsize=9, loc="left")
     if not rows:
         return
+    n = len(header)
+    fractions = np.asarray(col_widths or [1.0 / n] * n, dtype=float)
+    width_in = ax.get_position().width * ax.figure.get_figwidth() * fractions / fractions.sum()
+    # Average glyph ≈ 0.58 em (DejaVu Sans), bold header ≈ 0.66 em; 0.1 in of cell padding.
+    body = [max([len(str(r[i])) for r in rows] + [1]) for i in range(n)]
+    head = [max(len(str(header[i])), 1) for i in range(n)]
+    fit = min(min((w - 0.1) * 72 / (0.58 * b), (w - 0.1) * 72 / (0.66 * h)) for w, b, h in zip(width_in, body, head))
     table = ax.table(cellText=[list(r) for r in rows], colLabels=list(header), loc="upper center",
                      cellLoc="left", colLoc="left", colWidths=col_widths)
     table.auto_set_font_size(False)
-    table.set_fontsize(fontsize)
+    table.set_fontsize(min(fontsize, max(fit, 5.0)))
     table.scale(1.0, 1.25)
     for (r, _), cell in table.get_celld().items():
         cell.set_edgecolor("#BBBBBB")

@@ -116,21 +116,25 @@ class _Flow:
                           va="top", ha="left", linespacing=1.2, weight="bold" if header else "normal")
         self.y += h
 
-    def image(self, png: bytes, fraction: float) -> None:
+    def image(self, png: bytes, fraction: float, caption: str = "") -> None:
+        """An image scaled to a fraction of the text width, kept on one page with its caption."""
         from PIL import Image as PILImage
 
         with PILImage.open(io.BytesIO(png)) as im:
             rgb = np.asarray(im.convert("RGB"))
+        caption_h = (len(_wrap(caption, self.width, _NOTE_PT)) * _line_in(_NOTE_PT) + 0.06) if caption else 0.0
         w = self.width * fraction
         h = w * rgb.shape[0] / rgb.shape[1]
-        max_h = PAGE_IN[1] - 2 * MARGIN_IN - 0.6
+        max_h = PAGE_IN[1] - 2 * MARGIN_IN - 0.6 - caption_h
         if h > max_h:
             w, h = w * max_h / h, max_h
-        self.room(h)
+        self.room(h + 0.05 + caption_h)
         ax = self.fig.add_axes((MARGIN_IN / PAGE_IN[0], 1 - (self.y + h) / PAGE_IN[1], w / PAGE_IN[0], h / PAGE_IN[1]))
         ax.imshow(rgb, interpolation="none")
         ax.axis("off")
         self.y += h + 0.05
+        if caption:
+            self.paragraph(caption, _NOTE_PT)
 
 
 def _section(flow: _Flow, s: Section, images: Mapping[str, bytes]) -> None:
@@ -150,9 +154,7 @@ def _section(flow: _Flow, s: Section, images: Mapping[str, bytes]) -> None:
         elif isinstance(b, Table):
             flow.table(b)
         elif isinstance(b, Image):
-            flow.image(images[b.name], b.width_fraction)
-            if b.caption:
-                flow.paragraph(b.caption, _NOTE_PT)
+            flow.image(images[b.name], b.width_fraction, b.caption)
         else:
             raise TypeError(f"unknown report block {type(b).__name__}")
 

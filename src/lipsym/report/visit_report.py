@@ -26,6 +26,8 @@ from .pdf import render_pdf
 from .photos import ReportVisit
 
 HTML_NAME, PDF_NAME = "report.html", "report.pdf"
+#: Figure widths (inches) close to their printed size on A4, so that labels print at their nominal size.
+FACE_WIDTH_IN, PAGE_FIGURE_WIDTH_IN = 4.0, 8.5
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,10 @@ def build_report(visit: ReportVisit, header: ReportHeader = ReportHeader(), prev
     for p in visit.photos:
         e = p.analysis.expression
         add(f"{e}_face", draw_overlay(p.rgb, p.analysis, p.measures, view="face", all_landmarks=all_landmarks,
-                                      width_in=6.0))
+                                      width_in=FACE_WIDTH_IN))
         add(f"{e}_lips", draw_overlay(p.rgb, p.analysis, p.measures, view="lips"))
     if visit.pair is not None:
-        add("rest_smile", rest_smile_png(visit))
+        add("rest_smile", rest_smile_png(visit, width_in=PAGE_FIGURE_WIDTH_IN))
     changes = {}
     if previous is not None:
         changes = _changes(visit, previous)
@@ -94,7 +96,8 @@ def build_report(visit: ReportVisit, header: ReportHeader = ReportHeader(), prev
             if e in changes:
                 title = f"{e}: previous visit → this visit" + (f" · {header.patient}" if header.patient else "")
                 # The report prints the change tables as text; the figure keeps the key changes.
-                add(f"comparison_{e}", comparison_png(b, a, title=title, with_table=False))
+                add(f"comparison_{e}", comparison_png(b, a, title=title, with_table=False,
+                                                      width_in=PAGE_FIGURE_WIDTH_IN))
     doc = report_document(header, visit, roles, previous, changes)
     footer = f"lipsym {__version__} · measurements, not a diagnosis or treatment advice"
     return VisitReport(MappingProxyType(figures), render_html(doc, figures), render_pdf(doc, figures, footer),
