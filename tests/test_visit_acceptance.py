@@ -133,12 +133,6 @@ def test_planted_changes_are_recovered_within_uncertainty(scenario, capsys):
     _cli_check(scenario, capsys, planted_key=True)
 
 
-@pytest.mark.xfail(
-    reason="refinement bistability since abe8fe2 (reported to the lead): on 010_08 (smile) a planted left "
-           "commissure lift of 1.4 mm or more flips the refined lower vermilion of BOTH sides (asymmetry "
-           "-0.65 -> -1.28 mm; 1.3 mm: no flip), so the untouched smile lower_vermilion_height_mid changes by "
-           "-0.66 ± 0.25 mm (MDC 0.48) baseline->treatment; without refinement it stays within +0.07 mm",
-    strict=False)
 def test_untouched_measures_stay_within_noise(scenario, capsys):
     _cli_check(scenario, capsys, planted_key=False)
 

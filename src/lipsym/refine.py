@@ -98,6 +98,9 @@ FISSURE_MARGIN_IPD = 0.2
 CONTOUR_SEARCH_X_PX = 2
 #: Evidence limits: below this normalised correlation the pair is not moved.
 MIN_PEAK_CORRELATION = 0.6
+#: A second correlation maximum across the lip closer than this to the best
+#: scales a contour correction down (to 0 when they are equal).
+AMBIGUITY_MARGIN = 0.1
 #: Below this SD of a patch's features (8-bit grey levels) there is nothing to register.
 MIN_PATCH_CONTRAST = 2.0
 #: Largest accepted correction per landmark, fraction of IPD (≈ 2.5 mm).
@@ -245,16 +248,32 @@ def _subpixel_peak(scores: np.ndarray) -> tuple[float, float, float, bool, bool]
     return ix + dx, iy + dy, peak, in_x, in_y
 
 
-def _register(image: np.ndarray, template: np.ndarray, corner: bool) -> tuple[np.ndarray, float, bool]:
+def _register(image: np.ndarray, template: np.ndarray, corner: bool) -> tuple[np.ndarray, float, float, str]:
     """Offset (columns, rows) of ``template`` inside ``image`` relative to centring.
 
-    The peak must be interior in both directions for a corner; for a contour
-    (searched mainly across the lip, see :data:`CORNER_PAIRS`) in rows only.
+    Returns the offset, the peak correlation, a confidence in [0, 1] and why
+    the offset cannot be used at all ("" when it can). The peak must be
+    interior in both directions for a corner; for a contour (searched mainly
+    across the lip, see :data:`CORNER_PAIRS`) in rows only. A faint border
+    (the lower vermilion in a smile) can offer a second maximum across the
+    lip; the confidence falls smoothly to 0 as it approaches the best, so
+    that the correction fades out instead of jumping between the two.
     """
     scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
     x, y, peak, in_x, in_y = _subpixel_peak(scores)
     centre = (np.array(scores.shape[::-1]) - 1) / 2.0
-    return np.array([x, y]) - centre, peak, in_y and (in_x or not corner)
+    offset = np.array([x, y]) - centre
+    if not (in_y and (in_x or not corner)):
+        return offset, peak, 0.0, "registration peak on the search border"
+    confidence = 1.0
+    if not corner:
+        across = scores.max(axis=1)  # best score per row (offset across the lip)
+        k = int(np.argmax(across))
+        others = [across[i] for i in range(1, len(across) - 1)
+                  if abs(i - k) > 1 and across[i] >= across[i - 1] and across[i] >= across[i + 1]]
+        if others:
+            confidence = float(np.clip((peak - max(others)) / AMBIGUITY_MARGIN, 0.0, 1.0))
+    return offset, peak, confidence, ""
 
 
 def _patch(features: np.ndarray, col: float, row: float, half_x: int, half_y: int) -> np.ndarray | None:
@@ -382,8 +401,8 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         frac_l = np.array([col_l - round(col_l), row_l - round(row_l)])
         frac_rm = np.array([col_rm - round(col_rm), row_r - round(row_r)])
         # Where the mirrored right feature lies around the left landmark, and vice versa.
-        off_lr, peak_lr, ok_lr = _register(big_l, tmpl_r, corner)
-        off_rl, peak_rl, ok_rl = _register(big_r, tmpl_l, corner)
+        off_lr, peak_lr, conf_lr, why_lr = _register(big_l, tmpl_r, corner)
+        off_rl, peak_rl, conf_rl, why_rl = _register(big_r, tmpl_l, corner)
         s_lr = off_lr - frac_l + frac_rm   # left feature − mirrored right feature, grid (col, row)
         s_rl = off_rl - frac_rm + frac_l   # the same seen from the other side, negated
         s_grid = 0.5 * (s_lr - s_rl)
@@ -392,8 +411,8 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         residual = np.array([s_grid[0], -s_grid[1]])
         peak = min(peak_lr, peak_rl)
         reason = ""
-        if not (ok_lr and ok_rl):
-            reason = "registration peak on the search border"
+        if why_lr or why_rl:
+            reason = why_lr or why_rl
         elif peak < MIN_PEAK_CORRELATION:
             reason = f"weak image evidence (correlation {peak:.2f})"
         elif np.linalg.norm(residual) / 2 > MAX_SHIFT_IPD * ipd:
@@ -402,7 +421,8 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
             results.append(PairRefinement(i_r, i_l, np.zeros(2), peak, False, reason))
             continue
         if not corner:
-            residual = _normal_component(residual, pts, frame, i_r, i_l)
+            # Both directions' confidence, symmetric in the two sides.
+            residual = min(conf_lr, conf_rl) * _normal_component(residual, pts, frame, i_r, i_l)
         shift_l = 0.5 * residual
         shift_r = np.array([shift_l[0], -shift_l[1]])  # the mirror image of −s/2
         new_l, new_r = f_l + shift_l, f_r + shift_r
