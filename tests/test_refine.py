@@ -115,3 +115,23 @@ def test_plant_parsing_and_limits():
                 "commissure:left:9"):
         with pytest.raises(ConfigurationError):
             parse_plant(bad)
+
+
+def test_simulate_command_writes_a_clean_png_and_the_reference_points(tmp_path):
+    import json
+
+    from PIL import Image
+
+    from lipsym.cli import main
+
+    out, ref = tmp_path / "sim.png", tmp_path / "sim.json"
+    src = LONDON / "neutral" / "010_03.jpg"
+    assert main(["simulate", str(src), "--plant", "commissure:left:1.5", "--plant", "bow_peak:right:1",
+                 "-o", str(out), "--json", str(ref)]) == 0
+    doc = json.loads(ref.read_text())
+    assert {p["structure"] for p in doc["plants"]} == {"commissure", "bow_peak"}
+    assert set(doc["reference_after_px"]) == {"cheilion_left", "crista_philtri_right"}
+    with Image.open(out) as im:
+        assert im.size == Image.open(src).size and not im.info.get("exif") and not im.getexif()
+    assert main(["simulate", str(src), "--plant", "commissure:left:1.5", "-o", str(out)]) == 7  # never overwritten
+    assert main(["simulate", str(src), "--plant", "nose:left:1", "-o", str(tmp_path / "x.png")]) == 2

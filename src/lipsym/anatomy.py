@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
-from scipy.interpolate import CubicSpline
+from .spline import NaturalCubicSpline
 
 from .frame import PUPIL_LEFT, PUPIL_RIGHT, FacialFrame
 from .sides import Side
@@ -121,7 +121,7 @@ def cupids_bow_peak(outer_upper_px: np.ndarray, frame: FacialFrame, side: Side) 
     f = frame.to_frame(outer_upper_px)
     chord = np.linalg.norm(np.diff(f, axis=0), axis=1)
     t = np.concatenate([[0.0], np.cumsum(chord)])
-    spline = CubicSpline(t, f, bc_type="natural")
+    spline = NaturalCubicSpline(t, f)
     lo, hi = sorted((_BOW_SEARCH_END[side], _LABRALE_SUPERIUS_POS))
     n = _SPLINE_SAMPLES_PER_SEGMENT * (hi - lo) + 1
     # Sample symmetrically from both ends so that the mirrored contour

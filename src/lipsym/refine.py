@@ -44,7 +44,6 @@ from typing import Mapping
 
 import cv2
 import numpy as np
-from scipy.ndimage import map_coordinates
 
 from .anatomy import INNER_LOWER, INNER_UPPER, OUTER_LOWER, OUTER_UPPER
 from .canonical_mesh import mirror_pairs
@@ -213,12 +212,27 @@ def resample_in_frame(rgb: np.ndarray, frame: FacialFrame, u: np.ndarray, v: np.
     x1 = int(np.clip(np.ceil(xy[..., 0].max()) + 3, x0 + 1, w))
     y0 = int(np.clip(np.floor(xy[..., 1].min()) - 2, 0, h - 1))
     y1 = int(np.clip(np.ceil(xy[..., 1].max()) + 3, y0 + 1, h))
-    crop = rgb[y0:y1, x0:x1]
-    coords = [xy[..., 1].ravel() - y0, xy[..., 0].ravel() - x0]
-    out = np.empty(uu.shape + (3,), dtype=np.float32)
-    for c in range(3):
-        out[..., c] = map_coordinates(crop[..., c].astype(np.float32), coords, order=1, mode="nearest").reshape(uu.shape)
-    return out
+    crop = rgb[y0:y1, x0:x1].astype(np.float64)
+    return _bilinear(crop, xy[..., 0] - x0, xy[..., 1] - y0).astype(np.float32)
+
+
+def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Bilinear samples of an (h, w, c) image at float positions, edges clamped.
+
+    In float64 throughout, so that mirrored positions on a mirrored image
+    give bit-for-bit mirrored samples (OpenCV's remap rounds the weights to
+    1/32 pixel).
+    """
+    h, w = image.shape[:2]
+    x = np.clip(x, 0.0, w - 1.0)
+    y = np.clip(y, 0.0, h - 1.0)
+    x0 = np.minimum(np.floor(x).astype(np.intp), max(w - 2, 0))
+    y0 = np.minimum(np.floor(y).astype(np.intp), max(h - 2, 0))
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
+    top = image[y0, x0] * (1 - fx) + image[y0, x1] * fx
+    bottom = image[y1, x0] * (1 - fx) + image[y1, x1] * fx
+    return top * (1 - fy) + bottom * fy
 
 
 def _features(patch_rgb: np.ndarray) -> np.ndarray:

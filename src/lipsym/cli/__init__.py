@@ -22,10 +22,10 @@ import sys
 
 from .. import __version__
 from ..errors import LipsymError
-from . import analyze, batch, compare, report
+from . import analyze, batch, compare, report, simulate
 from . import db, export, import_photos, patient, track, treatment, visit
 
-_COMMANDS = (analyze, batch, import_photos, patient, visit, treatment, track, db, export, compare, report)
+_COMMANDS = (analyze, batch, import_photos, patient, visit, treatment, track, db, export, compare, report, simulate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from), so a mirrored face gives exactly mirrored samples.
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import CubicSpline
+from ..spline import NaturalCubicSpline
 
 from ..errors import MeasurementError
 
@@ -34,7 +34,7 @@ def dense_contour(points_frame_px: np.ndarray, samples: int = _SAMPLES) -> np.nd
         raise MeasurementError("lip contour has coincident points")
     t = np.concatenate([[0.0], np.cumsum(chord)])
     ts = 0.5 * (np.linspace(0.0, t[-1], samples) + (t[-1] - np.linspace(t[-1], 0.0, samples)))
-    return CubicSpline(t, points_frame_px, bc_type="natural")(ts)
+    return NaturalCubicSpline(t, points_frame_px)(ts)
 
 
 def height_at(curve_frame_px: np.ndarray, x_px: float) -> float:
