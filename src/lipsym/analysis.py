@@ -23,6 +23,13 @@ from .scale import DEFAULT_IRIS_DIAMETER_MM, Calibration, Scale, scale_from_cali
 
 EXPRESSIONS = ("rest", "smile", "other")
 
+#: Face width (px, as decoded) that landmark detection needs: ~800 px is
+#: enough, narrower than ~400 px shifts lip points (lip-measures.md section 5).
+TARGET_FACE_WIDTH_PX = 800.0
+#: A photo is decoded again at a finer resolution only when its face is
+#: narrower than this fraction of the target.
+REDECODE_BELOW_FRACTION = 0.9
+
 
 @dataclass(frozen=True)
 class AnalysisOptions:
@@ -121,7 +128,10 @@ def detect_at_adequate_resolution(path: str | os.PathLike, landmarker: Landmarke
     photo = load_photo(path, reduction=reduction)
     marks = landmarker.landmarks(photo, allow_multiple_faces=allow_multiple_faces)
     face_width_px = float(((marks.points_px[234, :2] - marks.points_px[454, :2]) ** 2).sum() ** 0.5)
-    finer = choose_reduction(header.width_px, header.height_px, face_width_px=face_width_px)
+    # A face a few per cent short of the target is not worth a second full
+    # decode and detection (a 24 MP photo of a 1600 px face lands at 795 px).
+    finer = choose_reduction(header.width_px, header.height_px, face_width_px=face_width_px,
+                             target_face_width_px=REDECODE_BELOW_FRACTION * TARGET_FACE_WIDTH_PX)
     if finer < reduction:
         photo = load_photo(path, reduction=finer)
         marks = landmarker.landmarks(photo, allow_multiple_faces=allow_multiple_faces)
