@@ -126,3 +126,11 @@ def test_turned_head_and_group_photo_via_cli(tmp_path):
     assert group["faces_found"] >= 2 and any("faces found" in w for w in group["warnings"])
     assert main(["analyze", str(portraits / "pyfeat_multi_face.jpg"), "--single-face",
                  "-o", str(tmp_path / "q.json")]) == 1
+
+
+def test_unwritable_output_is_a_one_line_error(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    code = main(["analyze", str(SAMPLE), "-o", str(blocker / "out.json")])
+    err = capsys.readouterr().err
+    assert code == 8 and err.count("\n") == 1 and "cannot write" in err and "Traceback" not in err

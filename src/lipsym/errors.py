@@ -85,6 +85,12 @@ class ConfigurationError(LipsymError):
     exit_code = 2
 
 
+class OutputError(LipsymError):
+    """An output file could not be written (permissions, a file where a folder should be, disk full)."""
+
+    exit_code = 8
+
+
 class MeasurementError(LipsymError):
     """A measure cannot be computed from the given points."""
 

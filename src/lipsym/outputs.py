@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import ConflictError
+from .errors import ConflictError, OutputError
 
 
 def write_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool = False) -> Path:
@@ -23,13 +23,18 @@ def write_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool 
     ------
     ConflictError
         The file exists and ``overwrite`` is False.
+    OutputError
+        The file cannot be written (no permission, parent is a file, disk full).
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise ConflictError(f"{path} exists; not overwriting it (use --force to replace it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
         # mkstemp creates 0600 files; outputs get the permissions the user's umask gives.
         umask = os.umask(0)
@@ -40,10 +45,12 @@ def write_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool 
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
     return path

@@ -11,7 +11,8 @@ Exit codes (docs/cli.md):
     4  no usable face (single-photo commands)
     5  the model file is missing or not the expected one
     6  a measure could not be computed
-    7  the visit store refused the operation
+    7  the visit store refused the operation, or an output file exists
+    8  an output file could not be written
   130  interrupted
 """
 

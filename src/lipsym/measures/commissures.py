@@ -70,8 +70,13 @@ def commissure_measures(ch_r: np.ndarray, ch_l: np.ndarray, en_r: np.ndarray, en
                 "its |asymmetry| is the Facial Asymmetry Index (Malm 2018)")
     out.append(fai)
     cant = math.degrees(math.atan2(ch_l[1] - ch_r[1], ch_l[0] - ch_r[0]))
+    # The cant is the height asymmetry seen over the mouth's width: its
+    # standard error is that of the height asymmetry over that width.
+    height = next(m for m in out if m.key == "commissure_height")
+    width_mm = float(np.linalg.norm(ch_l - ch_r)) * scale.mm_per_px
+    cant_se = math.degrees(height.standard_error / width_mm) if width_mm > 0 else 0.0
     scalars = [
-        ScalarMeasure("lip_cant", "deg", cant, 0.0,
+        ScalarMeasure("lip_cant", "deg", cant, cant_se,
                       "angle of the cheilion-to-cheilion line against the interpupillary line; "
                       "> 0: the subject's left corner is higher"),
         ScalarMeasure("facial_asymmetry_index", "mm", abs(fai.asymmetry), fai.standard_error,

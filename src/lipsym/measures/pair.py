@@ -30,6 +30,7 @@ from .values import SidedMeasure
 PRESENCE_THRESHOLD_REST_MM = 0.8
 PRESENCE_THRESHOLD_DYNAMIC_MM = 1.3
 
+_STRUCTURE_NAMES = {"commissures": "commissures", "cupids_bow": "Cupid's bow"}
 _STRUCTURES = {  # structure → (point name stem, rest asymmetry key)
     "commissures": ("cheilion", "commissure_height"),
     "cupids_bow": ("crista_philtri", "bow_peak_height"),
@@ -121,7 +122,7 @@ def _summary(structure: str, static: float, dynamic: float) -> PatternSummary:
     is_dynamic = abs(dynamic) >= PRESENCE_THRESHOLD_DYNAMIC_MM
     pattern = {(True, True): "static_and_dynamic", (True, False): "static",
                (False, True): "dynamic", (False, False): "below_threshold"}[(is_static, is_dynamic)]
-    name = structure.replace("_", " ")
+    name = _STRUCTURE_NAMES[structure]
     text = {
         "static": f"{name}: asymmetry mainly present at rest ({static:+.1f} mm), the smile adds {dynamic:+.1f} mm",
         "dynamic": f"{name}: asymmetry mainly appears with the smile ({dynamic:+.1f} mm), at rest {static:+.1f} mm",
