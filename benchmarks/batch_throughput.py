@@ -154,7 +154,7 @@ def floor(paths: list[Path], landmarker: Landmarker) -> dict:
     for p in paths:
         rgb = load_photo(p, reduction=reductions[p]).rgb
         landmarker.detect_faces(rgb)
-        landmarker.detect_faces(np.ascontiguousarray(rgb[:, ::-1]))
+        landmarker.detect_faces(cv2.flip(rgb, 1))  # the fastest mirror image, as lipsym makes it
     elapsed = time.perf_counter() - start
     return {"photos": len(paths), "seconds": elapsed, "photos_per_s": len(paths) / elapsed,
             "reductions": sorted(set(reductions.values())),

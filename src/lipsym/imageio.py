@@ -882,6 +882,11 @@ def _jpeg_is_complete(data: bytes) -> bool:
     the entropy-coded data to the next real marker (regex at C speed: ~3 ms
     for 8 MB). Data after EOI (MPF images, camera trailers) is ignored.
     """
+    # Fast path (~4 ms saved on a 24 MP photo): a stream whose last bytes
+    # are the EOI marker reached its end; a file cut short ends there only by
+    # a 1-in-65536 chance. Trailers after EOI take the full walk below.
+    if data[-2:] == b"\xff\xd9" and b"\xff\xda" in data[:65536]:
+        return True
     pos, size, seen_scan = 2, len(data), False
     while pos + 1 < size:
         if data[pos] != 0xFF:

@@ -397,7 +397,10 @@ class Landmarker:
             direct = faces[0]
             points, scores, pose, disagreement = direct.points_px, direct.blendshapes, direct.pose, None
         else:
-            mirror_faces = self._detect_upright(np.ascontiguousarray(photo.rgb[:, ::-1]))
+            import cv2
+
+            # cv2.flip: numpy's copy of a column-reversed view costs ~20 ms on a 2 MP photo, this ~2 ms.
+            mirror_faces = self._detect_upright(cv2.flip(np.ascontiguousarray(photo.rgb), 1))
             n_faces = max(n_faces, len(mirror_faces))
             pairs = _match_mirror_faces(faces, mirror_faces, width)
             if not pairs:

@@ -184,7 +184,8 @@ def _mouth_grid(points_px: np.ndarray, frame: FacialFrame, margin_px: float) -> 
     return u, v
 
 
-def resample_in_frame(rgb: np.ndarray, frame: FacialFrame, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def resample_in_frame(rgb: np.ndarray, frame: FacialFrame, u: np.ndarray, v: np.ndarray,
+                      channels=None) -> np.ndarray:
     """Sample an RGB photo on a frame grid (bilinear, float64 coordinates).
 
     Parameters
@@ -194,10 +195,14 @@ def resample_in_frame(rgb: np.ndarray, frame: FacialFrame, u: np.ndarray, v: np.
         In the photo's pixels.
     u, v : ndarray, shape (nu,), (nv,)
         Frame x (towards the subject's left) and y (up) positions, px.
+    channels : callable, optional
+        A per-pixel linear map (H, W, 3) float64 → (H, W, C) applied before
+        sampling (it commutes with bilinear interpolation, and fewer channels
+        are cheaper to sample).
 
     Returns
     -------
-    ndarray, shape (nv, nu, 3), float32
+    ndarray, shape (nv, nu, C), float32 (C = 3 without ``channels``)
         Row i, column j is the photo at frame (u[j], v[i]). For the mirrored
         photo (and its mirrored frame) the result is this array with columns
         reversed, when ``u`` is symmetric.
@@ -213,6 +218,8 @@ def resample_in_frame(rgb: np.ndarray, frame: FacialFrame, u: np.ndarray, v: np.
     y0 = int(np.clip(np.floor(xy[..., 1].min()) - 2, 0, h - 1))
     y1 = int(np.clip(np.ceil(xy[..., 1].max()) + 3, y0 + 1, h))
     crop = rgb[y0:y1, x0:x1].astype(np.float64)
+    if channels is not None:
+        crop = channels(crop)
     return _bilinear(crop, xy[..., 0] - x0, xy[..., 1] - y0).astype(np.float32)
 
 
@@ -223,24 +230,30 @@ def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     give bit-for-bit mirrored samples (OpenCV's remap rounds the weights to
     1/32 pixel).
     """
+    shape = np.shape(x)
     h, w = image.shape[:2]
-    x = np.clip(x, 0.0, w - 1.0)
-    y = np.clip(y, 0.0, h - 1.0)
+    x = np.clip(x, 0.0, w - 1.0).ravel()
+    y = np.clip(y, 0.0, h - 1.0).ravel()
     x0 = np.minimum(np.floor(x).astype(np.intp), max(w - 2, 0))
     y0 = np.minimum(np.floor(y).astype(np.intp), max(h - 2, 0))
-    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
-    fx, fy = (x - x0)[..., None], (y - y0)[..., None]
-    top = image[y0, x0] * (1 - fx) + image[y0, x1] * fx
-    bottom = image[y1, x0] * (1 - fx) + image[y1, x1] * fx
-    return top * (1 - fy) + bottom * fy
+    dx, dy = np.minimum(x0 + 1, w - 1) - x0, (np.minimum(y0 + 1, h - 1) - y0) * w
+    fx, fy = x - x0, y - y0
+    i00 = y0 * w + x0  # flat indices: 1-D gathers are several times faster than 2-D fancy indexing
+    out = np.empty((x.size, image.shape[2]), dtype=np.float64)
+    for c in range(image.shape[2]):
+        flat = np.ascontiguousarray(image[..., c]).ravel()
+        top = flat[i00] * (1 - fx) + flat[i00 + dx] * fx
+        bottom = flat[i00 + dy] * (1 - fx) + flat[i00 + dy + dx] * fx
+        out[:, c] = top * (1 - fy) + bottom * fy
+    return out.reshape(shape + (image.shape[2],))
 
 
-def _features(patch_rgb: np.ndarray) -> np.ndarray:
-    """Channels that carry lip evidence: luminance and redness (lip vs skin)."""
-    r, g, b = patch_rgb[..., 0], patch_rgb[..., 1], patch_rgb[..., 2]
+def _features(rgb: np.ndarray) -> np.ndarray:
+    """Channels that carry lip evidence: luminance and redness (lip vs skin); linear in RGB."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     lum = 0.299 * r + 0.587 * g + 0.114 * b
     red = r - g
-    return np.ascontiguousarray(np.stack([lum, 1.5 * red], axis=-1), dtype=np.float32)
+    return np.stack([lum, 1.5 * red], axis=-1)
 
 
 def _subpixel_peak(scores: np.ndarray) -> tuple[float, float, float, bool, bool]:
@@ -375,7 +388,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     half = max(4, int(round(PATCH_HALF_IPD * ipd)))
     search = max(2, int(round(SEARCH_IPD * ipd)))
     u, v = _mouth_grid(pts, frame, margin_px=max(half + search + 2, FISSURE_MARGIN_IPD * ipd))
-    feats = _features(resample_in_frame(rgb, frame, u, v))
+    feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=_features))
     mirrored = np.ascontiguousarray(feats[:, ::-1])
     n_u = len(u)
 
