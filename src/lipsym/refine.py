@@ -318,7 +318,7 @@ def _expand_asymmetry(left: np.ndarray, right: np.ndarray, gain: float) -> tuple
     return sym + gain * half, (sym - gain * half) * mirror
 
 
-def _normal_component(residual: np.ndarray, pts: np.ndarray, frame: FacialFrame, i_r: int, i_l: int) -> np.ndarray:
+def _normal_component(residual: np.ndarray, points_frame_px: np.ndarray, i_r: int, i_l: int) -> np.ndarray:
     """The part of ``residual`` normal to the contour through the pair.
 
     The normal is the mean of the left contour's normal and the mirror image
@@ -328,7 +328,7 @@ def _normal_component(residual: np.ndarray, pts: np.ndarray, frame: FacialFrame,
     normals = []
     for i in (i_l, i_r):
         prev, nxt = _NEIGHBOURS[i]
-        t = frame.to_frame(pts[nxt, :2]) - frame.to_frame(pts[prev, :2])
+        t = points_frame_px[nxt] - points_frame_px[prev]
         normals.append(np.array([-t[1], t[0]]) / max(float(np.linalg.norm(t)), 1e-12))
     n_l, n_r = normals
     n_r_mirror = np.array([-n_r[0], n_r[1]])
@@ -402,9 +402,11 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     if fissure_found:
         pts[61, :2], pts[291, :2] = fissure[0], fissure[1]
 
+    # Frame coordinates of every landmark, kept in step with ``pts``.
+    f_all = frame.to_frame(pts[:, :2])
     results = []
     for i_r, i_l in LIP_PAIRS:
-        f_r, f_l = frame.to_frame(pts[i_r, :2]), frame.to_frame(pts[i_l, :2])
+        f_r, f_l = f_all[i_r].copy(), f_all[i_l].copy()
         col_l, row_l = grid_pos(f_l)
         # The right landmark's mirror image sits at column (n_u − 1 − col_r) of the mirrored array.
         col_r, row_r = grid_pos(f_r)
@@ -449,7 +451,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
             continue
         if not corner:
             # Both directions' confidence, symmetric in the two sides.
-            residual = min(conf_lr, conf_rl) * _normal_component(residual, pts, frame, i_r, i_l)
+            residual = min(conf_lr, conf_rl) * _normal_component(residual, f_all, i_r, i_l)
         shift_l = 0.5 * residual
         shift_r = np.array([shift_l[0], -shift_l[1]])  # the mirror image of −s/2
         new_l, new_r = f_l + shift_l, f_r + shift_r
@@ -457,6 +459,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
             new_l, new_r = _expand_asymmetry(new_l, new_r, CORNER_GAIN)
         pts[i_l, :2] = frame.to_photo(new_l)
         pts[i_r, :2] = frame.to_photo(new_r)
+        f_all[i_l], f_all[i_r] = new_l, new_r
         results.append(PairRefinement(i_r, i_l, residual, peak, True))
     if fissure_found:
         p0 = results[0]
