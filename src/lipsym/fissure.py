@@ -58,7 +58,7 @@ def fissure_end(lum: np.ndarray, u: np.ndarray, v: np.ndarray, outer_frame_px: n
         Luminance resampled in the facial frame: column j at frame x = u[j]
         (towards the subject's left), row i at frame y = v[i] (descending).
     u, v : ndarray, shapes (nu,), (nv,)
-        Sample positions, frame px, one per photo pixel.
+        Sample positions, frame px, evenly spaced (u increasing, v decreasing).
     outer_frame_px, inner_frame_px : ndarray, shape (2,)
         MediaPipe's outer (291) and inner (308) left mouth corners, frame px.
     ipd_px : float
@@ -70,26 +70,28 @@ def fissure_end(lum: np.ndarray, u: np.ndarray, v: np.ndarray, outer_frame_px: n
     reason : str
         Why not ("" when found).
     """
-    half = max(3, int(round(WINDOW_HALF_IPD * ipd_px)))
-    x_start, x_stop = int(np.ceil(inner_frame_px[0])), int(np.floor(outer_frame_px[0] + REACH_IPD * ipd_px))
+    step = u[1] - u[0]  # frame px per sample
+    half = max(3, int(round(WINDOW_HALF_IPD * ipd_px / step)))
+    col_start = int(np.ceil((inner_frame_px[0] - u[0]) / step))
+    col_stop = int(np.floor((outer_frame_px[0] + REACH_IPD * ipd_px - u[0]) / step))
     span = outer_frame_px[0] - inner_frame_px[0]
     if span <= 0:
         return None, "mouth corners out of order"
     slope = (outer_frame_px[1] - inner_frame_px[1]) / span
     xs, ys, contrast = [], [], []
-    for x in range(x_start, x_stop + 1):
-        col = int(round(x - u[0]))
+    for col in range(col_start, col_stop + 1):
+        x = u[0] + col * step
         if len(ys) < 3:
             y_pred = inner_frame_px[1] + slope * (x - inner_frame_px[0])
         else:  # follow the fissure's own course
             y_pred = ys[-1] + 0.5 * (ys[-1] - ys[-3])
-        row = int(round(v[0] - y_pred))
+        row = int(round((v[0] - y_pred) / step))
         if col < 0 or col >= lum.shape[1] or row - half < 0 or row + half + 1 > lum.shape[0]:
             break  # the end, if any, lies among the samples taken so far
         profile = lum[row - half:row + half + 1, col]
         k, darkest = _min_subpixel(profile)
         xs.append(float(x))
-        ys.append(float(v[0] - (row - half + k)))
+        ys.append(float(v[0] - (row - half + k) * step))
         # Darkness relative to the lips / skin on both sides of the line.
         contrast.append(0.5 * (profile[:2].mean() + profile[-2:].mean()) - darkest)
     xs_a, c = np.asarray(xs), np.convolve(np.asarray(contrast), np.ones(3) / 3, mode="same")
@@ -107,6 +109,6 @@ def fissure_end(lum: np.ndarray, u: np.ndarray, v: np.ndarray, outer_frame_px: n
     i = int(ends[0])
     # Linear interpolation of the threshold crossing between samples i-1 and i.
     w = (c[i - 1] - threshold) / (c[i - 1] - c[i]) if c[i - 1] != c[i] else 1.0
-    x_end = xs_a[i - 1] + w
+    x_end = xs_a[i - 1] + w * step
     y_end = float(np.median(ys[max(0, i - 4):i]))
     return np.array([x_end, y_end]), ""

@@ -76,6 +76,9 @@ def _contour_neighbours() -> dict[int, tuple[int, int]]:
 
 _NEIGHBOURS = _contour_neighbours()
 
+#: Finest sampling of the mouth: at most this many samples across the
+#: interpupillary distance (London faces: 180-215 px, sampled per pixel).
+MAX_IPD_SAMPLES = 240.0
 #: Patch half-size and search range, as fractions of the interpupillary distance.
 PATCH_HALF_IPD = 0.055
 SEARCH_IPD = 0.05
@@ -93,7 +96,7 @@ SEARCH_IPD = 0.05
 CORNER_GAIN = 1.0 / 0.87
 #: Sampled margin around the lips, fraction of IPD: room for the fissure search.
 FISSURE_MARGIN_IPD = 0.2
-#: Search range along the frame x axis for contour pairs, px.
+#: Search range along the frame x axis for contour pairs, samples.
 CONTOUR_SEARCH_X_PX = 2
 #: Evidence limits: below this normalised correlation the pair is not moved.
 MIN_PEAK_CORRELATION = 0.6
@@ -168,19 +171,20 @@ class Refinement:
         return MappingProxyType(out)
 
 
-def _mouth_grid(points_px: np.ndarray, frame: FacialFrame, margin_px: float) -> tuple[np.ndarray, np.ndarray]:
+def _mouth_grid(points_px: np.ndarray, frame: FacialFrame, margin_px: float,
+                step_px: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric frame-px sample grid covering the lips plus a margin.
 
     Returns the 1-D u (x, symmetric about 0) and v (y, descending: image rows
-    go down) sample positions.
+    go down) sample positions, ``step_px`` apart.
     """
     lips = frame.to_frame(points_px[[i for pair in LIP_PAIRS for i in pair] + [0, 17, 13, 14], :2])
     half_w = float(np.max(np.abs(lips[:, 0]))) + margin_px
-    n = int(np.ceil(half_w))
-    u = np.arange(-n, n + 1, dtype=np.float64)
-    top = float(np.max(lips[:, 1])) + margin_px
-    bottom = float(np.min(lips[:, 1])) - margin_px
-    v = np.arange(np.ceil(top), np.floor(bottom) - 1, -1.0)
+    n = int(np.ceil(half_w / step_px))
+    u = np.arange(-n, n + 1, dtype=np.float64) * step_px
+    top = (float(np.max(lips[:, 1])) + margin_px) / step_px
+    bottom = (float(np.min(lips[:, 1])) - margin_px) / step_px
+    v = np.arange(np.ceil(top), np.floor(bottom) - 1, -1.0) * step_px
     return u, v
 
 
@@ -385,15 +389,18 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     """
     pts = np.array(points_px, dtype=np.float64)
     ipd = frame.interpupillary_distance_px
-    half = max(4, int(round(PATCH_HALF_IPD * ipd)))
-    search = max(2, int(round(SEARCH_IPD * ipd)))
-    u, v = _mouth_grid(pts, frame, margin_px=max(half + search + 2, FISSURE_MARGIN_IPD * ipd))
+    # One sample per photo pixel, but no finer than MAX_IPD_SAMPLES across the
+    # interpupillary distance: a large face costs no more than a London one.
+    step = max(1.0, ipd / MAX_IPD_SAMPLES)
+    half = max(4, int(round(PATCH_HALF_IPD * ipd / step)))
+    search = max(2, int(round(SEARCH_IPD * ipd / step)))
+    u, v = _mouth_grid(pts, frame, margin_px=max((half + search + 2) * step, FISSURE_MARGIN_IPD * ipd), step_px=step)
     feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=_features))
     mirrored = np.ascontiguousarray(feats[:, ::-1])
     n_u = len(u)
 
     def grid_pos(p_frame):  # frame px → (col, row) in feats
-        return p_frame[0] - u[0], v[0] - p_frame[1]
+        return (p_frame[0] - u[0]) / step, (v[0] - p_frame[1]) / step
 
     # The commissures are first moved along the lip line to the end of the
     # oral fissure, so that their registration below measures the corner itself.
@@ -437,7 +444,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         s_grid = 0.5 * (s_lr - s_rl)
         # s_grid: (left feature − left landmark) − (mirrored right feature −
         # mirrored right landmark), grid (col, row); rows go down, frame y up.
-        residual = np.array([s_grid[0], -s_grid[1]])
+        residual = np.array([s_grid[0], -s_grid[1]]) * step
         peak = min(peak_lr, peak_rl)
         reason = ""
         if why_lr or why_rl:
