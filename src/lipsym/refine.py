@@ -260,6 +260,12 @@ def _features(rgb: np.ndarray) -> np.ndarray:
     return np.stack([lum, 1.5 * red], axis=-1)
 
 
+def _contrast(patch: np.ndarray) -> float:
+    """SD of a feature patch over all its values (OpenCV's per-channel moments, combined)."""
+    mean, sd = cv2.meanStdDev(patch)
+    return float(np.sqrt(np.mean(sd ** 2) + np.var(mean)))
+
+
 def _subpixel_peak(scores: np.ndarray) -> tuple[float, float, float, bool, bool]:
     """Sub-pixel (col, row) of the maximum, its value, and whether it is interior in x and in y."""
     iy, ix = np.unravel_index(int(np.argmax(scores)), scores.shape)
@@ -411,6 +417,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
 
     # Frame coordinates of every landmark, kept in step with ``pts``.
     f_all = frame.to_frame(pts[:, :2])
+    moved: list[int] = []  # converted back to photo px once, after the loop
     results = []
     for i_r, i_l in LIP_PAIRS:
         f_r, f_l = f_all[i_r].copy(), f_all[i_l].copy()
@@ -429,7 +436,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
             results.append(PairRefinement(i_r, i_l, np.zeros(2), 0.0, False, "patch outside the photo"))
             continue
-        if min(float(tmpl_r.std()), float(tmpl_l.std())) < MIN_PATCH_CONTRAST:
+        if min(_contrast(tmpl_r), _contrast(tmpl_l)) < MIN_PATCH_CONTRAST:
             results.append(PairRefinement(i_r, i_l, np.zeros(2), 0.0, False, "no image contrast (blur or occlusion)"))
             continue
         # Rounding the patch centres to whole samples is undone below, so the
@@ -464,10 +471,11 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         new_l, new_r = f_l + shift_l, f_r + shift_r
         if (i_r, i_l) == (61, 291):
             new_l, new_r = _expand_asymmetry(new_l, new_r, CORNER_GAIN)
-        pts[i_l, :2] = frame.to_photo(new_l)
-        pts[i_r, :2] = frame.to_photo(new_r)
         f_all[i_l], f_all[i_r] = new_l, new_r
+        moved += [i_l, i_r]
         results.append(PairRefinement(i_r, i_l, residual, peak, True))
+    if moved:
+        pts[moved, :2] = frame.to_photo(f_all[moved])
     if fissure_found:
         p0 = results[0]
         residual = (frame.to_frame(pts[291, :2]) - frame.to_frame(points_px[291, :2])
