@@ -163,8 +163,39 @@ def floor(paths: list[Path], landmarker: Landmarker) -> dict:
         landmarker.detect_faces(cv2.flip(rgb, 1))  # the fastest mirror image, as lipsym makes it
     elapsed = time.perf_counter() - start
     return {"photos": len(paths), "seconds": elapsed, "photos_per_s": len(paths) / elapsed,
-            "reductions": sorted(set(reductions.values())),
+            "reductions": sorted(set(reductions.values())), "reduction_of": {str(p): r for p, r in reductions.items()},
             "decoded_twice_by_lipsym": sum(first != final for first, final in used.values())}
+
+
+def interleaved(paths: list[Path], landmarker: Landmarker, work: Path, reductions: dict) -> dict:
+    """Floor and lipsym's per-item work, alternated photo by photo in this process.
+
+    The batch runs above are minutes apart from the floor; on a shared machine
+    whose speed drifts by 10-20 % over minutes, alternating the two on each
+    photo measures their ratio with the drift cancelled. lipsym's work here is
+    exactly what a batch worker does per item (``batch.work.process_item``:
+    hash, decode, flip-averaged landmarks, refinement, measures, JSON write).
+    """
+    from lipsym.batch.config import BatchConfig
+    from lipsym.batch.work import process_item
+    from lipsym.collection import discover
+
+    items = {i.other: i for i in discover(paths[0].parent).items}
+    config = BatchConfig(output_dir=work / "interleaved-out")
+    floor_s = lipsym_s = 0.0
+    for p in paths:
+        t0 = time.perf_counter()
+        rgb = load_photo(p, reduction=reductions[p]).rgb
+        landmarker.detect_faces(rgb)
+        landmarker.detect_faces(cv2.flip(rgb, 1))
+        t1 = time.perf_counter()
+        process_item(items[p], config, landmarker)
+        t2 = time.perf_counter()
+        floor_s += t1 - t0
+        lipsym_s += t2 - t1
+    shutil.rmtree(work / "interleaved-out", ignore_errors=True)
+    return {"floor_ms_per_photo": 1e3 * floor_s / len(paths), "lipsym_ms_per_photo": 1e3 * lipsym_s / len(paths),
+            "ratio": floor_s / lipsym_s}
 
 
 # --- lipsym batch as a command --------------------------------------------------------
@@ -285,8 +316,12 @@ def measure_set(name: str, paths: list[Path], landmarker: Landmarker, work: Path
     fl = {**fl, "photos_per_s_before": fl["photos_per_s"], "photos_per_s_after": after["photos_per_s"],
           "photos_per_s": 0.5 * (fl["photos_per_s"] + after["photos_per_s"])}
     print(f"  floor again after the batch runs: {after['photos_per_s']:.2f} photos/s; mean {fl['photos_per_s']:.2f}")
+    inter = interleaved(paths, landmarker, work, {Path(p): r for p, r in fl["reduction_of"].items()})
+    print(f"  interleaved in one process, photo by photo: floor {inter['floor_ms_per_photo']:.0f} ms, lipsym's "
+          f"batch item {inter['lipsym_ms_per_photo']:.0f} ms per photo: ratio {inter['ratio']:.2f}")
     one, two = runs[1], runs[2]
     figures = {
+        "interleaved": inter,
         "photos": len(paths),
         "floor": fl,
         "batch": {str(k): v for k, v in runs.items()},
