@@ -90,9 +90,10 @@ SEARCH_IPD = 0.05
 #: (slope of the commissure height asymmetry 0.887). The asymmetric part of
 #: the commissure pairs is therefore expanded by 1 / 0.87 about the pair's
 #: mirror-symmetric mean, which keeps mirror exactness and leaves a
-#: symmetric face symmetric. Used only where the commissures are placed by
-#: registration (the fissure end, :mod:`lipsym.fissure`, needs no gain);
-#: other pairs are not scaled (not validated).
+#: symmetric face symmetric. Chosen before the commissures were first moved
+#: to the fissure end; with both, the figures are sensitivity 0.98-1.01 and
+#: manual slope 1.07 (docs/accuracy.md). The other pairs are not scaled
+#: (not validated).
 CORNER_GAIN = 1.0 / 0.87
 #: Sampled margin around the lips, fraction of IPD: room for the fissure search.
 FISSURE_MARGIN_IPD = 0.2
