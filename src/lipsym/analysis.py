@@ -115,17 +115,19 @@ class PhotoAnalysis:
 
 
 def detect_at_adequate_resolution(path: str | os.PathLike, landmarker: Landmarker,
-                                  *, allow_multiple_faces: bool = True) -> tuple[Photo, FaceLandmarks]:
+                                  *, allow_multiple_faces: bool = True,
+                                  data: bytes | None = None) -> tuple[Photo, FaceLandmarks]:
     """Decode a photo small enough to be fast and large enough to be precise.
 
     A first decode keeps the long side ≥ 2000 px; if the face found is then
     narrower than ~800 px while a finer decode exists, the photo is decoded
     again at the resolution the face needs (lip-measures.md section 5: a face
-    about 800 px wide is enough).
+    about 800 px wide is enough). ``data``: the file's bytes, when the
+    caller has already read them (:func:`lipsym.imageio.read_photo_bytes`).
     """
-    header = read_header(path)
+    header = read_header(path, data=data)
     reduction = choose_reduction(header.width_px, header.height_px)
-    photo = load_photo(path, reduction=reduction)
+    photo = load_photo(path, reduction=reduction, data=data)
     marks = landmarker.landmarks(photo, allow_multiple_faces=allow_multiple_faces)
     face_width_px = float(((marks.points_px[234, :2] - marks.points_px[454, :2]) ** 2).sum() ** 0.5)
     # A face a few per cent short of the target is not worth a second full
@@ -133,7 +135,7 @@ def detect_at_adequate_resolution(path: str | os.PathLike, landmarker: Landmarke
     finer = choose_reduction(header.width_px, header.height_px, face_width_px=face_width_px,
                              target_face_width_px=REDECODE_BELOW_FRACTION * TARGET_FACE_WIDTH_PX)
     if finer < reduction:
-        photo = load_photo(path, reduction=finer)
+        photo = load_photo(path, reduction=finer, data=data)
         marks = landmarker.landmarks(photo, allow_multiple_faces=allow_multiple_faces)
     return photo, marks
 
@@ -211,7 +213,7 @@ def refine_in_original_px(photo: Photo, points_px: np.ndarray) -> Refinement:
 
 
 def analyze_photo(path: str | os.PathLike, landmarker: Landmarker, *, expression: str = "rest",
-                  options: AnalysisOptions = AnalysisOptions()) -> PhotoAnalysis:
+                  options: AnalysisOptions = AnalysisOptions(), data: bytes | None = None) -> PhotoAnalysis:
     """Analyse one photo file.
 
     Parameters
@@ -221,11 +223,15 @@ def analyze_photo(path: str | os.PathLike, landmarker: Landmarker, *, expression
         Reused across photos (one per process).
     expression : {"rest", "smile", "other"}
     options : AnalysisOptions
+    data : bytes, optional
+        The file's content, when already read (a batch hashes it first);
+        ``path`` then only names the photo.
 
     Raises
     ------
     PhotoError, FaceError, MeasurementError
         With a one-line reason naming the file.
     """
-    photo, marks = detect_at_adequate_resolution(path, landmarker, allow_multiple_faces=options.allow_multiple_faces)
+    photo, marks = detect_at_adequate_resolution(path, landmarker, allow_multiple_faces=options.allow_multiple_faces,
+                                                 data=data)
     return analyze_landmarks(photo, marks, expression=expression, options=options)

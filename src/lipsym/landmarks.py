@@ -52,6 +52,11 @@ _PUPILS = (468, 473)
 #: lip points moved by up to 1.4-2.5 % IPD; de-rotated, by 0.4-1.2 %.
 #: Photos within this angle are not resampled (resampling itself adds jitter).
 DEROTATE_ABOVE_DEG = 3.0
+#: The square resampled upright around a tilted face: its side in face widths
+#: (the face oval, 234-454; the whole head with a margin for the detector),
+#: and the largest face width it is resampled at, px.
+UPRIGHT_CROP_FACE_WIDTHS = 2.2
+UPRIGHT_FACE_WIDTH_PX = 512.0
 
 
 @dataclass(frozen=True)
@@ -352,10 +357,17 @@ class Landmarker:
         angle_deg = math.degrees(math.atan2(left[1] - right[1], left[0] - right[0]))
         if abs(angle_deg) <= DEROTATE_ABOVE_DEG:
             return faces
-        centre = tuple(float(v) for v in 0.5 * (right + left))
-        forward = cv2.getRotationMatrix2D(centre, angle_deg, 1.0)
-        height, width = rgb.shape[:2]
-        upright = cv2.warpAffine(rgb, forward, (width, height), flags=cv2.INTER_CUBIC,
+        # Only a square around the face is resampled, and no finer than the
+        # model can use (it reads the face through a 256 px crop): on a 24 MP
+        # photo the whole image cost ~70 ms a warp plus a slower detection,
+        # several times what the face's square costs.
+        centre = 0.5 * (right + left)
+        zoom = min(1.0, UPRIGHT_FACE_WIDTH_PX / largest.face_width_px)
+        forward = cv2.getRotationMatrix2D(tuple(float(v) for v in centre), angle_deg, zoom)
+        side = int(math.ceil(UPRIGHT_CROP_FACE_WIDTHS * largest.face_width_px * zoom))
+        # The eyes' midpoint a quarter face width above the square's centre.
+        forward[:, 2] += np.array([0.5 * side, 0.5 * side - 0.25 * largest.face_width_px * zoom]) - centre
+        upright = cv2.warpAffine(rgb, forward, (side, side), flags=cv2.INTER_LINEAR if zoom < 1 else cv2.INTER_CUBIC,
                                  borderMode=cv2.BORDER_REFLECT)
         again = self.detect_faces(upright)
         if not again:

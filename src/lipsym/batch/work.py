@@ -8,6 +8,7 @@ that is interrupted or killed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -23,7 +24,7 @@ from ..errors import LipsymError
 from ..landmarks import Landmarker
 from ..measures import measure_pair, measure_photo
 from ..outputs import write_atomic
-from ..store.photos import hash_file
+from ..imageio import read_photo_bytes
 from ..table import pair_columns, photo_columns
 from .config import BatchConfig
 from .identity import result_identity
@@ -102,16 +103,18 @@ def process_item(item: Item, config: BatchConfig, landmarker: Landmarker) -> Out
     """
     start = time.perf_counter()
     try:
-        digests = {expr: hash_file(path)[0] for expr, path in item.photos}
+        # Read once: the bytes hashed for the identity are the bytes analysed.
+        contents = {expr: read_photo_bytes(path) for expr, path in item.photos}
     except LipsymError as exc:
         return failed_outcome(item.name, _failed_file(item, exc), str(exc))
+    digests = {expr: hashlib.sha256(data).hexdigest() for expr, data in contents.items()}
     settings = config.settings_dict
     identity = result_identity(digests, settings, landmarker.model_sha256)
     target = item_json_path(config.output_dir, item.name)
     previous = read_batch_section(target)
     if previous is not None and previous["identity"] == identity:
         return _outcome(item, identity, previous, computed=False, start=start)
-    results, pairs, row, errors = _analyse(item, config, landmarker)
+    results, pairs, row, errors = _analyse(item, config, landmarker, contents)
     doc = document(results, pairs, model_sha256=landmarker.model_sha256, settings=settings)
     doc["batch"] = {
         "item": item.name,
@@ -127,14 +130,18 @@ def process_item(item: Item, config: BatchConfig, landmarker: Landmarker) -> Out
     return _outcome(item, identity, doc["batch"], computed=True, start=start)
 
 
-def _analyse(item: Item, config: BatchConfig,
-             landmarker: Landmarker) -> tuple[list[dict], list[dict], dict | None, list[tuple[str, str]]]:
-    """(results, pairs, csv row, errors) of one item, as ``lipsym analyze`` makes them."""
+def _analyse(item: Item, config: BatchConfig, landmarker: Landmarker,
+             contents: dict[str, bytes]) -> tuple[list[dict], list[dict], dict | None, list[tuple[str, str]]]:
+    """(results, pairs, csv row, errors) of one item, as ``lipsym analyze`` makes them.
+
+    ``contents``: each photo's bytes by expression, as hashed.
+    """
     options = config.analysis
     analyses = []
     for expression, path in item.photos:
         try:
-            analyses.append(analyze_photo(path, landmarker, expression=expression, options=options))
+            analyses.append(analyze_photo(path, landmarker, expression=expression, options=options,
+                                          data=contents[expression]))
         except LipsymError as exc:
             return [error_to_dict(path, exc)], [], None, [(str(path), str(exc))]
     try:
