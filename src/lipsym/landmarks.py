@@ -56,7 +56,7 @@ DEROTATE_ABOVE_DEG = 3.0
 #: (the face oval, 234-454; the whole head with a margin for the detector),
 #: and the largest face width it is resampled at, px.
 UPRIGHT_CROP_FACE_WIDTHS = 2.2
-UPRIGHT_FACE_WIDTH_PX = 512.0
+UPRIGHT_FACE_WIDTH_PX = 384.0
 
 
 @dataclass(frozen=True)

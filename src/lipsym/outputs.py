@@ -9,7 +9,8 @@ from pathlib import Path
 from .errors import ConflictError, OutputError
 
 
-def write_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool = False) -> Path:
+def write_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool = False,
+                 durable: bool = True) -> Path:
     """Write a file so that readers see the old content or the new, never half.
 
     Parameters
@@ -18,6 +19,11 @@ def write_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool 
     data : bytes or str (UTF-8)
     overwrite : bool
         Replace an existing file; otherwise an existing file is an error.
+    durable : bool
+        Flush the data to the disk before the rename (fsync), so that the file
+        survives a power failure too. A killed process never leaves a partial
+        file either way; False suits files that are checked when read and
+        recomputed if lost, such as a batch's per-photo results.
 
     Raises
     ------
@@ -42,8 +48,9 @@ def write_atomic(path: str | os.PathLike, data: bytes | str, *, overwrite: bool 
         os.fchmod(fd, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
         try:

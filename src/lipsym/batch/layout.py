@@ -36,8 +36,9 @@ def item_json_path(output_dir: str | os.PathLike, name: str) -> Path:
 def read_batch_section(path: str | os.PathLike) -> dict[str, Any] | None:
     """The ``batch`` section of an item's JSON, or None if absent or not a batch document.
 
-    Files are written atomically, so a partial file cannot occur; anything
-    unreadable is treated as absent and the item is redone.
+    Files are written atomically, so a killed process leaves no partial file;
+    they are not fsynced, so a power failure may leave one empty or cut
+    short. Anything unreadable is treated as absent and the item is redone.
     """
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
