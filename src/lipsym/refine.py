@@ -38,7 +38,7 @@ decoding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -47,7 +47,7 @@ import numpy as np
 
 from .anatomy import INNER_LOWER, INNER_UPPER, OUTER_LOWER, OUTER_UPPER
 from .canonical_mesh import mirror_pairs
-from .fissure import fissure_end
+from .fissure import REACH_IPD, fissure_end
 from .frame import FacialFrame
 
 #: Lip landmark pairs refined, (subject right, subject left). Both contours of
@@ -95,8 +95,11 @@ SEARCH_IPD = 0.05
 #: manual slope 1.07 (docs/accuracy.md). The other pairs are not scaled
 #: (not validated).
 CORNER_GAIN = 1.0 / 0.87
-#: Sampled margin around the lips, fraction of IPD: room for the fissure search.
-FISSURE_MARGIN_IPD = 0.2
+#: Sampled margin around the lips, fraction of IPD: room for the fissure
+#: search beyond MediaPipe's corner and for a corner patch, with its search,
+#: at the farthest end found. (At 0.2 the patch of a fissure end found far
+#: out left the sampled grid, and that commissure fell back.)
+FISSURE_MARGIN_IPD = REACH_IPD + PATCH_HALF_IPD + SEARCH_IPD
 #: Search range along the frame x axis for contour pairs, samples.
 CONTOUR_SEARCH_X_PX = 2
 #: Evidence limits: below this normalised correlation the pair is not moved.
@@ -402,6 +405,61 @@ def _commissures_from_fissure(lum: np.ndarray, u: np.ndarray, v: np.ndarray, poi
     return frame.to_photo(ends["right"]), frame.to_photo(ends["left"]), 0.5 * (heights[0] + heights[1])
 
 
+class _MouthGrid:
+    """The resampled mouth and the bilateral registration of one landmark pair on it."""
+
+    def __init__(self, feats: np.ndarray, u: np.ndarray, v: np.ndarray, step: float, half: int, search: int,
+                 max_shift_px: float):
+        self.feats, self.mirrored = feats, np.ascontiguousarray(feats[:, ::-1])
+        self.u0, self.v0, self.n_u, self.step = float(u[0]), float(v[0]), len(u), step
+        self.half, self.search, self.max_shift_px = half, search, max_shift_px
+
+    def register(self, f_l: np.ndarray, f_r: np.ndarray, corner: bool) -> tuple[np.ndarray, float, str]:
+        """Asymmetric residual ``s`` of a pair (frame px), the weaker peak correlation, and why it cannot be used.
+
+        ``f_l``, ``f_r``: the left and right landmark, frame px. For a contour
+        pair the residual is already scaled by the ambiguity confidence (see
+        :func:`_register`); the reason is "" when the residual can be used.
+        """
+        step, half, search = self.step, self.half, self.search
+        col_l, row_l = (f_l[0] - self.u0) / step, (self.v0 - f_l[1]) / step
+        # The right landmark's mirror image sits at column (n_u − 1 − col_r) of the mirrored array.
+        col_rm, row_r = self.n_u - 1 - (f_r[0] - self.u0) / step, (self.v0 - f_r[1]) / step
+        # Along a contour a long search only finds the edge sliding along
+        # itself; a narrow one keeps the normal estimate local.
+        search_x = search if corner else CONTOUR_SEARCH_X_PX
+        big_l = _patch(self.feats, col_l, row_l, half + search_x, half + search)
+        tmpl_r = _patch(self.mirrored, col_rm, row_r, half, half)
+        big_r = _patch(self.mirrored, col_rm, row_r, half + search_x, half + search)
+        tmpl_l = _patch(self.feats, col_l, row_l, half, half)
+        if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
+            return np.zeros(2), 0.0, "patch outside the photo"
+        if min(_contrast(tmpl_r), _contrast(tmpl_l)) < MIN_PATCH_CONTRAST:
+            return np.zeros(2), 0.0, "no image contrast (blur or occlusion)"
+        # Rounding the patch centres to whole samples is undone below, so the
+        # estimate is continuous in the landmark positions.
+        frac_l = np.array([col_l - round(col_l), row_l - round(row_l)])
+        frac_rm = np.array([col_rm - round(col_rm), row_r - round(row_r)])
+        # Where the mirrored right feature lies around the left landmark, and vice versa.
+        off_lr, peak_lr, conf_lr, why_lr = _register(big_l, tmpl_r, corner)
+        off_rl, peak_rl, conf_rl, why_rl = _register(big_r, tmpl_l, corner)
+        s_lr = off_lr - frac_l + frac_rm   # left feature − mirrored right feature, grid (col, row)
+        s_rl = off_rl - frac_rm + frac_l   # the same seen from the other side, negated
+        s_grid = 0.5 * (s_lr - s_rl)
+        # s_grid: (left feature − left landmark) − (mirrored right feature −
+        # mirrored right landmark), grid (col, row); rows go down, frame y up.
+        residual = np.array([s_grid[0], -s_grid[1]]) * step
+        peak = min(peak_lr, peak_rl)
+        if why_lr or why_rl:
+            return np.zeros(2), peak, why_lr or why_rl
+        if peak < MIN_PEAK_CORRELATION:
+            return np.zeros(2), peak, f"weak image evidence (correlation {peak:.2f})"
+        if np.linalg.norm(residual) / 2 > self.max_shift_px:
+            return np.zeros(2), peak, "correction larger than plausible"
+        # Both directions' confidence, symmetric in the two sides (1 for a corner).
+        return min(conf_lr, conf_rl) * residual, peak, ""
+
+
 def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> Refinement:
     """Correct the asymmetric part of the lip landmarks from the image.
 
@@ -426,13 +484,9 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     step = max(1.0, ipd / MAX_IPD_SAMPLES)
     half = max(4, int(round(PATCH_HALF_IPD * ipd / step)))
     search = max(2, int(round(SEARCH_IPD * ipd / step)))
-    u, v = _mouth_grid(pts, frame, margin_px=max((half + search + 2) * step, FISSURE_MARGIN_IPD * ipd), step_px=step)
+    u, v = _mouth_grid(pts, frame, margin_px=(half + search + 2) * step + FISSURE_MARGIN_IPD * ipd, step_px=step)
     feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=FEATURES))
-    mirrored = np.ascontiguousarray(feats[:, ::-1])
-    n_u = len(u)
-
-    def grid_pos(p_frame):  # frame px → (col, row) in feats
-        return (p_frame[0] - u[0]) / step, (v[0] - p_frame[1]) / step
+    grid = _MouthGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
 
     # The commissures are first moved along the lip line to the end of the
     # oral fissure, so that their registration below measures the corner itself.
@@ -446,52 +500,28 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     moved: list[int] = []  # converted back to photo px once, after the loop
     results = []
     for i_r, i_l in LIP_PAIRS:
-        f_r, f_l = f_all[i_r].copy(), f_all[i_l].copy()
-        col_l, row_l = grid_pos(f_l)
-        # The right landmark's mirror image sits at column (n_u − 1 − col_r) of the mirrored array.
-        col_r, row_r = grid_pos(f_r)
-        col_rm = n_u - 1 - col_r
         corner = (i_r, i_l) in CORNER_PAIRS
-        # Along a contour a long search only finds the edge sliding along
-        # itself; a narrow one keeps the normal estimate local.
-        search_x = search if corner else CONTOUR_SEARCH_X_PX
-        big_l = _patch(feats, col_l, row_l, half + search_x, half + search)
-        tmpl_r = _patch(mirrored, col_rm, row_r, half, half)
-        big_r = _patch(mirrored, col_rm, row_r, half + search_x, half + search)
-        tmpl_l = _patch(feats, col_l, row_l, half, half)
-        if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
-            results.append(PairRefinement(i_r, i_l, np.zeros(2), 0.0, False, "patch outside the photo"))
-            continue
-        if min(_contrast(tmpl_r), _contrast(tmpl_l)) < MIN_PATCH_CONTRAST:
-            results.append(PairRefinement(i_r, i_l, np.zeros(2), 0.0, False, "no image contrast (blur or occlusion)"))
-            continue
-        # Rounding the patch centres to whole samples is undone below, so the
-        # estimate is continuous in the landmark positions.
-        frac_l = np.array([col_l - round(col_l), row_l - round(row_l)])
-        frac_rm = np.array([col_rm - round(col_rm), row_r - round(row_r)])
-        # Where the mirrored right feature lies around the left landmark, and vice versa.
-        off_lr, peak_lr, conf_lr, why_lr = _register(big_l, tmpl_r, corner)
-        off_rl, peak_rl, conf_rl, why_rl = _register(big_r, tmpl_l, corner)
-        s_lr = off_lr - frac_l + frac_rm   # left feature − mirrored right feature, grid (col, row)
-        s_rl = off_rl - frac_rm + frac_l   # the same seen from the other side, negated
-        s_grid = 0.5 * (s_lr - s_rl)
-        # s_grid: (left feature − left landmark) − (mirrored right feature −
-        # mirrored right landmark), grid (col, row); rows go down, frame y up.
-        residual = np.array([s_grid[0], -s_grid[1]]) * step
-        peak = min(peak_lr, peak_rl)
-        reason = ""
-        if why_lr or why_rl:
-            reason = why_lr or why_rl
-        elif peak < MIN_PEAK_CORRELATION:
-            reason = f"weak image evidence (correlation {peak:.2f})"
-        elif np.linalg.norm(residual) / 2 > MAX_SHIFT_IPD * ipd:
-            reason = "correction larger than plausible"
+        f_r, f_l = f_all[i_r].copy(), f_all[i_l].copy()
+        residual, peak, reason = grid.register(f_l, f_r, corner)
+        method = "registration"
+        if (i_r, i_l) == (61, 291) and fissure_found:
+            method = "registration+fissure"
+            if reason:
+                # Fissure ends that do not register as mirror images of each
+                # other (a crease followed on one side only) are not trusted:
+                # the corners MediaPipe found are registered instead.
+                f_r, f_l = frame.to_frame(points_px[61, :2]), frame.to_frame(points_px[291, :2])
+                retry = grid.register(f_l, f_r, corner)
+                if not retry[2]:
+                    residual, peak, reason = retry
+                    method, fissure_found = "registration", False
+                    f_all[61], f_all[291] = f_r, f_l
         if reason:
-            results.append(PairRefinement(i_r, i_l, np.zeros(2), peak, False, reason))
+            results.append(PairRefinement(i_r, i_l, np.zeros(2), peak, False, reason,
+                                          "fissure" if method == "registration+fissure" else method))
             continue
         if not corner:
-            # Both directions' confidence, symmetric in the two sides.
-            residual = min(conf_lr, conf_rl) * _normal_component(residual, f_all, i_r, i_l)
+            residual = _normal_component(residual, f_all, i_r, i_l)
         shift_l = 0.5 * residual
         shift_r = np.array([shift_l[0], -shift_l[1]])  # the mirror image of −s/2
         new_l, new_r = f_l + shift_l, f_r + shift_r
@@ -501,16 +531,16 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
                 new_l, new_r = _symmetric_height(new_l, new_r, fissure_height)
         f_all[i_l], f_all[i_r] = new_l, new_r
         moved += [i_l, i_r]
-        results.append(PairRefinement(i_r, i_l, residual, peak, True))
+        results.append(PairRefinement(i_r, i_l, residual, peak, True, "", method))
     if moved:
         pts[moved, :2] = frame.to_photo(f_all[moved])
-    if fissure_found:
+    if results[0].method != "registration":
+        # The commissures' total correction, fissure included (for the record);
+        # ``used`` stays the registration's: without it the height is MediaPipe's.
         p0 = results[0]
         residual = (frame.to_frame(pts[291, :2]) - frame.to_frame(points_px[291, :2])
                     - (frame.to_frame(pts[61, :2]) - frame.to_frame(points_px[61, :2])) * np.array([-1.0, 1.0]))
-        # ``used`` stays the registration's: without it the height is MediaPipe's.
-        results[0] = PairRefinement(61, 291, residual, p0.peak_correlation, p0.used, p0.reason,
-                                    "registration+fissure" if p0.used else "fissure")
+        results[0] = replace(p0, residual_frame_px=residual)
     pts.flags.writeable = False
     used = [p.used for p in results]
     return Refinement(
