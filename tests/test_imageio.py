@@ -37,6 +37,7 @@ from lipsym.imageio import (
     load_region,
     photo_from_array,
     read_header,
+    read_photo_bytes,
 )
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -713,6 +714,22 @@ def test_read_header_does_not_decode(tmp_path, upright, monkeypatch):
     header = read_header(path)
     assert (header.width_px, header.height_px) == (160, 96)
     assert (header.orientation, header.format, header.mode, header.bit_depth) == (6, "JPEG", "RGB", 8)
+
+
+def test_bytes_read_once_give_the_same_photo(tmp_path, upright):
+    """A batch hashes a file's bytes and decodes the same bytes: no second read, same result."""
+    path = save_upright_with_orientation(tmp_path / "b.jpg", upright, 6)
+    data = read_photo_bytes(path)
+    assert data == path.read_bytes()
+    assert read_header(path, data=data) == read_header(path)
+    for reduction in (1, 2):
+        from_file, from_bytes = load_photo(path, reduction=reduction), load_photo(path, reduction=reduction, data=data)
+        np.testing.assert_array_equal(from_bytes.rgb, from_file.rgb)
+        assert from_bytes.path == path and from_bytes.orientation == 6
+    with pytest.raises(PhotoTooLargeError):
+        load_photo(path, data=data, max_pixels=1)
+    with pytest.raises(PhotoNotFoundError):
+        read_photo_bytes(tmp_path / "missing.jpg")
 
 
 # --- real photographs ----------------------------------------------------------------

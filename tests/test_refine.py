@@ -32,9 +32,8 @@ def _analyse(rgb, landmarker, refine=True):
 def test_refinement_recovers_a_planted_commissure_lift_that_mediapipe_shrinks(landmarker, fid, side):
     rgb = load_photo(LONDON / "neutral" / f"{fid}_03.jpg").rgb
     base = _analyse(rgb, landmarker)
-    # Faces whose commissure pair is refined at baseline (on 004 the registration
-    # peak lies on the search border and the pair falls back), so that the
-    # measured change is the plant's alone, not a change of method.
+    # Faces whose commissure pair is refined at baseline, so that the measured
+    # change is the plant's alone, not a change of method.
     assert base.refinement.commissure_used
     warped = plant(rgb, base, [Plant("commissure", side, up_mm=2.0)]).rgb
     sign = 1.0 if side is Side.LEFT else -1.0
@@ -45,6 +44,24 @@ def test_refinement_recovers_a_planted_commissure_lift_that_mediapipe_shrinks(la
         got[refine] = sign * (after - before)
     assert got[False] < 1.4, got           # MediaPipe alone: pulled toward symmetry
     assert 1.5 < got[True] < 2.5, got      # refined: the planted 2 mm within 25 % on any one face
+
+
+def test_fissure_ends_that_do_not_register_give_way_to_mediapipes_corners(landmarker):
+    """On 038 one fissure follows a crease far out; its end has no mirror image on the other side.
+
+    The commissures are then registered at MediaPipe's corners instead of
+    falling back to MediaPipe's height (which recovered half of a planted lift).
+    """
+    rgb = load_photo(LONDON / "neutral" / "038_03.jpg").rgb
+    base = _analyse(rgb, landmarker)
+    first = base.refinement.pairs[0]
+    assert (first.used, first.method) == (True, "registration"), first
+    before = measure_photo(base).sided["commissure_height"].asymmetry
+    warped = plant(rgb, base, [Plant("commissure", Side.RIGHT, up_mm=2.0)]).rgb
+    after_analysis = _analyse(warped, landmarker)
+    assert after_analysis.refinement.commissure_used
+    change = -(measure_photo(after_analysis).sided["commissure_height"].asymmetry - before)
+    assert 1.7 < change < 2.3, change
 
 
 def test_symmetric_face_gets_no_invented_asymmetry(landmarker):
