@@ -46,22 +46,56 @@ def test_refinement_recovers_a_planted_commissure_lift_that_mediapipe_shrinks(la
     assert 1.5 < got[True] < 2.5, got      # refined: the planted 2 mm within 25 % on any one face
 
 
-def test_fissure_ends_that_do_not_register_give_way_to_mediapipes_corners(landmarker):
-    """On 038 one fissure follows a crease far out; its end has no mirror image on the other side.
+def test_fissure_ends_that_do_not_register_give_way_to_mediapipes_corners(landmarker, monkeypatch):
+    """A fissure followed along a crease on one side only ends where the other side has no mirror image.
 
-    The commissures are then registered at MediaPipe's corners instead of
-    falling back to MediaPipe's height (which recovered half of a planted lift).
+    Simulated by moving the left fissure end 0.1 IPD further out: the
+    commissures are then registered at MediaPipe's corners instead of falling
+    back to MediaPipe's height (which recovers only half of a real lift).
     """
-    rgb = load_photo(LONDON / "neutral" / "038_03.jpg").rgb
+    import lipsym.refine as refine
+
+    real = refine._commissures_from_fissure
+
+    def one_sided_crease(lum, u, v, points_px, frame):
+        right, left, height = real(lum, u, v, points_px, frame)
+        return right, left + 0.1 * frame.interpupillary_distance_px * frame.x_axis, height
+
+    rgb = load_photo(LONDON / "neutral" / "010_03.jpg").rgb
+    honest = _analyse(rgb, landmarker).refinement.pairs[0]
+    assert (honest.used, honest.method) == (True, "registration+fissure"), honest
+    monkeypatch.setattr(refine, "_commissures_from_fissure", one_sided_crease)
     base = _analyse(rgb, landmarker)
     first = base.refinement.pairs[0]
     assert (first.used, first.method) == (True, "registration"), first
     before = measure_photo(base).sided["commissure_height"].asymmetry
     warped = plant(rgb, base, [Plant("commissure", Side.RIGHT, up_mm=2.0)]).rgb
-    after_analysis = _analyse(warped, landmarker)
-    assert after_analysis.refinement.commissure_used
-    change = -(measure_photo(after_analysis).sided["commissure_height"].asymmetry - before)
-    assert 1.7 < change < 2.3, change
+    after = _analyse(warped, landmarker)
+    assert after.refinement.pairs[0].used
+    change = -(measure_photo(after).sided["commissure_height"].asymmetry - before)
+    assert 1.5 < change < 2.5, change
+
+
+def test_pupil_refinement_recovers_a_raised_eye_that_mediapipe_halves(landmarker):
+    """The pupils set the frame's axis; MediaPipe pulls their relative height toward symmetry too."""
+    from lipsym.frame import PUPIL_LEFT, PUPIL_RIGHT
+
+    rgb = load_photo(LONDON / "neutral" / "010_03.jpg").rgb
+    base = {refine: _analyse(rgb, landmarker, refine) for refine in (False, True)}
+    centre = base[True].points_px[PUPIL_LEFT, :2]
+    sigma = 0.15 * base[True].frame.interpupillary_distance_px
+    yy, xx = np.mgrid[0:rgb.shape[0], 0:rgb.shape[1]].astype(np.float32)
+    weight = np.exp(-((xx - centre[0]) ** 2 + (yy - centre[1]) ** 2) / (2 * sigma ** 2)).astype(np.float32)
+    lift_px = 3.0
+    raised = cv2.remap(rgb, xx, yy + lift_px * weight, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+
+    def left_above_right_px(a):
+        return a.points_px[PUPIL_RIGHT, 1] - a.points_px[PUPIL_LEFT, 1]
+
+    got = {refine: left_above_right_px(_analyse(raised, landmarker, refine)) - left_above_right_px(base[refine])
+           for refine in (False, True)}
+    assert got[False] < 0.75 * lift_px, got
+    assert 0.8 * lift_px < got[True] < 1.2 * lift_px, got
 
 
 def test_symmetric_face_gets_no_invented_asymmetry(landmarker):

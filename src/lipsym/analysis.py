@@ -163,6 +163,8 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
     if options.refine:
         refinement = refine_in_original_px(photo, marks.points_px)
         points = refinement.points_px
+        # The refined pupils set the frame's axis (refine.refine_pupils).
+        frame = frame_from_landmarks(points)
         if refinement.fallback_fraction > MAX_REFINEMENT_FALLBACK or not refinement.commissure_used:
             flags.append(QualityFlag(
                 "refinement_fallback", refinement.fallback_fraction, MAX_REFINEMENT_FALLBACK, "fraction",
@@ -209,7 +211,8 @@ def refine_in_original_px(photo: Photo, points_px: np.ndarray) -> Refinement:
     back.flags.writeable = False
     scale = float(np.mean(photo.scale_to_original))
     pairs = tuple(replace(p, residual_frame_px=p.residual_frame_px * scale) for p in r.pairs)
-    return replace(r, points_px=back, pairs=pairs)
+    pupils = None if r.pupils is None else replace(r.pupils, residual_frame_px=r.pupils.residual_frame_px * scale)
+    return replace(r, points_px=back, pairs=pairs, pupils=pupils)
 
 
 def analyze_photo(path: str | os.PathLike, landmarker: Landmarker, *, expression: str = "rest",

@@ -95,9 +95,8 @@ def photo_to_dict(a: PhotoAnalysis, measures: PhotoMeasures | None = None, *,
         "refinement": None if a.refinement is None else {
             "fallback_fraction": _num(a.refinement.fallback_fraction),
             "commissure_refined": a.refinement.commissure_used,
-            "pairs": [{"right": p.right, "left": p.left, "used": p.used, "reason": p.reason,
-                       "residual_frame_px": _xy(p.residual_frame_px),
-                       "peak_correlation": _num(p.peak_correlation, 4)} for p in a.refinement.pairs],
+            "pairs": [_pair_dict(p) for p in a.refinement.pairs],
+            "pupils": None if a.refinement.pupils is None else _pair_dict(a.refinement.pupils),
         },
     }
     if include_landmarks:
@@ -142,3 +141,9 @@ def document(results: list[dict], pairs: list[dict], *, model_sha256: str | None
         "pairs": pairs,
         "disclaimer": "Measurements for decision support and research; not a diagnosis or a treatment recommendation.",
     }
+
+
+def _pair_dict(p) -> dict[str, Any]:
+    """One refined landmark pair (lipsym.refine.PairRefinement) as JSON."""
+    return {"right": p.right, "left": p.left, "used": p.used, "reason": p.reason, "method": p.method,
+            "residual_frame_px": _xy(p.residual_frame_px), "peak_correlation": _num(p.peak_correlation, 4)}

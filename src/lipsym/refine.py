@@ -48,7 +48,7 @@ import numpy as np
 from .anatomy import INNER_LOWER, INNER_UPPER, OUTER_LOWER, OUTER_UPPER
 from .canonical_mesh import mirror_pairs
 from .fissure import REACH_IPD, fissure_end
-from .frame import FacialFrame
+from .frame import PUPIL_LEFT, PUPIL_RIGHT, FacialFrame, frame_from_landmarks
 
 #: Lip landmark pairs refined, (subject right, subject left). Both contours of
 #: both lips, commissures included; the midline vertices need no pairing.
@@ -107,6 +107,13 @@ MIN_PEAK_CORRELATION = 0.6
 #: A second correlation maximum across the lip closer than this to the best
 #: scales a contour correction down (to 0 when they are equal).
 AMBIGUITY_MARGIN = 0.1
+#: Patch half-size for the pupils, fraction of IPD: a little less than the
+#: iris radius (11.7 / 63 / 2 ≈ 0.09 IPD), so the iris and its limbus fill the
+#: patch rather than the eyelids and lashes.
+PUPIL_PATCH_HALF_IPD = 0.08
+#: The iris ring landmarks of each pupil, moved with it (the iris diameter,
+#: hence the iris scale, is unchanged).
+IRIS_RINGS = {PUPIL_RIGHT: (469, 470, 471, 472), PUPIL_LEFT: (474, 475, 476, 477)}
 #: Below this SD of a patch's features (8-bit grey levels) there is nothing to register.
 MIN_PATCH_CONTRAST = 2.0
 #: Largest accepted correction per landmark, fraction of IPD (≈ 2.5 mm).
@@ -160,12 +167,16 @@ class Refinement:
         Fraction of :data:`LIP_PAIRS` left at MediaPipe's positions.
     commissure_used : bool
         Whether the commissure pair (61, 291) was refined.
+    pupils : PairRefinement or None
+        The pupil pair (468, 473), registered first: it sets the facial
+        frame's axis (:func:`refine_pupils`). None when not attempted.
     """
 
     points_px: np.ndarray
     pairs: tuple[PairRefinement, ...]
     fallback_fraction: float
     commissure_used: bool
+    pupils: PairRefinement | None = None
 
     def by_index(self) -> Mapping[int, PairRefinement]:
         """Pairs keyed by both of their landmark indices."""
@@ -460,6 +471,62 @@ class _MouthGrid:
         return min(conf_lr, conf_rl) * residual, peak, ""
 
 
+def refine_pupils(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> tuple[np.ndarray, PairRefinement]:
+    """Correct the asymmetric part of the two pupil centres from the image.
+
+    Why. Every height asymmetry is measured across the line through the
+    pupils, so an error of that line's angle tilts every left − right height
+    difference by (distance apart) × angle. MediaPipe's pupil centres
+    disagree with the manual ones of the London set by 0.58 % IPD (SD) in
+    their relative height, which alone makes ~0.5 % IPD of commissure height
+    asymmetry error. Registering the left iris against the mirrored right
+    iris (as the lip pairs, :class:`_MouthGrid`) brings it to 0.48 % IPD; the
+    commissure height asymmetry then agrees better with the manual one (34
+    faces: r 0.945 → 0.958, mean absolute error 0.655 → 0.60 % IPD).
+
+    Parameters
+    ----------
+    rgb : ndarray, shape (H, W, 3), uint8
+    points_px : ndarray, shape (478, 2 or 3)
+        Flip-averaged landmarks in ``rgb``'s pixels.
+    frame : FacialFrame
+        Built from ``points_px``.
+
+    Returns
+    -------
+    points_px : ndarray, shape (478, 2 or 3)
+        A copy, pupils and iris rings moved (unchanged when the pair falls back).
+    pupils : PairRefinement
+    """
+    pts = np.array(points_px, dtype=np.float64)
+    ipd = frame.interpupillary_distance_px
+    step = max(1.0, ipd / MAX_IPD_SAMPLES)
+    half = max(4, int(round(PUPIL_PATCH_HALF_IPD * ipd / step)))
+    search = max(2, int(round(SEARCH_IPD * ipd / step)))
+    f_r, f_l = frame.to_frame(pts[PUPIL_RIGHT, :2]), frame.to_frame(pts[PUPIL_LEFT, :2])
+    margin = (half + search + 3) * step
+    n = int(np.ceil((max(abs(f_l[0]), abs(f_r[0])) + margin) / step))
+    u = np.arange(-n, n + 1, dtype=np.float64) * step
+    top, bottom = (max(f_l[1], f_r[1]) + margin) / step, (min(f_l[1], f_r[1]) - margin) / step
+    v = np.arange(np.ceil(top), np.floor(bottom) - 1, -1.0) * step
+    feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=FEATURES))
+    grid = _MouthGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
+    residual, peak, reason = grid.register(f_l, f_r, corner=True)
+    if reason:
+        return pts, PairRefinement(PUPIL_RIGHT, PUPIL_LEFT, np.zeros(2), peak, False, reason)
+    # Only the relative height is corrected: the horizontal residual is mostly
+    # the gaze (both irises turned one way), which must not move the facial
+    # midline (on London it made the lateral commissure asymmetry agree worse
+    # with the manual points: MAE 1.54 → 2.03 % IPD).
+    residual = np.array([0.0, residual[1]])
+    shift_l = 0.5 * residual
+    shift_r = np.array([shift_l[0], -shift_l[1]])  # the mirror image of −s/2, as for the lip pairs
+    to_photo = np.column_stack([frame.x_axis, frame.y_axis])  # frame px → photo px displacement
+    for pupil, shift in ((PUPIL_LEFT, shift_l), (PUPIL_RIGHT, shift_r)):
+        pts[[pupil, *IRIS_RINGS[pupil]], :2] += to_photo @ shift
+    return pts, PairRefinement(PUPIL_RIGHT, PUPIL_LEFT, residual, peak, True)
+
+
 def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> Refinement:
     """Correct the asymmetric part of the lip landmarks from the image.
 
@@ -476,8 +543,13 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     Returns
     -------
     Refinement
+        Its points are measured in the frame :func:`lipsym.frame.frame_from_landmarks`
+        builds from them: the pupils are refined first (:func:`refine_pupils`),
+        and the lips in the frame of the refined pupils.
     """
-    pts = np.array(points_px, dtype=np.float64)
+    pts, pupils = refine_pupils(rgb, points_px, frame)
+    if pupils.used:
+        frame = frame_from_landmarks(pts)
     ipd = frame.interpupillary_distance_px
     # One sample per photo pixel, but no finer than MAX_IPD_SAMPLES across the
     # interpupillary distance: a large face costs no more than a London one.
@@ -548,6 +620,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         pairs=tuple(results),
         fallback_fraction=1.0 - sum(used) / len(used),
         commissure_used=results[0].used,
+        pupils=pupils,
     )
 
 
