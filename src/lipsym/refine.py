@@ -38,6 +38,7 @@ decoding.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
@@ -82,19 +83,25 @@ MAX_IPD_SAMPLES = 240.0
 #: Patch half-size and search range, as fractions of the interpupillary distance.
 PATCH_HALF_IPD = 0.055
 SEARCH_IPD = 0.05
-#: Gain on the asymmetric part of a refined corner pair. Registration finds
-#: the residual over a patch, and a real displacement fades over the patch,
-#: so a planted commissure lift is recovered as 0.84-0.87 of its size
-#: (benchmarks/validate.py, 20 faces, 0.5-3 mm; slope 0.878). The manual
-#: annotation of the London set shows the same shrinkage independently
-#: (slope of the commissure height asymmetry 0.887). The asymmetric part of
-#: the commissure pairs is therefore expanded by 1 / 0.87 about the pair's
-#: mirror-symmetric mean, which keeps mirror exactness and leaves a
-#: symmetric face symmetric. Chosen before the commissures were first moved
-#: to the fissure end; with both, the figures are sensitivity 0.98-1.01 and
-#: manual slope 1.07 (docs/accuracy.md). The other pairs are not scaled
-#: (not validated).
-CORNER_GAIN = 1.0 / 0.87
+#: Corner pairs (and the pupils) are registered with a Gaussian weight over
+#: the patch, its SD this fraction of the patch half-size. Why: what is
+#: wanted is the displacement of the corner itself, and the unweighted
+#: correlation returns the displacement averaged over the patch. A real
+#: corner moves nearly rigidly over the patch (±3.5 mm), but the simulator's
+#: plant fades over it (Wendland support 0.3 IPD: 78 % at the patch edge), so
+#: unweighted registration recovered 0.87 of a planted lift and needed a gain
+#: of 1/0.87 that then over-expanded real asymmetries (manual slope
+#: 1.08-1.12). Weighted: London, 34 faces, commissure height asymmetry vs
+#: manual MAE 0.626 -> 0.52 % IPD.
+CORNER_WEIGHT_SIGMA = 0.5
+#: Gain on the commissure pair's registered residual (not on MediaPipe's
+#: part nor on the fissure's lateral placement). Flip-averaged MediaPipe
+#: recovers 0.50 of a planted commissure lift (20 faces, 1-3 mm), and with
+#: the weighted registration the total was 0.95: the registration sees 0.9 of
+#: the residual it should, the rest being the plant's fade over the weighted
+#: patch. With the gain: sensitivity 0.99-1.02 and manual slope 1.00
+#: (docs/accuracy.md). The other pairs are not scaled (not validated).
+CORNER_GAIN = 1.0 / 0.9
 #: Sampled margin around the lips, fraction of IPD: room for the fissure
 #: search beyond MediaPipe's corner and for a corner patch, with its search,
 #: at the farthest end found. (At 0.2 the patch of a fissure end found far
@@ -306,6 +313,18 @@ def _subpixel_peak(scores: np.ndarray) -> tuple[float, float, float, bool, bool]
     return ix + dx, iy + dy, peak, in_x, in_y
 
 
+@functools.lru_cache(maxsize=32)
+def _centre_weights(rows: int, cols: int, channels: int) -> np.ndarray:
+    """Gaussian weights of a corner patch (see :data:`CORNER_WEIGHT_SIGMA`), shape (rows, cols, channels), float32."""
+    y, x = np.mgrid[0:rows, 0:cols]
+    cy, cx = (rows - 1) / 2.0, (cols - 1) / 2.0
+    sx, sy = CORNER_WEIGHT_SIGMA * max(cx, 1.0), CORNER_WEIGHT_SIGMA * max(cy, 1.0)
+    w = np.exp(-0.5 * (((x - cx) / sx) ** 2 + ((y - cy) / sy) ** 2)).astype(np.float32)
+    w = np.repeat(w[..., None], channels, axis=2)
+    w.flags.writeable = False
+    return w
+
+
 def _register(image: np.ndarray, template: np.ndarray, corner: bool) -> tuple[np.ndarray, float, float, str]:
     """Offset (columns, rows) of ``template`` inside ``image`` relative to centring.
 
@@ -317,7 +336,11 @@ def _register(image: np.ndarray, template: np.ndarray, corner: bool) -> tuple[np
     lip; the confidence falls smoothly to 0 as it approaches the best, so
     that the correction fades out instead of jumping between the two.
     """
-    scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
+    if corner:
+        weights = _centre_weights(*template.shape)
+        scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED, mask=weights)
+    else:
+        scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
     x, y, peak, in_x, in_y = _subpixel_peak(scores)
     centre = (np.array(scores.shape[::-1]) - 1) / 2.0
     offset = np.array([x, y]) - centre
@@ -339,14 +362,6 @@ def _patch(features: np.ndarray, col: float, row: float, half_x: int, half_y: in
     if r - half_y < 0 or c - half_x < 0 or r + half_y + 1 > features.shape[0] or c + half_x + 1 > features.shape[1]:
         return None
     return features[r - half_y:r + half_y + 1, c - half_x:c + half_x + 1]
-
-
-def _expand_asymmetry(left: np.ndarray, right: np.ndarray, gain: float) -> tuple[np.ndarray, np.ndarray]:
-    """Scale the asymmetric part of a pair (frame px) by ``gain`` about its symmetric mean."""
-    mirror = np.array([-1.0, 1.0])
-    sym = 0.5 * (left + right * mirror)   # left's position were the pair symmetric
-    half = left - sym
-    return sym + gain * half, (sym - gain * half) * mirror
 
 
 def _symmetric_height(left: np.ndarray, right: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
@@ -594,11 +609,12 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
             continue
         if not corner:
             residual = _normal_component(residual, f_all, i_r, i_l)
+        if (i_r, i_l) == (61, 291):
+            residual = CORNER_GAIN * residual
         shift_l = 0.5 * residual
         shift_r = np.array([shift_l[0], -shift_l[1]])  # the mirror image of −s/2
         new_l, new_r = f_l + shift_l, f_r + shift_r
         if (i_r, i_l) == (61, 291):
-            new_l, new_r = _expand_asymmetry(new_l, new_r, CORNER_GAIN)
             if fissure_found:
                 new_l, new_r = _symmetric_height(new_l, new_r, fissure_height)
         f_all[i_l], f_all[i_r] = new_l, new_r
