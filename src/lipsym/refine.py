@@ -121,6 +121,39 @@ PUPIL_PATCH_HALF_IPD = 0.08
 #: The iris ring landmarks of each pupil, moved with it (the iris diameter,
 #: hence the iris scale, is unchanged).
 IRIS_RINGS = {PUPIL_RIGHT: (469, 470, 471, 472), PUPIL_LEFT: (474, 475, 476, 477)}
+#: The Cupid's bow pair. After the contour registration it is registered a
+#: second time, at the corrected positions, with a window narrow along the
+#: border: half-width BOW_HALF_X_IPD (a quarter or less of the peak's distance
+#: from the midline), full patch height, and a search of BOW_SEARCH_IPD across
+#: the lip for what the first pass left.
+#:
+#: Why (lipsym.simulate, 20 London faces, before this pass: a planted 1 / 2 /
+#: 3 mm lift of one peak recovered as 0.65 / 0.66 / 0.62, SD 0.18 / 0.31 /
+#: 0.59 mm). Landmarks moved exactly with the planted warp would give
+#: 0.97-1.0, so the measure itself is sound; the registered residual of this
+#: pair was 0.6-0.75 of the lift. Its normal projection did not lose it (the
+#: border is horizontal at the peak). The border's asymmetry is zero at the
+#: midline by construction (both sides share labrale superius) and largest at
+#: the peak; the contour patch (half-size 0.055 IPD) spans from near the
+#: midline to beyond the peak, so it returns an average of the asymmetry over
+#: the bow, with a face-dependent fraction, hence an SD growing with the
+#: lift. The narrow window measures the border at the peak's own column; the
+#: wide first pass keeps the capture robust (a narrow window as the only
+#: pass: 0.76-0.80 at 1-2 mm with SD 0.20-0.57 mm). Iterating the pass, a
+#: shorter or narrower window, or locating the redness edge directly did not
+#: close the rest (0.85-0.90, or far noisier against the manual points).
+#:
+#: For this pair only, a second correlation maximum across the lip fades the
+#: correction only when it is a distinct match (the scores dip by
+#: AMBIGUITY_MARGIN between it and the best): the outer upper border has no
+#: second border of the same polarity within reach, so a near-equal maximum
+#: there is a ripple of a flat peak, and fading on it switched the correction
+#: on and off (repeatability SD of the bow peak asymmetry 0.136 mm with the
+#: plain rule, 0.050 with this one). The other contours keep the plain rule,
+#: which the lower vermilion of a smile needs (tests/test_visit_acceptance.py).
+BOW_PAIR = (37, 267)
+BOW_HALF_X_IPD = 0.02
+BOW_SEARCH_IPD = 0.03
 #: Below this SD of a patch's features (8-bit grey levels) there is nothing to register.
 MIN_PATCH_CONTRAST = 2.0
 #: Largest accepted correction per landmark, fraction of IPD (≈ 2.5 mm).
@@ -325,7 +358,8 @@ def _centre_weights(rows: int, cols: int, channels: int) -> np.ndarray:
     return w
 
 
-def _register(image: np.ndarray, template: np.ndarray, corner: bool) -> tuple[np.ndarray, float, float, str]:
+def _register(image: np.ndarray, template: np.ndarray, corner: bool,
+              distinct_only: bool = False) -> tuple[np.ndarray, float, float, str]:
     """Offset (columns, rows) of ``template`` inside ``image`` relative to centring.
 
     Returns the offset, the peak correlation, a confidence in [0, 1] and why
@@ -334,7 +368,10 @@ def _register(image: np.ndarray, template: np.ndarray, corner: bool) -> tuple[np
     across the lip, see :data:`CORNER_PAIRS`) in rows only. A faint border
     (the lower vermilion in a smile) can offer a second maximum across the
     lip; the confidence falls smoothly to 0 as it approaches the best, so
-    that the correction fades out instead of jumping between the two.
+    that the correction fades out instead of jumping between the two. With
+    ``distinct_only`` (the Cupid's bow pair, see :data:`BOW_PAIR`) a maximum
+    counts only when the scores dip by :data:`AMBIGUITY_MARGIN` between it
+    and the best.
     """
     if corner:
         weights = _centre_weights(*template.shape)
@@ -351,7 +388,8 @@ def _register(image: np.ndarray, template: np.ndarray, corner: bool) -> tuple[np
         across = scores.max(axis=1)  # best score per row (offset across the lip)
         k = int(np.argmax(across))
         others = [across[i] for i in range(1, len(across) - 1)
-                  if abs(i - k) > 1 and across[i] >= across[i - 1] and across[i] >= across[i + 1]]
+                  if abs(i - k) > 1 and across[i] >= across[i - 1] and across[i] >= across[i + 1]
+                  and (not distinct_only or across[min(i, k):max(i, k) + 1].min() <= across[i] - AMBIGUITY_MARGIN)]
         if others:
             confidence = float(np.clip((peak - max(others)) / AMBIGUITY_MARGIN, 0.0, 1.0))
     return offset, peak, confidence, ""
@@ -440,24 +478,30 @@ class _MouthGrid:
         self.u0, self.v0, self.n_u, self.step = float(u[0]), float(v[0]), len(u), step
         self.half, self.search, self.max_shift_px = half, search, max_shift_px
 
-    def register(self, f_l: np.ndarray, f_r: np.ndarray, corner: bool) -> tuple[np.ndarray, float, str]:
+    def register(self, f_l: np.ndarray, f_r: np.ndarray, corner: bool, *, half_x: int | None = None,
+                 search_y: int | None = None, distinct_only: bool = False) -> tuple[np.ndarray, float, str]:
         """Asymmetric residual ``s`` of a pair (frame px), the weaker peak correlation, and why it cannot be used.
 
         ``f_l``, ``f_r``: the left and right landmark, frame px. For a contour
         pair the residual is already scaled by the ambiguity confidence (see
         :func:`_register`); the reason is "" when the residual can be used.
+        ``half_x`` and ``search_y`` (samples) narrow the patch along x and
+        change the search across the lip (default: the grid's ``half`` and
+        ``search``); ``distinct_only`` as in :func:`_register`.
         """
-        step, half, search = self.step, self.half, self.search
+        step, half = self.step, self.half
+        half_x = half if half_x is None else half_x
+        search_y = self.search if search_y is None else search_y
         col_l, row_l = (f_l[0] - self.u0) / step, (self.v0 - f_l[1]) / step
         # The right landmark's mirror image sits at column (n_u − 1 − col_r) of the mirrored array.
         col_rm, row_r = self.n_u - 1 - (f_r[0] - self.u0) / step, (self.v0 - f_r[1]) / step
         # Along a contour a long search only finds the edge sliding along
         # itself; a narrow one keeps the normal estimate local.
-        search_x = search if corner else CONTOUR_SEARCH_X_PX
-        big_l = _patch(self.feats, col_l, row_l, half + search_x, half + search)
-        tmpl_r = _patch(self.mirrored, col_rm, row_r, half, half)
-        big_r = _patch(self.mirrored, col_rm, row_r, half + search_x, half + search)
-        tmpl_l = _patch(self.feats, col_l, row_l, half, half)
+        search_x = self.search if corner else CONTOUR_SEARCH_X_PX
+        big_l = _patch(self.feats, col_l, row_l, half_x + search_x, half + search_y)
+        tmpl_r = _patch(self.mirrored, col_rm, row_r, half_x, half)
+        big_r = _patch(self.mirrored, col_rm, row_r, half_x + search_x, half + search_y)
+        tmpl_l = _patch(self.feats, col_l, row_l, half_x, half)
         if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
             return np.zeros(2), 0.0, "patch outside the photo"
         if min(_contrast(tmpl_r), _contrast(tmpl_l)) < MIN_PATCH_CONTRAST:
@@ -467,8 +511,8 @@ class _MouthGrid:
         frac_l = np.array([col_l - round(col_l), row_l - round(row_l)])
         frac_rm = np.array([col_rm - round(col_rm), row_r - round(row_r)])
         # Where the mirrored right feature lies around the left landmark, and vice versa.
-        off_lr, peak_lr, conf_lr, why_lr = _register(big_l, tmpl_r, corner)
-        off_rl, peak_rl, conf_rl, why_rl = _register(big_r, tmpl_l, corner)
+        off_lr, peak_lr, conf_lr, why_lr = _register(big_l, tmpl_r, corner, distinct_only)
+        off_rl, peak_rl, conf_rl, why_rl = _register(big_r, tmpl_l, corner, distinct_only)
         s_lr = off_lr - frac_l + frac_rm   # left feature − mirrored right feature, grid (col, row)
         s_rl = off_rl - frac_rm + frac_l   # the same seen from the other side, negated
         s_grid = 0.5 * (s_lr - s_rl)
@@ -574,6 +618,8 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     u, v = _mouth_grid(pts, frame, margin_px=(half + search + 2) * step + FISSURE_MARGIN_IPD * ipd, step_px=step)
     feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=FEATURES))
     grid = _MouthGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
+    bow_half_x = max(1, int(round(BOW_HALF_X_IPD * ipd / step)))
+    bow_search = max(2, int(round(BOW_SEARCH_IPD * ipd / step)))
 
     # The commissures are first moved along the lip line to the end of the
     # oral fissure, so that their registration below measures the corner itself.
@@ -589,7 +635,8 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     for i_r, i_l in LIP_PAIRS:
         corner = (i_r, i_l) in CORNER_PAIRS
         f_r, f_l = f_all[i_r].copy(), f_all[i_l].copy()
-        residual, peak, reason = grid.register(f_l, f_r, corner)
+        bow = (i_r, i_l) == BOW_PAIR
+        residual, peak, reason = grid.register(f_l, f_r, corner, distinct_only=bow)
         method = "registration"
         if (i_r, i_l) == (61, 291) and fissure_found:
             method = "registration+fissure"
@@ -609,6 +656,15 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
             continue
         if not corner:
             residual = _normal_component(residual, f_all, i_r, i_l)
+        if bow:
+            # The border at the peak itself (see BOW_PAIR): what the first
+            # pass left, measured at the corrected (still mirror-consistent)
+            # positions; kept only when that registration is sound too.
+            s_half = 0.5 * residual
+            more, _, why2 = grid.register(f_l + s_half, f_r + s_half * np.array([1.0, -1.0]), False,
+                                          half_x=bow_half_x, search_y=bow_search, distinct_only=True)
+            if not why2:
+                residual = residual + _normal_component(more, f_all, i_r, i_l)
         if (i_r, i_l) == (61, 291):
             residual = CORNER_GAIN * residual
         shift_l = 0.5 * residual
