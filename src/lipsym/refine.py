@@ -83,8 +83,10 @@ MAX_IPD_SAMPLES = 240.0
 #: Patch half-size and search range, as fractions of the interpupillary distance.
 PATCH_HALF_IPD = 0.055
 SEARCH_IPD = 0.05
-#: Corner pairs (and the pupils) are registered with a Gaussian weight over
-#: the patch, its SD this fraction of the patch half-size. Why: what is
+#: The commissures and the pupils are registered with a Gaussian weight over
+#: the patch, its SD this fraction of the patch half-size (the inner mouth
+#: corners too changed no validation figure beyond the third decimal, and
+#: weighted matching costs ~0.4 ms a pair). Why: what is
 #: wanted is the displacement of the corner itself, and the unweighted
 #: correlation returns the displacement averaged over the patch. A real
 #: corner moves nearly rigidly over the patch (±3.5 mm), but the simulator's
@@ -102,11 +104,11 @@ CORNER_WEIGHT_SIGMA = 0.5
 #: patch. With the gain: sensitivity 0.99-1.02 and manual slope 1.00
 #: (docs/accuracy.md). The other pairs are not scaled (not validated).
 CORNER_GAIN = 1.0 / 0.9
-#: Sampled margin around the lips, fraction of IPD: room for the fissure
-#: search beyond MediaPipe's corner and for a corner patch, with its search,
-#: at the farthest end found. (At 0.2 the patch of a fissure end found far
-#: out left the sampled grid, and that commissure fell back.)
-FISSURE_MARGIN_IPD = REACH_IPD + PATCH_HALF_IPD + SEARCH_IPD
+#: Sampled margin beyond the mouth's corners, fraction of IPD, besides the
+#: room for a patch and its search: the fissure search's reach. (At 0.2 IPD
+#: all round, the patch of a fissure end found far out left the sampled
+#: grid, and that commissure fell back.)
+FISSURE_MARGIN_IPD = REACH_IPD
 #: Search range along the frame x axis for contour pairs, samples.
 CONTOUR_SEARCH_X_PX = 2
 #: Evidence limits: below this normalised correlation the pair is not moved.
@@ -227,14 +229,16 @@ class Refinement:
 
 
 def _mouth_grid(points_px: np.ndarray, frame: FacialFrame, margin_px: float,
-                step_px: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                step_px: float = 1.0, margin_x_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric frame-px sample grid covering the lips plus a margin.
 
-    Returns the 1-D u (x, symmetric about 0) and v (y, descending: image rows
-    go down) sample positions, ``step_px`` apart.
+    ``margin_x_px`` (default ``margin_px``) is the margin beyond the mouth's
+    corners. Returns the 1-D u (x, symmetric about 0) and v (y, descending:
+    image rows go down) sample positions, ``step_px`` apart; they are whole
+    multiples of ``step_px``, so grids of different margins share samples.
     """
     lips = frame.to_frame(points_px[[i for pair in LIP_PAIRS for i in pair] + [0, 17, 13, 14], :2])
-    half_w = float(np.max(np.abs(lips[:, 0]))) + margin_px
+    half_w = float(np.max(np.abs(lips[:, 0]))) + (margin_px if margin_x_px is None else margin_x_px)
     n = int(np.ceil(half_w / step_px))
     u = np.arange(-n, n + 1, dtype=np.float64) * step_px
     top = (float(np.max(lips[:, 1])) + margin_px) / step_px
@@ -359,7 +363,7 @@ def _centre_weights(rows: int, cols: int, channels: int) -> np.ndarray:
 
 
 def _register(image: np.ndarray, template: np.ndarray, corner: bool,
-              distinct_only: bool = False) -> tuple[np.ndarray, float, float, str]:
+              distinct_only: bool = False, weighted: bool = False) -> tuple[np.ndarray, float, float, str]:
     """Offset (columns, rows) of ``template`` inside ``image`` relative to centring.
 
     Returns the offset, the peak correlation, a confidence in [0, 1] and why
@@ -371,27 +375,26 @@ def _register(image: np.ndarray, template: np.ndarray, corner: bool,
     that the correction fades out instead of jumping between the two. With
     ``distinct_only`` (the Cupid's bow pair, see :data:`BOW_PAIR`) a maximum
     counts only when the scores dip by :data:`AMBIGUITY_MARGIN` between it
-    and the best.
+    and the best. ``weighted``: the Gaussian weight of :data:`CORNER_WEIGHT_SIGMA`.
     """
-    if corner:
+    if weighted:
         weights = _centre_weights(*template.shape)
         scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED, mask=weights)
     else:
         scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED)
     x, y, peak, in_x, in_y = _subpixel_peak(scores)
-    centre = (np.array(scores.shape[::-1]) - 1) / 2.0
-    offset = np.array([x, y]) - centre
+    offset = np.array([x - 0.5 * (scores.shape[1] - 1), y - 0.5 * (scores.shape[0] - 1)])
     if not (in_y and (in_x or not corner)):
         return offset, peak, 0.0, "registration peak on the search border"
     confidence = 1.0
     if not corner:
-        across = scores.max(axis=1)  # best score per row (offset across the lip)
-        k = int(np.argmax(across))
+        across = scores.max(axis=1).tolist()  # best score per row (offset across the lip)
+        k = across.index(max(across))
         others = [across[i] for i in range(1, len(across) - 1)
                   if abs(i - k) > 1 and across[i] >= across[i - 1] and across[i] >= across[i + 1]
-                  and (not distinct_only or across[min(i, k):max(i, k) + 1].min() <= across[i] - AMBIGUITY_MARGIN)]
+                  and (not distinct_only or min(across[min(i, k):max(i, k) + 1]) <= across[i] - AMBIGUITY_MARGIN)]
         if others:
-            confidence = float(np.clip((peak - max(others)) / AMBIGUITY_MARGIN, 0.0, 1.0))
+            confidence = min(1.0, max(0.0, (peak - max(others)) / AMBIGUITY_MARGIN))
     return offset, peak, confidence, ""
 
 
@@ -479,7 +482,8 @@ class _MouthGrid:
         self.half, self.search, self.max_shift_px = half, search, max_shift_px
 
     def register(self, f_l: np.ndarray, f_r: np.ndarray, corner: bool, *, half_x: int | None = None,
-                 search_y: int | None = None, distinct_only: bool = False) -> tuple[np.ndarray, float, str]:
+                 search_y: int | None = None, distinct_only: bool = False,
+                 weighted: bool = False) -> tuple[np.ndarray, float, str]:
         """Asymmetric residual ``s`` of a pair (frame px), the weaker peak correlation, and why it cannot be used.
 
         ``f_l``, ``f_r``: the left and right landmark, frame px. For a contour
@@ -487,7 +491,7 @@ class _MouthGrid:
         :func:`_register`); the reason is "" when the residual can be used.
         ``half_x`` and ``search_y`` (samples) narrow the patch along x and
         change the search across the lip (default: the grid's ``half`` and
-        ``search``); ``distinct_only`` as in :func:`_register`.
+        ``search``); ``distinct_only`` and ``weighted`` as in :func:`_register`.
         """
         step, half = self.step, self.half
         half_x = half if half_x is None else half_x
@@ -511,8 +515,8 @@ class _MouthGrid:
         frac_l = np.array([col_l - round(col_l), row_l - round(row_l)])
         frac_rm = np.array([col_rm - round(col_rm), row_r - round(row_r)])
         # Where the mirrored right feature lies around the left landmark, and vice versa.
-        off_lr, peak_lr, conf_lr, why_lr = _register(big_l, tmpl_r, corner, distinct_only)
-        off_rl, peak_rl, conf_rl, why_rl = _register(big_r, tmpl_l, corner, distinct_only)
+        off_lr, peak_lr, conf_lr, why_lr = _register(big_l, tmpl_r, corner, distinct_only, weighted)
+        off_rl, peak_rl, conf_rl, why_rl = _register(big_r, tmpl_l, corner, distinct_only, weighted)
         s_lr = off_lr - frac_l + frac_rm   # left feature − mirrored right feature, grid (col, row)
         s_rl = off_rl - frac_rm + frac_l   # the same seen from the other side, negated
         s_grid = 0.5 * (s_lr - s_rl)
@@ -570,7 +574,7 @@ def refine_pupils(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) ->
     v = np.arange(np.ceil(top), np.floor(bottom) - 1, -1.0) * step
     feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=FEATURES))
     grid = _MouthGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
-    residual, peak, reason = grid.register(f_l, f_r, corner=True)
+    residual, peak, reason = grid.register(f_l, f_r, corner=True, weighted=True)
     if reason:
         return pts, PairRefinement(PUPIL_RIGHT, PUPIL_LEFT, np.zeros(2), peak, False, reason)
     # Only the relative height is corrected: the horizontal residual is mostly
@@ -615,7 +619,11 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     step = max(1.0, ipd / MAX_IPD_SAMPLES)
     half = max(4, int(round(PATCH_HALF_IPD * ipd / step)))
     search = max(2, int(round(SEARCH_IPD * ipd / step)))
-    u, v = _mouth_grid(pts, frame, margin_px=(half + search + 2) * step + FISSURE_MARGIN_IPD * ipd, step_px=step)
+    # Room for a patch and its search around every lip landmark, and beyond the
+    # corners for the fissure search too (the grid's cost grows with its area).
+    patch_room = (half + search + 2) * step
+    u, v = _mouth_grid(pts, frame, margin_px=patch_room, step_px=step,
+                       margin_x_px=patch_room + FISSURE_MARGIN_IPD * ipd)
     feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=FEATURES))
     grid = _MouthGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
     bow_half_x = max(1, int(round(BOW_HALF_X_IPD * ipd / step)))
@@ -636,7 +644,8 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         corner = (i_r, i_l) in CORNER_PAIRS
         f_r, f_l = f_all[i_r].copy(), f_all[i_l].copy()
         bow = (i_r, i_l) == BOW_PAIR
-        residual, peak, reason = grid.register(f_l, f_r, corner, distinct_only=bow)
+        commissures = (i_r, i_l) == (61, 291)
+        residual, peak, reason = grid.register(f_l, f_r, corner, distinct_only=bow, weighted=commissures)
         method = "registration"
         if (i_r, i_l) == (61, 291) and fissure_found:
             method = "registration+fissure"
@@ -645,7 +654,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
                 # other (a crease followed on one side only) are not trusted:
                 # the corners MediaPipe found are registered instead.
                 f_r, f_l = frame.to_frame(points_px[61, :2]), frame.to_frame(points_px[291, :2])
-                retry = grid.register(f_l, f_r, corner)
+                retry = grid.register(f_l, f_r, corner, weighted=True)
                 if not retry[2]:
                     residual, peak, reason = retry
                     method, fissure_found = "registration", False
