@@ -19,7 +19,8 @@ from .imageio import Photo, choose_reduction, load_photo, read_header
 from .landmarks import FaceLandmarks, Landmarker
 from .quality import QualityFlag, quality_flags
 from .refine import Refinement, refine_lips
-from .scale import DEFAULT_IRIS_DIAMETER_MM, Calibration, Scale, scale_from_calibration, scale_from_iris
+from .options import AnalysisOptions
+from .scale import Scale, scale_from_calibration, scale_from_iris
 
 EXPRESSIONS = ("rest", "smile", "other")
 
@@ -31,31 +32,6 @@ TARGET_FACE_WIDTH_PX = 800.0
 REDECODE_BELOW_FRACTION = 0.9
 
 
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """How a photo is analysed.
-
-    Attributes
-    ----------
-    mirrored : bool
-        The photo is mirrored (front-camera selfie): the subject's right is on
-        the image right. Sides are swapped so that ``Side`` stays the subject's.
-    iris_diameter_mm : float
-        Assumed horizontal visible iris diameter when no calibration is given.
-    calibration : Calibration or None
-        The user's scale; replaces the iris scale.
-    allow_multiple_faces : bool
-        Analyse the largest of several faces (with a warning) instead of failing.
-    refine : bool
-        Correct the asymmetric part of the lip landmarks from the image
-        (:mod:`lipsym.refine`); False keeps MediaPipe's (flip-averaged) points.
-    """
-
-    mirrored: bool = False
-    iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM
-    calibration: Calibration | None = None
-    allow_multiple_faces: bool = True
-    refine: bool = True
 
 
 #: Fraction of lip pairs left unrefined above which a photo is flagged.

@@ -37,7 +37,8 @@ import numpy as np
 from .canonical_mesh import N_LANDMARKS, mirror_pairs
 from .errors import MultipleFacesError, NoFaceError
 from .imageio import Photo
-from .model import EXPECTED_MODEL_SHA256, load_model
+from .model import load_model
+from .options import LandmarkerOptions
 
 # MediaPipe's native code logs to stderr through glog/absl; a CLI's output
 # must stay readable, so ask it to log warnings and errors only.
@@ -65,31 +66,6 @@ UPRIGHT_CROP_FACE_WIDTHS = 2.2
 UPRIGHT_FACE_WIDTH_PX = 384.0
 
 
-@dataclass(frozen=True)
-class LandmarkerOptions:
-    """Options for :class:`Landmarker`.
-
-    Attributes
-    ----------
-    model_path : str or None
-        Model bundle path; None uses ``$LIPSYM_MODEL`` or the bundled model.
-    expected_model_sha256 : str or None
-        Digest the model must have; None accepts any (it is still reported).
-    flip_average : bool
-        Average the photo's landmarks with its mirror image's (see module doc).
-    max_faces : int
-        How many faces MediaPipe may return; more than one lets lipsym warn
-        about (or refuse) group photos instead of picking a face at random.
-    min_detection_confidence, min_presence_confidence : float
-        MediaPipe thresholds in [0, 1].
-    """
-
-    model_path: str | None = None
-    expected_model_sha256: str | None = EXPECTED_MODEL_SHA256
-    flip_average: bool = True
-    max_faces: int = 4
-    min_detection_confidence: float = 0.5
-    min_presence_confidence: float = 0.5
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from .analysis import PhotoAnalysis
-from .measures import PairMeasures, PhotoMeasures
-from .measures.values import SidedMeasure
+if TYPE_CHECKING:  # annotations only: writing a CSV needs none of the analysis
+    from .analysis import PhotoAnalysis
+    from .measures import PairMeasures, PhotoMeasures
+    from .measures.values import SidedMeasure
 
 
 def _sided_columns(m: SidedMeasure) -> dict[str, Any]:

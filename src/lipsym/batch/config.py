@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..analysis import AnalysisOptions
-from ..landmarks import LandmarkerOptions
+from ..options import AnalysisOptions, LandmarkerOptions
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..collection import Item
     from ..landmarks import Landmarker, LandmarkerOptions
     from .config import BatchConfig
-    from .work import Outcome
+    from .outcome import Outcome
 
 #: Tasks kept submitted per worker thread: enough to keep workers busy,
 #: few enough that the scheduler does not hold a whole study at once.
@@ -85,7 +85,7 @@ def run_dask(items: Iterable["Item"], config: "BatchConfig", *, scheduler: str,
     except Exception as exc:  # noqa: BLE001 - distributed raises OSError, TimeoutError, ValueError...
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise DaskUnavailableError(f"cannot reach the dask scheduler at {scheduler}: {reason}") from None
-    from .work import failed_outcome
+    from .outcome import failed_outcome
 
     try:
         threads = max(1, sum(client.nthreads().values()))

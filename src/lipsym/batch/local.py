@@ -37,7 +37,7 @@ from ..errors import LipsymError
 if TYPE_CHECKING:  # pragma: no cover
     from ..collection import Item
     from .config import BatchConfig
-    from .work import Outcome
+    from .outcome import Outcome
 
 #: Items queued in each worker beyond the one it works on, so it never waits
 #: for the parent between items.
@@ -61,7 +61,7 @@ def default_jobs() -> int:
 
 
 def run_local(items: Iterable["Item"], config: "BatchConfig", *, jobs: int = 1) -> Iterator["Outcome"]:
-    """Analyse items, yielding each :class:`~lipsym.batch.work.Outcome` as it completes.
+    """Analyse items, yielding each :class:`~lipsym.batch.outcome.Outcome` as it completes.
 
     Parameters
     ----------
@@ -259,7 +259,7 @@ class _Pool:
 
     @staticmethod
     def _given_up(item: "Item", process) -> "Outcome":
-        from .work import failed_outcome
+        from .outcome import failed_outcome
 
         files = " + ".join(str(p) for _, p in item.photos)
         return failed_outcome(item.name, files, f"{files}: the worker process died while analysing it "

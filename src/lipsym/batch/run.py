@@ -14,7 +14,7 @@ from ..errors import ConfigurationError, ConflictError
 from .config import BatchConfig
 from .layout import LOCK_FILE, remove_stale_temporaries
 from .tables import Tables, rebuild_tables
-from .work import Outcome
+from .outcome import Outcome
 
 
 @dataclass(frozen=True)

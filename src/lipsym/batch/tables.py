@@ -18,7 +18,7 @@ from ..collection import Collection, Item
 from ..outputs import write_atomic
 from ..table import to_csv
 from .layout import ERRORS_CSV, RESULTS_CSV, item_json_path, read_batch_section
-from .work import Outcome
+from .outcome import Outcome
 
 #: Columns of errors.csv.
 ERROR_COLUMNS = ("file", "reason")

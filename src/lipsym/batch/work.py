@@ -12,9 +12,7 @@ import hashlib
 import json
 import math
 import os
-import resource
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from ..analysis import analyze_photo
@@ -29,60 +27,7 @@ from ..table import pair_columns, photo_columns
 from .config import BatchConfig
 from .identity import result_identity
 from .layout import item_json_path, read_batch_section
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one item.
-
-    Attributes
-    ----------
-    name : str
-        ``Item.name``.
-    ok : bool
-        The item was analysed (its row is in ``row``).
-    computed : bool
-        Analysed (or failed) in this run; False when an earlier run's output
-        with the same identity was reused, or nothing could be done.
-    identity : str or None
-        The result identity (None when a photo could not even be read).
-    row : dict or None
-        The ``results.csv`` row (``table.photo_columns`` / ``pair_columns``).
-    errors : tuple of (file, reason)
-        One-line reasons; empty when ``ok``.
-    saved : bool
-        The outcome is recorded in the item's JSON (so a rerun reuses it). A
-        photo that could not be read, or a worker that died, is not saved:
-        a rerun tries again.
-    elapsed_s : float
-        Wall time spent on the item in the worker.
-    worker_pid : int
-    peak_rss_mb : float
-        The worker process's peak resident memory so far, MiB.
-    """
-
-    name: str
-    ok: bool
-    computed: bool
-    identity: str | None
-    row: dict[str, Any] | None
-    errors: tuple[tuple[str, str], ...]
-    saved: bool
-    elapsed_s: float = 0.0
-    worker_pid: int = 0
-    peak_rss_mb: float = 0.0
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size, MiB (Linux reports KiB, macOS bytes)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024.0 * 1024.0) if os.uname().sysname == "Darwin" else peak / 1024.0
-
-
-def failed_outcome(name: str, file: str, reason: str) -> Outcome:
-    """An outcome for an item nothing could be done for (not saved: a rerun retries it)."""
-    return Outcome(name=name, ok=False, computed=False, identity=None, row=None, errors=((file, reason),),
-                   saved=False, worker_pid=os.getpid(), peak_rss_mb=peak_rss_mb())
+from .outcome import Outcome, failed_outcome, peak_rss_mb
 
 
 def process_item(item: Item, config: BatchConfig, landmarker: Landmarker) -> Outcome:

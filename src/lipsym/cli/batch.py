@@ -11,7 +11,6 @@ from ..batch.config import BatchConfig
 from ..batch.layout import item_json_path
 from ..batch.local import default_jobs
 from ..batch.progress import Progress
-from ..batch.record import StoreRecorder
 from ..batch.run import run_batch
 from ..collection import discover
 from ..errors import ConfigurationError, LipsymError
@@ -54,6 +53,7 @@ def run(args) -> int:
     with contextlib.ExitStack() as stack:
         recorder = None
         if args.db is not None:
+            from ..batch.record import StoreRecorder  # the store only when asked: it delays the workers' start
             from ..store import Store
 
             recorder = StoreRecorder(stack.enter_context(Store.open(args.db)), collection)

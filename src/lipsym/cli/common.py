@@ -6,8 +6,7 @@ import argparse
 import json
 import sys
 
-from ..analysis import AnalysisOptions
-from ..landmarks import LandmarkerOptions
+from ..options import AnalysisOptions, LandmarkerOptions
 from ..model import EXPECTED_MODEL_SHA256
 from ..outputs import write_atomic
 from ..scale import DEFAULT_IRIS_DIAMETER_MM, Calibration
