@@ -168,3 +168,20 @@ def test_closed_eyes_flagged(landmarker, tmp_path):
 
     a = analyze_photo(SAMPLE, landmarker)
     assert min(eye_openness(a.landmarks.points_px).values()) > MIN_EYE_OPENNESS
+
+
+@needs_shared
+@pytest.mark.parametrize("angle", [20, -20])
+def test_a_strongly_tilted_face_is_detected_again_upright(landmarker, tmp_path, monkeypatch, angle):
+    """Beyond DEROTATE_ABOVE_DEG the face is re-detected on an upright square around it
+    (photo and mirror image: four detections), and its frame-relative points agree with
+    the untilted photo's as closely as for the ±10° tilts that need no re-detection."""
+    src = LONDON / "neutral" / "010_03.jpg"
+    base = _frame_points(analyze_photo(src, landmarker))
+    calls = []
+    real = type(landmarker).detect_faces
+    monkeypatch.setattr(type(landmarker), "detect_faces", lambda self, rgb: calls.append(rgb.shape) or real(self, rgb))
+    moved = _frame_points(analyze_photo(_transformed(src, tmp_path, angle), landmarker))
+    assert len(calls) == 4, calls
+    errors = {k: float(np.linalg.norm(moved[k] - base[k])) for k in base}
+    assert max(errors.values()) < 0.012, errors

@@ -104,11 +104,6 @@ CORNER_WEIGHT_SIGMA = 0.5
 #: patch. With the gain: sensitivity 0.99-1.02 and manual slope 1.00
 #: (docs/accuracy.md). The other pairs are not scaled (not validated).
 CORNER_GAIN = 1.0 / 0.9
-#: Sampled margin beyond the mouth's corners, fraction of IPD, besides the
-#: room for a patch and its search: the fissure search's reach. (At 0.2 IPD
-#: all round, the patch of a fissure end found far out left the sampled
-#: grid, and that commissure fell back.)
-FISSURE_MARGIN_IPD = REACH_IPD
 #: Search range along the frame x axis for contour pairs, samples.
 CONTOUR_SEARCH_X_PX = 2
 #: Evidence limits: below this normalised correlation the pair is not moved.
@@ -228,23 +223,31 @@ class Refinement:
         return MappingProxyType(out)
 
 
-def _mouth_grid(points_px: np.ndarray, frame: FacialFrame, margin_px: float,
-                step_px: float = 1.0, margin_x_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric frame-px sample grid covering the lips plus a margin.
+def _symmetric_grid(points_frame_px: np.ndarray, margin_px: float, step_px: float = 1.0,
+                    margin_x_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Frame-px sample grid, symmetric about the midline, covering points plus a margin.
 
-    ``margin_x_px`` (default ``margin_px``) is the margin beyond the mouth's
-    corners. Returns the 1-D u (x, symmetric about 0) and v (y, descending:
-    image rows go down) sample positions, ``step_px`` apart; they are whole
-    multiples of ``step_px``, so grids of different margins share samples.
+    ``margin_x_px`` (default ``margin_px``) is the margin beyond the
+    outermost points. Returns the 1-D u (x, symmetric about 0) and v (y,
+    descending: image rows go down) sample positions, ``step_px`` apart; they
+    are whole multiples of ``step_px``, so grids of different margins share
+    samples.
     """
-    lips = frame.to_frame(points_px[[i for pair in LIP_PAIRS for i in pair] + [0, 17, 13, 14], :2])
-    half_w = float(np.max(np.abs(lips[:, 0]))) + (margin_px if margin_x_px is None else margin_x_px)
+    pts = np.asarray(points_frame_px, dtype=np.float64)
+    half_w = float(np.max(np.abs(pts[:, 0]))) + (margin_px if margin_x_px is None else margin_x_px)
     n = int(np.ceil(half_w / step_px))
     u = np.arange(-n, n + 1, dtype=np.float64) * step_px
-    top = (float(np.max(lips[:, 1])) + margin_px) / step_px
-    bottom = (float(np.min(lips[:, 1])) - margin_px) / step_px
+    top = (float(np.max(pts[:, 1])) + margin_px) / step_px
+    bottom = (float(np.min(pts[:, 1])) - margin_px) / step_px
     v = np.arange(np.ceil(top), np.floor(bottom) - 1, -1.0) * step_px
     return u, v
+
+
+def _mouth_grid(points_px: np.ndarray, frame: FacialFrame, margin_px: float,
+                step_px: float = 1.0, margin_x_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_symmetric_grid` around the lip landmarks (photo px)."""
+    lips = frame.to_frame(points_px[[i for pair in LIP_PAIRS for i in pair] + [0, 17, 13, 14], :2])
+    return _symmetric_grid(lips, margin_px, step_px, margin_x_px)
 
 
 def resample_in_frame(rgb: np.ndarray, frame: FacialFrame, u: np.ndarray, v: np.ndarray,
@@ -474,8 +477,8 @@ def _commissures_from_fissure(lum: np.ndarray, u: np.ndarray, v: np.ndarray, poi
     return frame.to_photo(ends["right"]), frame.to_photo(ends["left"]), 0.5 * (heights[0] + heights[1])
 
 
-class _MouthGrid:
-    """The resampled mouth and the bilateral registration of one landmark pair on it."""
+class _SymmetricGrid:
+    """Features resampled on a midline-symmetric grid, and the bilateral registration of a landmark pair on it."""
 
     def __init__(self, feats: np.ndarray, u: np.ndarray, v: np.ndarray, step: float, half: int, search: int,
                  max_shift_px: float):
@@ -545,7 +548,7 @@ def refine_pupils(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) ->
     disagree with the manual ones of the London set by 0.58 % IPD (SD) in
     their relative height, which alone makes ~0.5 % IPD of commissure height
     asymmetry error. Registering the left iris against the mirrored right
-    iris (as the lip pairs, :class:`_MouthGrid`) brings it to 0.48 % IPD; the
+    iris (as the lip pairs, :class:`_SymmetricGrid`) brings it to 0.48 % IPD; the
     commissure height asymmetry then agrees better with the manual one (34
     faces: r 0.945 → 0.958, mean absolute error 0.655 → 0.60 % IPD).
 
@@ -569,13 +572,9 @@ def refine_pupils(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) ->
     half = max(4, int(round(PUPIL_PATCH_HALF_IPD * ipd / step)))
     search = max(2, int(round(SEARCH_IPD * ipd / step)))
     f_r, f_l = frame.to_frame(pts[PUPIL_RIGHT, :2]), frame.to_frame(pts[PUPIL_LEFT, :2])
-    margin = (half + search + 3) * step
-    n = int(np.ceil((max(abs(f_l[0]), abs(f_r[0])) + margin) / step))
-    u = np.arange(-n, n + 1, dtype=np.float64) * step
-    top, bottom = (max(f_l[1], f_r[1]) + margin) / step, (min(f_l[1], f_r[1]) - margin) / step
-    v = np.arange(np.ceil(top), np.floor(bottom) - 1, -1.0) * step
+    u, v = _symmetric_grid(np.array([f_l, f_r]), (half + search + 3) * step, step)
     feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=FEATURES))
-    grid = _MouthGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
+    grid = _SymmetricGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
     residual, peak, reason = grid.register(f_l, f_r, corner=True, weighted=True)
     if reason:
         return pts, PairRefinement(PUPIL_RIGHT, PUPIL_LEFT, np.zeros(2), peak, False, reason)
@@ -622,12 +621,15 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     half = max(4, int(round(PATCH_HALF_IPD * ipd / step)))
     search = max(2, int(round(SEARCH_IPD * ipd / step)))
     # Room for a patch and its search around every lip landmark, and beyond the
-    # corners for the fissure search too (the grid's cost grows with its area).
+    # corners also for the fissure search's reach, so that a corner patch fits
+    # at the farthest fissure end (a smaller grid all round let such a patch
+    # leave the grid, and that commissure fell back); the grid's cost grows
+    # with its area.
     patch_room = (half + search + 2) * step
     u, v = _mouth_grid(pts, frame, margin_px=patch_room, step_px=step,
-                       margin_x_px=patch_room + FISSURE_MARGIN_IPD * ipd)
+                       margin_x_px=patch_room + REACH_IPD * ipd)
     feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=FEATURES))
-    grid = _MouthGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
+    grid = _SymmetricGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
     bow_half_x = max(1, int(round(BOW_HALF_X_IPD * ipd / step)))
     bow_search = max(2, int(round(BOW_SEARCH_IPD * ipd / step)))
 
