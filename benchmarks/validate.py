@@ -47,6 +47,7 @@ from lipsym.imageio import load_photo, photo_from_array
 from lipsym.landmarks import Landmarker, LandmarkerOptions
 from lipsym.measures import measure_photo
 from lipsym.simulate import Plant, plant
+from lipsym.warp import warp_points
 from lipsym.sides import Side
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,8 +105,26 @@ def _stats(ours, truth) -> dict:
             "mae": float(np.mean(np.abs(ours - truth)))}
 
 
+def _fidelity(sim, analysis, fid: str, structure: str, side: Side, comp: str, planted_mm: float) -> float | None:
+    """How far the plant moved the MANUAL point of the structure, as a fraction of the planted amount.
+
+    The simulator moves the point it computes from MediaPipe's landmarks; a
+    measure that finds the real structure can recover no more of the plant
+    than the real structure moved.
+    """
+    manual = {"commissure": "cheilion", "bow_peak": "crista_philtri"}.get(structure)
+    if manual is None:
+        return None
+    g = _gt(fid)[f"{manual}_{side.value}"]
+    moved_px = warp_points(g, sim.field) - g
+    fr = analysis.frame
+    along = fr.y_axis if comp == "up" else fr.x_axis * (1.0 if side is Side.LEFT else -1.0)
+    return float(moved_px @ along) * analysis.scale.mm_per_px / planted_mm
+
+
 def sensitivity(methods, faces) -> dict:
     out = {m.name: {k: {str(d): [] for d in AMOUNTS_MM} for k in SENSITIVITY} for m in methods}
+    fidelity = {k: [] for k in SENSITIVITY}
     for i, (fid, rgb, analyses, base) in enumerate(faces):
         side = Side.LEFT if i % 2 == 0 else Side.RIGHT
         sign = 1.0 if side is Side.LEFT else -1.0
@@ -113,7 +132,11 @@ def sensitivity(methods, faces) -> dict:
             for d in AMOUNTS_MM:
                 p = Plant(structure, side, up_mm=d if comp == "up" else 0.0, out_mm=d if comp == "out" else 0.0)
                 # The warp is built on lipsym's analysis so both methods see the same photo.
-                warped = plant(rgb, analyses["lipsym"], [p]).rgb
+                sim = plant(rgb, analyses["lipsym"], [p])
+                warped = sim.rgb
+                f = _fidelity(sim, analyses["lipsym"], fid, structure, side, comp, d)
+                if f is not None:
+                    fidelity[name].append(f)
                 for m in methods:
                     after = measure_photo(m.analyze(warped)).sided[key].asymmetry
                     out[m.name][name][str(d)].append(sign * (after - base[m.name].sided[key].asymmetry))
@@ -131,6 +154,8 @@ def sensitivity(methods, faces) -> dict:
             measured = np.concatenate([v for d, v in by_d.items() if float(d) >= 1.0])
             rows["slope_1_to_3mm"] = float(np.polyfit(planted, measured, 1)[0])
             summary[m][name] = rows
+    summary["plant_fidelity"] = {k: {"mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)), "min": float(np.min(v)),
+                                     "n": len(v)} for k, v in fidelity.items() if v}
     return summary
 
 
@@ -243,10 +268,13 @@ def invariances(methods, faces) -> dict:
 def _print_tables(result: dict) -> None:
     print("\n(a) sensitivity to planted asymmetry (measured change / planted), SD in mm")
     for name in SENSITIVITY:
-        for m in result["sensitivity"]:
+        for m in ("raw", "lipsym"):
             rows = result["sensitivity"][m][name]
             cells = "  ".join(f"{d}mm: {rows[str(d)]['sensitivity']:.2f} (SD {rows[str(d)]['sd_mm']:.2f})" for d in AMOUNTS_MM)
             print(f"  {name:28s} {m:7s} {cells}  slope(1-3mm) {rows['slope_1_to_3mm']:.3f}")
+    print("  the plant's movement of the MANUAL point (cheilion, crista philtri) / planted, all amounts:")
+    for name, f in result["sensitivity"]["plant_fidelity"].items():
+        print(f"  {name:28s} mean {f['mean']:.3f}  SD {f['sd']:.3f}  min {f['min']:.2f}  (n {f['n']})")
     print("\n(b) agreement with manual points (london_dev neutral)")
     for m, r in result["agreement"].items():
         h, lat, e = r["commissure_height_asymmetry"], r["commissure_lateral_asymmetry"], r["cheilion_error_pct_ipd"]

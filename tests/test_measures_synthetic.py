@@ -94,6 +94,41 @@ def test_cupids_bow_peak_is_the_highest_point_not_a_vertex():
     assert abs(peak_l[0] - 6.3) < 1.0 and peak_l[1] > border(4.0)
 
 
+def test_cupids_bow_peak_stays_where_the_reference_contour_peaks():
+    """A refined contour whose left side was lowered below labrale superius keeps its peak in place.
+
+    Refinement corrects the left - right asymmetry of the landmarks around
+    MediaPipe's symmetric part; a large correction can lower one side's bow
+    below labrale superius, and its highest point then jumps to the midline.
+    Located on MediaPipe's contour, the peak stays at the same place along
+    the border and takes the refined border's height there.
+    """
+    xs = np.array([-25, -20, -14, -9, -4, 0, 4, 9, 14, 20, 25], dtype=float)
+
+    def border(x):
+        return -60 + 1.5 * np.exp(-((np.abs(x) - 6.5) / 4.0) ** 2) - 0.004 * x ** 2
+
+    idx = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291)
+    ref = _landmarks_in_frame({**BASE, **MIDLINE, **{i: (x, border(x)) for i, x in zip(idx, xs)}})
+    lowered = {i: (x, border(x) - (2.0 if x > 0 else 0.0)) for i, x in zip(idx, xs)}
+    pts = _landmarks_in_frame({**BASE, **MIDLINE, **lowered})
+    frame = frame_from_landmarks(pts)
+    outer, outer_ref = pts[list(idx), :2], ref[list(idx), :2]
+    alone = frame.to_frame(cupids_bow_peak(outer, frame, Side.LEFT)) / 10
+    kept = frame.to_frame(cupids_bow_peak(outer, frame, Side.LEFT, outer_ref)) / 10
+    where = frame.to_frame(cupids_bow_peak(outer_ref, frame, Side.LEFT)) / 10
+    assert alone[0] < 1.0                                  # the lowered side's highest point is at the midline
+    assert kept[0] == pytest.approx(where[0], abs=0.3)      # located where the reference peaks
+    # At the lowered border's height (its spline dips a little further next to the step at the midline).
+    assert where[1] - 2.4 < kept[1] < where[1] - 1.9
+    # Mirror: the mirrored contours (reversed order, x negated) give the mirrored peak.
+    m = np.array([-1.0, 1.0])
+    mirrored = frame.to_photo(frame.to_frame(outer)[::-1] * m)
+    mirrored_ref = frame.to_photo(frame.to_frame(outer_ref)[::-1] * m)
+    kept_r = frame.to_frame(cupids_bow_peak(mirrored, frame, Side.RIGHT, mirrored_ref)) / 10
+    assert kept_r == pytest.approx(kept * m, abs=1e-9)
+
+
 def test_contour_geometry():
     line = dense_contour(np.array([[-20.0, -60.0], [-10, -60], [0, -60], [12, -60], [20, -60]]))
     assert np.allclose(line[:, 1], -60)

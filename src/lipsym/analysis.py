@@ -147,7 +147,9 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
                 f"{refinement.fallback_fraction:.0%} of lip landmark pairs kept MediaPipe's positions "
                 f"(weak image evidence{'; commissures included' if not refinement.commissure_used else ''}): "
                 "asymmetries may be pulled toward zero"))
-    anatomy = anatomy_from_landmarks(points, frame)
+    # The bow peaks are located along the border on MediaPipe's contour: the
+    # refinement corrects the border's asymmetry, not where along it the peak lies.
+    anatomy = anatomy_from_landmarks(points, frame, bow_reference_px=None if refinement is None else marks.points_px)
     if options.calibration is not None:
         scale = scale_from_calibration(options.calibration, frame.interpupillary_distance_px)
     else:

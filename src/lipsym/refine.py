@@ -118,27 +118,32 @@ PUPIL_PATCH_HALF_IPD = 0.08
 #: The iris ring landmarks of each pupil, moved with it (the iris diameter,
 #: hence the iris scale, is unchanged).
 IRIS_RINGS = {PUPIL_RIGHT: (469, 470, 471, 472), PUPIL_LEFT: (474, 475, 476, 477)}
-#: The Cupid's bow pair. After the contour registration it is registered a
-#: second time, at the corrected positions, with a window narrow along the
-#: border: half-width BOW_HALF_X_IPD (a quarter or less of the peak's distance
-#: from the midline), full patch height, and a search of BOW_SEARCH_IPD across
-#: the lip for what the first pass left.
+#: The Cupid's bow pair. Its first (contour) registration differs from the
+#: other pairs' in two ways, and after it the pair is registered a second
+#: time, at the corrected positions, with a window narrow along the border:
+#: half-width BOW_HALF_X_IPD (a quarter or less of the peak's distance from
+#: the midline), full patch height, and a search of BOW_SEARCH_IPD across the
+#: lip for what the first pass left.
 #:
-#: Why (lipsym.simulate, 20 London faces, before this pass: a planted 1 / 2 /
-#: 3 mm lift of one peak recovered as 0.65 / 0.66 / 0.62, SD 0.18 / 0.31 /
-#: 0.59 mm). Landmarks moved exactly with the planted warp would give
-#: 0.97-1.0, so the measure itself is sound; the registered residual of this
-#: pair was 0.6-0.75 of the lift. Its normal projection did not lose it (the
-#: border is horizontal at the peak). The border's asymmetry is zero at the
-#: midline by construction (both sides share labrale superius) and largest at
-#: the peak; the contour patch (half-size 0.055 IPD) spans from near the
-#: midline to beyond the peak, so it returns an average of the asymmetry over
-#: the bow, with a face-dependent fraction, hence an SD growing with the
-#: lift. The narrow window measures the border at the peak's own column; the
-#: wide first pass keeps the capture robust (a narrow window as the only
-#: pass: 0.76-0.80 at 1-2 mm with SD 0.20-0.57 mm). Iterating the pass, a
-#: shorter or narrower window, or locating the redness edge directly did not
-#: close the rest (0.85-0.90, or far noisier against the manual points).
+#: Why the second pass: the border's asymmetry is zero at the midline (both
+#: sides share labrale superius) and largest at the peak; the contour patch
+#: (half-size 0.055 IPD) spans from near the midline to beyond the peak, so
+#: it returns an average of the asymmetry over the bow, a face-dependent
+#: fraction of it. The narrow window measures the border at the peak's own
+#: column; the wide first pass keeps the capture robust (a narrow window as
+#: the only pass: 0.76-0.80 of a planted lift at 1-2 mm, SD 0.20-0.57 mm).
+#:
+#: The first pass searches BOW_WIDE_SEARCH_IPD across the lip (≈ 5 mm, the
+#: others 0.05 IPD ≈ 3 mm): flip-averaged MediaPipe recovers nothing of a
+#: bow lift (London, simulator: 0.01), so a 3 mm asymmetry is all residual,
+#: and with the others' search it ended on the search border (19 of 34
+#: faces fell back at 3 mm; 1 with this one). And it registers the features
+#: smoothed by a Gaussian of SD BOW_BLUR_IPD (≈ 0.3 mm, a London pixel):
+#: a large asymmetry deforms one side's patch against the other's, and fine
+#: texture (stubble, lip lines) then decorrelates first; the weakest face's
+#: correlation at 3 mm went from 0.60 (below MIN_PEAK_CORRELATION: it fell
+#: back) to 0.68, the others' by 0.01-0.10 (median 0.02), with the same
+#: agreement with the manual points (bow height asymmetry r 0.707, slope 1.00).
 #:
 #: For this pair only, a second correlation maximum across the lip fades the
 #: correction only when it is a distinct match (the scores dip by
@@ -148,9 +153,15 @@ IRIS_RINGS = {PUPIL_RIGHT: (469, 470, 471, 472), PUPIL_LEFT: (474, 475, 476, 477
 #: on and off (repeatability SD of the bow peak asymmetry 0.136 mm with the
 #: plain rule, 0.050 with this one). The other contours keep the plain rule,
 #: which the lower vermilion of a smile needs (tests/test_visit_acceptance.py).
+#:
+#: With these, and the peak located along the border on MediaPipe's contour
+#: (:func:`lipsym.anatomy.cupids_bow_peak`), a planted 0.5-3 mm lift of one
+#: peak is recovered as 0.99-1.00 (34 faces, SD ≤ 0.13 mm; docs/accuracy.md).
 BOW_PAIR = (37, 267)
 BOW_HALF_X_IPD = 0.02
 BOW_SEARCH_IPD = 0.03
+BOW_WIDE_SEARCH_IPD = 0.08
+BOW_BLUR_IPD = 0.005
 #: Below this SD of a patch's features (8-bit grey levels) there is nothing to register.
 MIN_PATCH_CONTRAST = 2.0
 #: Largest accepted correction per landmark, fraction of IPD (≈ 2.5 mm).
@@ -224,11 +235,13 @@ class Refinement:
 
 
 def _symmetric_grid(points_frame_px: np.ndarray, margin_px: float, step_px: float = 1.0,
-                    margin_x_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    margin_x_px: float | None = None,
+                    margin_top_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Frame-px sample grid, symmetric about the midline, covering points plus a margin.
 
     ``margin_x_px`` (default ``margin_px``) is the margin beyond the
-    outermost points. Returns the 1-D u (x, symmetric about 0) and v (y,
+    outermost points, ``margin_top_px`` (default ``margin_px``) the margin
+    above the highest one. Returns the 1-D u (x, symmetric about 0) and v (y,
     descending: image rows go down) sample positions, ``step_px`` apart; they
     are whole multiples of ``step_px``, so grids of different margins share
     samples.
@@ -237,17 +250,17 @@ def _symmetric_grid(points_frame_px: np.ndarray, margin_px: float, step_px: floa
     half_w = float(np.max(np.abs(pts[:, 0]))) + (margin_px if margin_x_px is None else margin_x_px)
     n = int(np.ceil(half_w / step_px))
     u = np.arange(-n, n + 1, dtype=np.float64) * step_px
-    top = (float(np.max(pts[:, 1])) + margin_px) / step_px
+    top = (float(np.max(pts[:, 1])) + (margin_px if margin_top_px is None else margin_top_px)) / step_px
     bottom = (float(np.min(pts[:, 1])) - margin_px) / step_px
     v = np.arange(np.ceil(top), np.floor(bottom) - 1, -1.0) * step_px
     return u, v
 
 
-def _mouth_grid(points_px: np.ndarray, frame: FacialFrame, margin_px: float,
-                step_px: float = 1.0, margin_x_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _mouth_grid(points_px: np.ndarray, frame: FacialFrame, margin_px: float, step_px: float = 1.0,
+                margin_x_px: float | None = None, margin_top_px: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_symmetric_grid` around the lip landmarks (photo px)."""
     lips = frame.to_frame(points_px[[i for pair in LIP_PAIRS for i in pair] + [0, 17, 13, 14], :2])
-    return _symmetric_grid(lips, margin_px, step_px, margin_x_px)
+    return _symmetric_grid(lips, margin_px, step_px, margin_x_px, margin_top_px)
 
 
 def resample_in_frame(rgb: np.ndarray, frame: FacialFrame, u: np.ndarray, v: np.ndarray,
@@ -501,9 +514,10 @@ class _SymmetricGrid:
         step, half = self.step, self.half
         half_x = half if half_x is None else half_x
         search_y = self.search if search_y is None else search_y
-        col_l, row_l = (f_l[0] - self.u0) / step, (self.v0 - f_l[1]) / step
+        # Python floats: rounding a numpy scalar costs ~10x more, and it is done a dozen times a pair.
+        col_l, row_l = (float(f_l[0]) - self.u0) / step, (self.v0 - float(f_l[1])) / step
         # The right landmark's mirror image sits at column (n_u − 1 − col_r) of the mirrored array.
-        col_rm, row_r = self.n_u - 1 - (f_r[0] - self.u0) / step, (self.v0 - f_r[1]) / step
+        col_rm, row_r = self.n_u - 1 - (float(f_r[0]) - self.u0) / step, (self.v0 - float(f_r[1])) / step
         # Along a contour a long search only finds the edge sliding along
         # itself; a narrow one keeps the normal estimate local.
         search_x = self.search if corner else CONTOUR_SEARCH_X_PX
@@ -620,18 +634,22 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     step = max(1.0, ipd / MAX_IPD_SAMPLES)
     half = max(4, int(round(PATCH_HALF_IPD * ipd / step)))
     search = max(2, int(round(SEARCH_IPD * ipd / step)))
+    bow_half_x = max(1, int(round(BOW_HALF_X_IPD * ipd / step)))
+    bow_search = max(2, int(round(BOW_SEARCH_IPD * ipd / step)))
+    bow_wide_search = max(2, int(round(BOW_WIDE_SEARCH_IPD * ipd / step)))
     # Room for a patch and its search around every lip landmark, and beyond the
     # corners also for the fissure search's reach, so that a corner patch fits
     # at the farthest fissure end (a smaller grid all round let such a patch
     # leave the grid, and that commissure fell back); the grid's cost grows
     # with its area.
     patch_room = (half + search + 2) * step
+    # Above the lips, also room for the bow's first pass (longer search, smoothed).
+    bow_room = _bow_reach(step, half, ipd)[1] + bow_wide_search * step
     u, v = _mouth_grid(pts, frame, margin_px=patch_room, step_px=step,
-                       margin_x_px=patch_room + REACH_IPD * ipd)
+                       margin_x_px=patch_room + REACH_IPD * ipd, margin_top_px=max(patch_room, bow_room))
     feats = np.ascontiguousarray(resample_in_frame(rgb, frame, u, v, channels=FEATURES))
     grid = _SymmetricGrid(feats, u, v, step, half, search, MAX_SHIFT_IPD * ipd)
-    bow_half_x = max(1, int(round(BOW_HALF_X_IPD * ipd / step)))
-    bow_search = max(2, int(round(BOW_SEARCH_IPD * ipd / step)))
+    bow_grid = _bow_grid(feats, u, v, frame.to_frame(pts[list(BOW_PAIR), :2]), step, half, bow_wide_search, ipd)
 
     # The commissures are first moved along the lip line to the end of the
     # oral fissure, so that their registration below measures the corner itself.
@@ -649,7 +667,8 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         f_r, f_l = f_all[i_r].copy(), f_all[i_l].copy()
         bow = (i_r, i_l) == BOW_PAIR
         commissures = (i_r, i_l) == (61, 291)
-        residual, peak, reason = grid.register(f_l, f_r, corner, distinct_only=bow, weighted=commissures)
+        residual, peak, reason = (bow_grid if bow else grid).register(f_l, f_r, corner, distinct_only=bow,
+                                                                     weighted=commissures)
         method = "registration"
         if (i_r, i_l) == (61, 291) and fissure_found:
             method = "registration+fissure"
@@ -707,6 +726,46 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         commissure_used=results[0].used,
         pupils=pupils,
     )
+
+
+def _bow_reach(step: float, half: int, ipd: float) -> tuple[float, float]:
+    """Smoothing SD of the bow's first pass (samples), and how far its grid must reach beyond a patch centre
+    (frame px, without the search): the patch, two samples of rounding, and the smoothing kernel's reach."""
+    sigma = BOW_BLUR_IPD * ipd / step
+    return sigma, (half + 2 + int(np.ceil(4.0 * sigma)) + 1) * step
+
+
+def _bow_grid(feats: np.ndarray, u: np.ndarray, v: np.ndarray, bow_frame_px: np.ndarray, step: float, half: int,
+              search: int, ipd: float) -> _SymmetricGrid:
+    """The smoothed grid of the Cupid's bow's first pass (see BOW_BLUR_IPD), cut from the mouth grid around the pair.
+
+    ``bow_frame_px``: the pair, shape (2, 2), frame px. Only the samples
+    the pair's patches and search can reach are smoothed; the cut reaches
+    beyond them by the kernel's reach, so its edges do not change them, and
+    it is symmetric about the midline.
+    """
+    sigma, reach = _bow_reach(step, half, ipd)
+    half_w = float(np.max(np.abs(bow_frame_px[:, 0]))) + reach + CONTOUR_SEARCH_X_PX * step
+    top = float(np.max(bow_frame_px[:, 1])) + reach + search * step
+    bottom = float(np.min(bow_frame_px[:, 1])) - reach - search * step
+    cols = np.flatnonzero(np.abs(u) <= half_w)
+    rows = np.flatnonzero((v <= top) & (v >= bottom))
+    cut = feats[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return _SymmetricGrid(_mirror_exact_blur(cut, sigma), u[cols[0]:cols[-1] + 1], v[rows[0]:rows[-1] + 1], step,
+                          half, search, MAX_SHIFT_IPD * ipd)
+
+
+def _mirror_exact_blur(feats: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing (SD ``sigma`` samples) whose result for the reversed array is exactly the reversed result.
+
+    A convolution sums a reversed row in the reverse order, which differs in
+    the last bits; averaging the smoothing of the array and of its mirror
+    image (float addition commutes) keeps a mirrored photo's result the
+    exact mirror image, as the rest of the refinement.
+    """
+    ahead = cv2.GaussianBlur(feats, (0, 0), sigma)
+    back = cv2.GaussianBlur(np.ascontiguousarray(feats[:, ::-1]), (0, 0), sigma)[:, ::-1]
+    return np.ascontiguousarray(0.5 * (ahead + back))
 
 
 def _check_pairs() -> None:  # pragma: no cover - guards an edit of LIP_PAIRS
