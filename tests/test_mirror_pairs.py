@@ -35,7 +35,7 @@ def test_midline_and_known_pairs():
 
 def test_iris_pairing_is_consistent_with_real_detections(landmarker):
     """On a real face the mirror of the right iris's edges lands on the left iris's."""
-    from conftest import LONDON, needs_shared  # noqa: F401
+    from conftest import LONDON
     import pytest
 
     if not LONDON.is_dir():
