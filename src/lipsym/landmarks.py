@@ -38,7 +38,7 @@ from .canonical_mesh import N_LANDMARKS, mirror_pairs
 from .errors import MultipleFacesError, NoFaceError
 from .imageio import Photo
 from .model import load_model
-from .options import LandmarkerOptions
+from .landmarker_options import LandmarkerOptions
 
 # MediaPipe's native code logs to stderr through glog/absl; a CLI's output
 # must stay readable, so ask it to log warnings and errors only.

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..options import AnalysisOptions, LandmarkerOptions
+from ..options import AnalysisOptions
+from ..landmarker_options import LandmarkerOptions
 
 
 @dataclass(frozen=True)

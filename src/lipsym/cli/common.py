@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from ..options import AnalysisOptions, LandmarkerOptions
+from ..options import AnalysisOptions
+from ..landmarker_options import LandmarkerOptions
 from ..model import EXPECTED_MODEL_SHA256
 from ..outputs import write_atomic
 from ..scale import DEFAULT_IRIS_DIAMETER_MM, Calibration
