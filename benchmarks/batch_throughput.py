@@ -58,8 +58,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lipsym.imageio import choose_reduction, load_photo, read_header
-from lipsym.landmarks import Landmarker, LandmarkerOptions
+from lipsym.io._imageio import choose_reduction, load_photo, read_header
+from lipsym.landmarks._detector import Landmarker, LandmarkerOptions
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "london_dev"
@@ -147,7 +147,7 @@ def _add_sensor_noise(rgb: np.ndarray, rng: np.random.Generator, gain: float = 0
 
 def reductions_used(path: Path, landmarker: Landmarker) -> tuple[int, int]:
     """(first, final) reduction lipsym decodes this photo at (``detect_at_adequate_resolution``)."""
-    from lipsym.analysis import detect_at_adequate_resolution
+    from lipsym.analysis._photo import detect_at_adequate_resolution
 
     header = read_header(path)
     first = choose_reduction(header.width_px, header.height_px)
@@ -212,9 +212,9 @@ def interleaved(paths: list[Path], landmarker: Landmarker, work: Path, reduction
     exactly what a batch worker does per item (``batch.work.process_item``:
     hash, decode, flip-averaged landmarks, refinement, measures, JSON write).
     """
-    from lipsym.batch.config import BatchConfig
-    from lipsym.batch.work import process_item
-    from lipsym.collection import discover
+    from lipsym.batch._config import BatchConfig
+    from lipsym.batch._work import process_item
+    from lipsym.io._collection import discover
 
     items = {i.other: i for i in discover(paths[0].parent).items}
     config = BatchConfig(output_dir=work / "interleaved-out")

@@ -24,7 +24,7 @@ d. invariances: mirror (|A + A_mirror|), rotation ±10°, scale ×0.5 / ×2.
 
 "raw" is MediaPipe alone (no flip-averaging, no refinement); "lipsym" is
 the default pipeline. ``--write-calibration`` stores lipsym's repeatability
-SDs in src/lipsym/data/uncertainty.json (relative to the interpupillary
+SDs in src/lipsym/measures/uncertainty.json (relative to the interpupillary
 distance), which the measures use as their landmark standard error.
 """
 
@@ -42,17 +42,17 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from lipsym.analysis import AnalysisOptions, analyze_landmarks
-from lipsym.imageio import load_photo, photo_from_array
-from lipsym.landmarks import Landmarker, LandmarkerOptions
+from lipsym.analysis._photo import AnalysisOptions, analyze_landmarks
+from lipsym.io._imageio import load_photo, photo_from_array
+from lipsym.landmarks._detector import Landmarker, LandmarkerOptions
 from lipsym.measures import measure_photo
-from lipsym.simulate import Plant, plant
-from lipsym.warp import warp_points
+from lipsym.simulate._simulate import Plant, plant
+from lipsym.simulate._warp import warp_points
 from lipsym.sides import Side
 
 REPO = Path(__file__).resolve().parents[1]
 LONDON = REPO.parent / "shared" / "data" / "london_dev"
-CALIBRATION = REPO / "src" / "lipsym" / "data" / "uncertainty.json"
+CALIBRATION = REPO / "src" / "lipsym" / "measures" / "uncertainty.json"
 
 SENSITIVITY = {  # name → (plant structure, measure key, which planted component)
     "commissure_height": ("commissure", "commissure_height", "up"),

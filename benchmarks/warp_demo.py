@@ -1,4 +1,4 @@
-"""Time lipsym.warp on photo-sized images and optionally save a visual check.
+"""Time lipsym.simulate on photo-sized images and optionally save a visual check.
 
 Usage::
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lipsym.warp import make_field, warp_image
+from lipsym.simulate._warp import make_field, warp_image
 
 
 def synthetic_photo(height: int, width: int) -> np.ndarray:

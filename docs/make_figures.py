@@ -5,11 +5,11 @@ Run: python docs/make_figures.py   (uses sample_images/astronaut.png, public dom
 
 from pathlib import Path
 
-from lipsym.analysis import analyze_photo
-from lipsym.imageio import load_photo
-from lipsym.landmarks import Landmarker
+from lipsym.analysis._photo import analyze_photo
+from lipsym.io._imageio import load_photo
+from lipsym.landmarks._detector import Landmarker
 from lipsym.measures import measure_photo
-from lipsym.overlay import draw_overlay, write_png
+from lipsym.report._overlay import draw_overlay, write_png
 
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE.parent / "sample_images" / "astronaut.png"

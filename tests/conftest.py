@@ -41,7 +41,7 @@ def gt_subject_points(face_id: str) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="session")
 def landmarker():
-    from lipsym.landmarks import Landmarker
+    from lipsym.landmarks._detector import Landmarker
 
     with Landmarker() as lm:
         yield lm
@@ -49,7 +49,7 @@ def landmarker():
 
 @pytest.fixture(scope="session")
 def raw_landmarker():
-    from lipsym.landmarks import Landmarker, LandmarkerOptions
+    from lipsym.landmarks._detector import Landmarker, LandmarkerOptions
 
     with Landmarker(LandmarkerOptions(flip_average=False)) as lm:
         yield lm

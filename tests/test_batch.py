@@ -17,13 +17,13 @@ import pytest
 from PIL import Image, ImageOps
 
 from conftest import LONDON, SAMPLE, needs_shared
-from lipsym.batch.config import BatchConfig
-from lipsym.batch.layout import item_json_path
-from lipsym.batch.progress import Progress
-from lipsym.batch.run import run_batch
+from lipsym.batch._config import BatchConfig
+from lipsym.batch._layout import item_json_path
+from lipsym.batch._progress import Progress
+from lipsym.batch._run import run_batch
 from lipsym.cli import build_parser, main
 from lipsym.cli.common import analysis_options, landmarker_options, settings_of
-from lipsym.collection import discover
+from lipsym.io._collection import discover
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -194,7 +194,7 @@ def test_ctrl_c_rebuilds_consistent_tables_and_exits_130(tmp_path):
 
 
 def _landmarkers_built() -> int:
-    from lipsym.batch import dask_runner
+    from lipsym.batch import _dask_runner as dask_runner
 
     return len(dask_runner._landmarkers)
 
@@ -230,7 +230,7 @@ def test_scheduler_without_dask_or_unreachable_is_a_one_line_error(tmp_path, cap
 
 
 def test_manifest_batch_records_into_the_visit_store(tmp_path):
-    from lipsym.store import Store
+    from lipsym.visits.store import Store
 
     rest = _save(_face(0), tmp_path / "photos/r.png")
     smile = _save(_face(1), tmp_path / "photos/s.png")

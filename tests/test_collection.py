@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lipsym.collection import CollectionError, Item, discover, read_manifest
+from lipsym.io._collection import CollectionError, Item, discover, read_manifest
 from lipsym.errors import ConfigurationError
 
 

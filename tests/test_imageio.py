@@ -1,4 +1,4 @@
-"""Tests of lipsym.imageio: formats, orientation, guards, reduced decoding.
+"""Tests of lipsym.io: formats, orientation, guards, reduced decoding.
 
 Every image is generated in tmp_path; no binary test file is committed.
 """
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from lipsym import imageio
+from lipsym.io import _imageio as imageio
 from lipsym.errors import (
     ConfigurationError,
     NotAnImageError,
@@ -29,7 +29,7 @@ from lipsym.errors import (
     TruncatedPhotoError,
     UnreadablePhotoError,
 )
-from lipsym.imageio import (
+from lipsym.io._imageio import (
     MAX_PIXELS,
     Photo,
     choose_reduction,

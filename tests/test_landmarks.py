@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from conftest import LONDON, SAMPLE, gt_subject_points, london_ids, needs_shared
-from lipsym.analysis import AnalysisOptions, analyze_photo
-from lipsym.anatomy import POINT_NAMES
+from lipsym.analysis._photo import AnalysisOptions, analyze_photo
+from lipsym.face._anatomy import POINT_NAMES
 from lipsym.errors import MultipleFacesError, NoFaceError
 
 PORTRAITS = LONDON.parent / "portraits"
@@ -44,7 +44,7 @@ def test_flipped_photo_gives_the_same_points_with_sides_swapped(landmarker, tmp_
         q = b.anatomy.points_px[_swap(name)]
         assert np.allclose([width - 1 - q[0], q[1]], p, atol=1e-6), name
     partner_pts = b.landmarks.points_px
-    from lipsym.canonical_mesh import mirror_pairs
+    from lipsym.landmarks._mesh import mirror_pairs
 
     back = partner_pts[mirror_pairs()].copy()
     back[:, 0] = width - 1 - back[:, 0]
@@ -164,7 +164,7 @@ def test_no_face_raises(landmarker, tmp_path):
 
 def test_closed_eyes_flagged(landmarker, tmp_path):
     """A face whose eyes are painted over with skin colour: iris not measurable."""
-    from lipsym.quality import MIN_EYE_OPENNESS, eye_openness
+    from lipsym.face._quality import MIN_EYE_OPENNESS, eye_openness
 
     a = analyze_photo(SAMPLE, landmarker)
     assert min(eye_openness(a.landmarks.points_px).values()) > MIN_EYE_OPENNESS

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from conftest import LONDON, gt_subject_points, london_ids, needs_shared
-from lipsym.analysis import analyze_photo
+from lipsym.analysis._photo import analyze_photo
 from lipsym.cli import main
 from lipsym.measures import measure_pair, measure_photo
 

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from lipsym.anatomy import cupids_bow_peak
-from lipsym.frame import frame_from_landmarks
-from lipsym.measures.commissures import commissure_measures
-from lipsym.measures.contours import clip_half_plane, dense_contour, height_at, polygon_area_px2
-from lipsym.measures.cupids_bow import cupids_bow_measures
-from lipsym.measures.vermilion import vermilion_measures
-from lipsym.scale import Calibration, Scale, scale_from_calibration, scale_from_iris
+from lipsym.face._anatomy import cupids_bow_peak
+from lipsym.face._frame import frame_from_landmarks
+from lipsym.measures._commissures import commissure_measures
+from lipsym.measures._contours import clip_half_plane, dense_contour, height_at, polygon_area_px2
+from lipsym.measures._cupids_bow import cupids_bow_measures
+from lipsym.measures._vermilion import vermilion_measures
+from lipsym.face._scale import Calibration, Scale, scale_from_calibration, scale_from_iris
 from lipsym.sides import Side
 
 UNIT = Scale(mm_per_px=1.0, source="test", relative_uncertainty=0.0)

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from lipsym.canonical_mesh import IRIS_PAIRS, canonical_vertices_cm, derive_mirror_pairs, mirror_pairs
-from lipsym.frame import MIDLINE_VERTICES
-from lipsym.model import load_model
+from lipsym.landmarks._mesh import IRIS_PAIRS, canonical_vertices_cm, derive_mirror_pairs, mirror_pairs
+from lipsym.face._frame import MIDLINE_VERTICES
+from lipsym.landmarks._model import load_model
 
 
 def test_pairing_is_an_involution():
@@ -40,12 +40,12 @@ def test_iris_pairing_is_consistent_with_real_detections(landmarker):
 
     if not LONDON.is_dir():
         pytest.skip("real photos absent")
-    from lipsym.imageio import load_photo
+    from lipsym.io._imageio import load_photo
 
     photo = load_photo(LONDON / "neutral" / "001_03.jpg")
     faces = landmarker.detect_faces(photo.rgb)
     mirrored = landmarker.detect_faces(np.ascontiguousarray(photo.rgb[:, ::-1]))
-    from lipsym.landmarks import unmirror_points
+    from lipsym.landmarks._detector import unmirror_points
 
     back = unmirror_points(mirrored[0].points_px, photo.rgb.shape[1])
     ipd = np.linalg.norm(faces[0].points_px[468, :2] - faces[0].points_px[473, :2])

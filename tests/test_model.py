@@ -5,7 +5,7 @@ import hashlib
 import pytest
 
 from lipsym.errors import ModelError
-from lipsym.model import EXPECTED_MODEL_SHA256, MODEL_ENV_VAR, load_model
+from lipsym.landmarks._model import EXPECTED_MODEL_SHA256, MODEL_ENV_VAR, load_model
 
 
 def test_bundled_model_is_the_official_one():

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from lipsym.errors import ConflictError
-from lipsym.outputs import write_atomic
+from lipsym.io._outputs import write_atomic
 
 
 @pytest.mark.parametrize("durable", [True, False])

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from conftest import SAMPLE
-from lipsym.analysis import analyze_photo
-from lipsym.frame import frame_from_landmarks
-from lipsym.landmarks import HeadPose
-from lipsym.quality import quality_flags
+from lipsym.analysis._photo import analyze_photo
+from lipsym.face._frame import frame_from_landmarks
+from lipsym.landmarks._detector import HeadPose
+from lipsym.face._quality import quality_flags
 
 
 @pytest.fixture(scope="module")

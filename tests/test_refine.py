@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from conftest import LONDON, needs_shared
-from lipsym.analysis import AnalysisOptions, analyze_landmarks, analyze_photo
-from lipsym.imageio import load_photo, photo_from_array
+from lipsym.analysis._photo import AnalysisOptions, analyze_landmarks, analyze_photo
+from lipsym.io._imageio import load_photo, photo_from_array
 from lipsym.measures import measure_photo
-from lipsym.simulate import Plant, parse_plant, plant
-from lipsym.warp import warp_points
+from lipsym.simulate._simulate import Plant, parse_plant, plant
+from lipsym.simulate._warp import warp_points
 from lipsym.errors import ConfigurationError
 from lipsym.sides import Side
 
@@ -84,7 +84,7 @@ def test_fissure_ends_that_do_not_register_give_way_to_mediapipes_corners(landma
     commissures are then registered at MediaPipe's corners instead of falling
     back to MediaPipe's height (which recovers only half of a real lift).
     """
-    import lipsym.refine as refine
+    import lipsym.refine._refine as refine
 
     real = refine._commissures_from_fissure
 
@@ -109,7 +109,7 @@ def test_fissure_ends_that_do_not_register_give_way_to_mediapipes_corners(landma
 
 def test_pupil_refinement_recovers_a_raised_eye_that_mediapipe_halves(landmarker):
     """The pupils set the frame's axis; MediaPipe pulls their relative height toward symmetry too."""
-    from lipsym.frame import PUPIL_LEFT, PUPIL_RIGHT
+    from lipsym.face._frame import PUPIL_LEFT, PUPIL_RIGHT
 
     rgb = load_photo(LONDON / "neutral" / "010_03.jpg").rgb
     base = {refine: _analyse(rgb, landmarker, refine) for refine in (False, True)}

@@ -15,16 +15,24 @@ import pytest
 from conftest import LONDON, SAMPLE, needs_shared
 from test_report_checks import assert_not_blank, assert_png_clean, check_html, check_pdf, colour_near, png_array
 from lipsym import __version__
-from lipsym.analysis import analyze_landmarks, analyze_photo
-from lipsym.comparison import Z95
+from lipsym.analysis._photo import analyze_landmarks, analyze_photo
+from lipsym.comparison._compare import Z95
 from lipsym.errors import ConfigurationError, ConflictError
-from lipsym.imageio import load_photo, photo_from_array
+from lipsym.io._imageio import load_photo, photo_from_array
 from lipsym.measures import measure_photo
-from lipsym.overlay import BLUE, GREEN, ORANGE, SKY, VERMILLION, draw_overlay, face_box, lip_box
-from lipsym.report import (ReportHeader, ReportPhoto, build_report, comparison_png, load_visit, rest_smile_png,
-                           visit_from_analyses, write_report)
+from lipsym.report._overlay import BLUE, GREEN, ORANGE, SKY, VERMILLION, draw_overlay, face_box, lip_box
+from lipsym.report import (
+    ReportHeader,
+    ReportPhoto,
+    build_report,
+    comparison_png,
+    load_visit,
+    rest_smile_png,
+    visit_from_analyses,
+    write_report,
+)
 from lipsym.sides import Side
-from lipsym.simulate import Plant, plant
+from lipsym.simulate._simulate import Plant, plant
 
 PEOPLE = ("004", "010", "042")
 PLANTED_MM = 1.5

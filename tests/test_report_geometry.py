@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from conftest import LONDON, SAMPLE, needs_shared
-from lipsym.analysis import analyze_landmarks, analyze_photo
-from lipsym.imageio import load_photo, photo_from_array
-from lipsym.report.align import STABLE_LANDMARKS, Similarity, fit_similarity, frame_view, register_stable
+from lipsym.analysis._photo import analyze_landmarks, analyze_photo
+from lipsym.io._imageio import load_photo, photo_from_array
+from lipsym.report._align import STABLE_LANDMARKS, Similarity, fit_similarity, frame_view, register_stable
 
 
 def _similarity(angle_deg: float, scale: float, t, reflect: bool = False) -> Similarity:

@@ -11,14 +11,14 @@ from types import MappingProxyType, SimpleNamespace
 
 import pytest
 
-from lipsym.comparison import compare_measures
-from lipsym.durations import HA_FILLER, LIP_FLIP, NEUROMODULATOR, typical_duration
+from lipsym.comparison._compare import compare_measures
+from lipsym.visits._durations import HA_FILLER, LIP_FLIP, NEUROMODULATOR, typical_duration
 from lipsym.errors import ConfigurationError, NotFoundError
 from lipsym.measures import SidedMeasure
-from lipsym.settling import compare_visits, follow_up_settling
-from lipsym.store import MeasureRow, Patient, Treatment, TreatmentSite, Visit
-from lipsym.store_measures import photo_specs, sided_from_rows
-from lipsym.timeline import Timeline, VisitMeasures
+from lipsym.visits._settling import compare_visits, follow_up_settling
+from lipsym.visits.store import MeasureRow, Patient, Treatment, TreatmentSite, Visit
+from lipsym.formats._store_rows import photo_specs, sided_from_rows
+from lipsym.visits._timeline import Timeline, VisitMeasures
 
 SE_MM = 0.1  # per measurement → SE of a change 0.141 mm, MDC95 0.277 mm
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.interpolate import CubicSpline
 
-from lipsym.spline import NaturalCubicSpline
+from lipsym.face._spline import NaturalCubicSpline
 
 
 @pytest.mark.parametrize("n", [2, 3, 5, 11])

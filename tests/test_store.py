@@ -1,4 +1,4 @@
-"""Tests of the visit-record store (lipsym.store): schema, tables, validation, exports."""
+"""Tests of the visit-record store (lipsym.visits.store): schema, tables, validation, exports."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from lipsym.errors import (
     PhotoNotFoundError,
     StoreError,
 )
-from lipsym.store import (
+from lipsym.visits.store import (
     SCHEMA_VERSION,
     MeasureSpec,
     SiteSpec,
@@ -33,8 +33,8 @@ from lipsym.store import (
     default_data_dir,
     resolve_db_path,
 )
-from lipsym.store import analyses as analyses_module
-from lipsym.store import schema
+from lipsym.visits.store import _analyses as analyses_module
+from lipsym.visits.store import _schema as schema
 
 TABLES = ("meta", "patients", "visits", "photos", "analyses", "measures", "treatments", "treatment_sites")
 SETTINGS = {"calibration": "iris", "iris_diameter_mm": 11.7}
@@ -461,7 +461,7 @@ def test_failure_midway_through_a_write_rolls_everything_back(store: Store, reco
 
 
 def test_schema_constraints_back_up_validation_with_typed_errors(store: Store, record, db_path, monkeypatch):
-    from lipsym.store import validate
+    from lipsym.visits.store import _validate as validate
 
     before = dump(db_path)
     # If a validation were ever missed, the schema's CHECK still refuses the

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import LONDON, SAMPLE, needs_shared
 from lipsym.cli import main
-from lipsym.store import SCHEMA_VERSION, Store
+from lipsym.visits.store import SCHEMA_VERSION, Store
 
 PEOPLE = ("010", "013", "017")
 
@@ -325,7 +325,7 @@ def test_other_settings_make_a_new_analysis_which_is_tracked(tmp_path, capsys):
 
 @needs_shared
 def test_interrupted_import_resumes(tmp_path, capsys, monkeypatch):
-    from lipsym.visit_analysis import VisitAnalyzer
+    from lipsym.visits._analyzer import VisitAnalyzer
 
     root = tmp_path / "photos"
     for i, person in enumerate(PEOPLE):
@@ -487,7 +487,7 @@ def test_old_schema_database_opens_migrated_with_its_data(tmp_path, capsys):
 def test_backup_before_migration_only_for_older_lipsym_databases(tmp_path):
     from test_store_migrations import build_v1_database
 
-    from lipsym.store import backup_before_migration
+    from lipsym.visits.store import backup_before_migration
 
     assert backup_before_migration(tmp_path / "absent.sqlite3") is None
     (tmp_path / "text.sqlite3").write_text("not a database")

@@ -8,7 +8,7 @@ import random
 import sqlite3
 from pathlib import Path
 
-from lipsym.store import MeasureSpec, Store
+from lipsym.visits.store import MeasureSpec, Store
 
 N_WORKERS = 4
 N_PHOTOS = 40

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from lipsym.errors import StoreError
-from lipsym.store import SCHEMA_VERSION, Store, backup_database
-from lipsym.store import schema
-from lipsym.store.db import connect
+from lipsym.visits.store import SCHEMA_VERSION, Store, backup_database
+from lipsym.visits.store import _schema as schema
+from lipsym.visits.store._db import connect
 
 SHA = [f"{i:064x}" for i in range(1, 10)]
 

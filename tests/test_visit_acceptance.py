@@ -18,10 +18,10 @@ from PIL import Image
 
 from conftest import LONDON, needs_shared
 from lipsym.cli import main
-from lipsym.comparison import KEY_MEASURES, MeasureChange
-from lipsym.settling import compare_visits
-from lipsym.store import Store
-from lipsym.timeline import load_timeline
+from lipsym.comparison._compare import KEY_MEASURES, MeasureChange
+from lipsym.visits._settling import compare_visits
+from lipsym.visits.store import Store
+from lipsym.visits._timeline import load_timeline
 
 pytestmark = needs_shared
 
@@ -35,10 +35,10 @@ EXPECTED = {("baseline", "treatment"): 1.5, ("treatment", "follow-up"): -0.3, ("
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory, landmarker):
-    from lipsym.analysis import analyze_photo
-    from lipsym.imageio import load_photo
+    from lipsym.analysis._photo import analyze_photo
+    from lipsym.io._imageio import load_photo
     from lipsym.sides import Side
-    from lipsym.simulate import Plant, plant
+    from lipsym.simulate._simulate import Plant, plant
 
     root = tmp_path_factory.mktemp("scenario")
     originals = {"rest": LONDON / "neutral" / "010_03.jpg", "smile": LONDON / "smiling" / "010_08.jpg"}

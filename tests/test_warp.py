@@ -1,4 +1,4 @@
-"""Tests of lipsym.warp: exact, smooth, fold-free image warps.
+"""Tests of lipsym.simulate: exact, smooth, fold-free image warps.
 
 All images are synthetic (made here): checkerboards, Gaussian blobs, smooth
 gradients and smooth textures. Coordinates: (x, y), pixel (i, j) centred at
@@ -12,7 +12,7 @@ import pytest
 from scipy import ndimage
 
 from lipsym.errors import ConfigurationError, LipsymError
-from lipsym.warp import WarpField, make_field, warp_image, warp_points
+from lipsym.simulate._warp import WarpField, make_field, warp_image, warp_points
 
 # --- synthetic images ------------------------------------------------------------
 

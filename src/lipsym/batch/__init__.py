@@ -1,14 +1,14 @@
 """Batch processing: many photos, in parallel, resumably (``lipsym batch``, docs/batch.md).
 
-Layers: :mod:`lipsym.collection` says what to analyse; :mod:`.work` analyses
+Layers: :mod:`lipsym.io` says what to analyse; :mod:`.work` analyses
 one item and writes its JSON; :mod:`.local` (worker processes) or
 :mod:`.dask_runner` (a dask cluster) run the items; :mod:`.tables` rebuilds
 results.csv and errors.csv from the JSON files; :mod:`.run` ties them
 together::
 
-    from lipsym.batch.config import BatchConfig
-    from lipsym.batch.run import run_batch
-    from lipsym.collection import discover
+    from lipsym.batch import BatchConfig
+    from lipsym.batch import run_batch
+    from lipsym.io import discover
 
     report = run_batch(discover("photos/"), BatchConfig.make("out/", options, lm_options, settings), jobs=2)
 

@@ -22,8 +22,8 @@ import argparse
 import importlib
 import sys
 
-from .. import __version__
-from ..errors import LipsymError
+from lipsym import __version__
+from lipsym.errors import LipsymError
 
 #: Command name → module of lipsym.cli, in the order ``lipsym --help`` lists them.
 _COMMANDS = {"analyze": "analyze", "batch": "batch", "import": "import_photos", "patient": "patient",

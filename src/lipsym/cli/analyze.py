@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from ..analysis import analyze_photo
-from ..document import document, error_to_dict, pair_to_dict, photo_to_dict
-from ..errors import ConfigurationError, LipsymError
-from ..landmarks import Landmarker
-from ..measures import measure_pair, measure_photo
-from ..outputs import write_atomic
-from ..table import error_columns, pair_columns, photo_columns, to_csv
-from .common import add_analysis_options, analysis_options, emit_json, landmarker_options, settings_of
+from lipsym.analysis._photo import analyze_photo
+from lipsym.formats._json import document, error_to_dict, pair_to_dict, photo_to_dict
+from lipsym.errors import ConfigurationError, LipsymError
+from lipsym.landmarks._detector import Landmarker
+from lipsym.measures import measure_pair, measure_photo
+from lipsym.io._outputs import write_atomic
+from lipsym.formats._csv import error_columns, pair_columns, photo_columns, to_csv
+from lipsym.cli.common import add_analysis_options, analysis_options, emit_json, landmarker_options, settings_of
 
 
 def register(sub) -> None:

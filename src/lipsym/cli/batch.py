@@ -7,14 +7,14 @@ import json
 import signal
 import sys
 
-from ..batch.config import BatchConfig
-from ..batch.layout import item_json_path
-from ..batch.local import default_jobs
-from ..batch.progress import Progress
-from ..batch.run import run_batch
-from ..collection import discover
-from ..errors import ConfigurationError, LipsymError
-from .common import add_analysis_options, analysis_options, landmarker_options, settings_of
+from lipsym.batch._config import BatchConfig
+from lipsym.batch._layout import item_json_path
+from lipsym.batch._local import default_jobs
+from lipsym.batch._progress import Progress
+from lipsym.batch._run import run_batch
+from lipsym.io._collection import discover
+from lipsym.errors import ConfigurationError, LipsymError
+from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options, settings_of
 
 
 def register(sub) -> None:
@@ -53,8 +53,8 @@ def run(args) -> int:
     with contextlib.ExitStack() as stack:
         recorder = None
         if args.db is not None:
-            from ..batch.record import StoreRecorder  # the store only when asked: it delays the workers' start
-            from ..store import Store
+            from lipsym.batch._record import StoreRecorder  # the store only when asked: it delays the workers' start
+            from lipsym.visits.store import Store
 
             recorder = StoreRecorder(stack.enter_context(Store.open(args.db)), collection)
         report, store_failures = _run(args, collection, config, jobs, progress, recorder)

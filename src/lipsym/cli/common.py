@@ -6,11 +6,11 @@ import argparse
 import json
 import sys
 
-from ..options import AnalysisOptions
-from ..landmarker_options import LandmarkerOptions
-from ..model import EXPECTED_MODEL_SHA256
-from ..outputs import write_atomic
-from ..scale import DEFAULT_IRIS_DIAMETER_MM, Calibration
+from lipsym.analysis._options import AnalysisOptions
+from lipsym.landmarks._options import LandmarkerOptions
+from lipsym.landmarks._model import EXPECTED_MODEL_SHA256
+from lipsym.io._outputs import write_atomic
+from lipsym.face._scale import DEFAULT_IRIS_DIAMETER_MM, Calibration
 
 
 def add_analysis_options(p: argparse.ArgumentParser) -> None:

@@ -14,14 +14,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import ConfigurationError, ConflictError
-from ..landmarks import Landmarker
-from ..overlay import write_png
-from ..report import comparison_png, load_report_photo, load_visit
-from ..report.before_after import key_changes_text
-from ..comparison import compare_measures
-from .common import add_analysis_options, analysis_options, landmarker_options
-from .patient_compare import add_patient_options, run_patient
+from lipsym.errors import ConfigurationError, ConflictError
+from lipsym.landmarks._detector import Landmarker
+from lipsym.report._overlay import write_png
+from lipsym.report import comparison_png, load_report_photo, load_visit
+from lipsym.report._before_after import key_changes_text
+from lipsym.comparison._compare import compare_measures
+from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options
+from lipsym.cli.patient_compare import add_patient_options, run_patient
 
 
 def register(sub) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..errors import ConfigurationError
-from .store_common import add_db_option, open_store
+from lipsym.errors import ConfigurationError
+from lipsym.cli.store_common import add_db_option, open_store
 
 
 def register(sub) -> None:

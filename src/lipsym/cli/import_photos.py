@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import sys
 
-from ..landmarks import Landmarker
-from ..visit_analysis import VisitAnalyzer
-from ..visit_import import ImportReport, analyze_pending, import_collection, read_source
-from .common import add_analysis_options, analysis_options, landmarker_options, settings_of
-from .store_common import add_db_option, add_json_option, open_store, print_json
+from lipsym.landmarks._detector import Landmarker
+from lipsym.visits._analyzer import VisitAnalyzer
+from lipsym.visits._import import ImportReport, analyze_pending, import_collection, read_source
+from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options, settings_of
+from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
 
 
 def register(sub) -> None:

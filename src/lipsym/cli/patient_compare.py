@@ -1,6 +1,6 @@
 """Patient mode of ``lipsym compare``: ``lipsym compare PATIENT --from VISIT --to VISIT``.
 
-The change table comes from the stored measures (:func:`lipsym.settling.compare_visits`).
+The change table comes from the stored measures (:func:`lipsym.visits.compare_visits`).
 With ``-o FILE.png`` the two visits' recorded photos (checked against their
 SHA-256 first) are re-analysed with the command's analysis options and drawn
 by the photo mode's figure (:func:`lipsym.report.comparison_png`).
@@ -11,17 +11,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..comparison import KEY_MEASURES
-from ..errors import ConfigurationError, ConflictError, PhotoNotFoundError
-from ..landmarks import Landmarker
-from ..overlay import write_png
-from ..report import comparison_png, load_visit
-from ..settling import PHOTO_CONDITIONS, compare_visits
-from ..store import Store
-from ..timeline import Timeline, VisitMeasures, load_timeline
-from .common import analysis_options, landmarker_options
-from .store_common import add_db_option, add_json_option, open_store, print_json, warn_mixed_settings
-from .visit_tables import print_changes
+from lipsym.comparison._compare import KEY_MEASURES
+from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError
+from lipsym.landmarks._detector import Landmarker
+from lipsym.report._overlay import write_png
+from lipsym.report import comparison_png, load_visit
+from lipsym.visits._settling import PHOTO_CONDITIONS, compare_visits
+from lipsym.visits.store import Store
+from lipsym.visits._timeline import Timeline, VisitMeasures, load_timeline
+from lipsym.cli.common import analysis_options, landmarker_options
+from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json, warn_mixed_settings
+from lipsym.cli.visit_tables import print_changes
 
 
 def add_patient_options(p) -> None:

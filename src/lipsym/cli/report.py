@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import ConfigurationError, ConflictError
-from ..landmarks import Landmarker
-from ..report import ReportHeader, build_report, load_visit, write_report
-from ..report.visit_report import HTML_NAME, PDF_NAME
-from .common import add_analysis_options, analysis_options, landmarker_options
+from lipsym.errors import ConfigurationError, ConflictError
+from lipsym.landmarks._detector import Landmarker
+from lipsym.report import ReportHeader, build_report, load_visit, write_report
+from lipsym.report._visit_report import HTML_NAME, PDF_NAME
+from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options
 
 
 def register(sub) -> None:

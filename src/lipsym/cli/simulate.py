@@ -7,12 +7,12 @@ import json
 
 from PIL import Image
 
-from ..analysis import analyze_photo
-from ..imageio import load_photo
-from ..landmarks import Landmarker
-from ..outputs import write_atomic
-from ..simulate import STRUCTURES, parse_plant, plant
-from .common import add_analysis_options, analysis_options, landmarker_options
+from lipsym.analysis._photo import analyze_photo
+from lipsym.io._imageio import load_photo
+from lipsym.landmarks._detector import Landmarker
+from lipsym.io._outputs import write_atomic
+from lipsym.simulate._simulate import STRUCTURES, parse_plant, plant
+from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options
 
 
 def register(sub) -> None:

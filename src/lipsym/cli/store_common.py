@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..store import ENV_VAR, SCHEMA_VERSION, Store, backup_before_migration, resolve_db_path
+from lipsym.visits.store import ENV_VAR, SCHEMA_VERSION, Store, backup_before_migration, resolve_db_path
 
 
 def add_db_option(p) -> None:

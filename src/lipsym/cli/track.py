@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from ..comparison import KEY_MEASURES
-from ..outputs import write_atomic
-from ..settling import PHOTO_CONDITIONS, follow_up_settling
-from ..timeline import load_timeline
-from ..track_plot import plotted_keys, track_png
-from .store_common import add_db_option, add_json_option, open_store, print_json, warn_mixed_settings
-from .visit_tables import print_settling, print_timeline
+from lipsym.comparison._compare import KEY_MEASURES
+from lipsym.io._outputs import write_atomic
+from lipsym.visits._settling import PHOTO_CONDITIONS, follow_up_settling
+from lipsym.visits._timeline import load_timeline
+from lipsym.visits._track_plot import plotted_keys, track_png
+from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json, warn_mixed_settings
+from lipsym.cli.visit_tables import print_settling, print_timeline
 
 
 def register(sub) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..errors import ConfigurationError
-from ..store import SiteSpec, to_json_dict
-from ..timeline import load_timeline
-from .store_common import add_db_option, add_json_option, open_store, print_json
+from lipsym.errors import ConfigurationError
+from lipsym.visits.store import SiteSpec, to_json_dict
+from lipsym.visits._timeline import load_timeline
+from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
 
 
 def register(sub) -> None:

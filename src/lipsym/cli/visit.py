@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..store import to_json_dict
-from .store_common import add_db_option, add_json_option, open_store, print_json
+from lipsym.visits.store import to_json_dict
+from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
 
 
 def register(sub) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..comparison import Z95, MeasureChange
-from ..measures import SidedMeasure
-from ..settling import FollowUpSettling
-from ..timeline import Timeline
-from .store_common import print_table
+from lipsym.comparison._compare import Z95, MeasureChange
+from lipsym.measures import SidedMeasure
+from lipsym.visits._settling import FollowUpSettling
+from lipsym.visits._timeline import Timeline
+from lipsym.cli.store_common import print_table
 
 CHANGE_HEADERS = ("condition", "measure", "before", "after", "change", "SE", "MDC95", "detectable", "settling")
 

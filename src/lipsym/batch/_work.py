@@ -1,0 +1,148 @@
+"""Analyse one item and write its JSON: the unit of work every executor runs.
+
+Called in a worker process (local pool or dask) with that process's one
+:class:`~lipsym.landmarks.Landmarker`. The JSON is written here, atomically,
+before anything is reported back, so a completed result survives a parent
+that is interrupted or killed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from typing import Any
+
+from lipsym.analysis._photo import analyze_photo
+from lipsym.io._collection import Item
+from lipsym.formats._json import document, error_to_dict, pair_to_dict, photo_to_dict
+from lipsym.errors import LipsymError
+from lipsym.landmarks._detector import Landmarker
+from lipsym.measures import measure_pair, measure_photo
+from lipsym.io._outputs import write_atomic
+from lipsym.io._imageio import read_photo_bytes
+from lipsym.formats._csv import pair_columns, photo_columns
+from lipsym.batch._config import BatchConfig
+from lipsym.batch._identity import result_identity
+from lipsym.batch._layout import item_json_path, read_batch_section
+from lipsym.batch._outcome import Outcome, failed_outcome, peak_rss_mb
+
+
+def process_item(item: Item, config: BatchConfig, landmarker: Landmarker) -> Outcome:
+    """Analyse an item unless a matching result exists; write its JSON.
+
+    Parameters
+    ----------
+    item : Item
+    config : BatchConfig
+    landmarker : Landmarker
+        This process's landmarker (its model digest is part of the identity).
+
+    Returns
+    -------
+    Outcome
+        Never raises for a bad photo: every :class:`LipsymError` becomes an
+        error outcome with a one-line reason.
+    """
+    start = time.perf_counter()
+    try:
+        # Read once: the bytes hashed for the identity are the bytes analysed.
+        contents = {expr: read_photo_bytes(path) for expr, path in item.photos}
+    except LipsymError as exc:
+        return failed_outcome(item.name, _failed_file(item, exc), str(exc))
+    digests = {expr: hashlib.sha256(data).hexdigest() for expr, data in contents.items()}
+    settings = config.settings_dict
+    identity = result_identity(digests, settings, landmarker.model_sha256)
+    target = item_json_path(config.output_dir, item.name)
+    previous = read_batch_section(target)
+    if previous is not None and previous["identity"] == identity:
+        return _outcome(item, identity, previous, computed=False, start=start)
+    results, pairs, row, errors = _analyse(item, config, landmarker, contents)
+    doc = document(results, pairs, model_sha256=landmarker.model_sha256, settings=settings)
+    doc["batch"] = {
+        "item": item.name,
+        "identity": identity,
+        "patient": item.patient,
+        "visit_date": None if item.visit_date is None else item.visit_date.isoformat(),
+        "photo_sha256": digests,
+        "csv_row": None if row is None else _json_row(row),
+        "errors": [{"file": f, "reason": r} for f, r in errors],
+    }
+    # Compact: json's C encoder is used only without indent (~5 ms per item saved).
+    # Not fsynced (~1.5 ms an item): a result a power failure cuts short does
+    # not parse, and the rerun recomputes it (layout.read_batch_section).
+    write_atomic(target, json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", overwrite=True,
+                 durable=False)
+    return _outcome(item, identity, doc["batch"], computed=True, start=start)
+
+
+def _analyse(item: Item, config: BatchConfig, landmarker: Landmarker,
+             contents: dict[str, bytes]) -> tuple[list[dict], list[dict], dict | None, list[tuple[str, str]]]:
+    """(results, pairs, csv row, errors) of one item, as ``lipsym analyze`` makes them.
+
+    ``contents``: each photo's bytes by expression, as hashed.
+    """
+    options = config.analysis
+    analyses = []
+    for expression, path in item.photos:
+        try:
+            analyses.append(analyze_photo(path, landmarker, expression=expression, options=options,
+                                          data=contents[expression]))
+        except LipsymError as exc:
+            return [error_to_dict(path, exc)], [], None, [(str(path), str(exc))]
+    try:
+        if item.is_pair:
+            rest, smile = analyses
+            pair = measure_pair(rest, smile)
+            results = [photo_to_dict(rest, pair.rest), photo_to_dict(smile, pair.smile)]
+            return results, [pair_to_dict(str(item.rest), str(item.smile), pair)], \
+                pair_columns(rest, smile, pair), []
+        (single,) = analyses
+        measures = measure_photo(single)
+        return [photo_to_dict(single, measures)], [], photo_columns(single, measures), []
+    except LipsymError as exc:
+        files = " + ".join(str(p) for _, p in item.photos)
+        return [error_to_dict(files, exc)], [], None, [(files, str(exc))]
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row that survives JSON: non-finite floats kept as the text ``table.to_csv`` writes."""
+    return {k: (f"{v:.10g}" if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+
+
+def _outcome(item: Item, identity: str, section: dict[str, Any], *, computed: bool, start: float) -> Outcome:
+    errors = tuple((e["file"], e["reason"]) for e in section.get("errors") or ())
+    row = section.get("csv_row")
+    return Outcome(name=item.name, ok=row is not None and not errors, computed=computed, identity=identity,
+                   row=row, errors=errors, saved=True, elapsed_s=time.perf_counter() - start,
+                   worker_pid=os.getpid(), peak_rss_mb=peak_rss_mb())
+
+
+def _failed_file(item: Item, exc: Exception) -> str:
+    """The item's photo an error message names, else all of them."""
+    for _, path in item.photos:
+        if str(path) in str(exc) or path.name in str(exc):
+            return str(path)
+    return " + ".join(str(p) for _, p in item.photos)
+
+
+def safely(process, item: Item, *args) -> Outcome:
+    """Run ``process(item, *args)``; an unexpected exception fails the item, not the batch.
+
+    An exception that is not a :class:`LipsymError` is a bug in lipsym (or
+    an I/O failure writing the output); one such photo must not end a run of
+    thousands, so it is reported as the item's error and not saved.
+    """
+    try:
+        return process(item, *args)
+    except LipsymError as exc:  # e.g. the output could not be written
+        return failed_outcome(item.name, " + ".join(str(p) for _, p in item.photos), str(exc))
+    except OSError as exc:
+        files = " + ".join(str(p) for _, p in item.photos)
+        return failed_outcome(item.name, files, f"{files}: cannot write its result ({exc.strerror or exc})")
+    except Exception as exc:  # noqa: BLE001 - see docstring
+        files = " + ".join(str(p) for _, p in item.photos)
+        reason = f"{files}: internal error {type(exc).__name__}: {' '.join(str(exc).split())} (please report it)"
+        return failed_outcome(item.name, files, reason)

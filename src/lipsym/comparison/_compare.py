@@ -1,0 +1,140 @@
+"""Change of each asymmetry between two measurements of the same face.
+
+The comparison layer: it sits on the measures layer and is used by the
+before/after images and reports and by the visit record (follow-up
+settling). It knows nothing of files, images or the store.
+
+For each sided measure the change is ``after.asymmetry − before.asymmetry``
+(left − right, subject's sides, so a positive change means the subject's
+left gained relative to the right). Its standard error combines the two
+measurements' standard errors as independent:
+
+    SE_change = sqrt(SE_before² + SE_after²)
+
+and the **minimal detectable change** (MDC95) is the smallest change that is
+unlikely (5 %) to be measurement noise alone:
+
+    MDC95 = 1.96 · SE_change
+
+(the usual 1.96·√2·SEM when both measurements have the same SEM; Weir,
+J Strength Cond Res 2005). The per-measure SEM comes from lipsym's own
+repeatability benchmark (docs/uncertainty.md). A change is "detectable" when
+``|change| > MDC95``.
+
+Settling (follow-up after a treatment) classifies each change by what it did
+to the size of the asymmetry, against the same noise level: ``converging``
+when |asymmetry| shrank by more than the MDC, ``diverging`` when it grew by
+more, ``stable`` otherwise. These are measurement statements, not advice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from lipsym.measures import PhotoMeasures, SidedMeasure
+
+#: z for a two-sided 95 % interval.
+Z95 = 1.96
+
+#: The asymmetries reported first in comparisons, tracking and reports.
+KEY_MEASURES = (
+    "commissure_height",
+    "commissure_lateral",
+    "bow_peak_height",
+    "upper_vermilion_height_mid",
+    "lower_vermilion_height_mid",
+    "upper_hemi_vermilion_area",
+    "lower_hemi_vermilion_area",
+)
+
+SETTLING = ("converging", "stable", "diverging")
+
+
+@dataclass(frozen=True)
+class MeasureChange:
+    """Change of one signed asymmetry between two measurements.
+
+    Attributes
+    ----------
+    key, unit : str
+    before, after : float
+        Left − right asymmetry at each measurement (``unit``).
+    before_se, after_se : float
+        Their standard errors.
+    change : float
+        ``after − before``.
+    standard_error : float
+        ``sqrt(before_se² + after_se²)``.
+    minimal_detectable_change : float
+        ``1.96 · standard_error`` (MDC95).
+    detectable : bool
+        ``|change| > minimal_detectable_change``.
+    settling : {"converging", "stable", "diverging"}
+        What happened to ``|asymmetry|``, against the same MDC.
+    """
+
+    key: str
+    unit: str
+    before: float
+    after: float
+    before_se: float
+    after_se: float
+    change: float
+    standard_error: float
+    minimal_detectable_change: float
+    detectable: bool
+    settling: str
+
+    def contains(self, value: float, z: float = Z95) -> bool:
+        """Whether ``value`` lies within ``z`` standard errors of the measured change."""
+        return abs(self.change - value) <= z * self.standard_error
+
+
+def compare_sided(before: SidedMeasure, after: SidedMeasure) -> MeasureChange:
+    """Change of one sided measure's asymmetry.
+
+    Parameters
+    ----------
+    before, after : SidedMeasure
+        The same measure (same key and unit) at two times.
+    """
+    if before.key != after.key or before.unit != after.unit:
+        raise ValueError(f"cannot compare {before.key} ({before.unit}) with {after.key} ({after.unit})")
+    se = math.hypot(before.standard_error, after.standard_error)
+    mdc = Z95 * se
+    change = after.asymmetry - before.asymmetry
+    shrink = abs(before.asymmetry) - abs(after.asymmetry)
+    settling = "converging" if shrink > mdc else "diverging" if -shrink > mdc else "stable"
+    return MeasureChange(
+        key=before.key, unit=before.unit, before=before.asymmetry, after=after.asymmetry,
+        before_se=before.standard_error, after_se=after.standard_error, change=change,
+        standard_error=se, minimal_detectable_change=mdc, detectable=abs(change) > mdc, settling=settling,
+    )
+
+
+def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
+                     after: PhotoMeasures | Mapping[str, SidedMeasure],
+                     keys: Iterable[str] | None = None) -> dict[str, MeasureChange]:
+    """Change of every sided asymmetry between two photos of one face.
+
+    Parameters
+    ----------
+    before, after : PhotoMeasures or mapping of str to SidedMeasure
+        Measures of two photos with the same expression.
+    keys : iterable of str, optional
+        Which measures; default every sided measure both have, the
+        :data:`KEY_MEASURES` first.
+
+    Returns
+    -------
+    dict of str to MeasureChange
+        In the order of ``keys``.
+    """
+    b = before.sided if isinstance(before, PhotoMeasures) else before
+    a = after.sided if isinstance(after, PhotoMeasures) else after
+    if keys is None:
+        common = [k for k in b if k in a]
+        keys = [k for k in KEY_MEASURES if k in common] + [k for k in common if k not in KEY_MEASURES]
+    return {k: compare_sided(b[k], a[k]) for k in keys}

@@ -1,1 +1,0 @@
-"""Data files derived by the project (see each file's provenance note)."""

@@ -1,0 +1,86 @@
+"""Flat CSV rows for spreadsheets: one row per photo, or per rest/smile pair.
+
+Column names carry units: ``<measure>_right_mm``, ``<measure>_left_mm``,
+``<measure>_asym_mm`` (left − right), ``<measure>_asym_pct_ipd``,
+``<measure>_asym_se_mm``, ``<measure>_ratio``; a pair's columns are prefixed
+``rest_``, ``smile_`` and ``dyn_``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:  # annotations only: writing a CSV needs none of the analysis
+    from lipsym.analysis._photo import PhotoAnalysis
+    from lipsym.measures import PairMeasures, PhotoMeasures
+    from lipsym.measures._values import SidedMeasure
+
+
+def _sided_columns(m: SidedMeasure) -> dict[str, Any]:
+    u = m.unit
+    cols = {f"{m.key}_right_{u}": m.right, f"{m.key}_left_{u}": m.left, f"{m.key}_asym_{u}": m.asymmetry,
+            f"{m.key}_asym_se_{u}": m.standard_error}
+    if m.asymmetry_pct_ipd is not None:
+        cols[f"{m.key}_asym_pct_ipd"] = m.asymmetry_pct_ipd
+    if m.ratio is not None:
+        cols[f"{m.key}_ratio"] = m.ratio
+    return cols
+
+
+def measure_columns(m: PhotoMeasures) -> dict[str, Any]:
+    """Measure columns of one photo."""
+    cols: dict[str, Any] = {"ipd_mm": m.interpupillary_distance_mm, "mm_per_px": m.scale.mm_per_px,
+                            "scale_source": m.scale.source, "scale_rel_uncertainty": m.scale.relative_uncertainty}
+    for s in m.sided.values():
+        cols.update(_sided_columns(s))
+    for s in m.scalars.values():
+        cols[f"{s.key}_{s.unit}"] = s.value
+        cols[f"{s.key}_se_{s.unit}"] = s.standard_error
+    cols["composite_score"] = m.composite.value
+    cols["composite_score_se"] = m.composite.standard_error
+    return cols
+
+
+def photo_columns(a: PhotoAnalysis, m: PhotoMeasures) -> dict[str, Any]:
+    """Identification, quality and measure columns of one photo."""
+    cols: dict[str, Any] = {
+        "file": str(a.path) if a.path else "", "expression": a.expression, "status": "ok",
+        "flags": ";".join(f.code for f in a.flags), "warnings": ";".join(a.warnings),
+        "yaw_deg": a.landmarks.pose.yaw_deg, "pitch_deg": a.landmarks.pose.pitch_deg,
+        "roll_deg": a.landmarks.pose.roll_deg,
+    }
+    cols.update(measure_columns(m))
+    return cols
+
+
+def pair_columns(rest: PhotoAnalysis, smile: PhotoAnalysis, pair: PairMeasures) -> dict[str, Any]:
+    """One row for a rest/smile pair, columns prefixed rest_, smile_, dyn_."""
+    cols: dict[str, Any] = {}
+    for prefix, a, m in (("rest_", rest, pair.rest), ("smile_", smile, pair.smile)):
+        cols.update({prefix + k: v for k, v in photo_columns(a, m).items()})
+    for s in pair.dynamic.values():
+        cols.update({"dyn_" + k: v for k, v in _sided_columns(s).items()})
+    for s in pair.summary:
+        cols[f"pattern_{s.structure}"] = s.pattern
+    return cols
+
+
+def error_columns(path: str, message: str, prefix: str = "") -> dict[str, Any]:
+    """A row (or half-row) for a photo that failed."""
+    return {f"{prefix}file": path, f"{prefix}status": "error", f"{prefix}error": message}
+
+
+def to_csv(rows: Iterable[dict[str, Any]]) -> str:
+    """CSV text; the header is the union of the rows' columns in first-seen order."""
+    rows = list(rows)
+    header: dict[str, None] = {}
+    for row in rows:
+        header.update(dict.fromkeys(row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(header), restval="", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.10g}" if isinstance(v, float) else v) for k, v in row.items()})
+    return out.getvalue()

@@ -1,0 +1,104 @@
+"""All measures of one photo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from lipsym.analysis._photo import PhotoAnalysis
+from lipsym.face._scale import Scale
+from lipsym.measures._bands import Band, band_for
+from lipsym.measures._commissures import commissure_measures
+from lipsym.measures._composite import CompositeScore, composite_score
+from lipsym.measures._contours import dense_contour, midline_crossing
+from lipsym.measures._cupids_bow import cupids_bow_measures
+from lipsym.measures._values import ScalarMeasure, SidedMeasure
+from lipsym.measures._vermilion import vermilion_measures
+
+#: Points whose frame positions are kept for rest → smile movement.
+TRACKED_POINTS = ("cheilion_right", "cheilion_left", "crista_philtri_right", "crista_philtri_left")
+
+
+@dataclass(frozen=True)
+class PhotoMeasures:
+    """Measures of one photo, in mm (degrees for angles), with uncertainty.
+
+    Attributes
+    ----------
+    expression : str
+    scale : Scale
+        The scale used (for a smile photo in a pair: the rest photo's, see
+        :func:`lipsym.measures.pair_scale`).
+    interpupillary_distance_mm : float
+    sided : mapping of str to SidedMeasure
+    scalars : mapping of str to ScalarMeasure
+    composite : CompositeScore
+    bands : mapping of str to Band
+        Reference band of each sided measure that has one.
+    points_frame_mm : mapping of str to ndarray, shape (2,)
+        :data:`TRACKED_POINTS` in the facial frame, mm (x towards the
+        subject's left, y up, origin at the pupil midpoint).
+    """
+
+    expression: str
+    scale: Scale
+    interpupillary_distance_mm: float
+    sided: Mapping[str, SidedMeasure]
+    scalars: Mapping[str, ScalarMeasure]
+    composite: CompositeScore
+    bands: Mapping[str, Band]
+    points_frame_mm: Mapping[str, np.ndarray]
+
+
+def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoMeasures:
+    """Measure vermilion, Cupid's bow and commissures of an analysed photo.
+
+    Parameters
+    ----------
+    analysis : PhotoAnalysis
+    scale : Scale, optional
+        Overrides the photo's own scale (used for the smile photo of a pair).
+
+    Returns
+    -------
+    PhotoMeasures
+    """
+    scale = scale or analysis.scale
+    frame, anatomy = analysis.frame, analysis.anatomy
+    ipd_px = frame.interpupillary_distance_px
+    f = {name: frame.to_frame(p) for name, p in anatomy.points_px.items()}
+    c = anatomy.contours
+    outer_upper, outer_lower, inner_upper, inner_lower = (
+        dense_contour(frame.to_frame(x)) for x in (c.outer_upper, c.outer_lower, c.inner_upper, c.inner_lower)
+    )
+    lower_mid = midline_crossing(outer_lower)
+    sided_list, scalar_list = commissure_measures(
+        f["cheilion_right"], f["cheilion_left"], f["endocanthion_right"], f["endocanthion_left"],
+        lower_mid, scale, ipd_px)
+    bow_sided, bow_scalars = cupids_bow_measures(
+        f["crista_philtri_right"], f["crista_philtri_left"], f["labrale_superius"], scale, ipd_px)
+    sided_list += bow_sided
+    scalar_list += bow_scalars
+    sided_list += vermilion_measures(outer_upper, inner_upper, outer_lower, inner_lower,
+                                     f["cheilion_right"], f["cheilion_left"],
+                                     f["crista_philtri_right"], f["crista_philtri_left"], scale, ipd_px)
+    by_key = {m.key: m for m in sided_list}
+    bands = {k: b for k, m in by_key.items() if (b := band_for(k, m.asymmetry, analysis.expression)) is not None}
+    points = {}
+    for name in TRACKED_POINTS:
+        p = f[name] * scale.mm_per_px
+        p.flags.writeable = False
+        points[name] = p
+    return PhotoMeasures(
+        expression=analysis.expression,
+        scale=scale,
+        interpupillary_distance_mm=ipd_px * scale.mm_per_px,
+        sided=MappingProxyType(by_key),
+        scalars=MappingProxyType({m.key: m for m in scalar_list}),
+        composite=composite_score(by_key),
+        bands=MappingProxyType(bands),
+        points_frame_mm=MappingProxyType(points),
+    )

@@ -1,0 +1,107 @@
+"""Frozen measure values: a number, its unit, its standard error, its meaning.
+
+Values are created in mm from frame-pixel geometry by :func:`sided` and
+:func:`scalar`; pixels are never converted in place.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lipsym.face._scale import Scale
+from lipsym.measures._uncertainty import landmark_sd, sensitivity_sd
+
+#: Every signed asymmetry in lipsym is the subject's LEFT minus RIGHT.
+ASYMMETRY_MEANING = "left minus right (subject's sides): positive means the subject's left is larger / higher / further out"
+
+
+@dataclass(frozen=True)
+class SidedMeasure:
+    """A quantity measured on each side of the face, and its asymmetry.
+
+    Attributes
+    ----------
+    key : str
+        Stable name, e.g. ``"commissure_height"``.
+    unit : str
+        ``"mm"``, ``"mm2"`` or ``"deg"``.
+    right, left : float
+        Value on the subject's right and left side.
+    asymmetry : float
+        ``left − right`` in ``unit``.
+    asymmetry_pct_ipd : float or None
+        ``asymmetry`` as % of the interpupillary distance (lengths only).
+    ratio : float or None
+        ``min(|left|, |right|) / max(...)`` (1 = symmetric), for positive quantities.
+    standard_error : float
+        Standard error of ``asymmetry`` (same unit).
+    description : str
+        What is measured and what a positive asymmetry means.
+    """
+
+    key: str
+    unit: str
+    right: float
+    left: float
+    asymmetry: float
+    asymmetry_pct_ipd: float | None
+    ratio: float | None
+    standard_error: float
+    description: str
+
+
+@dataclass(frozen=True)
+class ScalarMeasure:
+    """A single number for the face (an angle, a width, an index).
+
+    Attributes
+    ----------
+    key, unit, value, standard_error, description
+        As for :class:`SidedMeasure`.
+    """
+
+    key: str
+    unit: str
+    value: float
+    standard_error: float
+    description: str
+
+
+def _ratio(right: float, left: float) -> float | None:
+    hi = max(abs(right), abs(left))
+    return None if hi == 0 else min(abs(right), abs(left)) / hi
+
+
+def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float, description: str,
+          *, power: int = 1, positive: bool = True) -> SidedMeasure:
+    """A sided length (power 1) or area (power 2) measured in frame pixels.
+
+    The standard error combines the calibrated landmark error of the
+    asymmetry (:func:`lipsym.measures.landmark_sd`), the
+    face-to-face spread of the recovered fraction of an asymmetry
+    (:func:`~lipsym.measures.sensitivity_sd`) and the scale's
+    relative uncertainty; the last two scale with the asymmetry.
+    """
+    factor = scale.mm_per_px ** power
+    right, left = right_px * factor, left_px * factor
+    asym = left - right
+    se = math.hypot(landmark_sd(key, ipd_px, power) * factor, abs(asym) * power * scale.relative_uncertainty,
+                    abs(asym) * sensitivity_sd(key))
+    return SidedMeasure(
+        key=key,
+        unit="mm" if power == 1 else "mm2",
+        right=right,
+        left=left,
+        asymmetry=asym,
+        asymmetry_pct_ipd=100.0 * (left_px - right_px) / ipd_px if power == 1 else None,
+        ratio=_ratio(right, left) if positive else None,
+        standard_error=se,
+        description=description,
+    )
+
+
+def sided_angle(key: str, right_deg: float, left_deg: float, description: str) -> SidedMeasure:
+    """A sided angle (degrees; scale-free), with its calibrated landmark standard error."""
+    return SidedMeasure(key, "deg", right_deg, left_deg, left_deg - right_deg, None, None,
+                        landmark_sd(key, 1.0, 0), description)

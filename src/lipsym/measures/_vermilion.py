@@ -1,0 +1,61 @@
+"""Vermilion measures: heights per side and hemi-vermilion areas.
+
+- Vermilion height at mid-hemilip: vertical distance (frame y) between the
+  outer (vermilion border) and inner (lip contact) contour, taken halfway
+  between the midline and the cheilion of that side (Emotrics); upper and
+  lower lip separately.
+- Vermilion height at the Cupid's bow peak: the same at the peak's x.
+- Hemi-vermilion areas: the area between outer and inner contour of each lip,
+  split at the facial midline (Emotrics+ / Dynaface use the polygons; the
+  ends are closed by straight segments from cheilion to inner mouth corner).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lipsym.measures._contours import clip_half_plane, height_at, polygon_area_px2
+from lipsym.measures._values import SidedMeasure, sided
+
+
+def vermilion_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_lower: np.ndarray,
+                       inner_lower: np.ndarray, ch_r: np.ndarray, ch_l: np.ndarray, peak_r: np.ndarray,
+                       peak_l: np.ndarray, scale, ipd_px: float) -> list[SidedMeasure]:
+    """Vermilion heights and areas from dense contours in frame px.
+
+    Parameters
+    ----------
+    outer_upper, inner_upper, outer_lower, inner_lower : ndarray, shape (n, 2)
+        Dense contours (subject right → left), frame px.
+    ch_r, ch_l, peak_r, peak_l : ndarray, shape (2,)
+        Cheilia and Cupid's bow peaks, frame px.
+    scale : Scale
+    ipd_px : float
+    """
+    def upper_h(x):
+        return height_at(outer_upper, x) - height_at(inner_upper, x)
+
+    def lower_h(x):
+        return height_at(inner_lower, x) - height_at(outer_lower, x)
+
+    mid_r, mid_l = 0.5 * ch_r[0], 0.5 * ch_l[0]
+    out = [
+        sided("upper_vermilion_height_mid", upper_h(mid_r), upper_h(mid_l), scale, ipd_px,
+              "upper vermilion height halfway between midline and cheilion; asymmetry > 0: left is fuller"),
+        sided("lower_vermilion_height_mid", lower_h(mid_r), lower_h(mid_l), scale, ipd_px,
+              "lower vermilion height halfway between midline and cheilion; asymmetry > 0: left is fuller"),
+        sided("upper_vermilion_height_peak", upper_h(peak_r[0]), upper_h(peak_l[0]), scale, ipd_px,
+              "upper vermilion height below each Cupid's bow peak; asymmetry > 0: left is fuller"),
+        sided("lower_vermilion_height_peak", lower_h(peak_r[0]), lower_h(peak_l[0]), scale, ipd_px,
+              "lower vermilion height below each Cupid's bow peak; asymmetry > 0: left is fuller"),
+    ]
+    upper_poly = np.vstack([outer_upper, inner_upper[::-1]])
+    lower_poly = np.vstack([outer_lower, inner_lower[::-1]])
+    for key, poly, lip in (("upper_hemi_vermilion_area", upper_poly, "upper"),
+                           ("lower_hemi_vermilion_area", lower_poly, "lower")):
+        right = polygon_area_px2(clip_half_plane(poly, keep_negative_x=True))
+        left = polygon_area_px2(clip_half_plane(poly, keep_negative_x=False))
+        out.append(sided(key, right, left, scale, ipd_px,
+                         f"{lip} vermilion area on each side of the midline; asymmetry > 0: left is larger",
+                         power=2))
+    return out

@@ -1,0 +1,236 @@
+"""Before/after comparison of two visits (or two photos) of one face.
+
+The after photo is registered onto the before photo by a least-squares
+similarity fitted on stable landmarks (eyes, nose: :data:`STABLE_LANDMARKS`),
+and both are shown on the before photo's facial-frame canvas, so they share
+one mm scale and one orientation. A third view overlays the before and after
+lip contours in two colours with arrows for the moved cheilia and Cupid's bow
+peaks. Under each row, every measure's change of asymmetry (after − before,
+left − right) with its 95 % interval, minimal detectable change and verdict
+(:func:`lipsym.comparison.compare_measures`): measurement statements, not
+advice.
+
+Used by ``lipsym compare``, ``lipsym report`` and the visit store, which all
+pass analysed photos, never paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from lipsym.comparison._compare import KEY_MEASURES, Z95, MeasureChange, compare_measures
+from lipsym.errors import ConfigurationError
+from lipsym.measures._photo import TRACKED_POINTS
+from lipsym.report._overlay import BLUE, ORANGE, figure_png, new_figure, wrap_text, wrap_to_axes
+from lipsym.report._align import HIGH_RESIDUAL_MM, Registration, register_stable
+from lipsym.report._figures import (
+    draw_aligned,
+    draw_arrows,
+    draw_contour_pair,
+    draw_table,
+    frame_views,
+    lip_points_mm,
+    lip_zoom_box_mm,
+    lower_face_box_mm,
+    show_canvas,
+    zoom_to,
+)
+from lipsym.report._photos import ReportPhoto
+
+CHANGE_HEADER = ("measure (left − right)", "before", "after", "change ± 1.96·SE", "MDC95", "beyond MDC?",
+                 "|asymmetry|")
+CHANGE_COL_WIDTHS = (0.3, 0.08, 0.08, 0.16, 0.08, 0.12, 0.12)
+DISCLAIMER = "Measurements, not a diagnosis or treatment advice."
+FOOTNOTE = ("Change = after − before of each left − right asymmetry (subject's sides); ± 1.96·SE is its 95 % "
+            "interval; MDC95 = minimal detectable change. " + DISCLAIMER)
+
+
+def unit_label(unit: str) -> str:
+    """A measure's unit as printed ('mm2' → 'mm²', 'deg' → '°')."""
+    return {"mm2": "mm²", "deg": "°"}.get(unit, unit)
+
+
+def measure_name(key: str) -> str:
+    """A measure key in words ('commissure_height' → 'commissure height')."""
+    return key.replace("_", " ").replace("mid", "(mid-hemilip)").replace("bow peak", "Cupid's bow peak")
+
+
+def change_rows(changes: Mapping[str, MeasureChange]) -> list[list[str]]:
+    """One row per measure: before, after, change ± 1.96·SE, MDC95, detectable, settling."""
+    rows = []
+    for c in changes.values():
+        u = unit_label(c.unit)
+        rows.append([f"{measure_name(c.key)} ({u})", f"{c.before:+.2f}", f"{c.after:+.2f}",
+                     f"{c.change:+.2f} ± {Z95 * c.standard_error:.2f}", f"{c.minimal_detectable_change:.2f}",
+                     "yes" if c.detectable else "no", c.settling])
+    return rows
+
+
+def registered_points_mm(after: ReportPhoto, before: ReportPhoto, reg: Registration,
+                         names: Iterable[str] = TRACKED_POINTS) -> dict[str, np.ndarray]:
+    """After photo's tracked points in the BEFORE photo's frame and scale, mm."""
+    return {n: before.analysis.frame.to_frame(reg.after_to_before.apply(after.analysis.anatomy.points_px[n]))
+            * before.mm_per_px for n in names}
+
+
+def _as_seq(x) -> list[ReportPhoto]:
+    return [x] if isinstance(x, ReportPhoto) else list(x)
+
+
+def _arrow_labels(start: Mapping[str, np.ndarray], end: Mapping[str, np.ndarray]) -> dict[str, str]:
+    labels = {}
+    for name in start:
+        d = end[name] - start[name]
+        out = d[0] if name.endswith("left") else -d[0]
+        labels[name] = f"↑{d[1]:+.1f} ↔{out:+.1f} mm"
+    return labels
+
+
+#: Layout of a row, fractions of the figure width: before and after photos; lip diagram and key changes.
+_IMG_W, _SIDE_W = 0.34, 0.32
+_TEXT_PT, _LEGEND_IN, _HEAD_IN, _TITLE_IN, _FOOT_IN = 7.5, 0.45, 0.45, 0.45, 0.3
+
+
+@dataclass(frozen=True, eq=False)
+class _Row:
+    """One before/after couple, its registration and changes, and its size on the figure (inches)."""
+
+    before: ReportPhoto
+    after: ReportPhoto
+    reg: Registration
+    changes: Mapping[str, MeasureChange]
+    box_mm: tuple[float, float, float, float]
+    zoom_mm: tuple[float, float, float, float]
+    img_h: float
+    zoom_h: float
+    height: float
+    text: str
+    table_h: float
+
+
+def _plan_row(b: ReportPhoto, a: ReportPhoto, keys, width_in: float, with_table: bool) -> _Row:
+    reg = register_stable(a.analysis, b.analysis)
+    changes = compare_measures(b.measures, a.measures, keys)
+    lips = [lip_points_mm(b), lip_points_mm(a, reg.after_to_before, b)]
+    ipd_mm = b.measures.interpupillary_distance_mm
+    box, zoom = lower_face_box_mm(lips, ipd_mm), lip_zoom_box_mm(lips, ipd_mm)
+    img_h = _IMG_W * width_in * (box[3] - box[2]) / (box[1] - box[0])
+    zoom_h = min(_SIDE_W * width_in * (zoom[3] - zoom[2]) / (zoom[1] - zoom[0]), 0.6 * img_h)
+    text = wrap_text(key_changes_text(changes, reg), (_SIDE_W - 0.02) * width_in, _TEXT_PT)
+    text_h = (text.count("\n") + 1) * _TEXT_PT * 1.4 / 72
+    return _Row(b, a, reg, changes, box, zoom, img_h, zoom_h,
+                height=max(img_h, zoom_h + _LEGEND_IN + text_h),  # the key changes may need more than the photos
+                text=text, table_h=0.2 * (len(changes) + 1) + 0.3 if with_table else 0.0)
+
+
+def _draw_row(fig, row: _Row, top_in: float, all_landmarks: bool) -> None:
+    """Photos, lip diagram, key changes and (if planned) the table of one row, hanging from ``top_in``."""
+    height_in = fig.get_figheight()
+    b, a = row.before, row.after
+
+    def axes(x, width, top, h):
+        return fig.add_axes((x, (top - h) / height_in, width, h / height_in))
+
+    view = frame_views((b,), row.box_mm)[0]
+    after_to_view = row.reg.after_to_before.then(view.photo_to_view)
+    draw_aligned(axes(0.002, _IMG_W - 0.004, top_in, row.img_h), b, view,
+                 title=f"before ({b.analysis.expression})  {b.label}", all_landmarks=all_landmarks)
+    after_canvas = draw_aligned(axes(_IMG_W + 0.002, _IMG_W - 0.004, top_in, row.img_h), a, view, after_to_view,
+                                title=f"after, registered ({a.analysis.expression})  {a.label}",
+                                all_landmarks=all_landmarks)
+    ax_z = axes(2 * _IMG_W + 0.004, _SIDE_W - 0.008, top_in, row.zoom_h)
+    show_canvas(ax_z, after_canvas, alpha=0.5)
+    draw_contour_pair(ax_z, b, a, view.photo_to_view, after_to_view, (BLUE, ORANGE),
+                      ("before lip contours", "after lip contours"))
+    start, end = b.measures.points_frame_mm, registered_points_mm(a, b, row.reg)
+    draw_arrows(ax_z, view, start, end, _arrow_labels(start, end))
+    zoom_to(ax_z, view, row.zoom_mm)
+    ax_z.set_title(wrap_to_axes(ax_z, "lips: before → after (↑ up, ↔ outward; subject's sides)", 8.5),
+                   fontsize=8.5)
+    fig.text(2 * _IMG_W + 0.01, (top_in - row.zoom_h - _LEGEND_IN) / height_in, row.text, ha="left", va="top",
+             fontsize=_TEXT_PT, linespacing=1.4)
+    if row.table_h:
+        draw_table(axes(0.01, 0.98, top_in - row.height, row.table_h), CHANGE_HEADER, change_rows(row.changes),
+                   col_widths=CHANGE_COL_WIDTHS, fontsize=7.5)
+
+
+def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: ReportPhoto | Sequence[ReportPhoto], *,
+                      keys: Iterable[str] | None = None, title: str = "", width_in: float = 11.0,
+                      all_landmarks: bool = False, with_table: bool = True):
+    """The before/after comparison as a matplotlib Figure.
+
+    Parameters
+    ----------
+    before, after : ReportPhoto or sequence of ReportPhoto
+        One row per (before, after) couple, e.g. rest and smile; each couple
+        should show the same expression (smile photos measured with their
+        pair scale).
+    keys : iterable of str, optional
+        Measures in the change table (default: :data:`lipsym.comparison.KEY_MEASURES` first, then all).
+    title : str
+        Printed at the top (e.g. patient and visit dates).
+    width_in : float
+        Figure width, inches (150 dpi).
+    all_landmarks : bool
+        Also draw the 478 landmarks.
+    with_table : bool
+        Print every measure's change under each row (a report that prints
+        the table as text leaves it out).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    befores, afters = _as_seq(before), _as_seq(after)
+    if not befores or len(befores) != len(afters):
+        raise ConfigurationError("compare needs as many after photos as before photos")
+    keys = None if keys is None else list(keys)
+    rows = [_plan_row(b, a, keys, width_in, with_table) for b, a in zip(befores, afters)]
+    footer = wrap_text(FOOTNOTE, width_in - 0.2, 7)
+    height_in = _HEAD_IN + sum(_TITLE_IN + r.height + r.table_h for r in rows) + _FOOT_IN * (footer.count("\n") + 1)
+    fig = new_figure(width_in, height_in)
+    fig.text(0.01, 1 - 0.12 / height_in, title or "before / after comparison", ha="left", va="top", fontsize=11,
+             weight="bold")
+    top = height_in - _HEAD_IN
+    for row in rows:
+        _draw_row(fig, row, top - _TITLE_IN, all_landmarks)
+        top -= _TITLE_IN + row.height + row.table_h
+    fig.text(0.01, 0.1 / height_in, footer, ha="left", va="bottom", fontsize=7)
+    return fig
+
+
+KEY_CHANGES_TITLE = "Change of asymmetry (left − right, subject's sides), after − before:"
+
+
+def key_change_lines(changes: Mapping[str, MeasureChange]) -> list[str]:
+    """The key measures' changes in words, one line each: change ± 1.96·SE and the MDC95 verdict."""
+    lines = []
+    for key in KEY_MEASURES[:5]:
+        if key in changes:
+            c = changes[key]
+            u = unit_label(c.unit)
+            verdict = "beyond" if c.detectable else "within"
+            lines.append(f"{measure_name(key)}: {c.change:+.2f} ± {Z95 * c.standard_error:.2f} {u} "
+                         f"({verdict} the MDC95 of {c.minimal_detectable_change:.2f} {u})")
+    return lines
+
+
+def key_changes_text(changes: Mapping[str, MeasureChange], reg: Registration | None = None) -> str:
+    """:func:`key_change_lines` as text under a title, with the registration's residual when given."""
+    lines = [KEY_CHANGES_TITLE] + [f"• {line}" for line in key_change_lines(changes)]
+    if reg is not None:
+        lines.append(f"After photo registered on {len(reg.landmarks)} stable landmarks (eyes, nose); "
+                     f"residual {reg.rms_residual_mm:.2f} mm rms; shown at the before photo's mm scale.")
+        if reg.rms_residual_mm > HIGH_RESIDUAL_MM:
+            # The numbers do not depend on the registration: each photo is measured in its own frame.
+            lines.append(f"⚠ Residual above {HIGH_RESIDUAL_MM} mm: pose or expression differs around the eyes and "
+                         "nose, so the images line up only approximately (the measures are unaffected).")
+    return "\n".join(lines)
+
+
+def comparison_png(before, after, **kwargs) -> bytes:
+    """The before/after comparison as PNG bytes (no metadata); arguments as :func:`comparison_figure`."""
+    return figure_png(comparison_figure(before, after, **kwargs))

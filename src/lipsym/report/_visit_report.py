@@ -1,0 +1,124 @@
+"""A visit report: the figures, one self-contained HTML file and a PDF.
+
+:func:`build_report` draws every figure and renders both formats in memory;
+:func:`write_report` writes them into a directory, refusing to replace an
+existing file unless asked (:func:`lipsym.io.write_atomic`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from lipsym import __version__
+from lipsym.comparison._compare import MeasureChange, compare_measures
+from lipsym.errors import ConflictError
+from lipsym.io._outputs import write_atomic
+from lipsym.report._overlay import draw_overlay
+from lipsym.report._before_after import comparison_png
+from lipsym.report._content import ReportHeader, report_document
+from lipsym.report._html import render_html
+from lipsym.report._panel import rest_smile_png
+from lipsym.report._pdf import render_pdf
+from lipsym.report._photos import ReportVisit
+
+HTML_NAME, PDF_NAME = "report.html", "report.pdf"
+#: Figure widths (inches) close to their printed size on A4, so that labels print at their nominal size.
+FACE_WIDTH_IN, PAGE_FIGURE_WIDTH_IN = 4.0, 8.5
+
+
+@dataclass(frozen=True)
+class VisitReport:
+    """A rendered visit report.
+
+    Attributes
+    ----------
+    figures : mapping of str to bytes
+        File name → PNG bytes (``rest_lips.png``, ``rest_face.png``,
+        ``smile_lips.png``, ``smile_face.png``, ``rest_smile.png``,
+        ``comparison_rest.png``, ``comparison_smile.png``; those that apply).
+    html : str
+        Self-contained HTML (figures embedded).
+    pdf : bytes
+    changes : mapping of str to (mapping of str to MeasureChange)
+        Expression → the comparison with the previous visit (empty without one).
+    """
+
+    figures: Mapping[str, bytes]
+    html: str
+    pdf: bytes
+    changes: Mapping[str, Mapping[str, MeasureChange]]
+
+
+def _changes(visit: ReportVisit, previous: ReportVisit) -> dict[str, dict[str, MeasureChange]]:
+    out = {"rest": compare_measures(previous.rest.measures, visit.rest.measures)}
+    if visit.smile is not None and previous.smile is not None:
+        out["smile"] = compare_measures(previous.smile.measures, visit.smile.measures)
+    return out
+
+
+def build_report(visit: ReportVisit, header: ReportHeader = ReportHeader(), previous: ReportVisit | None = None, *,
+                 all_landmarks: bool = False) -> VisitReport:
+    """Draw the figures and render the HTML and PDF report of a visit.
+
+    Parameters
+    ----------
+    visit : ReportVisit
+        This visit's rest photo (and smile photo with pair measures).
+    header : ReportHeader
+        Identifiers and free text, printed as given.
+    previous : ReportVisit, optional
+        A previous visit to compare with (rest with rest, smile with smile).
+    all_landmarks : bool
+        Also draw the 478 landmarks on the full-face overlays.
+    """
+    figures: dict[str, bytes] = {}
+    roles: dict[str, str] = {}
+
+    def add(role: str, png: bytes) -> None:
+        roles[role] = f"{role}.png"
+        figures[roles[role]] = png
+
+    for p in visit.photos:
+        e = p.analysis.expression
+        add(f"{e}_face", draw_overlay(p.rgb, p.analysis, p.measures, view="face", all_landmarks=all_landmarks,
+                                      width_in=FACE_WIDTH_IN))
+        add(f"{e}_lips", draw_overlay(p.rgb, p.analysis, p.measures, view="lips"))
+    if visit.pair is not None:
+        add("rest_smile", rest_smile_png(visit, width_in=PAGE_FIGURE_WIDTH_IN))
+    changes = {}
+    if previous is not None:
+        changes = _changes(visit, previous)
+        for e, (b, a) in (("rest", (previous.rest, visit.rest)), ("smile", (previous.smile, visit.smile))):
+            if e in changes:
+                title = f"{e}: previous visit → this visit" + (f" · {header.patient}" if header.patient else "")
+                # The report prints the change tables as text; the figure keeps the key changes.
+                add(f"comparison_{e}", comparison_png(b, a, title=title, with_table=False,
+                                                      width_in=PAGE_FIGURE_WIDTH_IN))
+    doc = report_document(header, visit, roles, previous, changes)
+    footer = f"lipsym {__version__} · measurements, not a diagnosis or treatment advice"
+    return VisitReport(MappingProxyType(figures), render_html(doc, figures), render_pdf(doc, figures, footer),
+                       MappingProxyType({k: MappingProxyType(v) for k, v in changes.items()}))
+
+
+def write_report(report: VisitReport, directory: str | os.PathLike, *, overwrite: bool = False) -> list[Path]:
+    """Write ``report.html``, ``report.pdf`` and the PNG figures into a directory.
+
+    Nothing is written when any of the files exists and ``overwrite`` is False.
+
+    Raises
+    ------
+    ConflictError
+        A file exists and ``overwrite`` is False.
+    """
+    directory = Path(directory)
+    files = {HTML_NAME: report.html, PDF_NAME: report.pdf, **report.figures}
+    if not overwrite:
+        existing = [name for name in files if (directory / name).exists()]
+        if existing:
+            raise ConflictError(f"{directory / existing[0]} exists; not overwriting the report (use --force to "
+                                f"replace it)")
+    return [write_atomic(directory / name, data, overwrite=overwrite) for name, data in files.items()]

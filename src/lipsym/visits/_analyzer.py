@@ -1,0 +1,138 @@
+"""Analyse the photos recorded for a visit and store the results.
+
+A visit's first rest and first smile photo are analysed as a pair (rest,
+smile and dynamic measures, one shared scale); any further rest or smile
+photo is analysed alone. ``other`` photos are recorded but not measured.
+An analysis is identified by its photos and settings, so work already in
+the store is skipped: re-running after an interruption resumes where it
+stopped, and two processes on one store do each analysis once (a race
+loses gracefully to the analysis the other process stored).
+
+Before a photo is analysed its file is hashed again: a photo moved or
+modified since it was recorded is refused with a one-line reason, never
+measured under the old record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lipsym.analysis._photo import AnalysisOptions, analyze_photo
+from lipsym.formats._json import document, pair_to_dict, photo_to_dict
+from lipsym.errors import ConflictError, PhotoNotFoundError
+from lipsym.landmarks._detector import Landmarker
+from lipsym.measures import measure_pair, measure_photo
+from lipsym.visits.store import Analysis, Photo, Store, Visit
+from lipsym.formats._store_rows import pair_specs, photo_specs
+
+
+@dataclass(frozen=True)
+class AnalysisJob:
+    """One analysis a visit needs: a rest/smile pair or a single photo.
+
+    Attributes
+    ----------
+    visit_id : int
+    rest, smile : Photo or None
+        At least one is set.
+    """
+
+    visit_id: int
+    rest: Photo | None
+    smile: Photo | None
+
+    @property
+    def label(self) -> str:
+        """The photo path(s), for messages."""
+        return " + ".join(p.path for p in (self.rest, self.smile) if p is not None)
+
+
+def visit_jobs(photos: list[Photo]) -> list[AnalysisJob]:
+    """The analyses a visit's photos call for (see module docstring).
+
+    Parameters
+    ----------
+    photos : list of Photo
+        The visit's photos, in the order they were recorded.
+    """
+    rests = [p for p in photos if p.expression == "rest"]
+    smiles = [p for p in photos if p.expression == "smile"]
+    jobs = []
+    if rests and smiles:
+        jobs.append(AnalysisJob(rests[0].visit_id, rests[0], smiles[0]))
+        rests, smiles = rests[1:], smiles[1:]
+    jobs += [AnalysisJob(p.visit_id, p, None) for p in rests]
+    jobs += [AnalysisJob(p.visit_id, None, p) for p in smiles]
+    return jobs
+
+
+@dataclass(frozen=True)
+class VisitAnalyzer:
+    """Runs and stores the analyses of visits with one landmarker and one set of settings.
+
+    Attributes
+    ----------
+    landmarker : Landmarker
+    options : AnalysisOptions
+    settings : mapping
+        The options that change results (``lipsym.cli.common.settings_of``);
+        with the photos, they identify an analysis in the store.
+    """
+
+    landmarker: Landmarker
+    options: AnalysisOptions
+    settings: Mapping[str, Any]
+
+    def pending(self, store: Store, visit: Visit | int) -> list[AnalysisJob]:
+        """The visit's analyses not yet in the store under these settings."""
+        return [job for job in visit_jobs(store.list_photos(visit))
+                if store.find_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=dict(self.settings)) is None]
+
+    def run(self, store: Store, job: AnalysisJob) -> Analysis:
+        """Analyse one job's photos and store the result.
+
+        Raises
+        ------
+        PhotoError, FaceError, MeasurementError
+            The photo could not be analysed (nothing is stored).
+        ConflictError
+            A photo file was modified since it was recorded.
+        """
+        for photo in (job.rest, job.smile):
+            if photo is not None:
+                _require_unchanged(store, photo)
+        lm, opts = self.landmarker, self.options
+        rest = None if job.rest is None else analyze_photo(job.rest.path, lm, expression="rest", options=opts)
+        smile = None if job.smile is None else analyze_photo(job.smile.path, lm, expression="smile", options=opts)
+        if rest is not None and smile is not None:
+            pair = measure_pair(rest, smile)
+            specs = pair_specs(pair)
+            results = [photo_to_dict(rest, pair.rest), photo_to_dict(smile, pair.smile)]
+            pairs = [pair_to_dict(job.rest.path, job.smile.path, pair)]
+        else:
+            single, condition = (rest, "rest") if rest is not None else (smile, "smile")
+            measures = measure_photo(single)
+            specs = photo_specs(measures, condition)
+            results, pairs = [photo_to_dict(single, measures)], []
+        doc = document(results, pairs, model_sha256=lm.model_sha256, settings=dict(self.settings))
+        try:
+            return store.add_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=dict(self.settings),
+                                      result=doc, measures=specs, model_sha256=lm.model_sha256)
+        except ConflictError:
+            # Another process stored this analysis between our check and our
+            # write: its result stands (same photos, same settings).
+            existing = store.find_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=dict(self.settings))
+            if existing is None:
+                raise
+            return existing
+
+
+def _require_unchanged(store: Store, photo: Photo) -> None:
+    status = store.verify_photo(photo)
+    if status.state == "missing":
+        raise PhotoNotFoundError(f"{photo.path}: recorded photo {photo.id} is missing (moved? see lipsym db verify)")
+    if status.state != "ok":
+        raise ConflictError(f"{photo.path}: the file changed since it was recorded as photo {photo.id} "
+                            "(sha256 differs); not analysing it")

@@ -1,0 +1,151 @@
+"""Change between visits, and how each follow-up settled after a treatment.
+
+Works on a :class:`~lipsym.visits.Timeline`; every change is computed by
+:func:`lipsym.comparison.compare_measures` (change ± SE, MDC95, detectable,
+settling class), nothing is re-derived here.
+
+Settling of a follow-up (a measured visit after a treated visit that is not
+itself treated), per measure and condition:
+
+- **since treatment**: change from the treated visit (its own photos; if it
+  has none in that condition, the latest measured visit before it, e.g. the
+  same-day baseline) to the follow-up;
+- **since previous**: change from the previous visit measured in that
+  condition to the follow-up.
+
+Each change is classified as ``converging`` (|asymmetry| shrank by more than
+the minimal detectable change: toward symmetry), ``diverging`` (grew by more
+than the MDC: away from symmetry) or ``stable`` (within measurement noise).
+Measurement statements, not advice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from lipsym.comparison._compare import KEY_MEASURES, MeasureChange, compare_measures
+from lipsym.visits.store import Visit
+from lipsym.visits._timeline import Timeline, VisitMeasures
+
+#: Conditions followed by default (the photo measures; ``dynamic`` on request).
+PHOTO_CONDITIONS = ("rest", "smile")
+
+
+def compare_visits(before: VisitMeasures, after: VisitMeasures, *, conditions: Iterable[str] = PHOTO_CONDITIONS,
+                   keys: Iterable[str] | None = None) -> dict[str, dict[str, MeasureChange]]:
+    """Change of each asymmetry from one visit to another.
+
+    Parameters
+    ----------
+    before, after : VisitMeasures
+    conditions : iterable of str
+        Conditions to compare; those missing at either visit are left out.
+    keys : iterable of str, optional
+        Measures; default every measure both visits have, key measures first.
+
+    Returns
+    -------
+    dict of str to dict of str to MeasureChange
+        Condition → key → change.
+    """
+    out = {}
+    for condition in conditions:
+        b, a = before.sided.get(condition), after.sided.get(condition)
+        if b and a:
+            wanted = None if keys is None else [k for k in keys if k in b and k in a]
+            out[condition] = compare_measures(b, a, wanted)
+    return out
+
+
+@dataclass(frozen=True)
+class SettlingChange:
+    """One measure's settling at one follow-up.
+
+    Attributes
+    ----------
+    condition : str
+    key : str
+    since_treatment : MeasureChange or None
+        None when the measure is missing at the reference visit.
+    since_previous : MeasureChange or None
+    """
+
+    condition: str
+    key: str
+    since_treatment: MeasureChange | None
+    since_previous: MeasureChange | None
+
+
+@dataclass(frozen=True)
+class FollowUpSettling:
+    """A follow-up visit and its changes since the treatment and since the previous visit.
+
+    Attributes
+    ----------
+    follow_up : Visit
+    treatment_visit : Visit
+        The latest treated visit before the follow-up.
+    references : dict of str to Visit
+        Condition → the visit "since treatment" compares with.
+    previous : dict of str to Visit
+        Condition → the previous visit measured in that condition.
+    changes : tuple of SettlingChange
+    """
+
+    follow_up: Visit
+    treatment_visit: Visit
+    references: dict[str, Visit]
+    previous: dict[str, Visit]
+    changes: tuple[SettlingChange, ...]
+
+
+def _latest_measured(visits: Sequence[VisitMeasures], condition: str) -> VisitMeasures | None:
+    return next((v for v in reversed(visits) if v.sided.get(condition)), None)
+
+
+def follow_up_settling(timeline: Timeline, *, keys: Iterable[str] = KEY_MEASURES,
+                       conditions: Iterable[str] = PHOTO_CONDITIONS) -> list[FollowUpSettling]:
+    """Settling of every follow-up after a treatment (see module docstring).
+
+    Parameters
+    ----------
+    timeline : Timeline
+    keys : iterable of str
+        Measures to follow (default :data:`lipsym.comparison.KEY_MEASURES`).
+    conditions : iterable of str
+
+    Returns
+    -------
+    list of FollowUpSettling
+        In visit order.
+    """
+    keys, conditions = tuple(keys), tuple(conditions)
+    visits = timeline.visits
+    out = []
+    treated_at: int | None = None
+    for i, current in enumerate(visits):
+        if current.treated:
+            treated_at = i
+            continue
+        if treated_at is None or not current.sided:
+            continue
+        references, previous, changes = {}, {}, []
+        for condition in conditions:
+            if not current.sided.get(condition):
+                continue
+            ref = _latest_measured(visits[: treated_at + 1], condition)
+            prev = _latest_measured(visits[:i], condition)
+            since_ref = compare_visits(ref, current, conditions=[condition], keys=keys) if ref else {}
+            since_prev = compare_visits(prev, current, conditions=[condition], keys=keys) if prev else {}
+            if ref is not None:
+                references[condition] = ref.visit
+            if prev is not None:
+                previous[condition] = prev.visit
+            for key in keys:
+                a = since_ref.get(condition, {}).get(key)
+                b = since_prev.get(condition, {}).get(key)
+                if a is not None or b is not None:
+                    changes.append(SettlingChange(condition, key, a, b))
+        out.append(FollowUpSettling(current.visit, visits[treated_at].visit, references, previous, tuple(changes)))
+    return out

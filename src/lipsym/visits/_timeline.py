@@ -1,0 +1,178 @@
+"""A patient's visits with their measures and treatments, read from the store.
+
+The read side of the visit record: :func:`load_timeline` gathers, for each
+visit, the sided measures of its latest analysis per condition (rest,
+smile, dynamic) and the treatments given at it. Everything downstream
+(:mod:`lipsym.visits`, ``lipsym track`` / ``compare``) works on this
+frozen snapshot, not on the store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from lipsym.errors import ConfigurationError, NotFoundError
+from lipsym.measures import SidedMeasure
+from lipsym.visits.store import MeasureRow, Patient, Store, Treatment, Visit
+from lipsym.visits.store import _validate as validate
+from lipsym.formats._store_rows import sided_from_rows
+
+_VISIT_ID = re.compile(r"^#?(\d+)$")
+
+
+@dataclass(frozen=True)
+class VisitMeasures:
+    """One visit of the timeline.
+
+    Attributes
+    ----------
+    visit : Visit
+    sided : mapping of str to mapping of str to SidedMeasure
+        Condition (``rest``, ``smile``, ``dynamic``) → measure key → measure,
+        from the visit's latest analysis that has that condition. Empty for
+        a visit without analysed photos.
+    analysis_ids : mapping of str to int
+        Condition → the analysis the measures come from.
+    treatments : tuple of Treatment
+        Given at this visit.
+    settings_hashes : mapping of str to str
+        Condition → the settings hash of that analysis.
+    """
+
+    visit: Visit
+    sided: Mapping[str, Mapping[str, SidedMeasure]]
+    analysis_ids: Mapping[str, int]
+    treatments: tuple[Treatment, ...]
+    settings_hashes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def treated(self) -> bool:
+        """True if a treatment was recorded at this visit, or it is a ``treatment`` visit."""
+        return bool(self.treatments) or self.visit.kind == "treatment"
+
+    @property
+    def label(self) -> str:
+        """``DATE kind`` (unique within a patient)."""
+        return f"{self.visit.visit_date.isoformat()} {self.visit.kind}"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A patient's visits in order (date, then baseline → treatment → follow-up on one day).
+
+    Attributes
+    ----------
+    patient : Patient
+    visits : tuple of VisitMeasures
+    """
+
+    patient: Patient
+    visits: tuple[VisitMeasures, ...]
+
+    @property
+    def mixed_settings(self) -> bool:
+        """True when the tracked analyses were made with different settings (e.g. another scale).
+
+        Changes between such visits mix a change of the face with a change
+        of the measurement; the CLI warns.
+        """
+        return len({h for vm in self.visits for h in vm.settings_hashes.values()}) > 1
+
+    def find(self, ref: str | int) -> VisitMeasures:
+        """The visit named by ``ref``.
+
+        Parameters
+        ----------
+        ref : str or int
+            A visit id (``12`` or ``#12``), a date (``2024-05-02``), a date
+            and kind (``2024-05-02:treatment``), a kind when the patient has
+            one visit of it (``baseline``), or ``first`` / ``last``.
+
+        Raises
+        ------
+        NotFoundError
+            No such visit of this patient.
+        ConfigurationError
+            ``ref`` is malformed or matches several visits.
+        """
+        text = str(ref).strip()
+        who = self.patient.identifier
+        if not self.visits:
+            raise NotFoundError(f"patient {who!r} has no visits")
+        if text in ("first", "last"):
+            return self.visits[0 if text == "first" else -1]
+        if (m := _VISIT_ID.match(text)) is not None:
+            found = [v for v in self.visits if v.visit.id == int(m.group(1))]
+            what = f"visit id {m.group(1)}"
+        elif text[:1].isdigit():
+            day_text, _, kind_text = text.partition(":")
+            day = validate.iso_date(day_text, "visit date")
+            found = [v for v in self.visits if v.visit.visit_date == day]
+            if kind_text:
+                kind = validate.visit_kind(kind_text)
+                found = [v for v in found if v.visit.kind == kind]
+            what = f"visit on {text}"
+        else:
+            try:
+                kind = validate.visit_kind(text)
+            except ConfigurationError:
+                raise ConfigurationError(f"visit {text!r}: give a visit id, YYYY-MM-DD, YYYY-MM-DD:KIND, a kind "
+                                         "(baseline, treatment, follow-up, maintenance), first or last") from None
+            found = [v for v in self.visits if v.visit.kind == kind]
+            what = f"{kind} visit"
+        if not found:
+            known = ", ".join(v.label for v in self.visits)
+            raise NotFoundError(f"patient {who!r} has no {what} (visits: {known})")
+        if len(found) > 1:
+            raise ConfigurationError(f"{text!r} matches {len(found)} visits of {who!r} "
+                                     f"({', '.join(v.label for v in found)}); give DATE:KIND or the visit id")
+        return found[0]
+
+
+def _latest_per_condition(rows: list[MeasureRow]) -> tuple[dict, dict, dict]:
+    by_analysis: dict[int, list[MeasureRow]] = {}
+    for row in rows:
+        by_analysis.setdefault(row.analysis_id, []).append(row)
+    sided: dict[str, Mapping[str, SidedMeasure]] = {}
+    ids: dict[str, int] = {}
+    hashes: dict[str, str] = {}
+    # Latest analysis first: a re-analysis (new settings, pair after a
+    # single photo) supersedes earlier ones condition by condition.
+    for analysis_id in sorted(by_analysis, reverse=True):
+        for condition, measures in sided_from_rows(by_analysis[analysis_id]).items():
+            if condition not in sided:
+                sided[condition], ids[condition] = measures, analysis_id
+                hashes[condition] = by_analysis[analysis_id][0].settings_hash
+    return sided, ids, hashes
+
+
+def load_timeline(store: Store, patient: Patient | str) -> Timeline:
+    """Read a patient's timeline from the store (one consistent snapshot per query).
+
+    Parameters
+    ----------
+    store : Store
+    patient : Patient or str
+
+    Raises
+    ------
+    NotFoundError
+        Unknown patient.
+    """
+    record = store.get_patient(patient) if isinstance(patient, str) else patient
+    rows_by_visit: dict[int, list[MeasureRow]] = {}
+    for row in store.measures_for_patient(record):
+        rows_by_visit.setdefault(row.visit_id, []).append(row)
+    treatments_by_visit: dict[int, list[Treatment]] = {}
+    for given in store.treatments_for_patient(record):
+        treatments_by_visit.setdefault(given.visit.id, []).append(given.treatment)
+    visits = []
+    for visit in store.list_visits(record):
+        sided, ids, hashes = _latest_per_condition(rows_by_visit.get(visit.id, []))
+        visits.append(VisitMeasures(visit=visit, sided=MappingProxyType(sided), analysis_ids=MappingProxyType(ids),
+                                    treatments=tuple(treatments_by_visit.get(visit.id, ())),
+                                    settings_hashes=MappingProxyType(hashes)))
+    return Timeline(patient=record, visits=tuple(visits))

@@ -1,0 +1,250 @@
+"""SQL of the ``photos`` table, file hashing and photo verification.
+
+A photo is identified by the SHA-256 of its bytes, not by its path: files
+get renamed and moved between folders, and the hash both recognises them
+and tells when the pixels an analysis was made on have changed. The store
+never keeps pixels.
+
+The functions here that touch files (:func:`hash_file`, :func:`probe_image`,
+:func:`verify`) run outside any transaction: holding the write lock while
+reading a 20 MB photo would stall every other worker.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import numbers
+import os
+import sqlite3
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+from lipsym.errors import ConfigurationError, ConflictError, NotFoundError, PhotoNotFoundError, UnreadablePhotoError
+from lipsym.visits.store._records import Photo, PhotoStatus, Visit
+from lipsym.visits.store._schema import utc_now
+
+_COLUMNS = "id, visit_id, path, sha256, size_bytes, expression, capture_date, width_px, height_px, created_at"
+_CHUNK_BYTES = 1 << 20
+
+
+def absolute_path(path: str | os.PathLike[str]) -> str:
+    """Return ``path`` absolute and normalised, symlinks NOT resolved.
+
+    The path is recorded as the user knows it; resolving symlinks would
+    record e.g. a mount point they never typed.
+    """
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+def hash_file(path: str | os.PathLike[str]) -> tuple[str, int]:
+    """Return the SHA-256 (hex) and size in bytes of a file, reading it in chunks.
+
+    Raises
+    ------
+    PhotoNotFoundError
+        ``path`` does not exist or is not a regular file.
+    UnreadablePhotoError
+        It cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PhotoNotFoundError(f"{path}: no such file")
+    digest = hashlib.sha256()
+    size_bytes = 0
+    try:
+        with open(path, "rb") as stream:
+            while chunk := stream.read(_CHUNK_BYTES):
+                digest.update(chunk)
+                size_bytes += len(chunk)
+    except OSError as error:
+        raise UnreadablePhotoError(f"{path}: cannot read ({error.strerror or error})") from error
+    return digest.hexdigest(), size_bytes
+
+
+def probe_image(path: str | os.PathLike[str]) -> tuple[int | None, int | None, _dt.date | None]:
+    """Return (width_px, height_px, capture_date) from the image header, if readable.
+
+    Best effort: this is optional metadata, so any failure (Pillow absent,
+    format not recognised, no EXIF) gives None rather than an error; whether
+    the photo can be analysed is decided by the analysis, not here. Only the
+    header is read, never the pixels. Width and height are as displayed,
+    i.e. swapped when the EXIF orientation is a quarter turn.
+    """
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow is a dependency
+        return None, None, None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as image:
+                width_px, height_px = image.size
+                exif = image.getexif()
+                if exif.get(0x0112) in (5, 6, 7, 8):
+                    width_px, height_px = height_px, width_px
+                # DateTimeOriginal (Exif IFD), else DateTime; "YYYY:MM:DD hh:mm:ss".
+                stamp = exif.get_ifd(0x8769).get(0x9003) or exif.get(0x0132)
+    except Exception:  # noqa: BLE001 - best effort, see docstring
+        return None, None, None
+    capture_date = None
+    if isinstance(stamp, str) and len(stamp) >= 10:
+        try:
+            capture_date = _dt.date.fromisoformat(stamp[:10].replace(":", "-"))
+        except ValueError:
+            capture_date = None
+    return (width_px or None), (height_px or None), capture_date
+
+
+def from_row(row: sqlite3.Row) -> Photo:
+    capture = row["capture_date"]
+    return Photo(
+        id=row["id"],
+        visit_id=row["visit_id"],
+        path=row["path"],
+        sha256=row["sha256"],
+        size_bytes=row["size_bytes"],
+        expression=row["expression"],
+        capture_date=None if capture is None else _dt.date.fromisoformat(capture),
+        width_px=row["width_px"],
+        height_px=row["height_px"],
+        created_at=row["created_at"],
+    )
+
+
+def get_by_id(conn: sqlite3.Connection, photo_id: int) -> Photo:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM photos WHERE id = ?", (photo_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no photo with id {photo_id}")
+    return from_row(row)
+
+
+def require(conn: sqlite3.Connection, photo: Photo | int) -> Photo:
+    """Return the stored photo named by a :class:`Photo` or its id."""
+    if isinstance(photo, Photo):
+        return get_by_id(conn, photo.id)
+    if isinstance(photo, bool) or not isinstance(photo, numbers.Integral):
+        raise ConfigurationError(f"photo must be a Photo or a photo id (got {photo!r})")
+    return get_by_id(conn, int(photo))
+
+
+def find_by_hash(conn: sqlite3.Connection, sha256: str) -> list[Photo]:
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM photos WHERE sha256 = ? ORDER BY id", (sha256,)).fetchall()
+    return [from_row(r) for r in rows]
+
+
+def list_for_visit(conn: sqlite3.Connection, visit: Visit) -> list[Photo]:
+    rows = conn.execute(f"SELECT {_COLUMNS} FROM photos WHERE visit_id = ? ORDER BY id", (visit.id,)).fetchall()
+    return [from_row(r) for r in rows]
+
+
+def get_or_insert(
+    conn: sqlite3.Connection,
+    visit: Visit,
+    path: str,
+    sha256: str,
+    size_bytes: int,
+    expression: str,
+    capture_date: _dt.date | None,
+    width_px: int | None,
+    height_px: int | None,
+) -> Photo:
+    """Insert a photo, or return the visit's photo with the same content.
+
+    The existing record is returned unchanged even if ``path`` differs (the
+    same file added from another folder); compare ``Photo.path`` to notice,
+    and use :func:`relocate` to update it. A different ``expression`` for the
+    same content is a contradiction and raises :class:`ConflictError`.
+    """
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM photos WHERE visit_id = ? AND sha256 = ?", (visit.id, sha256)
+    ).fetchone()
+    if row is not None:
+        existing = from_row(row)
+        if existing.expression != expression:
+            raise ConflictError(
+                f"{path}: this photo is already recorded for visit {visit.id} as {existing.expression!r}, not {expression!r}"
+            )
+        return existing
+    cursor = conn.execute(
+        "INSERT INTO photos (visit_id, path, sha256, size_bytes, expression, capture_date, width_px, height_px, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            visit.id,
+            path,
+            sha256,
+            size_bytes,
+            expression,
+            None if capture_date is None else capture_date.isoformat(),
+            width_px,
+            height_px,
+            utc_now(),
+        ),
+    )
+    return get_by_id(conn, cursor.lastrowid)
+
+
+def relocate(conn: sqlite3.Connection, photo: Photo, new_path: str) -> Photo:
+    conn.execute("UPDATE photos SET path = ? WHERE id = ?", (new_path, photo.id))
+    return get_by_id(conn, photo.id)
+
+
+def _search(sha256: str, size_bytes: int, search_dirs: Iterable[Path], skip: str) -> tuple[str, ...]:
+    found: set[str] = set()
+    for directory in search_dirs:
+        for root, _dirs, files in os.walk(directory, followlinks=False):
+            for name in files:
+                candidate = os.path.abspath(os.path.join(root, name))
+                if candidate == skip:
+                    continue
+                try:
+                    # Hash only same-size files: a folder of photos is large.
+                    if os.stat(candidate).st_size != size_bytes:
+                        continue
+                    digest, _ = hash_file(candidate)
+                except (OSError, PhotoNotFoundError, UnreadablePhotoError):
+                    continue
+                if digest == sha256:
+                    found.add(candidate)
+    return tuple(sorted(found))
+
+
+def verify(photo: Photo, search_dirs: Iterable[str | os.PathLike[str]] = ()) -> PhotoStatus:
+    """Check that the recorded file is still there and unchanged.
+
+    Parameters
+    ----------
+    photo : Photo
+    search_dirs : iterable of path-like
+        Directories searched recursively for the recorded content when the
+        file at ``photo.path`` is missing or different.
+
+    Returns
+    -------
+    PhotoStatus
+
+    Raises
+    ------
+    ConfigurationError
+        A search directory does not exist.
+    UnreadablePhotoError
+        The file at ``photo.path`` exists but cannot be read.
+    """
+    directories = [Path(absolute_path(d)) for d in search_dirs]
+    for directory in directories:
+        if not directory.is_dir():
+            raise ConfigurationError(f"search directory {directory} does not exist")
+    current_sha256 = None
+    if Path(photo.path).is_file():
+        current_sha256, _ = hash_file(photo.path)
+        if current_sha256 == photo.sha256:
+            return PhotoStatus(photo=photo, state="ok", current_sha256=current_sha256)
+    candidates = _search(photo.sha256, photo.size_bytes, directories, skip=photo.path) if directories else ()
+    if candidates:
+        state = "moved"
+    elif current_sha256 is not None:
+        state = "modified"
+    else:
+        state = "missing"
+    return PhotoStatus(photo=photo, state=state, current_sha256=current_sha256, candidates=candidates)
