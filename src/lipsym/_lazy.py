@@ -23,7 +23,8 @@ def attach(package: str, exports: Mapping[str, Sequence[str]]
         The package's ``__name__``.
     exports : mapping of str to sequence of str
         Private module (relative to the package, e.g. ``"_frame"``) → the
-        public names it provides.
+        public names it provides; ``"public:private"`` exports the module's
+        ``private`` under another name.
 
     Returns
     -------
@@ -37,13 +38,18 @@ def attach(package: str, exports: Mapping[str, Sequence[str]]
     >>> lipsym.face.__all__[:2]
     ['Anatomy', 'Calibration']
     """
-    owner = {name: module for module, names in exports.items() for name in names}
+    owner = {}
+    for module, names in exports.items():
+        for spec in names:
+            public_name, _, private_name = spec.partition(":")
+            owner[public_name] = (module, private_name or public_name)
     public = sorted(owner)
 
     def __getattr__(name: str):
         if name not in owner:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{owner[name]}"), name)
+        module, attribute = owner[name]
+        value = getattr(importlib.import_module(f"{package}.{module}"), attribute)
         setattr(sys.modules[package], name, value)  # later look-ups skip this function
         return value
 

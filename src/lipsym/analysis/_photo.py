@@ -7,20 +7,21 @@ This is the anatomy-and-frame layer's entry point. It returns a frozen
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 
-from lipsym.face._anatomy import Anatomy, anatomy_from_landmarks
+from lipsym.face._anatomy import anatomy_from_landmarks
 from lipsym.errors import ConfigurationError
-from lipsym.face._frame import FacialFrame, frame_from_landmarks
+from lipsym.face._frame import frame_from_landmarks
 from lipsym.io._imageio import Photo, choose_reduction, load_photo, read_header
+from lipsym.landmarks._default import default_landmarker
 from lipsym.landmarks._detector import FaceLandmarks, Landmarker
 from lipsym.face._quality import QualityFlag, quality_flags
 from lipsym.refine._refine import Refinement, refine_lips
 from lipsym.analysis._options import AnalysisOptions
-from lipsym.face._scale import Scale, scale_from_calibration, scale_from_iris
+from lipsym.analysis._result import PhotoAnalysis
+from lipsym.face._scale import scale_from_calibration, scale_from_iris
 
 EXPRESSIONS = ("rest", "smile", "other")
 
@@ -36,58 +37,6 @@ REDECODE_BELOW_FRACTION = 0.9
 
 #: Fraction of lip pairs left unrefined above which a photo is flagged.
 MAX_REFINEMENT_FALLBACK = 0.25
-
-
-@dataclass(frozen=True)
-class PhotoAnalysis:
-    """Everything lipsym knows about one photo before measuring.
-
-    Attributes
-    ----------
-    path : Path or None
-    width_px, height_px : int
-        Original photo size after EXIF orientation; every ``_px`` coordinate
-        is in this photo's pixels.
-    orientation : int
-        EXIF orientation applied (1 = none).
-    detection_reduction : int
-        The photo was decoded at 1/``detection_reduction`` size for detection.
-    expression : {"rest", "smile", "other"}
-    mirrored : bool
-    landmarks : FaceLandmarks
-        MediaPipe's landmarks with subject sides (already swapped for a
-        mirrored photo), before refinement.
-    frame : FacialFrame
-    anatomy : Anatomy
-        Named points and lip contours, from the refined landmarks when
-        ``refinement`` is not None.
-    scale : Scale
-    flags : tuple of QualityFlag
-    warnings : tuple of str
-    refinement : Refinement or None
-        What the image-evidence refinement changed (None when disabled);
-        its ``points_px`` are in ORIGINAL photo pixels.
-    """
-
-    path: Path | None
-    width_px: int
-    height_px: int
-    orientation: int
-    detection_reduction: int
-    expression: str
-    mirrored: bool
-    landmarks: FaceLandmarks
-    frame: FacialFrame
-    anatomy: Anatomy
-    scale: Scale
-    flags: tuple[QualityFlag, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
-    refinement: Refinement | None = None
-
-    @property
-    def points_px(self) -> np.ndarray:
-        """The (478, 3) landmarks measured on: refined where refinement ran, original px."""
-        return self.landmarks.points_px if self.refinement is None else self.refinement.points_px
 
 
 def detect_at_adequate_resolution(path: str | os.PathLike, landmarker: Landmarker,
@@ -193,26 +142,44 @@ def refine_in_original_px(photo: Photo, points_px: np.ndarray) -> Refinement:
     return replace(r, points_px=back, pairs=pairs, pupils=pupils)
 
 
-def analyze_photo(path: str | os.PathLike, landmarker: Landmarker, *, expression: str = "rest",
+def analyze_photo(path: str | os.PathLike, landmarker: Landmarker | None = None, *, expression: str = "rest",
                   options: AnalysisOptions = AnalysisOptions(), data: bytes | None = None) -> PhotoAnalysis:
     """Analyse one photo file.
 
     Parameters
     ----------
     path : path-like
-    landmarker : Landmarker
-        Reused across photos (one per process).
+    landmarker : Landmarker, optional
+        Reused across photos (one per process); default
+        :func:`lipsym.landmarks.default_landmarker`.
     expression : {"rest", "smile", "other"}
     options : AnalysisOptions
     data : bytes, optional
         The file's content, when already read (a batch hashes it first);
         ``path`` then only names the photo.
 
+    Returns
+    -------
+    PhotoAnalysis
+        Points in the photo's own pixels (after EXIF orientation), the
+        facial frame, the named anatomy, the mm scale and quality flags.
+
     Raises
     ------
     PhotoError, FaceError, MeasurementError
         With a one-line reason naming the file.
+
+    Examples
+    --------
+    >>> import lipsym
+    >>> a = lipsym.analyze_photo("sample_images/astronaut.png", expression="smile")
+    >>> (a.width_px, a.height_px), a.scale.source
+    ((512, 512), 'iris')
+    >>> sorted(f.code for f in a.flags)[:1]
+    ['face_too_small']
     """
+    if landmarker is None:
+        landmarker = default_landmarker()
     photo, marks = detect_at_adequate_resolution(path, landmarker, allow_multiple_faces=options.allow_multiple_faces,
                                                  data=data)
     return analyze_landmarks(photo, marks, expression=expression, options=options)

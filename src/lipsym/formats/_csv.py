@@ -13,7 +13,7 @@ import io
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:  # annotations only: writing a CSV needs none of the analysis
-    from lipsym.analysis._photo import PhotoAnalysis
+    from lipsym.analysis._result import PhotoAnalysis
     from lipsym.measures import PairMeasures, PhotoMeasures
     from lipsym.measures._values import SidedMeasure
 

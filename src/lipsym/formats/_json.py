@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from lipsym import __version__
-from lipsym.analysis._photo import PhotoAnalysis
+from lipsym.analysis._result import PhotoAnalysis
 from lipsym.errors import LipsymError
 from lipsym.measures import ASYMMETRY_MEANING, PairMeasures, PhotoMeasures
 from lipsym.measures._values import ScalarMeasure, SidedMeasure

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 
-from lipsym.analysis._photo import PhotoAnalysis
+from lipsym.analysis._result import PhotoAnalysis
 from lipsym.face._scale import Scale
 from lipsym.measures._photo import PhotoMeasures, measure_photo
 from lipsym.measures._values import SidedMeasure

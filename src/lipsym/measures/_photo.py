@@ -8,7 +8,7 @@ from typing import Mapping
 
 import numpy as np
 
-from lipsym.analysis._photo import PhotoAnalysis
+from lipsym.analysis._result import PhotoAnalysis
 from lipsym.face._scale import Scale
 from lipsym.measures._bands import Band, band_for
 from lipsym.measures._commissures import commissure_measures

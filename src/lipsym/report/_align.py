@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lipsym.analysis._photo import PhotoAnalysis
+from lipsym.analysis._result import PhotoAnalysis
 from lipsym.errors import MeasurementError
 
 #: MediaPipe landmarks that a lip treatment does not move: exocanthion and

@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from lipsym.analysis._photo import PhotoAnalysis
+from lipsym.analysis._result import PhotoAnalysis
 from lipsym.errors import ConfigurationError, MeasurementError
 from lipsym.measures import PhotoMeasures
 from lipsym.measures._contours import dense_contour, height_at

@@ -34,7 +34,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from lipsym.analysis._photo import PhotoAnalysis
+from lipsym.analysis._result import PhotoAnalysis
 from lipsym.face._anatomy import INNER_LOWER, INNER_UPPER, OUTER_LOWER, OUTER_UPPER
 from lipsym.errors import ConfigurationError
 from lipsym.measures._contours import dense_contour, height_at

@@ -1,1 +1,20 @@
-"""TODO"""
+"""The visit record: patients, visits, photos, analyses and treatments over time.
+
+:mod:`lipsym.visits.store` keeps them in one SQLite file. On top of it:
+importing photo folders (:func:`import_path`), analysing what is pending
+(:class:`VisitAnalyzer`), a patient's measures by visit (:func:`load_timeline`),
+the change between visits and the settling after a treatment
+(:func:`compare_visits`, :func:`follow_up_settling`) and the track plot
+(:func:`track_png`).
+"""
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "_timeline": ["Timeline", "VisitMeasures", "load_timeline"],
+    "_settling": ["SettlingChange", "FollowUpSettling", "compare_visits", "follow_up_settling"],
+    "_durations": ["TypicalDuration", "typical_duration", "is_lip_flip"],
+    "_import": ["ImportReport", "import_path", "import_collection", "analyze_pending"],
+    "_analyzer": ["AnalysisJob", "VisitAnalyzer", "visit_jobs"],
+    "_track_plot": ["track_png"],
+})
