@@ -26,7 +26,7 @@ from lipsym.face._scale import scale_from_calibration, scale_from_iris
 EXPRESSIONS = ("rest", "smile", "other")
 
 #: Face width (px, as decoded) that landmark detection needs: ~800 px is
-#: enough, narrower than ~400 px shifts lip points (lip-measures.md section 5).
+#: enough, narrower than ~400 px shifts lip points (docs/reference.md §7).
 TARGET_FACE_WIDTH_PX = 800.0
 #: A photo is decoded again at a finer resolution only when its face is
 #: narrower than this fraction of the target.
@@ -46,7 +46,7 @@ def detect_at_adequate_resolution(path: str | os.PathLike, landmarker: Landmarke
 
     A first decode keeps the long side ≥ 2000 px; if the face found is then
     narrower than ~800 px while a finer decode exists, the photo is decoded
-    again at the resolution the face needs (lip-measures.md section 5: a face
+    again at the resolution the face needs (docs/reference.md §7: a face
     about 800 px wide is enough). ``data``: the file's bytes, when the
     caller has already read them (:func:`lipsym.io.read_photo_bytes`).
     """

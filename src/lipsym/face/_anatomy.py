@@ -1,6 +1,6 @@
 """Named anatomical points and lip contours from the 478 landmarks.
 
-Index choices follow lip-measures.md section 3 (checked against Google's
+Index choices follow docs/reference.md §3 (checked against Google's
 face_mesh_connections.py and the canonical face model). Every ``_right`` /
 ``_left`` name is the SUBJECT'S side.
 

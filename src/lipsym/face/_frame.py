@@ -1,6 +1,6 @@
 """The facial frame: interpupillary line, midline, and frame coordinates.
 
-Conventions (lip-measures.md section 2; Emotrics, Auto-eFACE and Dynaface
+Conventions (docs/reference.md §2; Emotrics, Auto-eFACE and Dynaface
 use the same frame):
 
 - origin: the midpoint of the two pupils (iris centres);

@@ -8,7 +8,7 @@ landmarker in IMAGE mode, built once per process, and returns frozen
 Flip-averaging (default). MediaPipe is not mirror-consistent: detecting on
 the mirrored photo and mapping back moves lip points by 1.1-2.3 % of the
 interpupillary distance, and the resulting asymmetry bias is face-specific
-(lip-measures.md section 5). lipsym therefore detects on the photo and on its
+(docs/reference.md §7). lipsym therefore detects on the photo and on its
 mirror image, maps the mirror's landmarks back through the left/right pairing
 of the 478 points (:func:`lipsym.landmarks.mirror_pairs`) and averages.
 By construction the result for a mirrored photo is then exactly the mirror

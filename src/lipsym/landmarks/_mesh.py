@@ -33,7 +33,7 @@ N_LANDMARKS = 478
 
 # The 10 iris landmarks are not part of the canonical mesh. Their order within
 # each iris is centre, then four edge points going round; the two irises are
-# numbered in opposite directions, hence this fixed pairing (lip-measures.md 3).
+# numbered in opposite directions, hence this fixed pairing (docs/reference.md §3).
 IRIS_PAIRS = ((468, 473), (469, 476), (470, 475), (471, 474), (472, 477))
 
 # Mesh3d.VertexType VERTEX_PT: x, y, z, u, v per vertex.

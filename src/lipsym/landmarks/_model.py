@@ -5,7 +5,7 @@ and is read through :mod:`importlib.resources`. Another copy can be named by
 the ``model_path`` argument (CLI ``--model``) or the ``LIPSYM_MODEL``
 environment variable. Whatever its origin, the bytes are checked against the
 expected sha256 before use, so a study never mixes models silently
-(lip-measures.md section 5: other MediaPipe models move lip points by
+(docs/reference.md §7: other MediaPipe models move lip points by
 1-2.6 % of the interpupillary distance). Nothing is ever downloaded.
 """
 

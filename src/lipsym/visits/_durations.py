@@ -4,7 +4,7 @@ Shown on ``lipsym track`` so that a follow-up can be read against the
 expected course of the product, and always labelled as literature
 reference ranges, never as something lipsym measured for this patient.
 
-Source: shared/docs/lip-measures.md §1 — hyaluronic-acid filler lasts about
+Source: docs/reference.md §1 — hyaluronic-acid filler lasts about
 6 months or more; neuromodulators 3-4 months; a "lip flip" (a small
 neuromodulator dose, typically 6-8 units, in the upper lip) 2-3 months.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from lipsym.visits.store import Treatment
 
-SOURCE = "shared/docs/lip-measures.md §1"
+SOURCE = "docs/reference.md §1"
 
 _DAYS_PER_MONTH = 30.44
 #: Largest total dose (U) still read as a lip flip when the sites are in the upper lip.
