@@ -176,7 +176,9 @@ def test_sigkill_midway_then_rerun_completes_without_duplicates_or_redone_work(t
 
 def test_ctrl_c_rebuilds_consistent_tables_and_exits_130(tmp_path):
     src = tmp_path / "in"
-    photos = _variants(src, 10)
+    # Enough photos that a loaded machine, which can pause this test process
+    # for a second, still interrupts the batch midway (10 were sometimes done).
+    photos = _variants(src, 30)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "lipsym", "batch", str(src), "-o", str(out), "--jobs", "2"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)

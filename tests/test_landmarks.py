@@ -80,6 +80,7 @@ def _transformed(src, tmp_path, angle_deg=0.0, scale=1.0, shift=(0, 0)):
 @needs_shared
 @pytest.mark.parametrize("angle,scale,shift", [(10, 1, (0, 0)), (-10, 1, (0, 0)), (0, 0.5, (0, 0)),
                                                (0, 2, (0, 0)), (0, 1, (37, -23))])
+@pytest.mark.slow
 def test_frame_coordinates_invariant_to_similarity_transforms(landmarker, tmp_path, angle, scale, shift):
     """Rotation ±10°, scale ×0.5/×2 and translation: frame-relative points move
     by no more than the noise floor (lip-measures.md: 0.15-0.5 % IPD for
@@ -111,6 +112,7 @@ def test_exif_rotated_copy_gives_the_same_result(landmarker, tmp_path):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_named_points_agree_with_manual_ground_truth(landmarker):
     """Acceptance: median cheilion error ≤ 2 % IPD on the 34 London neutral photos."""
     cheilion, pupil, endocanthion = [], [], []
@@ -144,6 +146,7 @@ def test_group_photo_warns_or_fails_on_request(landmarker):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_london_photos_are_within_limits(landmarker):
     """Studio photos with closed lips at rest raise no flags (thresholds are not trigger-happy)."""
     flagged = {}

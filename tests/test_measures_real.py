@@ -52,6 +52,7 @@ def _transformed(src, tmp_path, angle, scale):
 
 
 @pytest.mark.parametrize("angle,scale", [(10, 1.0), (-10, 1.0), (0, 2.0), (0, 0.7)])
+@pytest.mark.slow
 def test_mm_values_invariant_to_rotation_and_scale(landmarker, tmp_path, angle, scale):
     src = LONDON / "neutral" / "010_03.jpg"
     base = measure_photo(analyze_photo(src, landmarker))
@@ -62,6 +63,7 @@ def test_mm_values_invariant_to_rotation_and_scale(landmarker, tmp_path, angle, 
     assert moved.interpupillary_distance_mm == pytest.approx(base.interpupillary_distance_mm, rel=0.03)
 
 
+@pytest.mark.slow
 def test_values_are_plausible_on_every_london_photo(landmarker):
     for fid in london_ids():
         for kind, suffix, expr in (("neutral", "03", "rest"), ("smiling", "08", "smile")):
@@ -75,6 +77,7 @@ def test_values_are_plausible_on_every_london_photo(landmarker):
             assert abs(s["commissure_height"].asymmetry) < 8
 
 
+@pytest.mark.slow
 def test_rest_and_smile_agree_on_static_quantities(landmarker):
     """Each photo's own iris scale gives the same interpupillary distance in mm."""
     diffs = []
@@ -85,6 +88,7 @@ def test_rest_and_smile_agree_on_static_quantities(landmarker):
     assert np.median(np.abs(diffs)) < 0.03 and np.max(np.abs(diffs)) < 0.08
 
 
+@pytest.mark.slow
 def test_commissure_height_asymmetry_tracks_manual_ground_truth(landmarker):
     ours, truth = [], []
     for fid in london_ids():
@@ -118,6 +122,7 @@ def _rows(path):
     return list(csv.DictReader(io.StringIO(path.read_text())))
 
 
+@pytest.mark.slow
 def test_cli_every_london_pair_gives_a_complete_row_and_flips_negate(tmp_path):
     """Acceptance of the measurement issue, on all 34 London pairs and their mirror images."""
     ids = london_ids()

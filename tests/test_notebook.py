@@ -27,6 +27,7 @@ def test_notebook_outputs_are_stripped():
             assert cell["outputs"] == [] and cell["execution_count"] is None
 
 
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom(monkeypatch, capsys):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.chdir(NOTEBOOK.parent)

@@ -6,6 +6,8 @@ results regenerates the reference in the same commit.
 
 from __future__ import annotations
 
+import pytest
+
 import gzip
 import json
 import math
@@ -17,6 +19,7 @@ TOLERANCE = 1e-9
 
 
 @needs_shared
+@pytest.mark.slow
 def test_london_results_match_the_reference():
     with gzip.open(REFERENCE, "rt") as f:
         expected = json.load(f)

@@ -79,6 +79,7 @@ def _lip_png_xy(a, png_width_px: int, xy):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_lip_overlay_draws_the_points_in_their_colours(cases):
     previous, _, _ = cases["010"]
     p = previous.rest
@@ -134,6 +135,7 @@ def test_overlay_rejects_an_unknown_view(landmarker):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_rest_smile_panel(cases):
     previous, _, _ = cases["004"]
     png = rest_smile_png(previous)
@@ -153,6 +155,7 @@ def test_rest_smile_panel_needs_a_smile(cases):
 
 @needs_shared
 @pytest.mark.parametrize("pid", PEOPLE)
+@pytest.mark.slow
 def test_acceptance_comparison_and_report_show_the_change(cases, pid):
     previous, visit, report = cases[pid]
     c = report.changes["rest"]["commissure_height"]

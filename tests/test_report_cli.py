@@ -48,6 +48,7 @@ def photos(tmp_path_factory, landmarker):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_compare_two_photos(photos, tmp_path, capsys):
     out = tmp_path / "cmp.png"
     assert main(["compare", str(photos["rest"]), str(photos["after"]), "-o", str(out), "--title", "010"]) == 0
@@ -64,6 +65,7 @@ def test_compare_two_photos(photos, tmp_path, capsys):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_compare_rest_smile_visits(photos, tmp_path):
     out = tmp_path / "visits.png"
     assert main(["compare", "--before-rest", str(photos["rest"]), "--before-smile", str(photos["smile"]),
@@ -108,6 +110,7 @@ def test_missing_photo_is_a_one_line_error(tmp_path):
 
 
 @needs_shared
+@pytest.mark.slow
 def test_report_command_writes_a_private_self_contained_report(photos, tmp_path, capsys):
     out = tmp_path / "visit"
     argv = ["report", "--rest", str(photos["after"]), "--smile", str(photos["smile"]),

@@ -63,6 +63,7 @@ def scenario(tmp_path_factory, landmarker):
     return {"root": root, "db": db, "timeline": timeline}
 
 
+@pytest.mark.slow
 def test_three_visit_record_is_built_and_tracked(scenario, capsys):
     timeline = scenario["timeline"]
     assert [(vm.visit.visit_date.isoformat(), vm.visit.kind) for vm in timeline.visits] == [
@@ -137,6 +138,7 @@ def test_untouched_measures_stay_within_noise(scenario, capsys):
     _cli_check(scenario, capsys, planted_key=False)
 
 
+@pytest.mark.slow
 def test_compare_cli_reports_every_key_measure(scenario, capsys):
     capsys.readouterr()
     assert main(["compare", PATIENT, "--from", "baseline", "--to", "treatment", "--json",
