@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -188,3 +191,24 @@ def test_a_strongly_tilted_face_is_detected_again_upright(landmarker, tmp_path, 
     assert len(calls) == 4, calls
     errors = {k: float(np.linalg.norm(moved[k] - base[k])) for k in base}
     assert max(errors.values()) < 0.012, errors
+
+
+def test_starting_a_landmarker_spawns_no_compiler_or_linker():
+    """MediaPipe's audio dependency searches for PortAudio with ldconfig, gcc and ld; lipsym must not."""
+    code = r"""
+import subprocess
+spawned = []
+real = subprocess.Popen.__init__
+def spy(self, args, *a, **k):
+    spawned.append(args if isinstance(args, str) else " ".join(map(str, args)))
+    return real(self, args, *a, **k)
+subprocess.Popen.__init__ = spy
+from lipsym.landmarks import Landmarker
+with Landmarker():
+    pass
+import sys
+assert "sounddevice" not in sys.modules or sys.modules["sounddevice"] is not None
+print(spawned)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out

@@ -27,6 +27,7 @@ import atexit
 import contextlib
 import math
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -223,6 +224,28 @@ def _close_before_executor_shutdown(close) -> None:
 
 
 @contextlib.contextmanager
+def _without_sounddevice():
+    """Import MediaPipe without its audio dependency's library search.
+
+    MediaPipe's package imports its audio tasks, whose ``sounddevice`` looks
+    for PortAudio with :func:`ctypes.util.find_library`: that spawns
+    ``ldconfig``, ``gcc`` and ``ld`` at every start of every process (about
+    0.25 s here). lipsym uses no audio, and MediaPipe's audio module accepts
+    a missing ``sounddevice`` (it catches the ImportError), so the name is
+    hidden for the import and released afterwards for any later user.
+    """
+    if "sounddevice" in sys.modules:
+        yield
+        return
+    sys.modules["sounddevice"] = None  # makes ``import sounddevice`` raise ImportError
+    try:
+        yield
+    finally:
+        if "sounddevice" in sys.modules and sys.modules["sounddevice"] is None:
+            del sys.modules["sounddevice"]
+
+
+@contextlib.contextmanager
 def _quiet_stderr():
     """Silence native stderr (TFLite's start-up chatter) for a CLI's sake."""
     try:
@@ -251,8 +274,9 @@ class Landmarker:
     """
 
     def __init__(self, options: LandmarkerOptions | None = None):
-        from mediapipe.tasks.python.core import base_options as mp_base
-        from mediapipe.tasks.python.vision import face_landmarker as mp_fl
+        with _without_sounddevice():
+            from mediapipe.tasks.python.core import base_options as mp_base
+            from mediapipe.tasks.python.vision import face_landmarker as mp_fl
 
         self.options = options or LandmarkerOptions()
         bundle = load_model(self.options.model_path, expected_sha256=self.options.expected_model_sha256)
