@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from lipsym.analysis._photo import PhotoAnalysis
 from lipsym.errors import LipsymError
 from lipsym.formats._csv import error_columns, pair_columns, photo_columns
 from lipsym.formats._json import document, error_to_dict, pair_to_dict, photo_to_dict
 from lipsym.formats._store_rows import pair_specs, photo_specs
-from lipsym.io._imageio import Photo
+from lipsym.io._imageio import Photo, load_photo
 from lipsym.measures._pair import PairMeasures
 from lipsym.measures._photo import PhotoMeasures
 from lipsym.pipeline._item import ItemSpec
@@ -89,6 +91,23 @@ class ItemResult:
         """
         if self.errors:
             raise self.errors[0].error
+
+    def rgb(self, index: int = 0) -> np.ndarray:
+        """A photo's pixels at full size, for drawing.
+
+        Parameters
+        ----------
+        index : int
+            Which photo, in ``item.photos`` order.
+
+        Returns
+        -------
+        ndarray, shape (H, W, 3), uint8
+            ``load_photo(path).rgb``: the pixels the landmarks were found on
+            when the photo was decoded at full size, else decoded again.
+        """
+        photo = self.decoded[index]
+        return photo.rgb if photo.reduction == 1 else load_photo(self.item.paths[index]).rgb
 
     def results(self, *, include_landmarks: bool = False, errors_by_item: bool = False) -> list[dict[str, Any]]:
         """This item's entries in the document's ``results``.
