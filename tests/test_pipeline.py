@@ -82,8 +82,11 @@ def test_photo_item(landmarker, tmp_path):
     assert {s.condition for s in result.specs()} == {"smile"}
     assert result.document()["settings"] == AnalysisOptions().identity()
     assert result.model_sha256 == landmarker.model_sha256
-    # The analysis decoded the 512 px photo at full size: drawing reuses those pixels.
-    assert result.decoded[0].reduction == 1 and np.array_equal(result.rgb(0), load_photo(SAMPLE).rgb)
+    assert result.decoded == () and np.array_equal(result.rgb(0), load_photo(SAMPLE).rgb)
+    # The analysis decoded the 512 px photo at full size: drawing can reuse those pixels.
+    kept = analyze_item(ItemSpec.photo(SAMPLE, "smile"), landmarker, keep_pixels=True)
+    assert kept.decoded[0].reduction == 1 and kept.rgb(0) is kept.decoded[0].rgb
+    assert np.array_equal(kept.rgb(0), load_photo(SAMPLE).rgb)
     # Given the bytes, the path only names the photo.
     moved = tmp_path / "elsewhere.png"
     given = analyze_item(ItemSpec.photo(moved, "smile"), landmarker, data=[SAMPLE.read_bytes()])

@@ -20,7 +20,7 @@ from lipsym.pipeline._result import ItemError, ItemResult
 
 
 def analyze_item(item: ItemSpec, landmarker: Landmarker, options: AnalysisOptions = AnalysisOptions(), *,
-                 data: Sequence[bytes | None] | None = None) -> ItemResult:
+                 data: Sequence[bytes | None] | None = None, keep_pixels: bool = False) -> ItemResult:
     """Analyse and measure an item's photos; capture what fails.
 
     Parameters
@@ -35,6 +35,12 @@ def analyze_item(item: ItemSpec, landmarker: Landmarker, options: AnalysisOption
         Each photo's file content in ``item.photos`` order, when the caller
         has already read it (a batch hashes the bytes it analyses); the
         paths then only name the photos.
+    keep_pixels : bool
+        Keep each decoded photo in ``result.decoded``, for a caller that
+        draws the photos (:meth:`ItemResult.rgb` then decodes a photo only if
+        the analysis used a reduced decode). Off by default: a pair's rest
+        photo is then freed before its smile photo is decoded, which keeps a
+        batch worker's peak memory down.
 
     Returns
     -------
@@ -70,29 +76,31 @@ def analyze_item(item: ItemSpec, landmarker: Landmarker, options: AnalysisOption
     """
     if data is not None and len(data) != len(item.photos):
         raise ConfigurationError(f"{item.label}: {len(data)} photo contents given for {len(item.photos)} photos")
-    flip_average = getattr(landmarker, "options", options.landmarker).flip_average
+    flip_average = landmarker.options.flip_average
     if flip_average != options.landmarker.flip_average:
         raise ConfigurationError(f"the landmarker {'does' if flip_average else 'does not'} flip-average but the "
                                  "analysis options say otherwise; build it with Landmarker(options.landmarker)")
-    done = {"item": item, "model_sha256": landmarker.model_sha256, "settings": options.identity()}
+    common = {"item": item, "model_sha256": landmarker.model_sha256, "settings": options.identity()}
     analyses, decoded = [], []
     for i, (expression, path) in enumerate(item.photos):
         try:
+            # analyze_photo's two steps, with the decoded photo at hand for keep_pixels.
             photo, marks = detect_at_adequate_resolution(path, landmarker,
                                                          allow_multiple_faces=options.allow_multiple_faces,
                                                          data=None if data is None else data[i])
             analyses.append(analyze_landmarks(photo, marks, expression=expression, options=options))
         except LipsymError as exc:
             return ItemResult(analyses=tuple(analyses), decoded=tuple(decoded),
-                              errors=(ItemError(str(path), exc),), **done)
-        decoded.append(photo)
+                              errors=(ItemError(str(path), exc),), **common)
+        if keep_pixels:
+            decoded.append(photo)
     try:
         if item.is_pair:
             pair = measure_pair(*analyses)
-            measures = (pair.rest, pair.smile)
+            measures = (pair.rest, pair.smile)  # on the pair's shared scale
         else:
             pair, measures = None, (measure_photo(analyses[0]),)
     except LipsymError as exc:
         return ItemResult(analyses=tuple(analyses), decoded=tuple(decoded), errors=(ItemError(item.label, exc),),
-                          **done)
-    return ItemResult(analyses=tuple(analyses), decoded=tuple(decoded), measures=measures, pair=pair, **done)
+                          **common)
+    return ItemResult(analyses=tuple(analyses), decoded=tuple(decoded), measures=measures, pair=pair, **common)

@@ -51,9 +51,9 @@ class ItemResult:
         One per photo, in ``item.photos`` order; on failure, those analysed
         before it.
     decoded : tuple of Photo
-        The decoded photo each analysis found its landmarks on (possibly at
-        1/``reduction`` size): a caller that draws the photo reuses its
-        pixels when ``reduction == 1`` instead of decoding the file again.
+        With ``analyze_item(..., keep_pixels=True)``: the decoded photo each
+        analysis found its landmarks on (possibly at 1/``reduction`` size),
+        whose pixels :meth:`rgb` reuses when ``reduction == 1``; else empty.
     measures : tuple of PhotoMeasures
         One per photo when the item succeeded; a pair's photos are measured
         on the pair's shared scale (``pair.rest``, ``pair.smile``).
@@ -104,10 +104,11 @@ class ItemResult:
         -------
         ndarray, shape (H, W, 3), uint8
             ``load_photo(path).rgb``: the pixels the landmarks were found on
-            when the photo was decoded at full size, else decoded again.
+            when they were kept and decoded at full size, else decoded again.
         """
-        photo = self.decoded[index]
-        return photo.rgb if photo.reduction == 1 else load_photo(self.item.paths[index]).rgb
+        if self.decoded and self.decoded[index].reduction == 1:
+            return self.decoded[index].rgb
+        return load_photo(self.item.paths[index]).rgb
 
     def results(self, *, include_landmarks: bool = False, errors_by_item: bool = False) -> list[dict[str, Any]]:
         """This item's entries in the document's ``results``.

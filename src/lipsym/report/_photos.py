@@ -92,7 +92,7 @@ def load_report_photo(path: str | os.PathLike, landmarker: Landmarker, *, expres
     ------
     PhotoError, FaceError, MeasurementError
     """
-    (photo,) = _report_photos(analyze_item(ItemSpec.photo(path, expression), landmarker, options))
+    (photo,) = _report_photos(analyze_item(ItemSpec.photo(path, expression), landmarker, options, keep_pixels=True))
     return photo
 
 
@@ -121,7 +121,7 @@ def load_visit(rest_path: str | os.PathLike, smile_path: str | os.PathLike | Non
     PhotoError, FaceError, MeasurementError
     """
     item = ItemSpec.photo(rest_path) if smile_path is None else ItemSpec.pair(rest_path, smile_path)
-    result = analyze_item(item, landmarker, options)
+    result = analyze_item(item, landmarker, options, keep_pixels=True)
     return ReportVisit(*_report_photos(result), result.pair)
 
 
