@@ -22,7 +22,7 @@ from lipsym.batch._layout import item_json_path
 from lipsym.batch._progress import Progress
 from lipsym.batch._run import run_batch
 from lipsym.cli import build_parser, main
-from lipsym.cli.common import analysis_options, landmarker_options, settings_of
+from lipsym.cli.common import analysis_options
 from lipsym.io._collection import discover
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def _variants(folder: Path, n: int) -> list[Path]:
 
 def _config(out: Path, *options: str) -> BatchConfig:
     args = build_parser().parse_args(["batch", "IN", "-o", str(out), *options])
-    return BatchConfig.make(args.output, analysis_options(args), landmarker_options(args), settings_of(args))
+    return BatchConfig(args.output, analysis_options(args))
 
 
 def _csv(path: Path) -> list[dict[str, str]]:

@@ -8,13 +8,15 @@ the measures) there only delayed the first result.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from lipsym.face._scale import DEFAULT_IRIS_DIAMETER_MM, Calibration
+from lipsym.landmarks._options import LandmarkerOptions
 
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    """How a photo is analysed.
+    """How a photo is analysed, including the landmarker it is analysed with.
 
     Attributes
     ----------
@@ -30,6 +32,11 @@ class AnalysisOptions:
     refine : bool
         Correct the asymmetric part of the lip landmarks from the image
         (:mod:`lipsym.refine`); False keeps MediaPipe's (flip-averaged) points.
+    landmarker : LandmarkerOptions
+        The landmarker to analyse with (``Landmarker(options.landmarker)``).
+        It is part of the options because its ``flip_average`` changes
+        results; the model is identified by the digest of the bundle actually
+        loaded (``Landmarker.model_sha256``), not by these options.
     """
 
     mirrored: bool = False
@@ -37,3 +44,39 @@ class AnalysisOptions:
     calibration: Calibration | None = None
     allow_multiple_faces: bool = True
     refine: bool = True
+    landmarker: LandmarkerOptions = LandmarkerOptions()
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that change results, as documents record them.
+
+        Stored analyses (visit record) are looked up by this dict and batch
+        results are cached by it, so its keys and values never change
+        without a migration: they are those ``lipsym analyze`` has always
+        written under ``settings``.
+
+        Returns
+        -------
+        dict
+            ``mirrored``, ``iris_mm``, ``ipd_mm`` (None unless calibrated by
+            the interpupillary distance), ``mm_per_px`` (None unless calibrated
+            directly), ``calibration_uncertainty`` (relative; the default
+            0.01 when not calibrated), ``flip_average``, ``single_face`` and
+            ``refine``, in that order.
+
+        Examples
+        --------
+        >>> AnalysisOptions(mirrored=True).identity()["mirrored"]
+        True
+        >>> AnalysisOptions(calibration=Calibration(mm_per_px=0.1)).identity()["mm_per_px"]
+        0.1
+        """
+        cal = self.calibration
+        return {"mirrored": self.mirrored,
+                "iris_mm": self.iris_diameter_mm,
+                "ipd_mm": None if cal is None else cal.interpupillary_distance_mm,
+                "mm_per_px": None if cal is None else cal.mm_per_px,
+                "calibration_uncertainty": (Calibration.relative_uncertainty if cal is None
+                                            else cal.relative_uncertainty),
+                "flip_average": self.landmarker.flip_average,
+                "single_face": not self.allow_multiple_faces,
+                "refine": self.refine}

@@ -10,7 +10,7 @@ together::
     from lipsym.batch import run_batch
     from lipsym.io import discover
 
-    report = run_batch(discover("photos/"), BatchConfig.make("out/", options, lm_options, settings), jobs=2)
+    report = run_batch(discover("photos/"), BatchConfig("out/", options), jobs=2)
 
 This package's ``__init__`` imports nothing, so that worker processes start
 light (see :mod:`.local`).

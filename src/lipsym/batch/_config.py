@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from lipsym.analysis._options import AnalysisOptions
-from lipsym.landmarks._options import LandmarkerOptions
 
 
 @dataclass(frozen=True)
@@ -21,24 +19,12 @@ class BatchConfig:
         JSON there themselves, so a result survives whatever happens to the
         parent process afterwards.
     analysis : AnalysisOptions
-    landmarker : LandmarkerOptions
-    settings : tuple of (str, value)
-        The options that change results (``cli.common.settings_of``), as
-        sorted pairs so the config stays immutable; see :attr:`settings_dict`.
+        Including the landmarker options each worker builds its landmarker
+        from; ``analysis.identity()`` is part of every result's identity.
     """
 
     output_dir: Path
     analysis: AnalysisOptions = AnalysisOptions()
-    landmarker: LandmarkerOptions = LandmarkerOptions()
-    settings: tuple[tuple[str, Any], ...] = field(default=())
 
-    @staticmethod
-    def make(output_dir, analysis: AnalysisOptions, landmarker: LandmarkerOptions,
-             settings: dict[str, Any]) -> "BatchConfig":
-        """Build a config from a settings dict (as ``settings_of`` returns)."""
-        return BatchConfig(Path(output_dir), analysis, landmarker, tuple(sorted(settings.items())))
-
-    @property
-    def settings_dict(self) -> dict[str, Any]:
-        """The settings as the output documents record them."""
-        return dict(self.settings)
+    def __post_init__(self):
+        object.__setattr__(self, "output_dir", Path(self.output_dir))

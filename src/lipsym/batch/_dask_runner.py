@@ -53,7 +53,7 @@ def analyse_on_worker(item: "Item", config: "BatchConfig") -> "Outcome":
     """The dask task: one item, with this worker process's cached landmarker."""
     from lipsym.batch._work import process_item, safely
 
-    return safely(process_item, item, config, worker_landmarker(config.landmarker))
+    return safely(process_item, item, config, worker_landmarker(config.analysis.landmarker))
 
 
 def run_dask(items: Iterable["Item"], config: "BatchConfig", *, scheduler: str,

@@ -29,7 +29,7 @@ def result_identity(photo_sha256: Mapping[str, str], settings: Mapping[str, Any]
         bytes. The expression is part of the identity: it changes flags and
         reference bands.
     settings : mapping
-        The options that change results (``cli.common.settings_of``).
+        The options that change results (``AnalysisOptions.identity()``).
     model_sha256 : str
         The landmark model actually used.
     lipsym_version : str

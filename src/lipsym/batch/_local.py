@@ -92,7 +92,7 @@ def _run_in_process(items: Iterable["Item"], config: "BatchConfig") -> Iterator[
     from lipsym.landmarks._detector import Landmarker
     from lipsym.batch._work import process_item, safely
 
-    with Landmarker(config.landmarker) as landmarker:
+    with Landmarker(config.analysis.landmarker) as landmarker:
         for item in items:
             yield safely(process_item, item, config, landmarker)
 
@@ -104,7 +104,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, config: "BatchConf
         from lipsym.landmarks._detector import Landmarker
         from lipsym.batch._work import process_item, safely
 
-        landmarker = Landmarker(config.landmarker)
+        landmarker = Landmarker(config.analysis.landmarker)
     except LipsymError as exc:
         _send(conn, ("fatal", exc))
         return

@@ -15,19 +15,17 @@ import os
 import time
 from typing import Any
 
-from lipsym.analysis._photo import analyze_photo
-from lipsym.io._collection import Item
-from lipsym.formats._json import document, error_to_dict, pair_to_dict, photo_to_dict
-from lipsym.errors import LipsymError
-from lipsym.landmarks._detector import Landmarker
-from lipsym.measures import measure_pair, measure_photo
-from lipsym.io._outputs import write_atomic
-from lipsym.io._imageio import read_photo_bytes
-from lipsym.formats._csv import pair_columns, photo_columns
 from lipsym.batch._config import BatchConfig
 from lipsym.batch._identity import result_identity
 from lipsym.batch._layout import item_json_path, read_batch_section
 from lipsym.batch._outcome import Outcome, failed_outcome, peak_rss_mb
+from lipsym.errors import LipsymError
+from lipsym.io._collection import Item
+from lipsym.io._imageio import read_photo_bytes
+from lipsym.io._outputs import write_atomic
+from lipsym.landmarks._detector import Landmarker
+from lipsym.pipeline._analyze import analyze_item
+from lipsym.pipeline._item import ItemSpec
 
 
 def process_item(item: Item, config: BatchConfig, landmarker: Landmarker) -> Outcome:
@@ -49,26 +47,27 @@ def process_item(item: Item, config: BatchConfig, landmarker: Landmarker) -> Out
     start = time.perf_counter()
     try:
         # Read once: the bytes hashed for the identity are the bytes analysed.
-        contents = {expr: read_photo_bytes(path) for expr, path in item.photos}
+        contents = [read_photo_bytes(path) for _, path in item.photos]
     except LipsymError as exc:
         return failed_outcome(item.name, _failed_file(item, exc), str(exc))
-    digests = {expr: hashlib.sha256(data).hexdigest() for expr, data in contents.items()}
-    settings = config.settings_dict
-    identity = result_identity(digests, settings, landmarker.model_sha256)
+    digests = {expr: hashlib.sha256(data).hexdigest() for (expr, _), data in zip(item.photos, contents)}
+    identity = result_identity(digests, config.analysis.identity(), landmarker.model_sha256)
     target = item_json_path(config.output_dir, item.name)
     previous = read_batch_section(target)
     if previous is not None and previous["identity"] == identity:
         return _outcome(item, identity, previous, computed=False, start=start)
-    results, pairs, row, errors = _analyse(item, config, landmarker, contents)
-    doc = document(results, pairs, model_sha256=landmarker.model_sha256, settings=settings)
+    result = analyze_item(ItemSpec(item.photos), landmarker, config.analysis, data=contents)
+    doc = result.document()
+    # Batch documents have always listed the settings by name (sorted).
+    doc["settings"] = dict(sorted(doc["settings"].items()))
     doc["batch"] = {
         "item": item.name,
         "identity": identity,
         "patient": item.patient,
         "visit_date": None if item.visit_date is None else item.visit_date.isoformat(),
         "photo_sha256": digests,
-        "csv_row": None if row is None else _json_row(row),
-        "errors": [{"file": f, "reason": r} for f, r in errors],
+        "csv_row": _json_row(result.csv_row) if result.ok else None,
+        "errors": [{"file": e.file, "reason": e.reason} for e in result.errors],
     }
     # Compact: json's C encoder is used only without indent (~5 ms per item saved).
     # Not fsynced (~1.5 ms an item): a result a power failure cuts short does
@@ -76,35 +75,6 @@ def process_item(item: Item, config: BatchConfig, landmarker: Landmarker) -> Out
     write_atomic(target, json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", overwrite=True,
                  durable=False)
     return _outcome(item, identity, doc["batch"], computed=True, start=start)
-
-
-def _analyse(item: Item, config: BatchConfig, landmarker: Landmarker,
-             contents: dict[str, bytes]) -> tuple[list[dict], list[dict], dict | None, list[tuple[str, str]]]:
-    """(results, pairs, csv row, errors) of one item, as ``lipsym analyze`` makes them.
-
-    ``contents``: each photo's bytes by expression, as hashed.
-    """
-    options = config.analysis
-    analyses = []
-    for expression, path in item.photos:
-        try:
-            analyses.append(analyze_photo(path, landmarker, expression=expression, options=options,
-                                          data=contents[expression]))
-        except LipsymError as exc:
-            return [error_to_dict(path, exc)], [], None, [(str(path), str(exc))]
-    try:
-        if item.is_pair:
-            rest, smile = analyses
-            pair = measure_pair(rest, smile)
-            results = [photo_to_dict(rest, pair.rest), photo_to_dict(smile, pair.smile)]
-            return results, [pair_to_dict(str(item.rest), str(item.smile), pair)], \
-                pair_columns(rest, smile, pair), []
-        (single,) = analyses
-        measures = measure_photo(single)
-        return [photo_to_dict(single, measures)], [], photo_columns(single, measures), []
-    except LipsymError as exc:
-        files = " + ".join(str(p) for _, p in item.photos)
-        return [error_to_dict(files, exc)], [], None, [(files, str(exc))]
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:

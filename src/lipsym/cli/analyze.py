@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from lipsym.analysis._photo import analyze_photo
-from lipsym.formats._json import document, error_to_dict, pair_to_dict, photo_to_dict
-from lipsym.errors import ConfigurationError, LipsymError
-from lipsym.landmarks._detector import Landmarker
-from lipsym.measures import measure_pair, measure_photo
+from lipsym.errors import ConfigurationError
+from lipsym.formats._csv import to_csv
+from lipsym.formats._json import document
 from lipsym.io._outputs import write_atomic
-from lipsym.formats._csv import error_columns, pair_columns, photo_columns, to_csv
-from lipsym.cli.common import add_analysis_options, analysis_options, emit_json, landmarker_options, settings_of
+from lipsym.landmarks._detector import Landmarker
+from lipsym.pipeline._analyze import analyze_item
+from lipsym.pipeline._item import ItemSpec
+from lipsym.cli.common import add_analysis_options, analysis_options, emit_json
 
 
 def register(sub) -> None:
@@ -36,43 +36,22 @@ def run(args) -> int:
         raise ConfigurationError("give as many --smile as --rest photos (one pair each)")
     if not args.photos and not args.rest:
         raise ConfigurationError("nothing to analyse: give PHOTO arguments or --rest R --smile S")
+    items = ([ItemSpec.photo(path, args.expression) for path in args.photos]
+             + [ItemSpec.pair(rest, smile) for rest, smile in zip(args.rest, args.smile)])
     options = analysis_options(args)
     results, pairs, rows = [], [], []
     failures = 0
-
-    def failed(path, exc):
-        nonlocal failures
-        failures += 1
-        print(f"lipsym: {exc}", file=sys.stderr)
-        results.append(error_to_dict(path, exc))
-
-    with Landmarker(landmarker_options(args)) as landmarker:
-        for path in args.photos:
-            try:
-                a = analyze_photo(path, landmarker, expression=args.expression, options=options)
-                m = measure_photo(a)
-            except LipsymError as exc:
-                failed(path, exc)
-                rows.append(error_columns(path, str(exc)))
-                continue
-            results.append(photo_to_dict(a, m, include_landmarks=args.all_landmarks))
-            rows.append(photo_columns(a, m))
-        for rest_path, smile_path in zip(args.rest, args.smile):
-            row = {"rest_file": rest_path, "smile_file": smile_path}
-            try:
-                rest = analyze_photo(rest_path, landmarker, expression="rest", options=options)
-                smile = analyze_photo(smile_path, landmarker, expression="smile", options=options)
-                pair = measure_pair(rest, smile)
-            except LipsymError as exc:
-                failed(f"{rest_path} + {smile_path}", exc)
-                rows.append({**row, "status": "error", "error": str(exc)})
-                continue
-            results.append(photo_to_dict(rest, pair.rest, include_landmarks=args.all_landmarks))
-            results.append(photo_to_dict(smile, pair.smile, include_landmarks=args.all_landmarks))
-            pairs.append(pair_to_dict(rest_path, smile_path, pair))
-            rows.append(pair_columns(rest, smile, pair))
+    with Landmarker(options.landmarker) as landmarker:
+        for item in items:
+            result = analyze_item(item, landmarker, options)
+            for error in result.errors:
+                print(f"lipsym: {error.reason}", file=sys.stderr)
+            failures += not result.ok
+            results += result.results(include_landmarks=args.all_landmarks, errors_by_item=True)
+            pairs += result.pairs()
+            rows.append(result.csv_row)
         sha = landmarker.model_sha256
-    doc = document(results, pairs, model_sha256=sha, settings=settings_of(args))
+    doc = document(results, pairs, model_sha256=sha, settings=options.identity())
     emit_json(doc, args.output, args.force)
     if args.csv:
         write_atomic(args.csv, to_csv(rows), overwrite=args.force)

@@ -14,7 +14,7 @@ from lipsym.batch._progress import Progress
 from lipsym.batch._run import run_batch
 from lipsym.io._collection import discover
 from lipsym.errors import ConfigurationError, LipsymError
-from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options, settings_of
+from lipsym.cli.common import add_analysis_options, analysis_options
 
 
 def register(sub) -> None:
@@ -45,7 +45,7 @@ def run(args) -> int:
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise ConfigurationError(f"--jobs must be at least 1, got {jobs}")
-    config = BatchConfig.make(args.output, analysis_options(args), landmarker_options(args), settings_of(args))
+    config = BatchConfig(args.output, analysis_options(args))
     collection = discover(args.input)
     progress = Progress(len(collection.items), quiet=args.quiet, interval_s=args.progress_every)
     for problem in collection.problems:

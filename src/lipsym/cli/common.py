@@ -36,25 +36,20 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
 
 
 def analysis_options(args) -> AnalysisOptions:
+    """The analysis (and landmarker) options the command line asks for; ``.identity()`` records them."""
     calibration = None
     if args.ipd_mm is not None or args.mm_per_px is not None:
         calibration = Calibration(interpupillary_distance_mm=args.ipd_mm, mm_per_px=args.mm_per_px,
                                   relative_uncertainty=args.calibration_uncertainty)
     return AnalysisOptions(mirrored=args.mirrored, iris_diameter_mm=args.iris_mm, calibration=calibration,
-                           allow_multiple_faces=not args.single_face, refine=not args.no_refine)
+                           allow_multiple_faces=not args.single_face, refine=not args.no_refine,
+                           landmarker=landmarker_options(args))
 
 
 def landmarker_options(args) -> LandmarkerOptions:
     return LandmarkerOptions(model_path=args.model,
                              expected_model_sha256=None if args.allow_other_model else EXPECTED_MODEL_SHA256,
                              flip_average=not args.no_flip_average)
-
-
-def settings_of(args) -> dict:
-    """The options that change results, for the output document and caching."""
-    return {"mirrored": args.mirrored, "iris_mm": args.iris_mm, "ipd_mm": args.ipd_mm, "mm_per_px": args.mm_per_px,
-            "calibration_uncertainty": args.calibration_uncertainty, "flip_average": not args.no_flip_average,
-            "single_face": args.single_face, "refine": not args.no_refine}
 
 
 def emit_json(doc: dict, output: str | None, force: bool) -> None:

@@ -8,7 +8,7 @@ import sys
 from lipsym.landmarks._detector import Landmarker
 from lipsym.visits._analyzer import VisitAnalyzer
 from lipsym.visits._import import ImportReport, analyze_pending, import_collection, read_source
-from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options, settings_of
+from lipsym.cli.common import add_analysis_options, analysis_options
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
 
 
@@ -53,10 +53,6 @@ def _report(args, report: ImportReport, *, imported: bool = True) -> int:
     return 1 if r.failures else 0
 
 
-def _analyzer(args, landmarker: Landmarker) -> VisitAnalyzer:
-    return VisitAnalyzer(landmarker, analysis_options(args), settings_of(args))
-
-
 def run_import(args) -> int:
     # Read the source first: an unreadable folder or manifest creates no database.
     collection, kinds = read_source(args.source)
@@ -64,13 +60,15 @@ def run_import(args) -> int:
         if args.no_analyze:
             report = import_collection(store, collection, kinds=kinds, on_failure=_say)
         else:
-            with Landmarker(landmarker_options(args)) as landmarker:
-                report = import_collection(store, collection, kinds=kinds, analyzer=_analyzer(args, landmarker),
-                                           on_failure=_say)
+            options = analysis_options(args)
+            with Landmarker(options.landmarker) as landmarker:
+                report = import_collection(store, collection, kinds=kinds,
+                                           analyzer=VisitAnalyzer(landmarker, options), on_failure=_say)
     return _report(args, report)
 
 
 def run_pending(args) -> int:
-    with open_store(args) as store, Landmarker(landmarker_options(args)) as landmarker:
-        report = analyze_pending(store, _analyzer(args, landmarker), args.patients, on_failure=_say)
+    options = analysis_options(args)
+    with open_store(args) as store, Landmarker(options.landmarker) as landmarker:
+        report = analyze_pending(store, VisitAnalyzer(landmarker, options), args.patients, on_failure=_say)
     return _report(args, report, imported=False)

@@ -9,7 +9,7 @@ from lipsym.errors import ConfigurationError, ConflictError
 from lipsym.landmarks._detector import Landmarker
 from lipsym.report import ReportHeader, build_report, load_visit, write_report
 from lipsym.report._visit_report import HTML_NAME, PDF_NAME
-from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options
+from lipsym.cli.common import add_analysis_options, analysis_options
 
 
 def register(sub) -> None:
@@ -46,7 +46,7 @@ def run(args) -> int:
             raise ConflictError(f"{Path(args.output) / name} exists; not overwriting the report (use --force to "
                                 f"replace it)")
     options = analysis_options(args)
-    with Landmarker(landmarker_options(args)) as landmarker:
+    with Landmarker(options.landmarker) as landmarker:
         visit = load_visit(args.rest, args.smile, landmarker, options=options)
         previous = None
         if args.before_rest:

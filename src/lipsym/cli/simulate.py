@@ -12,7 +12,7 @@ from lipsym.io._imageio import load_photo
 from lipsym.landmarks._detector import Landmarker
 from lipsym.io._outputs import write_atomic
 from lipsym.simulate._simulate import STRUCTURES, parse_plant, plant
-from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options
+from lipsym.cli.common import add_analysis_options, analysis_options
 
 
 def register(sub) -> None:
@@ -32,8 +32,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     plants = [parse_plant(t) for t in args.plant]
-    with Landmarker(landmarker_options(args)) as landmarker:
-        analysis = analyze_photo(args.photo, landmarker, options=analysis_options(args))
+    options = analysis_options(args)
+    with Landmarker(options.landmarker) as landmarker:
+        analysis = analyze_photo(args.photo, landmarker, options=options)
     sim = plant(load_photo(args.photo).rgb, analysis, plants)
     buf = io.BytesIO()
     Image.fromarray(sim.rgb).save(buf, format="PNG")  # a fresh image: no EXIF/GPS from the input

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lipsym.analysis._photo import AnalysisOptions, PhotoAnalysis, analyze_photo
+from lipsym.analysis._options import AnalysisOptions
+from lipsym.analysis._photo import PhotoAnalysis
 from lipsym.errors import ConfigurationError
-from lipsym.io._imageio import load_photo
 from lipsym.landmarks._detector import Landmarker
-from lipsym.measures import PairMeasures, PhotoMeasures, measure_pair, measure_photo
+from lipsym.measures._pair import PairMeasures, measure_pair
+from lipsym.measures._photo import PhotoMeasures, measure_photo
+from lipsym.pipeline._analyze import analyze_item
+from lipsym.pipeline._item import ItemSpec
+from lipsym.pipeline._result import ItemResult
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,9 +86,14 @@ def _label(path) -> str:
 
 def load_report_photo(path: str | os.PathLike, landmarker: Landmarker, *, expression: str = "rest",
                       options: AnalysisOptions = AnalysisOptions()) -> ReportPhoto:
-    """Analyse and measure one photo file and keep its pixels for drawing."""
-    a = analyze_photo(path, landmarker, expression=expression, options=options)
-    return photo_from_analysis(load_photo(path).rgb, a, _label(path))
+    """Analyse and measure one photo file and keep its pixels for drawing.
+
+    Raises
+    ------
+    PhotoError, FaceError, MeasurementError
+    """
+    (photo,) = _report_photos(analyze_item(ItemSpec.photo(path, expression), landmarker, options, keep_pixels=True))
+    return photo
 
 
 def photo_from_analysis(rgb: np.ndarray, analysis: PhotoAnalysis, label: str = "") -> ReportPhoto:
@@ -111,9 +120,13 @@ def load_visit(rest_path: str | os.PathLike, smile_path: str | os.PathLike | Non
     ------
     PhotoError, FaceError, MeasurementError
     """
-    rest = analyze_photo(rest_path, landmarker, expression="rest", options=options)
-    smile = None if smile_path is None else analyze_photo(smile_path, landmarker, expression="smile", options=options)
-    return visit_from_analyses(load_photo(rest_path).rgb, rest,
-                               None if smile_path is None else load_photo(smile_path).rgb, smile,
-                               rest_label=_label(rest_path),
-                               smile_label="" if smile_path is None else _label(smile_path))
+    item = ItemSpec.photo(rest_path) if smile_path is None else ItemSpec.pair(rest_path, smile_path)
+    result = analyze_item(item, landmarker, options, keep_pixels=True)
+    return ReportVisit(*_report_photos(result), result.pair)
+
+
+def _report_photos(result: ItemResult) -> list[ReportPhoto]:
+    """Each photo of an analysed item with its pixels (decoded once when the analysis used full size)."""
+    result.raise_error()
+    return [ReportPhoto(result.rgb(i), a, m, _label(path))
+            for i, (a, m, path) in enumerate(zip(result.analyses, result.measures, result.item.paths))]

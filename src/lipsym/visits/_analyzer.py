@@ -15,17 +15,15 @@ measured under the old record.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lipsym.analysis._photo import AnalysisOptions, analyze_photo
-from lipsym.formats._json import document, pair_to_dict, photo_to_dict
+from lipsym.analysis._options import AnalysisOptions
 from lipsym.errors import ConflictError, PhotoNotFoundError
 from lipsym.landmarks._detector import Landmarker
-from lipsym.measures import measure_pair, measure_photo
+from lipsym.pipeline._analyze import analyze_item
+from lipsym.pipeline._item import ItemSpec
 from lipsym.visits.store import Analysis, Photo, Store, Visit
-from lipsym.formats._store_rows import pair_specs, photo_specs
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,15 @@ class AnalysisJob:
     @property
     def label(self) -> str:
         """The photo path(s), for messages."""
-        return " + ".join(p.path for p in (self.rest, self.smile) if p is not None)
+        return self.item.label
+
+    @property
+    def item(self) -> ItemSpec:
+        """The photos to analyse: the pair, or the one photo with its expression."""
+        if self.rest is not None and self.smile is not None:
+            return ItemSpec.pair(self.rest.path, self.smile.path)
+        photo = self.rest or self.smile
+        return ItemSpec.photo(photo.path, photo.expression)
 
 
 def visit_jobs(photos: list[Photo]) -> list[AnalysisJob]:
@@ -70,25 +76,29 @@ def visit_jobs(photos: list[Photo]) -> list[AnalysisJob]:
 
 @dataclass(frozen=True)
 class VisitAnalyzer:
-    """Runs and stores the analyses of visits with one landmarker and one set of settings.
+    """Runs and stores the analyses of visits with one landmarker and one set of options.
 
     Attributes
     ----------
     landmarker : Landmarker
+        Built from ``options.landmarker``.
     options : AnalysisOptions
-    settings : mapping
-        The options that change results (``lipsym.cli.common.settings_of``);
-        with the photos, they identify an analysis in the store.
+        With the photos, ``options.identity()`` identifies an analysis in the store.
     """
 
     landmarker: Landmarker
     options: AnalysisOptions
-    settings: Mapping[str, Any]
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The settings analyses are stored and looked up under (``options.identity()``)."""
+        return self.options.identity()
 
     def pending(self, store: Store, visit: Visit | int) -> list[AnalysisJob]:
         """The visit's analyses not yet in the store under these settings."""
+        settings = self.settings
         return [job for job in visit_jobs(store.list_photos(visit))
-                if store.find_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=dict(self.settings)) is None]
+                if store.find_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=settings) is None]
 
     def run(self, store: Store, job: AnalysisJob) -> Analysis:
         """Analyse one job's photos and store the result.
@@ -103,27 +113,17 @@ class VisitAnalyzer:
         for photo in (job.rest, job.smile):
             if photo is not None:
                 _require_unchanged(store, photo)
-        lm, opts = self.landmarker, self.options
-        rest = None if job.rest is None else analyze_photo(job.rest.path, lm, expression="rest", options=opts)
-        smile = None if job.smile is None else analyze_photo(job.smile.path, lm, expression="smile", options=opts)
-        if rest is not None and smile is not None:
-            pair = measure_pair(rest, smile)
-            specs = pair_specs(pair)
-            results = [photo_to_dict(rest, pair.rest), photo_to_dict(smile, pair.smile)]
-            pairs = [pair_to_dict(job.rest.path, job.smile.path, pair)]
-        else:
-            single, condition = (rest, "rest") if rest is not None else (smile, "smile")
-            measures = measure_photo(single)
-            specs = photo_specs(measures, condition)
-            results, pairs = [photo_to_dict(single, measures)], []
-        doc = document(results, pairs, model_sha256=lm.model_sha256, settings=dict(self.settings))
+        result = analyze_item(job.item, self.landmarker, self.options)
+        result.raise_error()
+        settings = self.settings
         try:
-            return store.add_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=dict(self.settings),
-                                      result=doc, measures=specs, model_sha256=lm.model_sha256)
+            return store.add_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=settings,
+                                      result=result.document(), measures=result.specs(),
+                                      model_sha256=result.model_sha256)
         except ConflictError:
             # Another process stored this analysis between our check and our
             # write: its result stands (same photos, same settings).
-            existing = store.find_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=dict(self.settings))
+            existing = store.find_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=settings)
             if existing is None:
                 raise
             return existing
