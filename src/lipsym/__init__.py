@@ -6,6 +6,7 @@ nor MediaPipe; the first use of a name loads what it needs.
 - :func:`analyze_photo`, :func:`analyze_pair` → analyses in photo pixels;
 - :func:`measure_photo`, :func:`measure_pair` → measures in mm with standard errors;
 - :func:`compare` → the change of each asymmetry between two measurements;
+- :func:`analyze_item` → one photo or rest/smile pair analysed, measured and written out (:class:`ItemSpec`);
 - :class:`Side` (always the subject's), :class:`LipsymError` (every error lipsym raises on purpose);
 - :class:`AnalysisOptions`, :class:`LandmarkerOptions`, :class:`Landmarker`.
 
@@ -36,6 +37,8 @@ __getattr__, __dir__, __all__ = _attach(__name__, {
     "measures._photo": ["measure_photo", "PhotoMeasures"],
     "measures._pair": ["measure_pair", "PairMeasures"],
     "comparison._compare": ["compare:compare_measures"],
+    "pipeline._item": ["ItemSpec"],
+    "pipeline._analyze": ["analyze_item"],
     "landmarks._options": ["LandmarkerOptions"],
     "landmarks._detector": ["Landmarker"],
     "sides": ["Side"],
