@@ -22,6 +22,9 @@ KINDS = ("sided", "scalar", "composite", "dynamic")
 #: Units as printed in tables and texts (the key is the unit as stored).
 UNIT_LABELS: Mapping[str, str] = MappingProxyType({"mm2": "mm²", "deg": "°"})
 
+#: Registry key of the composite score (also its store row name).
+COMPOSITE_KEY = "composite"
+
 #: Length units, whose asymmetry is also given as % of the interpupillary distance.
 _LENGTH_UNIT = "mm"
 
@@ -151,7 +154,7 @@ _ENTRIES = [
     _scalar("facial_asymmetry_index", "mm", "facial asymmetry index",
             "|d(endocanthion_R, cheilion_R) − d(endocanthion_L, cheilion_L)| (Malm et al. 2018)"),
     _scalar("bow_width", "mm", "bow width", "distance between the two Cupid's bow peaks"),
-    MeasureInfo("composite", "composite", "1", "composite asymmetry score",
+    MeasureInfo(COMPOSITE_KEY, "composite", "1", "composite asymmetry score",
                 "sqrt(mean((asymmetry_i / threshold_i)^2)) over the composite's components "
                 "(lipsym.measures._composite); 0 = symmetric, 1 = on average at the noticeable thresholds"),
     *_dynamic(),
