@@ -26,6 +26,10 @@ SCHEMAS: Mapping[str, int] = MappingProxyType({
     "lipsym.patients": 1,           # lipsym patient list --json
     "lipsym.patient_history": 1,    # lipsym patient show --json
     "lipsym.visit_comparison": 1,   # lipsym compare PATIENT --from --to --json
+    "lipsym.visit": 1,              # lipsym visit add --json
+    "lipsym.treatment": 1,          # lipsym treatment add --json
+    "lipsym.import_report": 1,      # lipsym import --json, lipsym analyze-pending --json
+    "lipsym.track": 1,              # lipsym track --json
 })
 
 #: The envelope's fields, first in every document.
