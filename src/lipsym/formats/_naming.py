@@ -15,7 +15,7 @@ prints that table (a test keeps the two equal).
 
 from __future__ import annotations
 
-from lipsym.measures._registry import COMPOSITE_KEY, MeasureInfo, measure_info
+from lipsym.measures._registry import COMPOSITE_KEY, KINDS, MeasureInfo, measure_info
 
 #: Parts of a sided measure, in JSON order.
 SIDED_PARTS = ("right", "left", "asymmetry", "asymmetry_pct_ipd", "ratio", "standard_error")
@@ -103,28 +103,32 @@ def json_path(key: str, part: str) -> str:
     return _json(measure_info(key), part)
 
 
-def naming_table() -> list[tuple[str, str, str, str]]:
-    """``(kind, JSON path, CSV column, store row)`` for every kind and part, with ``<key>`` and ``<unit>`` placeholders.
+def naming_table() -> list[tuple[str, str, str, str | None, str]]:
+    """``(kind, JSON path, CSV column, store row, store column)`` for every kind and part.
 
-    The mapping table printed in docs/json-schema.md; a store row of ``—``
-    is not stored.
+    With ``<key>`` and ``<unit>`` placeholders; the mapping table printed in
+    docs/json-schema.md. The store row is None for a part that is not stored;
+    the store column is ``value`` or ``standard_error`` (a standard error is
+    kept beside its value, in the same row).
     """
     rows = []
-    for kind in ("sided", "scalar", "composite", "dynamic"):
+    for kind in KINDS:
         info = MeasureInfo("<key>" if kind != "composite" else COMPOSITE_KEY, kind, "<unit>", "", "")
         for part in (CSV_SIDED_PARTS if info.is_sided else SCALAR_PARTS):
             column = _csv(info, part)
             if kind == "dynamic":
                 column = CSV_PREFIXES["dynamic"] + column
-            store = _store(info, part)
-            if part == "standard_error":  # kept in the standard_error column of the value's row
-                store = f"{_store(info, 'asymmetry' if info.is_sided else 'value')} (standard_error column)"
-            rows.append((kind, _json(info, part), column, store or "—"))
+            store, store_column = _store(info, part), "value"
+            if part == "standard_error":
+                store, store_column = _store(info, "asymmetry" if info.is_sided else "value"), part
+            rows.append((kind, _json(info, part), column, store, store_column))
     return rows
 
 
 def naming_table_markdown() -> str:
     """:func:`naming_table` as a Markdown table."""
-    lines = ["| kind | JSON | CSV column | store row |", "|---|---|---|---|"]
-    lines += [f"| {kind} | `{j}` | `{c}` | {s} |" for kind, j, c, s in naming_table()]
+    lines = ["| kind | JSON | CSV column | store row (column) |", "|---|---|---|---|"]
+    for kind, path, column, store, store_column in naming_table():
+        cell = "—" if store is None else f"`{store}` ({store_column})"
+        lines.append(f"| {kind} | `{path}` | `{column}` | {cell} |")
     return "\n".join(lines)
