@@ -35,6 +35,7 @@ from lipsym.formats._naming import (
     naming_table,
     naming_table_markdown,
     parse_store_row_name,
+    registry_table_markdown,
     store_row_name,
 )
 from lipsym.formats._store_rows import document_specs, sided_from_rows
@@ -268,6 +269,11 @@ def test_docs_print_the_naming_table_and_every_schema():
     assert json_path("commissure_height", "asymmetry") == "results[i].measures.sided.commissure_height.asymmetry"
     for name, version in SCHEMAS.items():
         assert f"| `{name}` | {version} |" in text, name
+
+
+def test_measures_doc_prints_the_registry():
+    text = (REPO / "docs" / "measures.md").read_text()
+    assert registry_table_markdown() in text and "lip-measures.md" not in text
 
 
 def test_envelope_comes_first_and_is_not_overridden():

@@ -15,7 +15,7 @@ prints that table (a test keeps the two equal).
 
 from __future__ import annotations
 
-from lipsym.measures._registry import COMPOSITE_KEY, KINDS, MeasureInfo, measure_info
+from lipsym.measures._registry import COMPOSITE_KEY, KINDS, REGISTRY, MeasureInfo, measure_info
 
 #: Parts of a sided measure, in JSON order.
 SIDED_PARTS = ("right", "left", "asymmetry", "asymmetry_pct_ipd", "ratio", "standard_error")
@@ -131,4 +131,12 @@ def naming_table_markdown() -> str:
     for kind, path, column, store, store_column in naming_table():
         cell = "—" if store is None else f"`{store}` ({store_column})"
         lines.append(f"| {kind} | `{path}` | `{column}` | {cell} |")
+    return "\n".join(lines)
+
+
+def registry_table_markdown() -> str:
+    """The measure registry as a Markdown table (printed in docs/measures.md)."""
+    lines = ["| key | kind | unit | name in reports | positive means | band |", "|---|---|---|---|---|---|"]
+    for m in REGISTRY.values():
+        lines.append(f"| `{m.key}` | {m.kind} | {m.unit} | {m.display_name} | {m.sign or '—'} | {m.band or '—'} |")
     return "\n".join(lines)

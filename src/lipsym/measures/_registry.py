@@ -25,6 +25,9 @@ UNIT_LABELS: Mapping[str, str] = MappingProxyType({"mm2": "mm²", "deg": "°"})
 #: Registry key of the composite score (also its store row name).
 COMPOSITE_KEY = "composite"
 
+#: How the composite score is computed (written in the JSON beside its value).
+COMPOSITE_FORMULA = "sqrt(mean((asymmetry_i / threshold_i)^2))"
+
 #: Length units, whose asymmetry is also given as % of the interpupillary distance.
 _LENGTH_UNIT = "mm"
 
@@ -123,7 +126,7 @@ _ENTRIES = [
            "the left corner is turned up more", ratio=False),
     _sided("endocanthion_cheilion", "mm", "endocanthion cheilion",
            "distance from the inner eye corner to the mouth corner on each side; "
-           "its |asymmetry| is the Facial Asymmetry Index (Malm 2018)", None),
+           "its |asymmetry| is the Facial Asymmetry Index (Malm 2018)", "the left distance is longer"),
     # Cupid's bow (lipsym.measures._cupids_bow)
     _sided("bow_peak_height_above_labrale_superius", "mm", "Cupid's bow peak height above labrale superius",
            "height of each Cupid's bow peak above labrale superius", "the left peak rises more",
@@ -155,8 +158,8 @@ _ENTRIES = [
             "|d(endocanthion_R, cheilion_R) − d(endocanthion_L, cheilion_L)| (Malm et al. 2018)"),
     _scalar("bow_width", "mm", "bow width", "distance between the two Cupid's bow peaks"),
     MeasureInfo(COMPOSITE_KEY, "composite", "1", "composite asymmetry score",
-                "sqrt(mean((asymmetry_i / threshold_i)^2)) over the composite's components "
-                "(lipsym.measures._composite); 0 = symmetric, 1 = on average at the noticeable thresholds"),
+                f"{COMPOSITE_FORMULA} over the composite's components (lipsym.measures._composite); "
+                "0 = symmetric, 1 = on average at the noticeable thresholds"),
     *_dynamic(),
 ]
 
