@@ -303,3 +303,13 @@ def test_visit_record_commands_print_versioned_documents(tmp_path, capsys):
         assert tuple(doc)[:3] == ENVELOPE_FIELDS, argv
         assert (doc["schema"], doc["schema_version"]) == (schema, SCHEMAS[schema])
         assert not any(isinstance(v, float) and math.isnan(v) for v in doc.values())
+
+
+def test_photo_compare_prints_a_versioned_document(tmp_path, capsys):
+    out = tmp_path / "c.png"
+    assert main(["compare", str(SAMPLE), str(SAMPLE), "-o", str(out), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["schema"], doc["schema_version"]) == ("lipsym.photo_comparison", SCHEMAS["lipsym.photo_comparison"])
+    assert doc["before"] == doc["after"] == [str(SAMPLE)] and doc["image"] == str(out)
+    (changes,) = doc["changes"].values()
+    assert changes and all(c["change"] == 0 for c in changes)

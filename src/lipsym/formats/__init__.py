@@ -24,4 +24,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_measure_spec": ["MeasureSpec", "MeasureRowLike"],
     "_naming": ["csv_column", "store_row_name", "parse_store_row_name", "json_path", "naming_table"],
     "_envelope": ["SCHEMAS", "envelope", "plain"],
+    "_comparison": ["photo_comparison_document", "changes_to_json"],
 })

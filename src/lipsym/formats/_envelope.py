@@ -25,6 +25,7 @@ SCHEMAS: Mapping[str, int] = MappingProxyType({
     "lipsym.patient": 1,            # lipsym patient add --json
     "lipsym.patients": 1,           # lipsym patient list --json
     "lipsym.patient_history": 1,    # lipsym patient show --json
+    "lipsym.photo_comparison": 1,   # lipsym compare BEFORE AFTER --json (and --before-rest ... --json)
     "lipsym.visit_comparison": 1,   # lipsym compare PATIENT --from --to --json
     "lipsym.visit": 1,              # lipsym visit add --json
     "lipsym.treatment": 1,          # lipsym treatment add --json
@@ -58,7 +59,9 @@ def envelope(schema: str, body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def plain(value: Any) -> Any:
-    """Dataclasses, dates, mappings and tuples as plain JSON values (NaN → null)."""
+    """Dataclasses, dates, mappings, tuples and NumPy values as plain JSON values (NaN → null)."""
+    if type(value).__module__ == "numpy":  # numpy scalars and arrays, without importing numpy here
+        return plain(value.tolist())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, _dt.date):

@@ -18,6 +18,7 @@ from typing import Any
 
 from lipsym.comparison._compare import KEY_MEASURES, MeasureChange
 from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError
+from lipsym.formats._comparison import CHANGE_ASYMMETRY_SIGN, changes_to_json
 from lipsym.formats._envelope import envelope, plain
 from lipsym.visits._import import ImportReport
 from lipsym.visits._settling import PHOTO_CONDITIONS, compare_visits
@@ -25,7 +26,7 @@ from lipsym.visits._timeline import Timeline, VisitMeasures, load_timeline
 from lipsym.visits.store import Patient, Photo, Store, Treatment, Visit
 
 #: Sign convention stated in the visit-record documents.
-ASYMMETRY_SIGN = "left minus right (subject's sides)"
+ASYMMETRY_SIGN = CHANGE_ASYMMETRY_SIGN
 
 
 def patient_document(patient: Patient) -> dict[str, Any]:
@@ -217,7 +218,7 @@ def visit_comparison_document(comparison: VisitComparison, image: str | None = N
         "from": plain(comparison.before.visit),
         "to": plain(comparison.after.visit),
         "asymmetry_sign": ASYMMETRY_SIGN,
-        "changes": {c: plain(list(by_key.values())) for c, by_key in comparison.changes.items()},
+        "changes": changes_to_json(comparison.changes),
         "treatments_between": plain(comparison.treatments_between),
         "image": image,
     })
