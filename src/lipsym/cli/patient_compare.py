@@ -47,7 +47,8 @@ def run_patient(args) -> int:
     if args.json:
         print_json(visit_comparison_document(comparison, args.output))
         return 0
-    print_changes(comparison.changes, title=f"{comparison.title}: change of asymmetry (left − right, subject's sides)")
+    print_changes(comparison.changes,
+                  title=f"{comparison.title}: change of asymmetry (left − right, subject's sides)")
     if comparison.treatments_between:
         print("treatments in between: " + "; ".join(f"{t.product_name} {t.dose_value:g} {t.dose_unit}"
                                                      for t in comparison.treatments_between))

@@ -99,7 +99,10 @@ def parse_store_row_name(name: str) -> tuple[str, str]:
 
 
 def json_path(key: str, part: str) -> str:
-    """Where a measure's part sits in the ``lipsym.analysis`` document, e.g. ``results[i].measures.sided.<key>.right``."""
+    """Where a measure's part sits in the ``lipsym.analysis`` document.
+
+    E.g. ``commissure_height``, ``right`` → ``results[i].measures.sided.commissure_height.right``.
+    """
     return _json(measure_info(key), part)
 
 

@@ -112,7 +112,7 @@ def _movement(rest: PhotoMeasures, smile: PhotoMeasures, stem: str, key: str) ->
         hi = max(abs(r), abs(l))
         out.append(SidedMeasure(
             key=info.key, unit=info.unit, right=r, left=l, asymmetry=l - r,
-            asymmetry_pct_ipd=100.0 * (l - r) / rest.interpupillary_distance_mm,
+            asymmetry_pct_ipd=100.0 * (l - r) / rest.interpupillary_distance_mm if info.has_pct_ipd else None,
             ratio=(min(abs(r), abs(l)) / hi if hi > 0 and info.has_ratio else None),
             standard_error=math.hypot(landmark_se, abs(l - r) * rel),
             description=info.description,

@@ -102,7 +102,7 @@ def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float
         right=right,
         left=left,
         asymmetry=asym,
-        asymmetry_pct_ipd=100.0 * (left_px - right_px) / ipd_px if power == 1 else None,
+        asymmetry_pct_ipd=100.0 * (left_px - right_px) / ipd_px if info.has_pct_ipd else None,
         ratio=_ratio(right, left) if info.has_ratio else None,
         standard_error=se,
         description=info.description,
