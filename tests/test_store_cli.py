@@ -87,7 +87,8 @@ def test_patient_visit_treatment_round_trip(db, capsys):
     assert main(["treatment", "add", "P001", "--visit", "baseline", "--product", "Botox", "--type",
                  "neuromodulator", "--dose", "6", "--unit", "units", "--site", "upper_lip:midline", *d]) == 0
     code, listed = run_json(capsys, "patient", "list", *d)
-    assert code == 0 and [(p["identifier"], p["visits"]) for p in listed] == [("P001", 2)]
+    assert code == 0 and listed["schema"] == "lipsym.patients"
+    assert [(p["identifier"], p["visits"]) for p in listed["patients"]] == [("P001", 2)]
     capsys.readouterr()
     assert main(["patient", "show", "P001", *d]) == 0
     text = capsys.readouterr().out
@@ -160,7 +161,7 @@ def test_db_env_var_is_used(tmp_path, monkeypatch, capsys):
     assert main(["patient", "add", "E1"]) == 0
     assert path.is_file()
     code, listed = run_json(capsys, "patient", "list")
-    assert [p["identifier"] for p in listed] == ["E1"]
+    assert [p["identifier"] for p in listed["patients"]] == ["E1"]
 
 
 # --- db and export --------------------------------------------------------------------------------

@@ -10,20 +10,19 @@ again without duplicating them.
 
 Visit kinds and measure-row names are ``lipsym import``'s
 (:func:`lipsym.visits.assign_kinds`, including a manifest's optional
-``kind`` column; :mod:`lipsym.formats`). The rows are built here from
-the JSON document rather than from measure objects, because a reused result
-exists only as its document.
+``kind`` column; :func:`lipsym.formats.store_row_name`). The rows are built
+from the JSON document (:func:`lipsym.formats.document_specs`) rather than
+from measure objects, because a reused result exists only as its document.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from typing import Any
 
 from lipsym.io._collection import Collection, Item
-from lipsym.visits.store import MeasureSpec, Store, Visit
-from lipsym.formats._store_rows import asymmetry_name
+from lipsym.visits.store import Store, Visit
+from lipsym.formats._store_rows import document_specs
 from lipsym.visits._import import assign_kinds, manifest_kinds
 
 
@@ -72,7 +71,7 @@ class StoreRecorder:
         if item.other is not None or any(r.get("status") != "ok" for r in doc["results"]):
             return True
         self.store.add_analysis(rest_photo=photos.get("rest"), smile_photo=photos.get("smile"),
-                                settings=doc["settings"], result=doc, measures=measure_specs(doc),
+                                settings=doc["settings"], result=doc, measures=document_specs(doc),
                                 model_sha256=doc["model_sha256"], lipsym_version=doc["lipsym_version"])
         return True
 
@@ -82,42 +81,3 @@ class StoreRecorder:
         given = {d: kind for (p, d), kind in self._given.items() if p == key}
         kind = assign_kinds(patient, self._dates.get(key, {day}), given, self.store.list_visits(patient))[day]
         return self.store.get_or_create_visit(patient, day, kind)
-
-
-def measure_specs(doc: dict[str, Any]) -> list[MeasureSpec]:
-    """Queryable measure rows of a document, named as :mod:`lipsym.formats` names them.
-
-    Per analysed rest or smile photo (condition = its expression): each sided
-    measure's asymmetry (with its standard error), right and left values,
-    each scalar, the composite; per pair, the dynamic sided measures.
-    Missing (null) values are left out.
-    """
-    specs: list[MeasureSpec | None] = []
-    for result in doc["results"]:
-        if result.get("status") == "ok" and result["expression"] in ("rest", "smile"):
-            condition, measures = result["expression"], result["measures"]
-            specs += _sided_specs(measures["sided"], condition)
-            specs += [_spec(k, m["value"], m["unit"], condition, m["standard_error"])
-                      for k, m in measures["scalars"].items()]
-            composite = measures["composite"]
-            specs.append(_spec("composite", composite["value"], "1", condition, composite["standard_error"]))
-    for pair in doc["pairs"]:
-        specs += _sided_specs(pair["dynamic"], "dynamic")
-    return [s for s in specs if s is not None]
-
-
-def _sided_specs(sided: dict[str, Any], condition: str) -> list[MeasureSpec | None]:
-    specs = []
-    for key, m in sided.items():
-        unit = m["unit"]
-        specs.append(_spec(asymmetry_name(key), m["asymmetry"], unit, condition, m["standard_error"]))
-        specs.append(_spec(f"{key}.right", m["right"], unit, condition))
-        specs.append(_spec(f"{key}.left", m["left"], unit, condition))
-    return specs
-
-
-def _spec(name: str, value, unit: str, condition: str, standard_error=None) -> MeasureSpec | None:
-    if value is None or not math.isfinite(value):
-        return None
-    se = standard_error if standard_error is not None and math.isfinite(standard_error) else None
-    return MeasureSpec(name=name, value=float(value), unit=unit, condition=condition, standard_error=se)

@@ -7,6 +7,9 @@ Three forms, told apart by their arguments:
   [--after-smile S1] -o FILE.png``: two visits' rest (and smile) photos;
 - ``lipsym compare PATIENT --from VISIT --to VISIT``: two visits of the visit
   store (:func:`lipsym.cli.patient_compare.run_patient`).
+
+``--json`` prints the ``lipsym.photo_comparison`` (photos) or
+``lipsym.visit_comparison`` (visit store) document instead of the text.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from lipsym.report._before_after import key_changes_text
 from lipsym.comparison._compare import compare_measures
 from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options
 from lipsym.cli.patient_compare import add_patient_options, run_patient
+from lipsym.cli.store_common import print_json
+from lipsym.formats._comparison import photo_comparison_document
 
 
 def register(sub) -> None:
@@ -89,7 +94,12 @@ def run(args) -> int:
             befores, afters = list(b.photos), list(a.photos)
     write_png(out, comparison_png(befores, afters, title=args.title, all_landmarks=args.all_landmarks),
               overwrite=args.force)
-    for b, a in zip(befores, afters):
-        print(f"{b.analysis.expression}: " + key_changes_text(compare_measures(b.measures, a.measures)))
+    changes = {b.analysis.expression: compare_measures(b.measures, a.measures) for b, a in zip(befores, afters)}
+    if args.json:
+        files = [[str(p.analysis.path) if p.analysis.path else None for p in photos] for photos in (befores, afters)]
+        print_json(photo_comparison_document(*files, changes, str(out)))
+    else:
+        for expression, ch in changes.items():
+            print(f"{expression}: " + key_changes_text(ch))
     print(f"wrote {out}", file=sys.stderr)
     return 0

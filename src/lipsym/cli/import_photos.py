@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 from lipsym.landmarks._detector import Landmarker
 from lipsym.visits._analyzer import VisitAnalyzer
+from lipsym.visits._documents import import_document
 from lipsym.visits._import import ImportReport, analyze_pending, import_collection, read_source
 from lipsym.cli.common import add_analysis_options, analysis_options
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
@@ -45,7 +45,7 @@ def _say(what: str, reason: str) -> None:
 def _report(args, report: ImportReport, *, imported: bool = True) -> int:
     r = report
     if args.json:
-        print_json(dataclasses.asdict(r))
+        print_json(import_document(r))
     else:
         recorded = (f"patients added {r.patients_added}, visits added {r.visits_added}, photos added "
                     f"{r.photos_added} (already recorded {r.photos_known}), ") if imported else ""

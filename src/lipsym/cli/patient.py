@@ -1,9 +1,18 @@
-"""``lipsym patient add|list|show``: the patients of the visit record."""
+"""``lipsym patient add|list|show``: the patients of the visit record.
+
+``--json`` prints the ``lipsym.patient``, ``lipsym.patients`` and
+``lipsym.patient_history`` documents (:mod:`lipsym.visits._documents`).
+"""
 
 from __future__ import annotations
 
-from lipsym.visits.store import to_json_dict
-from lipsym.visits._timeline import load_timeline
+from lipsym.visits._documents import (
+    patient_document,
+    patient_history,
+    patient_history_document,
+    patient_summaries,
+    patients_document,
+)
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json, print_table
 
 
@@ -31,7 +40,7 @@ def run_add(args) -> int:
     with open_store(args, create=True) as store:
         patient = store.add_patient(args.identifier, birth_year=args.birth_year, sex=args.sex, notes=args.notes)
     if args.json:
-        print_json(to_json_dict(patient))
+        print_json(patient_document(patient))
     else:
         print(f"added patient {patient.identifier}")
     return 0
@@ -39,36 +48,29 @@ def run_add(args) -> int:
 
 def run_list(args) -> int:
     with open_store(args) as store:
-        rows = []
-        for p in store.list_patients():
-            visits = store.list_visits(p)
-            rows.append((p, len(visits), visits[-1].visit_date.isoformat() if visits else None))
+        summaries = patient_summaries(store)
     if args.json:
-        print_json([{**to_json_dict(p), "visits": n, "last_visit": last} for p, n, last in rows])
+        print_json(patients_document(summaries))
     else:
         print_table(("patient", "birth year", "sex", "visits", "last visit"),
-                    [(p.identifier, p.birth_year, p.sex, n, last) for p, n, last in rows])
+                    [(s.patient.identifier, s.patient.birth_year, s.patient.sex, s.visits,
+                      s.last_visit.isoformat() if s.last_visit else None) for s in summaries])
     return 0
 
 
 def run_show(args) -> int:
     with open_store(args) as store:
-        timeline = load_timeline(store, args.identifier)
-        photos = {vm.visit.id: store.list_photos(vm.visit) for vm in timeline.visits}
-        analyses = {vm.visit.id: store.list_analyses(vm.visit) for vm in timeline.visits}
-    p = timeline.patient
+        history = patient_history(store, args.identifier)
     if args.json:
-        print_json({"patient": to_json_dict(p), "visits": [
-            {**to_json_dict(vm.visit), "photos": [to_json_dict(x) for x in photos[vm.visit.id]],
-             "analyses": len(analyses[vm.visit.id]), "treatments": [to_json_dict(t) for t in vm.treatments]}
-            for vm in timeline.visits]})
+        print_json(patient_history_document(history))
         return 0
+    p, visits = history.timeline.patient, history.timeline.visits
     extra = ", ".join(f"{k} {v}" for k, v in (("born", p.birth_year), ("sex", p.sex)) if v is not None)
     print(f"patient {p.identifier}" + (f" ({extra})" if extra else "") + (f": {p.notes}" if p.notes else ""))
     print_table(("visit", "date", "kind", "photos", "analyses", "treatments", "notes"), [
         (vm.visit.id, vm.visit.visit_date.isoformat(), vm.visit.kind,
-         ", ".join(x.expression for x in photos[vm.visit.id]) or "-", len(analyses[vm.visit.id]),
+         ", ".join(x.expression for x in history.photos[vm.visit.id]) or "-", history.analyses[vm.visit.id],
          "; ".join(f"{t.product_name} {t.dose_value:g} {t.dose_unit}" for t in vm.treatments) or "-",
          vm.visit.notes or "")
-        for vm in timeline.visits])
+        for vm in visits])
     return 0

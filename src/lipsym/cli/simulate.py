@@ -8,6 +8,7 @@ import json
 from PIL import Image
 
 from lipsym.analysis._photo import analyze_photo
+from lipsym.formats._envelope import envelope
 from lipsym.io._imageio import load_photo
 from lipsym.landmarks._detector import Landmarker
 from lipsym.io._outputs import write_atomic
@@ -40,11 +41,11 @@ def run(args) -> int:
     Image.fromarray(sim.rgb).save(buf, format="PNG")  # a fresh image: no EXIF/GPS from the input
     write_atomic(args.output, buf.getvalue(), overwrite=args.force)
     if args.json:
-        doc = {"schema": "lipsym.simulation", "schema_version": 1, "photo": args.photo, "output": args.output,
-               "sides": "right/left are the SUBJECT's sides",
-               "plants": [{"structure": p.structure, "side": p.side.value, "up_mm": p.up_mm, "out_mm": p.out_mm}
-                          for p in sim.plants],
-               "reference_before_px": {k: [float(v[0]), float(v[1])] for k, v in sim.reference_before_px.items()},
-               "reference_after_px": {k: [float(v[0]), float(v[1])] for k, v in sim.reference_after_px.items()}}
+        doc = envelope("lipsym.simulation", {
+            "photo": args.photo, "output": args.output, "sides": "right/left are the SUBJECT's sides",
+            "plants": [{"structure": p.structure, "side": p.side.value, "up_mm": p.up_mm, "out_mm": p.out_mm}
+                       for p in sim.plants],
+            "reference_before_px": {k: [float(v[0]), float(v[1])] for k, v in sim.reference_before_px.items()},
+            "reference_after_px": {k: [float(v[0]), float(v[1])] for k, v in sim.reference_after_px.items()}})
         write_atomic(args.json, json.dumps(doc, indent=2) + "\n", overwrite=args.force)
     return 0

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as _dt
 import json
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+from lipsym.formats._envelope import plain
 from lipsym.visits.store import ENV_VAR, SCHEMA_VERSION, Store, backup_before_migration, resolve_db_path
 
 
@@ -35,19 +34,8 @@ def open_store(args, *, create: bool = False) -> Store:
     return Store.open(path, create=create)
 
 
-def jsonable(value: Any) -> Any:
-    """Dataclasses, dates, mappings and tuples as plain JSON values."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if hasattr(value, "items"):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, float) and value != value:
-        return None
-    return value
+#: Dataclasses, dates, mappings and tuples as plain JSON values.
+jsonable = plain
 
 
 def print_json(doc: Any) -> None:

@@ -6,6 +6,7 @@ import sys
 
 from lipsym.comparison._compare import KEY_MEASURES
 from lipsym.io._outputs import write_atomic
+from lipsym.visits._documents import track_document
 from lipsym.visits._settling import PHOTO_CONDITIONS, follow_up_settling
 from lipsym.visits._timeline import load_timeline
 from lipsym.visits._track_plot import plotted_keys, track_png
@@ -37,15 +38,7 @@ def run(args) -> int:
     if args.plot:
         write_atomic(args.plot, track_png(timeline), overwrite=args.force)
     if args.json:
-        print_json({
-            "patient": timeline.patient.identifier,
-            "asymmetry_sign": "left minus right (subject's sides)",
-            "visits": [{"visit": vm.visit, "treatments": vm.treatments,
-                        "measures": {c: {k: vm.sided[c][k] for k in keys if k in vm.sided[c]}
-                                     for c in PHOTO_CONDITIONS if c in vm.sided}} for vm in timeline.visits],
-            "settling": settling,
-            "plot": args.plot,
-        })
+        print_json(track_document(timeline, keys, settling, args.plot))
         return 0
     print_timeline(timeline, keys, PHOTO_CONDITIONS)
     print_settling(settling)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from lipsym.errors import ConfigurationError
-from lipsym.visits.store import SiteSpec, to_json_dict
+from lipsym.visits._documents import treatment_document
+from lipsym.visits.store import SiteSpec
 from lipsym.visits._timeline import load_timeline
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
 
@@ -60,7 +61,7 @@ def run_add(args) -> int:
             visit = _visit_for(store, args.patient, args.visit)
             treatment = store.add_treatment(visit, **details)
     if args.json:
-        print_json(to_json_dict(treatment))
+        print_json(treatment_document(treatment))
     else:
         print(f"recorded {treatment.product_name} {treatment.dose_value:g} {treatment.dose_unit} "
               f"at visit {visit.id} ({visit.visit_date.isoformat()} {visit.kind}) of {args.patient}")

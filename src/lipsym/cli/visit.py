@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lipsym.visits.store import to_json_dict
+from lipsym.visits._documents import visit_document
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
 
 
@@ -23,7 +23,7 @@ def run_add(args) -> int:
     with open_store(args) as store:
         visit = store.add_visit(args.patient, args.date, args.kind, notes=args.notes)
     if args.json:
-        print_json(to_json_dict(visit))
+        print_json(visit_document(visit))
     else:
         print(f"added {visit.kind} visit {visit.id} of {args.patient} on {visit.visit_date.isoformat()}")
     return 0

@@ -3,7 +3,8 @@
 Column names carry units: ``<measure>_right_mm``, ``<measure>_left_mm``,
 ``<measure>_asym_mm`` (left − right), ``<measure>_asym_pct_ipd``,
 ``<measure>_asym_se_mm``, ``<measure>_ratio``; a pair's columns are prefixed
-``rest_``, ``smile_`` and ``dyn_``.
+``rest_``, ``smile_`` and ``dyn_``. Measure columns are named by
+:func:`lipsym.formats.csv_column` from the measure registry.
 """
 
 from __future__ import annotations
@@ -12,21 +13,22 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any, Iterable
 
+from lipsym.measures._registry import COMPOSITE_KEY
+from lipsym.formats._naming import CSV_PREFIXES, CSV_SIDED_PARTS, SCALAR_PARTS, csv_column
+
 if TYPE_CHECKING:  # annotations only: writing a CSV needs none of the analysis
     from lipsym.analysis._result import PhotoAnalysis
     from lipsym.measures import PairMeasures, PhotoMeasures
     from lipsym.measures._values import SidedMeasure
 
 
+def _part_columns(key: str, get, parts: tuple[str, ...]) -> dict[str, Any]:
+    """Columns of a measure's parts that have a value (``get(part)`` reads one)."""
+    return {csv_column(key, part): v for part in parts if (v := get(part)) is not None}
+
+
 def _sided_columns(m: SidedMeasure) -> dict[str, Any]:
-    u = m.unit
-    cols = {f"{m.key}_right_{u}": m.right, f"{m.key}_left_{u}": m.left, f"{m.key}_asym_{u}": m.asymmetry,
-            f"{m.key}_asym_se_{u}": m.standard_error}
-    if m.asymmetry_pct_ipd is not None:
-        cols[f"{m.key}_asym_pct_ipd"] = m.asymmetry_pct_ipd
-    if m.ratio is not None:
-        cols[f"{m.key}_ratio"] = m.ratio
-    return cols
+    return _part_columns(m.key, lambda part: getattr(m, part), CSV_SIDED_PARTS)
 
 
 def measure_columns(m: PhotoMeasures) -> dict[str, Any]:
@@ -36,10 +38,9 @@ def measure_columns(m: PhotoMeasures) -> dict[str, Any]:
     for s in m.sided.values():
         cols.update(_sided_columns(s))
     for s in m.scalars.values():
-        cols[f"{s.key}_{s.unit}"] = s.value
-        cols[f"{s.key}_se_{s.unit}"] = s.standard_error
-    cols["composite_score"] = m.composite.value
-    cols["composite_score_se"] = m.composite.standard_error
+        cols.update(_part_columns(s.key, lambda part: getattr(s, part), SCALAR_PARTS))
+    c = m.composite
+    cols.update(_part_columns(COMPOSITE_KEY, lambda part: getattr(c, part), SCALAR_PARTS))
     return cols
 
 
@@ -58,10 +59,10 @@ def photo_columns(a: PhotoAnalysis, m: PhotoMeasures) -> dict[str, Any]:
 def pair_columns(rest: PhotoAnalysis, smile: PhotoAnalysis, pair: PairMeasures) -> dict[str, Any]:
     """One row for a rest/smile pair, columns prefixed rest_, smile_, dyn_."""
     cols: dict[str, Any] = {}
-    for prefix, a, m in (("rest_", rest, pair.rest), ("smile_", smile, pair.smile)):
-        cols.update({prefix + k: v for k, v in photo_columns(a, m).items()})
+    for condition, a, m in (("rest", rest, pair.rest), ("smile", smile, pair.smile)):
+        cols.update({CSV_PREFIXES[condition] + k: v for k, v in photo_columns(a, m).items()})
     for s in pair.dynamic.values():
-        cols.update({"dyn_" + k: v for k, v in _sided_columns(s).items()})
+        cols.update({CSV_PREFIXES["dynamic"] + k: v for k, v in _sided_columns(s).items()})
     for s in pair.summary:
         cols[f"pattern_{s.structure}"] = s.pattern
     return cols

@@ -1,8 +1,10 @@
 """The versioned JSON document written by ``lipsym analyze``.
 
-Schema ``lipsym.analysis`` version 1, documented in docs/json-schema.md.
-Version rules: a new optional field keeps the version; a removed or renamed
-field, or a changed meaning or unit, increments it.
+Schema ``lipsym.analysis`` version 1, documented in docs/json-schema.md and
+described by ``analysis.schema.json`` (JSON Schema, draft 2020-12) beside this
+module. Version rules: :mod:`lipsym.formats._envelope`. A measure's fields
+are its parts (:mod:`lipsym.formats._naming`), its unit and description come
+from the measure registry.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from lipsym import __version__
 from lipsym.analysis._result import PhotoAnalysis
 from lipsym.errors import LipsymError
-from lipsym.measures import ASYMMETRY_MEANING, PairMeasures, PhotoMeasures
-from lipsym.measures._values import ScalarMeasure, SidedMeasure
+from lipsym.formats._envelope import SCHEMAS, envelope
+from lipsym.formats._naming import SCALAR_PARTS, SIDED_PARTS
+from lipsym.measures._pair import PairMeasures
+from lipsym.measures._photo import PhotoMeasures
+from lipsym.measures._values import ASYMMETRY_MEANING, ScalarMeasure, SidedMeasure
 
 SCHEMA = "lipsym.analysis"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = SCHEMAS[SCHEMA]
 
 
 def _num(x: float | None, digits: int = 9) -> float | None:
@@ -34,18 +38,21 @@ def _xy(p: np.ndarray) -> list[float]:
     return [_num(p[0], 4), _num(p[1], 4)]
 
 
+def _measure_dict(m: SidedMeasure | ScalarMeasure, parts: tuple[str, ...]) -> dict[str, Any]:
+    return {"unit": m.unit, **{part: _num(getattr(m, part)) for part in parts}, "description": m.description}
+
+
 def sided_to_dict(m: SidedMeasure, band=None) -> dict[str, Any]:
-    d = {"unit": m.unit, "right": _num(m.right), "left": _num(m.left), "asymmetry": _num(m.asymmetry),
-         "asymmetry_pct_ipd": _num(m.asymmetry_pct_ipd), "ratio": _num(m.ratio),
-         "standard_error": _num(m.standard_error), "description": m.description}
+    """A sided measure (or a pair's movement) as JSON, with its reference band if any."""
+    d = _measure_dict(m, SIDED_PARTS)
     if band is not None:
         d["band"] = {"label": band.label, "text": band.text, "source": band.source}
     return d
 
 
 def scalar_to_dict(m: ScalarMeasure) -> dict[str, Any]:
-    return {"unit": m.unit, "value": _num(m.value), "standard_error": _num(m.standard_error),
-            "description": m.description}
+    """A scalar measure as JSON."""
+    return _measure_dict(m, SCALAR_PARTS)
 
 
 def measures_to_dict(m: PhotoMeasures) -> dict[str, Any]:
@@ -127,10 +134,7 @@ def pair_to_dict(rest_file: str, smile_file: str, pair: PairMeasures) -> dict[st
 
 def document(results: list[dict], pairs: list[dict], *, model_sha256: str | None, settings: dict) -> dict[str, Any]:
     """The whole versioned document."""
-    return {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "lipsym_version": __version__,
+    return envelope(SCHEMA, {
         "model_sha256": model_sha256,
         "coordinates": "points in the original photo's pixels after EXIF orientation; x right, y down, "
                        "pixel centres at integers",
@@ -140,7 +144,7 @@ def document(results: list[dict], pairs: list[dict], *, model_sha256: str | None
         "results": results,
         "pairs": pairs,
         "disclaimer": "Measurements for decision support and research; not a diagnosis or a treatment recommendation.",
-    }
+    })
 
 
 def _pair_dict(p) -> dict[str, Any]:

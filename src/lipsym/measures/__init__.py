@@ -2,11 +2,23 @@
 
 Layer: works on :class:`lipsym.analysis.PhotoAnalysis` (frame, anatomy,
 scale); knows nothing of MediaPipe or files. Definitions: docs/measures.md.
+
+- :func:`measure_photo` → :class:`PhotoMeasures` (sided and scalar measures,
+  the composite score, reference bands);
+- :func:`measure_pair` → :class:`PairMeasures` (rest, smile on one scale, and
+  the rest → smile movement);
+- :data:`REGISTRY`: one :class:`MeasureInfo` per measure (key, kind, unit,
+  display name, definition, sign meaning, band), from which every output is
+  generated.
 """
 
-from lipsym.measures._pair import PairMeasures, measure_pair, pair_scale
-from lipsym.measures._photo import PhotoMeasures, measure_photo
-from lipsym.measures._values import ASYMMETRY_MEANING, ScalarMeasure, SidedMeasure
+from .._lazy import attach
 
-__all__ = ["ASYMMETRY_MEANING", "PairMeasures", "PhotoMeasures", "ScalarMeasure", "SidedMeasure",
-           "measure_pair", "measure_photo", "pair_scale"]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "_pair": ["PairMeasures", "PatternSummary", "measure_pair", "pair_scale"],
+    "_photo": ["PhotoMeasures", "measure_photo"],
+    "_values": ["ASYMMETRY_MEANING", "ScalarMeasure", "SidedMeasure"],
+    "_registry": ["MeasureInfo", "REGISTRY", "display_name", "measure_info", "measures_of_kind", "unit_label"],
+    "_bands": ["Band", "band_for"],
+    "_composite": ["CompositeScore"],
+})

@@ -1,6 +1,7 @@
 """Commissure (mouth-corner) measures.
 
-Definitions and sources (docs/measures.md has figures):
+Definitions and sources (docs/measures.md has figures; units, descriptions
+and sign meanings are in :mod:`lipsym.measures._registry`):
 
 - commissure height: frame y of each cheilion, i.e. its height relative to the
   interpupillary line (negative = below it). Emotrics' commissure height
@@ -23,7 +24,7 @@ import math
 
 import numpy as np
 
-from lipsym.measures._values import ScalarMeasure, SidedMeasure, sided, sided_angle
+from lipsym.measures._values import ScalarMeasure, SidedMeasure, scalar, sided, sided_angle
 
 
 def commissure_measures(ch_r: np.ndarray, ch_l: np.ndarray, en_r: np.ndarray, en_l: np.ndarray,
@@ -46,28 +47,18 @@ def commissure_measures(ch_r: np.ndarray, ch_l: np.ndarray, en_r: np.ndarray, en
     sided_measures, scalar_measures : lists
     """
     out = [
-        sided("commissure_height", ch_r[1], ch_l[1], scale, ipd_px,
-              "height of each cheilion relative to the interpupillary line (negative = below); "
-              "asymmetry > 0: the subject's left corner is higher", positive=False),
-        sided("commissure_lateral", -ch_r[0], ch_l[0], scale, ipd_px,
-              "horizontal distance of each cheilion from the facial midline; "
-              "asymmetry > 0: the left corner is further from the midline"),
+        sided("commissure_height", ch_r[1], ch_l[1], scale, ipd_px),
+        sided("commissure_lateral", -ch_r[0], ch_l[0], scale, ipd_px),
     ]
     ce_r = float(np.linalg.norm(ch_r - lower_mid))
     ce_l = float(np.linalg.norm(ch_l - lower_mid))
-    out.append(sided("commissure_excursion", ce_r, ce_l, scale, ipd_px,
-                     "distance from the lower-lip midline point to each cheilion (Emotrics CE); "
-                     "asymmetry > 0: the left excursion is longer"))
+    out.append(sided("commissure_excursion", ce_r, ce_l, scale, ipd_px))
     angle_r = 90.0 + math.degrees(math.asin(np.clip((ch_r[1] - lower_mid[1]) / ce_r, -1, 1)))
     angle_l = 90.0 + math.degrees(math.asin(np.clip((ch_l[1] - lower_mid[1]) / ce_l, -1, 1)))
-    out.append(sided_angle("smile_angle", angle_r, angle_l,
-                           "90° + asin(height of the cheilion above the lower-lip midline point / CE); "
-                           "asymmetry > 0: the left corner is turned up more"))
+    out.append(sided_angle("smile_angle", angle_r, angle_l))
     d_r = float(np.linalg.norm(en_r - ch_r))
     d_l = float(np.linalg.norm(en_l - ch_l))
-    fai = sided("endocanthion_cheilion", d_r, d_l, scale, ipd_px,
-                "distance from the inner eye corner to the mouth corner on each side; "
-                "its |asymmetry| is the Facial Asymmetry Index (Malm 2018)")
+    fai = sided("endocanthion_cheilion", d_r, d_l, scale, ipd_px)
     out.append(fai)
     cant = math.degrees(math.atan2(ch_l[1] - ch_r[1], ch_l[0] - ch_r[0]))
     # The cant is the height asymmetry seen over the mouth's width: its
@@ -75,11 +66,6 @@ def commissure_measures(ch_r: np.ndarray, ch_l: np.ndarray, en_r: np.ndarray, en
     height = next(m for m in out if m.key == "commissure_height")
     width_mm = float(np.linalg.norm(ch_l - ch_r)) * scale.mm_per_px
     cant_se = math.degrees(height.standard_error / width_mm) if width_mm > 0 else 0.0
-    scalars = [
-        ScalarMeasure("lip_cant", "deg", cant, cant_se,
-                      "angle of the cheilion-to-cheilion line against the interpupillary line; "
-                      "> 0: the subject's left corner is higher"),
-        ScalarMeasure("facial_asymmetry_index", "mm", abs(fai.asymmetry), fai.standard_error,
-                      "|d(endocanthion_R, cheilion_R) − d(endocanthion_L, cheilion_L)| (Malm et al. 2018)"),
-    ]
+    scalars = [scalar("lip_cant", cant, cant_se),
+               scalar("facial_asymmetry_index", abs(fai.asymmetry), fai.standard_error)]
     return out, scalars

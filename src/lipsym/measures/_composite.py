@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from lipsym.measures._registry import COMPOSITE_FORMULA
 from lipsym.measures._values import SidedMeasure
 
 #: component key → threshold (mm), with the reason for the threshold.
@@ -45,7 +46,7 @@ class CompositeScore:
     value: float
     standard_error: float
     contributions: dict[str, float]
-    formula: str = "sqrt(mean((asymmetry_i / threshold_i)^2))"
+    formula: str = COMPOSITE_FORMULA
 
 
 def composite_score(measures: dict[str, SidedMeasure]) -> CompositeScore:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lipsym.measures._values import ScalarMeasure, SidedMeasure, sided
+from lipsym.measures._values import ScalarMeasure, SidedMeasure, scalar, sided
 
 
 def cupids_bow_measures(peak_r: np.ndarray, peak_l: np.ndarray, ls: np.ndarray, scale,
@@ -30,17 +30,10 @@ def cupids_bow_measures(peak_r: np.ndarray, peak_l: np.ndarray, ls: np.ndarray, 
     ipd_px : float
     """
     out = [
-        sided("bow_peak_height_above_labrale_superius", peak_r[1] - ls[1], peak_l[1] - ls[1], scale, ipd_px,
-              "height of each Cupid's bow peak above labrale superius; asymmetry > 0: the left peak rises more",
-              positive=False),
-        sided("bow_peak_offset", -peak_r[0], peak_l[0], scale, ipd_px,
-              "horizontal distance of each Cupid's bow peak from the facial midline; "
-              "asymmetry > 0: the left peak is further out"),
-        sided("bow_peak_height", peak_r[1], peak_l[1], scale, ipd_px,
-              "height of each Cupid's bow peak relative to the interpupillary line (negative = below); "
-              "asymmetry > 0: the left peak is higher", positive=False),
+        sided("bow_peak_height_above_labrale_superius", peak_r[1] - ls[1], peak_l[1] - ls[1], scale, ipd_px),
+        sided("bow_peak_offset", -peak_r[0], peak_l[0], scale, ipd_px),
+        sided("bow_peak_height", peak_r[1], peak_l[1], scale, ipd_px),
     ]
     width_mm = float(np.linalg.norm(peak_l - peak_r)) * scale.mm_per_px
-    scalars = [ScalarMeasure("bow_width", "mm", width_mm, width_mm * scale.relative_uncertainty,
-                             "distance between the two Cupid's bow peaks")]
+    scalars = [scalar("bow_width", width_mm, width_mm * scale.relative_uncertainty)]
     return out, scalars

@@ -22,7 +22,9 @@ from typing import Mapping
 from lipsym.analysis._result import PhotoAnalysis
 from lipsym.face._scale import Scale
 from lipsym.measures._photo import PhotoMeasures, measure_photo
+from lipsym.measures._registry import MOVEMENT_COMPONENTS, measure_info
 from lipsym.measures._values import SidedMeasure
+from lipsym.sides import Side
 
 #: Minimal detectable change used to call an asymmetry "present", mm:
 #: 0.8 mm at rest and 1.3 mm in smile, test-retest of 3D photos one week
@@ -96,23 +98,24 @@ def _movement(rest: PhotoMeasures, smile: PhotoMeasures, stem: str, key: str) ->
     asymmetry ``key`` (the movement asymmetry is a difference of the two)
     with the scale uncertainty."""
     comps = {}
-    for side, outward_sign in (("right", -1.0), ("left", 1.0)):
-        d = smile.points_frame_mm[f"{stem}_{side}"] - rest.points_frame_mm[f"{stem}_{side}"]
-        comps[side] = (math.hypot(d[0], d[1]), float(d[1]), outward_sign * float(d[0]))
+    for side in Side:
+        # The frame's x points to the subject's left: away from the midline is -x on the right.
+        outward_sign = 1.0 if side is Side.LEFT else -1.0
+        d = smile.points_frame_mm[f"{stem}_{side.value}"] - rest.points_frame_mm[f"{stem}_{side.value}"]
+        comps[side] = {"movement": math.hypot(d[0], d[1]), "lift": float(d[1]), "outward": outward_sign * float(d[0])}
     rel = rest.scale.relative_uncertainty
     landmark_se = math.hypot(rest.sided[key].standard_error, smile.sided[key].standard_error)
     out = []
-    for i, (suffix, what) in enumerate((("movement", "distance moved"), ("lift", "upward movement"),
-                                        ("outward", "movement away from the midline"))):
-        r, l = comps["right"][i], comps["left"][i]
+    for suffix in MOVEMENT_COMPONENTS:
+        info = measure_info(f"{stem}_{suffix}")
+        r, l = comps[Side.RIGHT][suffix], comps[Side.LEFT][suffix]
         hi = max(abs(r), abs(l))
         out.append(SidedMeasure(
-            key=f"{stem}_{suffix}", unit="mm", right=r, left=l, asymmetry=l - r,
-            asymmetry_pct_ipd=100.0 * (l - r) / rest.interpupillary_distance_mm,
-            ratio=(min(abs(r), abs(l)) / hi if hi > 0 and suffix == "movement" else None),
+            key=info.key, unit=info.unit, right=r, left=l, asymmetry=l - r,
+            asymmetry_pct_ipd=100.0 * (l - r) / rest.interpupillary_distance_mm if info.has_pct_ipd else None,
+            ratio=(min(abs(r), abs(l)) / hi if hi > 0 and info.has_ratio else None),
             standard_error=math.hypot(landmark_se, abs(l - r) * rel),
-            description=f"{what} of the {stem.replace('_', ' ')} from rest to smile; "
-                        f"asymmetry > 0: the left moves more",
+            description=info.description,
         ))
     return out
 

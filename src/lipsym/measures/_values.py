@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 from lipsym.face._scale import Scale
+from lipsym.measures._registry import measure_info
 from lipsym.measures._uncertainty import landmark_sd, sensitivity_sd
 
 #: Every signed asymmetry in lipsym is the subject's LEFT minus RIGHT.
@@ -73,16 +74,23 @@ def _ratio(right: float, left: float) -> float | None:
     return None if hi == 0 else min(abs(right), abs(left)) / hi
 
 
-def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float, description: str,
-          *, power: int = 1, positive: bool = True) -> SidedMeasure:
-    """A sided length (power 1) or area (power 2) measured in frame pixels.
+#: Power of the pixel size in a sided measure's unit (lengths 1, areas 2).
+_POWER = {"mm": 1, "mm2": 2}
 
-    The standard error combines the calibrated landmark error of the
+
+def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float) -> SidedMeasure:
+    """A sided length or area measured in frame pixels.
+
+    Unit (mm or mm²), description and whether a ratio is reported come from
+    the measure's registry entry (:mod:`lipsym.measures._registry`). The
+    standard error combines the calibrated landmark error of the
     asymmetry (:func:`lipsym.measures.landmark_sd`), the
     face-to-face spread of the recovered fraction of an asymmetry
     (:func:`~lipsym.measures.sensitivity_sd`) and the scale's
     relative uncertainty; the last two scale with the asymmetry.
     """
+    info = measure_info(key)
+    power = _POWER[info.unit]
     factor = scale.mm_per_px ** power
     right, left = right_px * factor, left_px * factor
     asym = left - right
@@ -90,18 +98,25 @@ def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float
                     abs(asym) * sensitivity_sd(key))
     return SidedMeasure(
         key=key,
-        unit="mm" if power == 1 else "mm2",
+        unit=info.unit,
         right=right,
         left=left,
         asymmetry=asym,
-        asymmetry_pct_ipd=100.0 * (left_px - right_px) / ipd_px if power == 1 else None,
-        ratio=_ratio(right, left) if positive else None,
+        asymmetry_pct_ipd=100.0 * (left_px - right_px) / ipd_px if info.has_pct_ipd else None,
+        ratio=_ratio(right, left) if info.has_ratio else None,
         standard_error=se,
-        description=description,
+        description=info.description,
     )
 
 
-def sided_angle(key: str, right_deg: float, left_deg: float, description: str) -> SidedMeasure:
+def sided_angle(key: str, right_deg: float, left_deg: float) -> SidedMeasure:
     """A sided angle (degrees; scale-free), with its calibrated landmark standard error."""
-    return SidedMeasure(key, "deg", right_deg, left_deg, left_deg - right_deg, None, None,
-                        landmark_sd(key, 1.0, 0), description)
+    info = measure_info(key)
+    return SidedMeasure(key, info.unit, right_deg, left_deg, left_deg - right_deg, None, None,
+                        landmark_sd(key, 1.0, 0), info.description)
+
+
+def scalar(key: str, value: float, standard_error: float) -> ScalarMeasure:
+    """A scalar measure, its unit and description from the registry."""
+    info = measure_info(key)
+    return ScalarMeasure(key, info.unit, value, standard_error, info.description)

@@ -40,22 +40,15 @@ def vermilion_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_l
 
     mid_r, mid_l = 0.5 * ch_r[0], 0.5 * ch_l[0]
     out = [
-        sided("upper_vermilion_height_mid", upper_h(mid_r), upper_h(mid_l), scale, ipd_px,
-              "upper vermilion height halfway between midline and cheilion; asymmetry > 0: left is fuller"),
-        sided("lower_vermilion_height_mid", lower_h(mid_r), lower_h(mid_l), scale, ipd_px,
-              "lower vermilion height halfway between midline and cheilion; asymmetry > 0: left is fuller"),
-        sided("upper_vermilion_height_peak", upper_h(peak_r[0]), upper_h(peak_l[0]), scale, ipd_px,
-              "upper vermilion height below each Cupid's bow peak; asymmetry > 0: left is fuller"),
-        sided("lower_vermilion_height_peak", lower_h(peak_r[0]), lower_h(peak_l[0]), scale, ipd_px,
-              "lower vermilion height below each Cupid's bow peak; asymmetry > 0: left is fuller"),
+        sided("upper_vermilion_height_mid", upper_h(mid_r), upper_h(mid_l), scale, ipd_px),
+        sided("lower_vermilion_height_mid", lower_h(mid_r), lower_h(mid_l), scale, ipd_px),
+        sided("upper_vermilion_height_peak", upper_h(peak_r[0]), upper_h(peak_l[0]), scale, ipd_px),
+        sided("lower_vermilion_height_peak", lower_h(peak_r[0]), lower_h(peak_l[0]), scale, ipd_px),
     ]
     upper_poly = np.vstack([outer_upper, inner_upper[::-1]])
     lower_poly = np.vstack([outer_lower, inner_lower[::-1]])
-    for key, poly, lip in (("upper_hemi_vermilion_area", upper_poly, "upper"),
-                           ("lower_hemi_vermilion_area", lower_poly, "lower")):
+    for key, poly in (("upper_hemi_vermilion_area", upper_poly), ("lower_hemi_vermilion_area", lower_poly)):
         right = polygon_area_px2(clip_half_plane(poly, keep_negative_x=True))
         left = polygon_area_px2(clip_half_plane(poly, keep_negative_x=False))
-        out.append(sided(key, right, left, scale, ipd_px,
-                         f"{lip} vermilion area on each side of the midline; asymmetry > 0: left is larger",
-                         power=2))
+        out.append(sided(key, right, left, scale, ipd_px))
     return out

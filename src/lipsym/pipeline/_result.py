@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from lipsym.analysis._photo import PhotoAnalysis
+from lipsym.analysis._result import PhotoAnalysis
 from lipsym.errors import LipsymError
 from lipsym.formats._csv import error_columns, pair_columns, photo_columns
 from lipsym.formats._json import document, error_to_dict, pair_to_dict, photo_to_dict

@@ -12,7 +12,9 @@ from typing import Mapping
 
 from lipsym import __version__
 from lipsym.comparison._compare import KEY_MEASURES, Z95, MeasureChange
-from lipsym.measures import PairMeasures, PhotoMeasures
+from lipsym.measures._pair import PairMeasures
+from lipsym.measures._photo import PhotoMeasures
+from lipsym.measures._registry import COMPOSITE_KEY, display_name, unit_label
 from lipsym.report._overlay import flag_text
 from lipsym.report._before_after import (
     CHANGE_COL_WIDTHS,
@@ -20,8 +22,6 @@ from lipsym.report._before_after import (
     KEY_CHANGES_TITLE,
     change_rows,
     key_change_lines,
-    measure_name,
-    unit_label,
 )
 from lipsym.report._blocks import Bullets, Document, Image, Paragraph, Section, Table
 from lipsym.report._panel import STATIC_DYNAMIC_HEADER, static_dynamic_rows
@@ -74,19 +74,22 @@ def _fmt(value: float | None, digits: int = 2, sign: bool = False) -> str:
 
 
 def measures_table(m: PhotoMeasures, caption: str) -> Table:
-    """Every sided measure: right, left, left − right ± SE, % IPD, reference band; then the scalars."""
+    """Every sided measure: right, left, left − right ± SE, % IPD, reference band; then the scalars.
+
+    Names and units are the measure registry's (:mod:`lipsym.measures._registry`).
+    """
     keys = [k for k in KEY_MEASURES if k in m.sided] + [k for k in m.sided if k not in KEY_MEASURES]
     rows = []
     for k in keys:
         s = m.sided[k]
         band = m.bands.get(k)
-        rows.append((measure_name(k), unit_label(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
+        rows.append((display_name(k), unit_label(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
                      f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}", _fmt(s.asymmetry_pct_ipd, 1, sign=True),
                      f"{band.text} ({band.source})" if band else ""))
     for k, s in m.scalars.items():
-        rows.append((measure_name(k), unit_label(s.unit), "", "", f"{s.value:+.2f} ± {s.standard_error:.2f}", "", ""))
+        rows.append((display_name(k), unit_label(s.unit), "", "", f"{s.value:+.2f} ± {s.standard_error:.2f}", "", ""))
     c = m.composite
-    rows.append(("composite asymmetry score", "", "", "", f"{c.value:.2f} ± {c.standard_error:.2f}", "",
+    rows.append((display_name(COMPOSITE_KEY), "", "", "", f"{c.value:.2f} ± {c.standard_error:.2f}", "",
                  "0 = symmetric; 1 = on average at the noticeable thresholds (docs/measures.md)"))
     return Table(("measure", "unit", "right", "left", "left − right ± SE", "% IPD", "reference band"),
                  tuple(rows), caption, (0.24, 0.05, 0.08, 0.08, 0.13, 0.06, 0.36))
@@ -94,7 +97,7 @@ def measures_table(m: PhotoMeasures, caption: str) -> Table:
 
 def dynamic_table(pair: PairMeasures) -> Table:
     """Movement of each cheilion and Cupid's bow peak from rest to smile, per side, with its asymmetry."""
-    rows = tuple((measure_name(k), unit_label(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
+    rows = tuple((display_name(k), unit_label(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
                   f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}", _fmt(s.asymmetry_pct_ipd, 1, sign=True),
                   _fmt(s.ratio)) for k, s in pair.dynamic.items())
     return Table(("movement rest → smile", "unit", "right", "left", "left − right ± SE", "% IPD", "ratio"), rows,

@@ -13,6 +13,7 @@ figures and the summary sentences are printed beside it.
 from __future__ import annotations
 
 from lipsym.measures import PairMeasures
+from lipsym.measures._registry import display_name
 from lipsym.report._overlay import BLUE, ORANGE, figure_png, new_figure, wrap_to_axes
 from lipsym.report._figures import (
     draw_aligned,
@@ -43,11 +44,10 @@ def _movement_labels(pair: PairMeasures) -> dict[str, str]:
 def static_dynamic_rows(pair: PairMeasures) -> list[list[str]]:
     """Rows (structure, at rest, in smile, lift, movement), each left − right ± SE, mm."""
     rows = []
-    for stem, key, name in (("cheilion", "commissure_height", "commissure height"),
-                            ("crista_philtri", "bow_peak_height", "Cupid's bow peak height")):
+    for stem, key in (("cheilion", "commissure_height"), ("crista_philtri", "bow_peak_height")):
         r, s = pair.rest.sided[key], pair.smile.sided[key]
         lift, move = pair.dynamic[f"{stem}_lift"], pair.dynamic[f"{stem}_movement"]
-        rows.append([name, f"{r.asymmetry:+.2f} ± {r.standard_error:.2f}",
+        rows.append([display_name(key), f"{r.asymmetry:+.2f} ± {r.standard_error:.2f}",
                      f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}",
                      f"{lift.asymmetry:+.2f} ± {lift.standard_error:.2f}",
                      f"{move.asymmetry:+.2f} ± {move.standard_error:.2f}"])

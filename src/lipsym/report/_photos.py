@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lipsym.analysis._options import AnalysisOptions
-from lipsym.analysis._photo import PhotoAnalysis
+from lipsym.analysis._result import PhotoAnalysis
 from lipsym.errors import ConfigurationError
 from lipsym.landmarks._detector import Landmarker
 from lipsym.measures._pair import PairMeasures, measure_pair

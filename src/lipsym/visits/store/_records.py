@@ -17,6 +17,8 @@ import datetime as _dt
 import json
 from typing import Any
 
+from lipsym.formats._measure_spec import MeasureSpec  # re-exported: defined below the store, in formats
+
 __all__ = [
     "Patient",
     "Visit",
@@ -199,7 +201,8 @@ class Measure:
     id : int
     analysis_id : int
     name : str
-        E.g. ``"commissure_height_asymmetry_mm"``; naming is the caller's.
+        E.g. ``"commissure_height.asymmetry"`` (lipsym names its rows with
+        :func:`lipsym.formats.store_row_name`; the store accepts any name).
     value : float
     unit : str
         E.g. ``"mm"``, ``"deg"``, ``"1"``.
@@ -215,27 +218,6 @@ class Measure:
     unit: str
     standard_error: float | None
     condition: str
-
-
-@dataclasses.dataclass(frozen=True)
-class MeasureSpec:
-    """A measure to store with a new analysis (input only).
-
-    Attributes
-    ----------
-    name : str
-    value : float
-        Finite; a measure that could not be computed is left out, not NaN.
-    unit : str
-    condition : {"rest", "smile", "dynamic", "pair"}
-    standard_error : float or None
-    """
-
-    name: str
-    value: float
-    unit: str
-    condition: str
-    standard_error: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -545,7 +545,8 @@ class Store:
         ----------
         patient : Patient or str
         name : str, optional
-            Only this measure (e.g. ``"commissure_height_asymmetry_mm"``).
+            Only this measure (e.g. ``"commissure_height.asymmetry"``, see
+            :func:`lipsym.formats.store_row_name`).
         condition : {"rest", "smile", "dynamic", "pair"}, optional
         """
         cond = None if condition is None else validate.condition(condition)
