@@ -68,7 +68,7 @@ _NEIGHBOURS = _contour_neighbours()
 
 
 def pair_in_frame(points_frame_px: np.ndarray, pair: LandmarkPair) -> tuple[np.ndarray, np.ndarray]:
-    """Copies of the pair's left and right points, shape (2,) each, frame px (the order :meth:`register` takes)."""
+    """Copies of the pair's left and right points, shape (2,) each, frame px (the order :meth:`SymmetricGrid.register` takes)."""
     return points_frame_px[pair.left].copy(), points_frame_px[pair.right].copy()
 
 
