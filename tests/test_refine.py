@@ -84,9 +84,9 @@ def test_fissure_ends_that_do_not_register_give_way_to_mediapipes_corners(landma
     commissures are then registered at MediaPipe's corners instead of falling
     back to MediaPipe's height (which recovers only half of a real lift).
     """
-    import lipsym.refine._refine as refine
+    import lipsym.refine._commissures as commissures
 
-    real = refine._commissures_from_fissure
+    real = commissures._commissures_from_fissure
 
     def one_sided_crease(lum, u, v, points_px, frame):
         right, left, height = real(lum, u, v, points_px, frame)
@@ -95,7 +95,7 @@ def test_fissure_ends_that_do_not_register_give_way_to_mediapipes_corners(landma
     rgb = load_photo(LONDON / "neutral" / "010_03.jpg").rgb
     honest = _analyse(rgb, landmarker).refinement.pairs[0]
     assert (honest.used, honest.method) == (True, "registration+fissure"), honest
-    monkeypatch.setattr(refine, "_commissures_from_fissure", one_sided_crease)
+    monkeypatch.setattr(commissures, "_commissures_from_fissure", one_sided_crease)
     base = _analyse(rgb, landmarker)
     first = base.refinement.pairs[0]
     assert (first.used, first.method) == (True, "registration"), first

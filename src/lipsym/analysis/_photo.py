@@ -18,7 +18,8 @@ from lipsym.io._imageio import Photo, choose_reduction, load_photo, read_header
 from lipsym.landmarks._default import default_landmarker
 from lipsym.landmarks._detector import FaceLandmarks, Landmarker
 from lipsym.face._quality import QualityFlag, quality_flags
-from lipsym.refine._refine import Refinement, refine_lips
+from lipsym.refine._lips import refine_lips
+from lipsym.refine._result import Refinement
 from lipsym.analysis._options import AnalysisOptions
 from lipsym.analysis._result import PhotoAnalysis
 from lipsym.face._scale import scale_from_calibration, scale_from_iris

@@ -14,6 +14,7 @@ import numpy as np
 
 from lipsym.face._frame import FacialFrame
 from lipsym.landmarks._detector import FaceLandmarks
+from lipsym.sides import Side
 
 #: |yaw| above this: a head turned by 5° shifts the lip midline by about
 #: sin(5°) × 15 mm ≈ 1.3 mm relative to the commissures, which sit ~15 mm
@@ -46,7 +47,8 @@ MAX_MIDLINE_ANGLE_DEG = 4.0
 #: fraction of the IPD: MediaPipe is unsure of this face (London: ≤ 1.8 %).
 MAX_FLIP_DISAGREEMENT_IPD = 0.03
 
-_EYE_LIDS = {"right": (159, 145, 33, 133), "left": (386, 374, 263, 362)}
+#: Each eye's landmarks: upper and lower lid midpoints, outer and inner corners.
+_EYE_LIDS = {Side.RIGHT: (159, 145, 33, 133), Side.LEFT: (386, 374, 263, 362)}
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,19 @@ class QualityFlag:
     message: str
 
 
-def eye_openness(points_px: np.ndarray) -> dict[str, float]:
-    """Eyelid aperture over eye width, per subject side (dimensionless)."""
+def eye_openness(points_px: np.ndarray) -> dict[Side, float]:
+    """Eyelid aperture over eye width, per subject side.
+
+    Parameters
+    ----------
+    points_px : ndarray, shape (478, 2 or 3), float, photo px
+        Landmarks, subject sides.
+
+    Returns
+    -------
+    dict of Side to float
+        Lid-to-lid distance over corner-to-corner distance (dimensionless).
+    """
     pts = np.asarray(points_px, dtype=np.float64)[:, :2]
     out = {}
     for side, (upper, lower, outer, inner) in _EYE_LIDS.items():

@@ -8,13 +8,13 @@ the inner mouth corner outwards in the facial frame and returns the point
 where its darkness has faded below a fixed fraction of its darkness further
 in.
 
-:mod:`lipsym.refine` uses the end's lateral position: its height, taken
+:mod:`lipsym.refine` uses the end's lateral position (``_commissures``): its height, taken
 from the fissure's own course, repeats less well under re-photographing
 than the registered height (0.23 against 0.105 mm SD on the London set).
 
 It works on the subject's LEFT half of a frame-resampled luminance image;
-the right half is handled by the caller on the left-right reversed image
-(:mod:`lipsym.refine`), which makes the result exactly mirror-consistent.
+the right half is handled by the caller on the left-right reversed image,
+which makes the result exactly mirror-consistent.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def fissure_end(lum: np.ndarray, u: np.ndarray, v: np.ndarray, outer_frame_px: n
     outer_frame_px, inner_frame_px : ndarray, shape (2,)
         MediaPipe's outer (291) and inner (308) left mouth corners, frame px.
     ipd_px : float
+        Interpupillary distance, frame px.
 
     Returns
     -------

@@ -27,6 +27,7 @@ from lipsym.measures._photo import TRACKED_POINTS
 from lipsym.report._overlay import BLUE, ORANGE, figure_png, new_figure, wrap_text, wrap_to_axes
 from lipsym.report._align import HIGH_RESIDUAL_MM, Registration, register_stable
 from lipsym.report._figures import (
+    OUTWARD_X,
     draw_aligned,
     draw_arrows,
     draw_contour_pair,
@@ -35,6 +36,7 @@ from lipsym.report._figures import (
     lip_points_mm,
     lip_zoom_box_mm,
     lower_face_box_mm,
+    point_side,
     show_canvas,
     zoom_to,
 )
@@ -84,7 +86,7 @@ def _arrow_labels(start: Mapping[str, np.ndarray], end: Mapping[str, np.ndarray]
     labels = {}
     for name in start:
         d = end[name] - start[name]
-        out = d[0] if name.endswith("left") else -d[0]
+        out = OUTWARD_X[point_side(name)] * d[0]  # frame x → outward, mm
         labels[name] = f"↑{d[1]:+.1f} ↔{out:+.1f} mm"
     return labels
 

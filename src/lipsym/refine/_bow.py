@@ -1,0 +1,167 @@
+"""The Cupid's bow pair: a wide, smoothed first pass, then the border at the peak itself.
+
+Its first (contour) registration differs from the other pairs' in two ways,
+and after it the pair is registered a second time, at the corrected
+positions, with a window narrow along the border: half-width
+:data:`BOW_HALF_X_IPD` (a quarter or less of the peak's distance from the
+midline), full patch height, and a search of :data:`BOW_SEARCH_IPD` across
+the lip for what the first pass left.
+
+Why the second pass: the border's asymmetry is zero at the midline (both
+sides share labrale superius) and largest at the peak; the contour patch
+(half-size 0.055 IPD) spans from near the midline to beyond the peak, so it
+returns an average of the asymmetry over the bow, a face-dependent fraction
+of it. The narrow window measures the border at the peak's own column; the
+wide first pass keeps the capture robust (a narrow window as the only pass:
+0.76-0.80 of a planted lift at 1-2 mm, SD 0.20-0.57 mm).
+
+The first pass searches :data:`BOW_WIDE_SEARCH_IPD` across the lip (≈ 5 mm,
+the others 0.05 IPD ≈ 3 mm): flip-averaged MediaPipe recovers nothing of a
+bow lift (London, simulator: 0.01), so a 3 mm asymmetry is all residual, and
+with the others' search it ended on the search border (19 of 34 faces fell
+back at 3 mm; 1 with this one). And it registers the features smoothed by a
+Gaussian of SD :data:`BOW_BLUR_IPD` (≈ 0.3 mm, a London pixel): a large
+asymmetry deforms one side's patch against the other's, and fine texture
+(stubble, lip lines) then decorrelates first; the weakest face's correlation
+at 3 mm went from 0.60 (below MIN_PEAK_CORRELATION: it fell back) to 0.68,
+the others' by 0.01-0.10 (median 0.02), with the same agreement with the
+manual points (bow height asymmetry r 0.707, slope 1.00).
+
+For this pair only, a second correlation maximum across the lip fades the
+correction only when it is a distinct match (the scores dip by
+AMBIGUITY_MARGIN between it and the best): the outer upper border has no
+second border of the same polarity within reach, so a near-equal maximum
+there is a ripple of a flat peak, and fading on it switched the correction
+on and off (repeatability SD of the bow peak asymmetry 0.136 mm with the
+plain rule, 0.050 with this one). The other contours keep the plain rule,
+which the lower vermilion of a smile needs (tests/test_visit_acceptance.py).
+
+With these, and the peak located along the border on MediaPipe's contour
+(:func:`lipsym.face.cupids_bow_peak`), a planted 0.5-3 mm lift of one peak
+is recovered as 0.99-1.00 (34 faces, SD ≤ 0.13 mm; docs/accuracy.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from lipsym.refine._grid import samples
+from lipsym.refine._pairs import CORNER_PAIRS, LandmarkPair, normal_component, pair_in_frame, refine_pair, shifted
+from lipsym.refine._registration import CONTOUR_SEARCH_X_PX, SymmetricGrid
+from lipsym.refine._result import PairRefinement
+
+#: Half-width of the second pass's window along the border, fraction of IPD.
+BOW_HALF_X_IPD = 0.02
+#: The second pass's search across the lip, fraction of IPD.
+BOW_SEARCH_IPD = 0.03
+#: The first pass's search across the lip, fraction of IPD.
+BOW_WIDE_SEARCH_IPD = 0.08
+#: SD of the first pass's smoothing, fraction of IPD.
+BOW_BLUR_IPD = 0.005
+
+
+def bow_room_px(step_px: float, half: int, ipd_px: float) -> float:
+    """How far beyond the pair the mouth grid must reach for the first pass, frame px.
+
+    Parameters
+    ----------
+    step_px : float
+        Frame px between grid samples.
+    half : int
+        Patch half-size, samples.
+    ipd_px : float
+        Interpupillary distance, frame px.
+    """
+    return _bow_reach(step_px, half, ipd_px)[1] + samples(BOW_WIDE_SEARCH_IPD, ipd_px, step_px, 2) * step_px
+
+
+def first_pass_grid(grid: SymmetricGrid, bow_frame_px: np.ndarray) -> SymmetricGrid:
+    """The smoothed grid of the first pass (see :data:`BOW_BLUR_IPD`), cut from the mouth grid around the pair.
+
+    Parameters
+    ----------
+    grid : SymmetricGrid
+        The mouth (:func:`._mouth.sample_mouth`).
+    bow_frame_px : ndarray, shape (2, 2), float, frame px
+        The pair's two points.
+
+    Returns
+    -------
+    SymmetricGrid
+        With the wide search (:data:`BOW_WIDE_SEARCH_IPD`). Only the samples
+        the pair's patches and search can reach are smoothed; the cut reaches
+        beyond them by the kernel's reach, so its edges do not change them,
+        and it is symmetric about the midline.
+    """
+    step, half, ipd = grid.step, grid.half, grid.ipd_px
+    search = samples(BOW_WIDE_SEARCH_IPD, ipd, step, 2)
+    sigma, reach = _bow_reach(step, half, ipd)
+    half_w = float(np.max(np.abs(bow_frame_px[:, 0]))) + reach + CONTOUR_SEARCH_X_PX * step
+    top = float(np.max(bow_frame_px[:, 1])) + reach + search * step
+    bottom = float(np.min(bow_frame_px[:, 1])) - reach - search * step
+    cols = np.flatnonzero(np.abs(grid.u) <= half_w)
+    rows = np.flatnonzero((grid.v <= top) & (grid.v >= bottom))
+    cut = grid.feats[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return SymmetricGrid(_mirror_exact_blur(cut, sigma), grid.u[cols[0]:cols[-1] + 1], grid.v[rows[0]:rows[-1] + 1],
+                         step, half, search, ipd)
+
+
+def refine_bow(pair: LandmarkPair, points_frame_px: np.ndarray, grid: SymmetricGrid, *,
+               first_pass: SymmetricGrid) -> PairRefinement:
+    """Register the Cupid's bow pair in two passes and move it.
+
+    Parameters
+    ----------
+    pair : LandmarkPair
+        :data:`lipsym.refine.BOW_PAIR`.
+    points_frame_px : ndarray, shape (478, 2), float, frame px
+        All landmarks; the pair's two rows are moved in place when the first
+        pass is used.
+    grid : SymmetricGrid
+        The mouth, for the second pass.
+    first_pass : SymmetricGrid
+        :func:`first_pass_grid`.
+
+    Returns
+    -------
+    PairRefinement
+        The residual of both passes (the second's only when it is sound too).
+    """
+    f_l, f_r = pair_in_frame(points_frame_px, pair)
+    first = refine_pair(pair, points_frame_px, first_pass, distinct_only=True)
+    if not first.used:
+        return first
+    # What the first pass left, measured at its (still mirror-consistent)
+    # positions with the narrow window.
+    step, ipd = grid.step, grid.ipd_px
+    more, _, reason = grid.register(points_frame_px[pair.left], points_frame_px[pair.right], pair in CORNER_PAIRS,
+                                    half_x=samples(BOW_HALF_X_IPD, ipd, step, 1),
+                                    search_y=samples(BOW_SEARCH_IPD, ipd, step, 2), distinct_only=True)
+    if reason:
+        return first
+    residual = first.residual_frame_px + normal_component(more, points_frame_px, pair)
+    points_frame_px[pair.left], points_frame_px[pair.right] = shifted(f_l, f_r, residual)
+    return replace(first, residual_frame_px=residual)
+
+
+def _bow_reach(step_px: float, half: int, ipd_px: float) -> tuple[float, float]:
+    """Smoothing SD of the first pass (samples), and how far its grid must reach beyond a patch centre
+    (frame px, without the search): the patch, two samples of rounding, and the smoothing kernel's reach."""
+    sigma = BOW_BLUR_IPD * ipd_px / step_px
+    return sigma, (half + 2 + int(np.ceil(4.0 * sigma)) + 1) * step_px
+
+
+def _mirror_exact_blur(feats: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing (SD ``sigma`` samples) whose result for the reversed array is exactly the reversed result.
+
+    A convolution sums a reversed row in the reverse order, which differs in
+    the last bits; averaging the smoothing of the array and of its mirror
+    image (float addition commutes) keeps a mirrored photo's result the
+    exact mirror image, as the rest of the refinement.
+    """
+    ahead = cv2.GaussianBlur(feats, (0, 0), sigma)
+    back = cv2.GaussianBlur(np.ascontiguousarray(feats[:, ::-1]), (0, 0), sigma)[:, ::-1]
+    return np.ascontiguousarray(0.5 * (ahead + back))

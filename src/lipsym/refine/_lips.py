@@ -1,0 +1,57 @@
+"""Bilateral refinement of the lip landmarks: the whole, pair by pair."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from lipsym.face._frame import FacialFrame, frame_from_landmarks
+from lipsym.refine._bow import first_pass_grid, refine_bow
+from lipsym.refine._commissures import place_on_fissure, refine_commissures
+from lipsym.refine._mouth import sample_mouth
+from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LIP_PAIRS, refine_pair
+from lipsym.refine._pupils import refine_pupils
+from lipsym.refine._result import Refinement
+
+
+def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> Refinement:
+    """Correct the asymmetric part of the pupils' and the lip landmarks' positions from the image.
+
+    Parameters
+    ----------
+    rgb : ndarray, shape (H, W, 3), uint8
+        The photo the landmarks are in (the landmarks' pixel grid).
+    points_px : ndarray, shape (478, 2 or 3), float, photo px
+        Flip-averaged landmarks in ``rgb``'s pixels, subject sides.
+    frame : FacialFrame
+        Built from the same landmarks and pixels.
+
+    Returns
+    -------
+    Refinement
+        Its points are measured in the frame :func:`lipsym.face.frame_from_landmarks`
+        builds from them: the pupils are refined first (:func:`refine_pupils`),
+        and the lips in the frame of the refined pupils.
+    """
+    pts, pupils = refine_pupils(rgb, points_px, frame)
+    if pupils.used:
+        frame = frame_from_landmarks(pts)
+    mouth = sample_mouth(rgb, pts, frame)
+    bow_first_pass = first_pass_grid(mouth, frame.to_frame(pts[list(BOW_PAIR), :2]))
+    # The commissures are first moved along the lip line to the end of the
+    # oral fissure, so that their registration measures the corner itself.
+    fissure = place_on_fissure(mouth, pts, frame)
+    special = {COMMISSURES: partial(refine_commissures, frame=frame, fissure=fissure, mediapipe_px=points_px),
+               BOW_PAIR: partial(refine_bow, first_pass=bow_first_pass)}
+    # Every landmark in the frame, moved pair by pair in LIP_PAIRS' order: a
+    # contour pair's normal runs through its neighbours as already refined.
+    f_all = frame.to_frame(pts[:, :2])
+    pairs = tuple(special.get(pair, refine_pair)(pair, f_all, mouth) for pair in LIP_PAIRS)
+    moved = [i for p in pairs if p.used for i in (p.left, p.right)]
+    if moved:
+        pts[moved, :2] = frame.to_photo(f_all[moved])
+    pts.flags.writeable = False
+    used = [p.used for p in pairs]
+    return Refinement(points_px=pts, pairs=pairs, fallback_fraction=1.0 - sum(used) / len(used),
+                      commissure_used=used[LIP_PAIRS.index(COMMISSURES)], pupils=pupils)
