@@ -122,3 +122,13 @@ def test_import_lipsym_loads_neither_opencv_nor_mediapipe():
             "heavy = [m for m in ('cv2', 'mediapipe', 'matplotlib', 'scipy') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_subpackage_ships_in_the_wheel():
+    """pyproject.toml lists packages explicitly (models/ is mapped in): a new subpackage must be listed."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(("lipsym", *p.parent.relative_to(PACKAGE).parts)).rstrip(".")
+             for p in PACKAGE.rglob("__init__.py")}
+    assert found - listed == set(), f"add to [tool.setuptools] packages: {sorted(found - listed)}"

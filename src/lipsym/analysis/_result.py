@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # annotations only
     from lipsym.face._quality import QualityFlag
     from lipsym.face._scale import Scale
     from lipsym.landmarks._detector import FaceLandmarks
-    from lipsym.refine._refine import Refinement
+    from lipsym.refine._result import Refinement
 
 
 @dataclass(frozen=True)
