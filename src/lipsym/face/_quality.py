@@ -29,7 +29,7 @@ MAX_ABS_PITCH_DEG = 15.0
 MAX_ABS_ROLL_DEG = 15.0
 #: Face narrower than this (distance between face-oval landmarks 234 and 454,
 #: original pixels): MediaPipe's lip points shift by 0.25-2.3 % of the
-#: interpupillary distance on faces under ~400 px (lip-measures.md section 5);
+#: interpupillary distance on faces under ~400 px (docs/reference.md §7);
 #: London faces measure 404-522 px on this scale, so the flag is set a little
 #: below, where the shift is certain rather than marginal.
 MIN_FACE_WIDTH_PX = 350.0

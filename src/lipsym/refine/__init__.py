@@ -1,8 +1,8 @@
 """The refine layer: bilateral refinement of the pupils and lip landmarks from image evidence.
 
 Why. MediaPipe's face model carries a strong symmetric prior: a real,
-planted lift of one commissure is recovered only partly (lip-measures.md
-section 5; on the London photos with lipsym's simulator, about a third of a
+planted lift of one commissure is recovered only partly (docs/reference.md
+§7; on the London photos with lipsym's simulator, about a third of a
 2 mm lift). Flip-averaging removes the model's side bias but not this
 shrinkage. The image itself still shows where each lip feature is.
 

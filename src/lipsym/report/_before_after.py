@@ -23,11 +23,11 @@ import numpy as np
 
 from lipsym.comparison._compare import KEY_MEASURES, Z95, MeasureChange, compare_measures
 from lipsym.errors import ConfigurationError
+from lipsym.measures._registry import display_name, unit_label
 from lipsym.measures._photo import TRACKED_POINTS
 from lipsym.report._overlay import BLUE, ORANGE, figure_png, new_figure, wrap_text, wrap_to_axes
 from lipsym.report._align import HIGH_RESIDUAL_MM, Registration, register_stable
 from lipsym.report._figures import (
-    OUTWARD_X,
     draw_aligned,
     draw_arrows,
     draw_contour_pair,
@@ -50,22 +50,12 @@ FOOTNOTE = ("Change = after − before of each left − right asymmetry (subject
             "interval; MDC95 = minimal detectable change. " + DISCLAIMER)
 
 
-def unit_label(unit: str) -> str:
-    """A measure's unit as printed ('mm2' → 'mm²', 'deg' → '°')."""
-    return {"mm2": "mm²", "deg": "°"}.get(unit, unit)
-
-
-def measure_name(key: str) -> str:
-    """A measure key in words ('commissure_height' → 'commissure height')."""
-    return key.replace("_", " ").replace("mid", "(mid-hemilip)").replace("bow peak", "Cupid's bow peak")
-
-
 def change_rows(changes: Mapping[str, MeasureChange]) -> list[list[str]]:
     """One row per measure: before, after, change ± 1.96·SE, MDC95, detectable, settling."""
     rows = []
     for c in changes.values():
         u = unit_label(c.unit)
-        rows.append([f"{measure_name(c.key)} ({u})", f"{c.before:+.2f}", f"{c.after:+.2f}",
+        rows.append([f"{display_name(c.key)} ({u})", f"{c.before:+.2f}", f"{c.after:+.2f}",
                      f"{c.change:+.2f} ± {Z95 * c.standard_error:.2f}", f"{c.minimal_detectable_change:.2f}",
                      "yes" if c.detectable else "no", c.settling])
     return rows
@@ -86,7 +76,7 @@ def _arrow_labels(start: Mapping[str, np.ndarray], end: Mapping[str, np.ndarray]
     labels = {}
     for name in start:
         d = end[name] - start[name]
-        out = OUTWARD_X[point_side(name)] * d[0]  # frame x → outward, mm
+        out = point_side(name).outward_x * d[0]  # frame x → outward, mm
         labels[name] = f"↑{d[1]:+.1f} ↔{out:+.1f} mm"
     return labels
 
@@ -215,7 +205,7 @@ def key_change_lines(changes: Mapping[str, MeasureChange]) -> list[str]:
             c = changes[key]
             u = unit_label(c.unit)
             verdict = "beyond" if c.detectable else "within"
-            lines.append(f"{measure_name(key)}: {c.change:+.2f} ± {Z95 * c.standard_error:.2f} {u} "
+            lines.append(f"{display_name(key)}: {c.change:+.2f} ± {Z95 * c.standard_error:.2f} {u} "
                          f"({verdict} the MDC95 of {c.minimal_detectable_change:.2f} {u})")
     return lines
 

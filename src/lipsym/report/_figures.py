@@ -7,7 +7,6 @@ drawing functions through the photo → canvas map.
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -29,9 +28,6 @@ from lipsym.sides import Side
 PX_PER_MM = 8.0
 #: Sign of x pointing away from the midline on each of the subject's sides,
 #: in the facial frame and on a canvas (both run towards the subject's left).
-OUTWARD_X = MappingProxyType({Side.RIGHT: -1, Side.LEFT: 1})
-
-
 def point_side(name: str) -> Side:
     """The subject's side of a sided point name (``"crista_philtri_left"`` → ``Side.LEFT``).
 
@@ -130,7 +126,7 @@ def draw_arrows(ax, view: FrameView, start_mm: Mapping[str, np.ndarray], end_mm:
             below = name.startswith("cheilion")
             # Cheilia: label below; the two bow peaks are close, so their labels go
             # outward (the canvas always shows the subject's left on the right).
-            dx = 0 if below else 30 * OUTWARD_X[point_side(name)]
+            dx = 0 if below else 30 * point_side(name).outward_x
             ax.annotate(labels[name], p1, textcoords="offset points", xytext=(dx, -14 if below else 14),
                         ha="center", va="center", fontsize=fontsize, color="white", bbox=label_box(colour), zorder=9)
 

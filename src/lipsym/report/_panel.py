@@ -28,6 +28,7 @@ from lipsym.report._figures import (
     zoom_to,
 )
 from lipsym.report._photos import ReportVisit
+from lipsym.sides import Side
 
 _STEMS = {"cheilion": "commissure", "crista_philtri": "Cupid's bow peak"}
 
@@ -35,9 +36,10 @@ _STEMS = {"cheilion": "commissure", "crista_philtri": "Cupid's bow peak"}
 def _movement_labels(pair: PairMeasures) -> dict[str, str]:
     labels = {}
     for stem in _STEMS:
-        for side in ("right", "left"):
-            lift, out = getattr(pair.dynamic[f"{stem}_lift"], side), getattr(pair.dynamic[f"{stem}_outward"], side)
-            labels[f"{stem}_{side}"] = f"↑{lift:+.1f} ↔{out:+.1f} mm"
+        for side in Side:
+            lift = getattr(pair.dynamic[f"{stem}_lift"], side.value)
+            out = getattr(pair.dynamic[f"{stem}_outward"], side.value)
+            labels[f"{stem}_{side.value}"] = f"↑{lift:+.1f} ↔{out:+.1f} mm"
     return labels
 
 

@@ -115,10 +115,6 @@ class SimulatedPhoto:
     reference_after_px: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
-def _sign_out(side: Side) -> float:
-    return 1.0 if side is Side.LEFT else -1.0
-
-
 def _controls(plant: Plant, analysis: PhotoAnalysis) -> tuple[list, list, list, list, dict]:
     """Sources (frame px), their displacements (frame px), radii (px), anchors (frame px), references."""
     fr = analysis.frame
@@ -132,7 +128,7 @@ def _controls(plant: Plant, analysis: PhotoAnalysis) -> tuple[list, list, list, 
     if plant.structure == "commissure":
         ch = f[f"cheilion_{side.value}"]
         sources.append(ch)
-        disp.append([_sign_out(side) * plant.out_mm * px_per_mm, up])
+        disp.append([side.outward_x * plant.out_mm * px_per_mm, up])
         radii.append(0.30 * ipd)
         anchors += [f[f"cheilion_{other.value}"], f["labrale_superius"], f["labrale_inferius"], f["stomion"]]
         refs[f"cheilion_{side.value}"] = ch
