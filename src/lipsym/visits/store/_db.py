@@ -40,6 +40,8 @@ RETRY_DEADLINE_S = 120.0
 
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
 
 T = TypeVar("T")
 _savepoint_ids = itertools.count()
@@ -138,11 +140,22 @@ def connect(path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> sqlite3.Co
     return conn
 
 
-def _as_store_error(error: sqlite3.Error) -> StoreError:
+def _database_file(conn: sqlite3.Connection) -> str:
+    try:
+        return str(conn.execute("PRAGMA database_list").fetchone()[2]) or "the database"
+    except sqlite3.Error:
+        return "the database"
+
+
+def _as_store_error(error: sqlite3.Error, conn: sqlite3.Connection) -> StoreError:
     # Constraint violations the validation missed, a read-only file, a full
-    # disk: the caller gets a typed, one-line error, not a raw sqlite3 one.
+    # disk, a page found damaged: the caller gets a typed, one-line error
+    # naming the file, not a raw sqlite3 one.
     message = " ".join(str(error).split())
-    return StoreError(f"database error: {message}")
+    code = getattr(error, "sqlite_errorcode", None)  # Python >= 3.11
+    if (code is not None and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)) or "malformed" in message:
+        return StoreError(f"{_database_file(conn)} is damaged ({message}); nothing was written: see 'lipsym db check'")
+    return StoreError(f"database error in {_database_file(conn)}: {message}")
 
 
 @contextlib.contextmanager
@@ -164,14 +177,14 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute(f"ROLLBACK TO {name}")
             conn.execute(f"RELEASE {name}")
             if isinstance(error, sqlite3.Error):
-                raise _as_store_error(error) from error
+                raise _as_store_error(error, conn) from error
             raise
         conn.execute(f"RELEASE {name}")
         return
     try:
         retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
     except sqlite3.Error as error:
-        raise _as_store_error(error) from error
+        raise _as_store_error(error, conn) from error
     try:
         yield conn
         retry_busy(lambda: conn.execute("COMMIT"))
@@ -179,7 +192,7 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         if isinstance(error, sqlite3.Error):
-            raise _as_store_error(error) from error
+            raise _as_store_error(error, conn) from error
         raise
 
 

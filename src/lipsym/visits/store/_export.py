@@ -47,7 +47,6 @@ from lipsym.visits.store._records import (
     Patient,
     Photo,
     Treatment,
-    TreatmentSite,
     Visit,
     to_json_dict,
 )

@@ -1,0 +1,270 @@
+"""Finding damage in a database file, before anything is written to it.
+
+SQLite detects a damaged page only when a statement happens to read it, and
+ignores a damaged write-ahead log (it replays the valid part and the rest
+is lost for good at the next checkpoint). A store that goes on writing into
+such a file spreads the damage and destroys the evidence, so
+:meth:`lipsym.visits.store.Store.open` refuses one. Four kinds are told
+apart, each with a one-line description naming the file:
+
+``header``
+    The first 100 bytes (format string, page size) are not an SQLite
+    header: SQLite says "file is not a database".
+``truncated``
+    The file is shorter than its header says, or ends inside a page.
+``wal``
+    The ``-wal`` file has a damaged header, or a frame that fails its
+    checksum while later frames of the same log are intact: the committed
+    transactions after it would be dropped.
+``page``
+    A b-tree page fails ``PRAGMA quick_check`` (or ``integrity_check``, in
+    ``lipsym db check``), or cannot be read at all.
+``reference``
+    A row refers to a missing row (``PRAGMA foreign_key_check``; only in
+    ``lipsym db check``, and typical of a copy salvaged from damage).
+
+The file checks (:func:`inspect_file`) read the raw bytes without SQLite,
+because opening a database with SQLite already replays (and later
+discards) its log. The page check reads every page, and costs about as
+much as reading the file once: see ``benchmarks/store_open.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sqlite3
+import struct
+import time
+from pathlib import Path
+
+from lipsym.errors import StoreError
+
+_MAGIC = b"SQLite format 3\x00"
+_HEADER_BYTES = 100
+_WAL_MAGIC = (0x377F0682, 0x377F0683)  # checksums little-, big-endian
+_WAL_VERSION = 3007000
+_WAL_HEADER_BYTES = 32
+_FRAME_HEADER_BYTES = 24
+# A log being written by another process may be read half-written; damage
+# that is still there after a pause is real.
+_WAL_RETRIES = 3
+_WAL_RETRY_PAUSE_S = 0.05
+
+#: The kinds of damage, in the order they are looked for.
+KINDS = ("header", "truncated", "wal", "page", "reference")
+
+
+@dataclasses.dataclass(frozen=True)
+class Damage:
+    """One problem found in a database file.
+
+    Attributes
+    ----------
+    kind : {"header", "truncated", "wal", "page", "reference"}
+    detail : str
+        One line, naming the file.
+    """
+
+    kind: str
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def _wal_path(path: Path) -> Path:
+    return Path(f"{path}-wal")
+
+
+def _read_header(path: Path, size_bytes: int) -> tuple[list[Damage], int | None]:
+    """Damage of the 100-byte header, and the page size it gives (None if unusable)."""
+    with open(path, "rb") as stream:
+        header = stream.read(_HEADER_BYTES)
+    if len(header) < _HEADER_BYTES:
+        return [Damage("truncated", f"{path} is {size_bytes} bytes long, shorter than an SQLite header")], None
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    plausible = page_size >= 512 and not page_size & (page_size - 1) and header[21:24] == b"\x40\x20\x20"
+    if header[:16] != _MAGIC:
+        if plausible:  # the rest of an SQLite header is there: damage, not another kind of file
+            return [Damage("header", f"{path}: the file header is damaged (its SQLite format string)")], None
+        return [Damage("header", f"{path} is not a lipsym database, or its header is destroyed"
+                                 " (no SQLite header)")], None
+    if not plausible:
+        return [Damage("header", f"{path}: the file header is damaged (page size {page_size},"
+                                 f" payload fractions {tuple(header[21:24])})")], None
+    problems = []
+    if size_bytes % page_size:
+        problems.append(Damage("truncated", f"{path} ends inside a page ({size_bytes} bytes, pages of {page_size})"))
+    change_counter, page_count = struct.unpack(">II", header[24:32])
+    valid_for = struct.unpack(">I", header[92:96])[0]
+    # The page count is only kept up to date when valid_for matches.
+    if valid_for == change_counter and page_count * page_size > size_bytes:
+        problems.append(Damage("truncated", f"{path} is truncated: {size_bytes // page_size} of its"
+                                            f" {page_count} pages are there"))
+    return problems, page_size
+
+
+def _wal_checksum(data: bytes, big_endian: bool, s0: int, s1: int) -> tuple[int, int]:
+    words = struct.unpack(f"{'>' if big_endian else '<'}{len(data) // 4}I", data)
+    for i in range(0, len(words), 2):
+        s0 = (s0 + words[i] + s1) & 0xFFFFFFFF
+        s1 = (s1 + words[i + 1] + s0) & 0xFFFFFFFF
+    return s0, s1
+
+
+def _wal_damage_once(wal: Path) -> Damage | None:
+    data = wal.read_bytes()
+    if not data:
+        return None
+    if len(data) < _WAL_HEADER_BYTES:
+        return Damage("wal", f"{wal}: the write-ahead log header is truncated ({len(data)} bytes)")
+    magic, version, page_size, _seq, salt1, salt2, c0, c1 = struct.unpack(">8I", data[:_WAL_HEADER_BYTES])
+    frames = (len(data) - _WAL_HEADER_BYTES) // (_FRAME_HEADER_BYTES + max(page_size, 1))
+    if magic not in _WAL_MAGIC or version != _WAL_VERSION or page_size < 512 or page_size & (page_size - 1):
+        return Damage("wal", f"{wal}: the write-ahead log header is damaged; its {frames} frame(s) would be lost")
+    big_endian = magic & 1 == 1
+    if _wal_checksum(data[:24], big_endian, 0, 0) != (c0, c1):
+        return Damage("wal", f"{wal}: the write-ahead log header fails its checksum; its {frames} frame(s)"
+                             " would be lost")
+    frame_bytes = _FRAME_HEADER_BYTES + page_size
+    sums = (c0, c1)
+    bad = None  # first frame (1-based) of this log that fails its checksum
+    for index in range(frames):
+        offset = _WAL_HEADER_BYTES + index * frame_bytes
+        head = data[offset:offset + _FRAME_HEADER_BYTES]
+        page_no, commit_pages, f_salt1, f_salt2, f0, f1 = struct.unpack(">6I", head)
+        if (f_salt1, f_salt2) != (salt1, salt2):
+            break  # a frame of an earlier log, overwritten in part: the log ends here
+        # Chain from the previous frame's STORED checksum, so that a frame
+        # after a damaged one can still be recognised as intact.
+        computed = _wal_checksum(head[:8] + data[offset + _FRAME_HEADER_BYTES:offset + frame_bytes],
+                                 big_endian, *sums)
+        if computed != (f0, f1) and bad is None:
+            bad = index + 1
+        elif computed == (f0, f1) and bad is not None and commit_pages:
+            return Damage("wal", f"{wal}: write-ahead log frame {bad} (page {_page_of(data, bad, frame_bytes)})"
+                                 f" is damaged; the committed changes in frames {bad}-{index + 1} would be lost")
+        sums = (f0, f1)
+    return None
+
+
+def _page_of(data: bytes, frame: int, frame_bytes: int) -> int:
+    offset = _WAL_HEADER_BYTES + (frame - 1) * frame_bytes
+    return struct.unpack(">I", data[offset:offset + 4])[0]
+
+
+def _wal_damage(wal: Path) -> Damage | None:
+    for attempt in range(_WAL_RETRIES):
+        try:
+            damage = _wal_damage_once(wal)
+        except FileNotFoundError:
+            return None  # checkpointed and removed by its last user meanwhile
+        if damage is None:
+            return None
+        if attempt + 1 < _WAL_RETRIES:
+            time.sleep(_WAL_RETRY_PAUSE_S)
+    return damage
+
+
+def inspect_file(path: str | os.PathLike[str]) -> list[Damage]:
+    """Check a database file's header, length and write-ahead log (without SQLite).
+
+    Parameters
+    ----------
+    path : path-like
+        The database file; an absent or empty file has no damage.
+
+    Returns
+    -------
+    list of Damage
+        Empty when none was found (the pages are not read: see
+        :func:`check_pages`).
+    """
+    path = Path(path)
+    try:
+        size_bytes = path.stat().st_size
+    except FileNotFoundError:
+        return []
+    problems: list[Damage] = []
+    if size_bytes:
+        problems, _ = _read_header(path, size_bytes)
+    wal = _wal_damage(_wal_path(path))
+    return problems + ([wal] if wal is not None else [])
+
+
+_TREE = re.compile(r"Tree (\d+) page (\d+)")
+
+
+def _tree_names(conn: sqlite3.Connection) -> dict[int, str]:
+    try:
+        rows = conn.execute("SELECT rootpage, type, name FROM sqlite_master WHERE rootpage > 0").fetchall()
+    except sqlite3.DatabaseError:
+        return {}
+    return {int(root): f"{kind} {name}" for root, kind, name in rows}
+
+
+def check_pages(conn: sqlite3.Connection, path: Path, *, full: bool = False) -> list[Damage]:
+    """Read every page with ``PRAGMA quick_check`` (``integrity_check`` if ``full``).
+
+    ``quick_check`` skips the check that indexes match their tables, which
+    makes it several times faster; ``lipsym db check`` runs the full one.
+
+    Returns
+    -------
+    list of Damage
+        Kind ``page``; each names the table or index the page belongs to
+        when SQLite's message gives its b-tree.
+    """
+    pragma = "integrity_check" if full else "quick_check"
+    try:
+        lines = [row[0] for row in conn.execute(f"PRAGMA {pragma}").fetchall()]
+    except sqlite3.DatabaseError as error:
+        return [Damage("page", f"{path}: pages cannot be read ({error})")]
+    if lines == ["ok"]:
+        return []
+    names = _tree_names(conn)
+    problems = []
+    for line in lines:
+        text = " ".join(line.replace("*** in database main ***", "").split())
+        match = _TREE.search(text)
+        if match and int(match.group(1)) in names:
+            text = f"{text} (in {names[int(match.group(1))]})"
+        problems.append(Damage("page", f"{path}: {text}"))
+    return problems
+
+
+def check_references(conn: sqlite3.Connection, path: Path) -> list[Damage]:
+    """``PRAGMA foreign_key_check``: rows that refer to a missing row (kind ``reference``)."""
+    try:
+        rows = conn.execute("PRAGMA foreign_key_check").fetchall()
+    except sqlite3.DatabaseError as error:
+        return [Damage("page", f"{path}: the foreign-key check cannot read the tables ({error})")]
+    return [Damage("reference", f"{path}: {table} row {rowid} refers to a missing {parent} row")
+            for table, rowid, parent, _ in rows]
+
+
+class DamagedDatabaseError(StoreError):
+    """The database file is damaged; it was not opened (or not written).
+
+    Attributes
+    ----------
+    path : Path
+    problems : tuple of Damage
+        What was found (the message names the first).
+    """
+
+    def __init__(self, path: Path, problems: list[Damage]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}; the database is damaged and was not opened: see"
+                         " 'lipsym db check', 'lipsym db backup' and 'lipsym db restore'")
+
+
+def refuse_damaged(path: Path, problems: list[Damage]) -> None:
+    """Raise :class:`DamagedDatabaseError` if there are ``problems``."""
+    if problems:
+        raise DamagedDatabaseError(path, problems)
