@@ -96,14 +96,15 @@ def _read_header(path: Path, size_bytes: int) -> tuple[list[Damage], int | None]
         return [Damage("header", f"{path}: the file header is damaged (page size {page_size},"
                                  f" payload fractions {tuple(header[21:24])})")], None
     problems = []
-    if size_bytes % page_size:
-        problems.append(Damage("truncated", f"{path} ends inside a page ({size_bytes} bytes, pages of {page_size})"))
     change_counter, page_count = struct.unpack(">II", header[24:32])
     valid_for = struct.unpack(">I", header[92:96])[0]
     # The page count is only kept up to date when valid_for matches.
     if valid_for == change_counter and page_count * page_size > size_bytes:
         problems.append(Damage("truncated", f"{path} is truncated: {size_bytes // page_size} of its"
                                             f" {page_count} pages are there"))
+    if size_bytes % page_size:
+        problems.append(Damage("truncated", f"{path} is truncated: it ends inside a page ({size_bytes} bytes,"
+                                            f" pages of {page_size})"))
     return problems, page_size
 
 
@@ -222,7 +223,9 @@ def check_pages(conn: sqlite3.Connection, path: Path, *, full: bool = False) -> 
     try:
         lines = [row[0] for row in conn.execute(f"PRAGMA {pragma}").fetchall()]
     except sqlite3.DatabaseError as error:
-        return [Damage("page", f"{path}: pages cannot be read ({error})")]
+        # The check also reads every row (NOT NULL and CHECK constraints), and
+        # a page too damaged to read stops it: check table by table to say where.
+        return _unreadable_tables(conn, path, pragma, error)
     if lines == ["ok"]:
         return []
     names = _tree_names(conn)
@@ -244,6 +247,20 @@ def check_references(conn: sqlite3.Connection, path: Path) -> list[Damage]:
         return [Damage("page", f"{path}: the foreign-key check cannot read the tables ({error})")]
     return [Damage("reference", f"{path}: {table} row {rowid} refers to a missing {parent} row")
             for table, rowid, parent, _ in rows]
+
+
+def _unreadable_tables(conn: sqlite3.Connection, path: Path, pragma: str, error: sqlite3.DatabaseError
+                       ) -> list[Damage]:
+    tables = sorted({name.split(" ", 1)[1] for name in _tree_names(conn).values() if name.startswith("table ")})
+    problems = []
+    for table in tables:
+        try:
+            lines = [row[0] for row in conn.execute(f'PRAGMA {pragma}("{table}")').fetchall()]
+        except sqlite3.DatabaseError as table_error:
+            problems.append(Damage("page", f"{path}: table {table} cannot be read in full ({table_error})"))
+            continue
+        problems += [Damage("page", f"{path}: table {table}: {line}") for line in lines if line != "ok"]
+    return problems or [Damage("page", f"{path}: pages cannot be read ({error})")]
 
 
 class DamagedDatabaseError(StoreError):

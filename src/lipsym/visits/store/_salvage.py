@@ -139,7 +139,7 @@ def _copy_table(src: sqlite3.Connection, dest: sqlite3.Connection, table: str) -
         dest.executemany(insert, rows)
         return len(rows), []
     copied, gaps = 0, []  # gaps: [first, last] ids that could not be read (merged)
-    last = -(2 ** 63)
+    last = 0  # the store's ids start at 1
     while True:
         try:
             for row in src.execute(f'SELECT rowid, {names} FROM "{table}" WHERE rowid > ? ORDER BY rowid', (last,)):
@@ -162,21 +162,36 @@ def _copy_table(src: sqlite3.Connection, dest: sqlite3.Connection, table: str) -
 def _gap_text(first: int, end: int | None) -> str:
     if end is not None:
         return f"rows with ids {first}-{end} could not be read (some ids may be unused)"
-    return "no row could be read" if first == -(2 ** 63) + 1 else f"the rows after id {first - 1} could not be read"
+    return "no row could be read" if first == 1 else f"the rows after id {first - 1} could not be read"
 
 
 def _next_readable(src: sqlite3.Connection, table: str, last: int) -> int | None:
-    """The first id past ``last + 1`` (which failed) whose b-tree path can be read, or None."""
-    step = 1
+    """The first id after ``last`` whose b-tree path can be read (reading from ``last`` failed), or None.
+
+    Ids are probed at doubling distances, then the first readable one is
+    found by bisection, so that no readable row is skipped.
+    """
+    def first_after(x: int) -> int | None:
+        row = src.execute(f'SELECT rowid FROM "{table}" WHERE rowid > ? ORDER BY rowid LIMIT 1', (x,)).fetchone()
+        return None if row is None else int(row[0])
+
+    low, step = last, 1  # reading after ``low`` fails
     for _ in range(_MAX_PROBES):
         try:
-            row = src.execute(f'SELECT rowid FROM "{table}" WHERE rowid > ? ORDER BY rowid LIMIT 1',
-                              (last + step,)).fetchone()
-            # That row's own page may still be unreadable: the caller's next read tells.
-            return None if row is None else int(row[0])
+            found = first_after(low + step)
+            break
         except sqlite3.DatabaseError:
-            step *= 2
-    return None
+            low, step = low + step, step * 2
+    else:
+        return None
+    high = low + step  # reading after ``high`` works
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            found, high = first_after(middle), middle
+        except sqlite3.DatabaseError:
+            low = middle
+    return found
 
 
 def salvage(path: str | os.PathLike[str], dest_path: str | os.PathLike[str], *, overwrite: bool = False
