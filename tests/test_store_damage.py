@@ -196,3 +196,15 @@ def test_open_check_can_be_skipped(healthy):
     _break_page(db)
     with Store.open(db, check=False) as store:  # the page is not read by opening
         assert len(store.list_patients()) == N_PATIENTS
+
+
+def test_damage_met_after_open_is_one_line_naming_the_file(healthy, capsys):
+    db, _ = healthy
+    _break_page(db)
+    with Store.open(db, check=False) as store:  # as if the page went bad after the check
+        with pytest.raises(DamagedDatabaseError, match="stopped") as caught:
+            for patient in store.list_patients():
+                for visit in store.list_visits(patient):
+                    store.list_analyses(visit)
+    message = str(caught.value)
+    assert str(db) in message and "\n" not in message and "malformed" in message

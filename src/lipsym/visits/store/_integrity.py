@@ -273,12 +273,36 @@ class DamagedDatabaseError(StoreError):
         What was found (the message names the first).
     """
 
-    def __init__(self, path: Path, problems: list[Damage]) -> None:
+    def __init__(self, path: Path, problems: list[Damage], outcome: str = "was not opened") -> None:
         self.path = path
         self.problems = tuple(problems)
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
-        super().__init__(f"{problems[0]}{more}; the database is damaged and was not opened: see"
+        super().__init__(f"{problems[0]}{more}; the database is damaged and {outcome}: see"
                          " 'lipsym db check', 'lipsym db backup' and 'lipsym db restore'")
+
+
+class DamagedPageError(DamagedDatabaseError, sqlite3.DatabaseError):
+    """A damaged page met by a statement after the store was opened.
+
+    Also an :class:`sqlite3.DatabaseError`, so that the store's own handling
+    of SQLite errors (roll back, report) applies to it unchanged.
+    """
+
+    def __init__(self, path: Path, error: sqlite3.DatabaseError) -> None:
+        super().__init__(path, [Damage("page", f"{path}: {' '.join(str(error).split())}")],
+                         "the operation was stopped")
+
+
+#: SQLite's primary result codes for a damaged file: SQLITE_CORRUPT, SQLITE_NOTADB.
+_DAMAGE_CODES = (11, 26)
+
+
+def is_damage(error: BaseException) -> bool:
+    """True if ``error`` is SQLite reporting a damaged file."""
+    code = getattr(error, "sqlite_errorcode", None)  # Python >= 3.11
+    if code is not None:
+        return code & 0xFF in _DAMAGE_CODES
+    return isinstance(error, sqlite3.DatabaseError) and "malformed" in str(error)
 
 
 def refuse_damaged(path: Path, problems: list[Damage]) -> None:

@@ -35,7 +35,6 @@ from lipsym.visits.store import (
 )
 from lipsym.visits.store._db import BUSY_TIMEOUT_S, connect, create_private_file, read_transaction, write_transaction
 from lipsym.visits.store._integrity import (
-    Damage,
     DamagedDatabaseError,
     check_pages,
     check_references,
@@ -157,9 +156,11 @@ class Store:
             if check:
                 refuse_damaged(db_path, check_pages(conn, db_path))
             cls._bring_up_to_date(conn, db_path, migrate)
-        except sqlite3.DatabaseError as error:  # a damaged page that the check was told to skip
+        except sqlite3.DatabaseError as error:
             conn.close()
-            raise DamagedDatabaseError(db_path, [Damage("page", f"{db_path}: {error}")]) from error
+            if isinstance(error, DamagedDatabaseError):  # a damaged page that the check was told to skip
+                raise DamagedDatabaseError(db_path, list(error.problems)) from error
+            raise StoreError(f"cannot use database {db_path}: {' '.join(str(error).split())}") from error
         except BaseException:
             conn.close()
             raise
