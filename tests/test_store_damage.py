@@ -208,3 +208,47 @@ def test_damage_met_after_open_is_one_line_naming_the_file(healthy, capsys):
                     store.list_analyses(visit)
     message = str(caught.value)
     assert str(db) in message and "\n" not in message and "malformed" in message
+
+
+def test_import_with_the_disk_full_counts_only_what_was_committed(tmp_path, capsys, monkeypatch):
+    """Commits 1, 4, 7, ... fail as on a full disk (the patient transactions of D0, D2, D4 here):
+    the report adds up to what is in the file."""
+    import contextlib
+    import json
+
+    from conftest import SAMPLE
+    from lipsym.visits.store import _store as store_module
+
+    root = tmp_path / "photos"
+    for i in range(6):
+        folder = root / f"D{i}" / "2024-01-10"
+        folder.mkdir(parents=True)
+        shutil.copy(SAMPLE, folder / "rest.png")
+    db = tmp_path / "full.sqlite3"
+    Store.open(db).close()
+    real = store_module.write_transaction
+    commits = []
+
+    @contextlib.contextmanager
+    def disk_full_at_some_commits(conn):
+        outermost = not conn.in_transaction
+        with real(conn):
+            yield conn
+            if outermost:
+                commits.append(1)
+                if len(commits) % 3 == 1:
+                    raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store_module, "write_transaction", disk_full_at_some_commits)
+    capsys.readouterr()
+    assert main(["import", str(root), "--no-analyze", "--json", "--db", str(db)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    conn = sqlite3.connect(db)
+    stored = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("patients", "visits", "photos")}
+    conn.close()
+    assert report["failures"] and stored["patients"] == 3
+    assert (report["patients_added"], report["visits_added"], report["photos_added"]) == (
+        stored["patients"], stored["visits"], stored["photos"])
+    for what, reason in report["failures"]:
+        assert "disk is full" in reason and str(db) in reason
+        assert what in reason  # names the photo or the patient

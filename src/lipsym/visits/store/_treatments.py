@@ -130,8 +130,8 @@ def get_or_insert(conn: sqlite3.Connection, visit: Visit, spec: TreatmentSpec) -
             return existing
     fields = {f: getattr(spec, f) for f in _SPEC_COLUMNS}
     treatment_id = table.insert(conn, TREATMENTS, dict(fields, visit_id=visit.id, created_at=utc_now()))
-    table.insert_many(conn, SITES, (dict(treatment_id=treatment_id, position=i, region=s.region, side=s.side,
-                                         dose_value=s.dose_value) for i, s in enumerate(spec.sites)))
+    table.insert_many(conn, SITES, (dict(dataclasses.asdict(site), treatment_id=treatment_id, position=i)
+                                    for i, site in enumerate(spec.sites)))
     return get_by_id(conn, treatment_id)
 
 
