@@ -252,3 +252,11 @@ def test_import_with_the_disk_full_counts_only_what_was_committed(tmp_path, caps
     for what, reason in report["failures"]:
         assert "disk is full" in reason and str(db) in reason
         assert what in reason  # names the photo or the patient
+
+
+def test_the_open_check_leaves_check_constraints_enforced(healthy):
+    db, _ = healthy
+    with Store.open(db) as store:
+        assert store._conn.execute("PRAGMA ignore_check_constraints").fetchone()[0] == 0
+        with pytest.raises(sqlite3.IntegrityError):
+            store._conn.execute("UPDATE measures SET condition = 'sideways' WHERE id = 1")
