@@ -1,9 +1,12 @@
 """The :class:`Store`: one open database and the operations on it.
 
 The class only holds the connection, validates arguments and opens
-transactions; the SQL lives in one module per table (:mod:`.patients`,
-:mod:`.visits`, :mod:`.photos`, :mod:`.analyses`, :mod:`.treatments`) and
-the file formats in :mod:`.export` and :mod:`.backup`.
+transactions; rows are read and written by the generic accessor of
+:mod:`._table`, with what is particular to each table in one module per
+table (:mod:`._patients`, :mod:`._visits`, :mod:`._photos`,
+:mod:`._analyses`, :mod:`._treatments`), the file formats in
+:mod:`._export` and :mod:`._backup`, and damage found by :mod:`._integrity`
+before anything is written.
 
 Every method is atomic: it validates its arguments before writing, runs its
 writes in one ``BEGIN IMMEDIATE`` transaction (or a savepoint inside
