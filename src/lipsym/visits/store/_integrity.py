@@ -4,8 +4,9 @@ SQLite detects a damaged page only when a statement happens to read it, and
 ignores a damaged write-ahead log (it replays the valid part and the rest
 is lost for good at the next checkpoint). A store that goes on writing into
 such a file spreads the damage and destroys the evidence, so
-:meth:`lipsym.visits.store.Store.open` refuses one. Four kinds are told
-apart, each with a one-line description naming the file:
+:meth:`lipsym.visits.store.Store.open` refuses one. Four kinds of damage
+are told apart, and one kind of inconsistency, each with a one-line
+description naming the file:
 
 ``header``
     The first 100 bytes (format string, page size) are not an SQLite
