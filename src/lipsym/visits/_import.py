@@ -246,14 +246,16 @@ def import_collection(store: Store, collection: Collection, *,
                 patient = store.get_or_create_patient(name)
                 given = {day: kind for (who, day), kind in kinds.items() if who == name.casefold()}
                 plan = assign_kinds(name, (i.visit_date for i in group), given, store.list_visits(patient))
-                visits = {}
+                visits, new_visits = {}, 0
                 for day, kind in plan.items():
-                    counts["visits_added"] += store.find_visit(patient, day, kind) is None
+                    new_visits += store.find_visit(patient, day, kind) is None
                     visits[day] = store.get_or_create_visit(patient, day, kind)
-                counts["patients_added"] += is_new
         except LipsymError as error:
-            fail(f"patient {name}", str(error))
+            fail(f"patient {name}", _naming(f"patient {name}", str(error)))
             continue
+        # Counted once committed: a commit that fails (disk full) added nothing.
+        counts["visits_added"] += new_visits
+        counts["patients_added"] += is_new
         for item in group:
             visit = visits[item.visit_date]
             touched[visit.id] = visit
@@ -262,7 +264,7 @@ def import_collection(store: Store, collection: Collection, *,
                     had = {p.id for p in store.list_photos(visit)}
                     photo = store.add_photo(visit, path, expression)
                 except LipsymError as error:
-                    fail(str(path), str(error))
+                    fail(str(path), _naming(str(path), str(error)))
                     continue
                 counts["photos_known" if photo.id in had else "photos_added"] += 1
     if analyzer is None:
@@ -270,6 +272,11 @@ def import_collection(store: Store, collection: Collection, *,
     else:
         added, pending = _run_pending(store, analyzer, touched.values(), fail)
     return ImportReport(**counts, analyses_added=added, analyses_pending=pending, failures=tuple(fail.seen))
+
+
+def _naming(what: str, reason: str) -> str:
+    """``reason``, prefixed with ``what`` unless it names it already (e.g. 'database or disk is full')."""
+    return reason if what in reason else f"{what}: {reason}"
 
 
 def _unanalysed(store: Store, visit: Visit) -> list[AnalysisJob]:
@@ -291,7 +298,7 @@ def _run_pending(store: Store, analyzer: VisitAnalyzer, visits: Iterable[Visit],
                 added += 1
             except LipsymError as error:
                 failed += 1
-                fail(job.label, str(error))
+                fail(job.label, _naming(job.label, str(error)))
     return added, failed
 
 

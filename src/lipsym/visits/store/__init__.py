@@ -11,45 +11,16 @@ by pixels. Start with :meth:`Store.open`::
         rest = store.add_photo(visit, "P001_rest.jpg", "rest")
 """
 
-from lipsym.visits.store._backup import backup_before_migration, backup_database
-from lipsym.visits.store._paths import ENV_VAR, default_data_dir, resolve_db_path
-from lipsym.visits.store._records import (
-    Analysis,
-    Measure,
-    MeasureRow,
-    MeasureSpec,
-    Patient,
-    Photo,
-    PhotoStatus,
-    SiteSpec,
-    Treatment,
-    TreatmentSite,
-    Visit,
-    VisitTreatment,
-    to_json_dict,
-)
-from lipsym.visits.store._schema import SCHEMA_VERSION
-from lipsym.visits.store._store import Store
+from lipsym._lazy import attach
 
-__all__ = [
-    "Store",
-    "Patient",
-    "Visit",
-    "Photo",
-    "PhotoStatus",
-    "Analysis",
-    "Measure",
-    "MeasureRow",
-    "MeasureSpec",
-    "Treatment",
-    "TreatmentSite",
-    "SiteSpec",
-    "VisitTreatment",
-    "to_json_dict",
-    "backup_database",
-    "backup_before_migration",
-    "resolve_db_path",
-    "default_data_dir",
-    "ENV_VAR",
-    "SCHEMA_VERSION",
-]
+__getattr__, __dir__, __all__ = attach(__name__, {
+    "_store": ["Store"],
+    "_records": ["Patient", "Visit", "Photo", "PhotoStatus", "Analysis", "Measure", "MeasureRow", "MeasureSpec",
+                 "Treatment", "TreatmentSite", "SiteSpec", "VisitTreatment", "to_json_dict"],
+    "_backup": ["backup_database", "backup_before_migration"],
+    "_damage": ["Damage"],
+    "_integrity": ["DamagedDatabaseError", "inspect_file"],
+    "_salvage": ["SalvageReport", "diagnose", "salvage", "restore_database"],
+    "_paths": ["resolve_db_path", "default_data_dir", "ENV_VAR"],
+    "_schema": ["SCHEMA_VERSION"],
+})

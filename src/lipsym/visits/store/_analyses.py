@@ -10,25 +10,22 @@ results under several settings can coexist.
 
 from __future__ import annotations
 
-import datetime as _dt
+import dataclasses
 import hashlib
 import json
-import numbers
 import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from lipsym.errors import ConfigurationError, ConflictError, NotFoundError
+from lipsym.errors import ConfigurationError, ConflictError
+from lipsym.visits.store import _table as table
 from lipsym.visits.store import _validate as validate
 from lipsym.visits.store._records import Analysis, Measure, MeasureRow, MeasureSpec, Patient, Photo, Visit
 from lipsym.visits.store._schema import utc_now
 from lipsym.visits.store._visits import KIND_ORDER_SQL
 
-_COLUMNS = (
-    "id, visit_id, rest_photo_id, smile_photo_id, lipsym_version, model_sha256, "
-    "settings_json, settings_hash, result_json, created_at"
-)
-_MEASURE_COLUMNS = "id, analysis_id, name, value, unit, standard_error, condition"
+ANALYSES = table.Table("analyses", Analysis, "analysis")
+MEASURES = table.Table("measures", Measure, "measure")
 
 
 def canonical_json(document: Any, what: str) -> str:
@@ -117,46 +114,24 @@ def check_photos(rest: Photo | None, smile: Photo | None) -> int:
     return (rest or smile).visit_id  # type: ignore[union-attr]
 
 
-def from_row(row: sqlite3.Row) -> Analysis:
-    return Analysis(**{key: row[key] for key in row.keys()})
-
-
-def measure_from_row(row: sqlite3.Row) -> Measure:
-    return Measure(**{key: row[key] for key in row.keys()})
-
-
-def get_by_id(conn: sqlite3.Connection, analysis_id: int) -> Analysis:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"no analysis with id {analysis_id}")
-    return from_row(row)
-
-
 def require(conn: sqlite3.Connection, analysis: Analysis | int) -> Analysis:
-    if isinstance(analysis, Analysis):
-        return get_by_id(conn, analysis.id)
-    if isinstance(analysis, bool) or not isinstance(analysis, numbers.Integral):
-        raise ConfigurationError(f"analysis must be an Analysis or an analysis id (got {analysis!r})")
-    return get_by_id(conn, int(analysis))
+    """Return the stored analysis named by an :class:`Analysis` or its id."""
+    return table.require(conn, ANALYSES, analysis)
 
 
 def find(
     conn: sqlite3.Connection, visit_id: int, rest_id: int | None, smile_id: int | None, settings_hash_hex: str
 ) -> Analysis | None:
     # Same expressions as the unique index, so the lookup uses it.
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM analyses WHERE visit_id = ? AND ifnull(rest_photo_id, 0) = ?"
-        " AND ifnull(smile_photo_id, 0) = ? AND settings_hash = ?",
+    return table.find_one(
+        conn, ANALYSES,
+        "visit_id = ? AND ifnull(rest_photo_id, 0) = ? AND ifnull(smile_photo_id, 0) = ? AND settings_hash = ?",
         (visit_id, rest_id or 0, smile_id or 0, settings_hash_hex),
-    ).fetchone()
-    return None if row is None else from_row(row)
+    )
 
 
 def measures_of(conn: sqlite3.Connection, analysis_id: int) -> list[Measure]:
-    rows = conn.execute(
-        f"SELECT {_MEASURE_COLUMNS} FROM measures WHERE analysis_id = ? ORDER BY id", (analysis_id,)
-    ).fetchall()
-    return [measure_from_row(r) for r in rows]
+    return table.select(conn, MEASURES, "analysis_id = ?", (analysis_id,))
 
 
 def _same_measures(stored: list[Measure], wanted: list[MeasureSpec]) -> bool:
@@ -167,10 +142,7 @@ def _same_measures(stored: list[Measure], wanted: list[MeasureSpec]) -> bool:
 
 
 def _insert_measures(conn: sqlite3.Connection, analysis_id: int, measures: list[MeasureSpec]) -> None:
-    conn.executemany(
-        "INSERT INTO measures (analysis_id, name, value, unit, standard_error, condition) VALUES (?, ?, ?, ?, ?, ?)",
-        [(analysis_id, m.name, m.value, m.unit, m.standard_error, m.condition) for m in measures],
-    )
+    table.insert_many(conn, MEASURES, (dict(dataclasses.asdict(m), analysis_id=analysis_id) for m in measures))
 
 
 def add(
@@ -215,19 +187,16 @@ def add(
         conn.execute("DELETE FROM measures WHERE analysis_id = ?", (existing.id,))
         analysis_id = existing.id
     else:
-        cursor = conn.execute(
-            "INSERT INTO analyses (visit_id, rest_photo_id, smile_photo_id, lipsym_version, model_sha256,"
-            " settings_json, settings_hash, result_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (visit_id, rest_id, smile_id, lipsym_version, model_sha256, settings_json, settings_hash_hex, result_json, now),
-        )
-        analysis_id = cursor.lastrowid
+        analysis_id = table.insert(conn, ANALYSES, dict(
+            visit_id=visit_id, rest_photo_id=rest_id, smile_photo_id=smile_id, lipsym_version=lipsym_version,
+            model_sha256=model_sha256, settings_json=settings_json, settings_hash=settings_hash_hex,
+            result_json=result_json, created_at=now))
     _insert_measures(conn, analysis_id, measures)
-    return get_by_id(conn, analysis_id)
+    return table.get_by_id(conn, ANALYSES, analysis_id)
 
 
 def list_for_visit(conn: sqlite3.Connection, visit: Visit) -> list[Analysis]:
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM analyses WHERE visit_id = ? ORDER BY id", (visit.id,)).fetchall()
-    return [from_row(r) for r in rows]
+    return table.select(conn, ANALYSES, "visit_id = ?", (visit.id,))
 
 
 def measures_for_patient(
@@ -251,9 +220,4 @@ def measures_for_patient(
         f" ORDER BY v.visit_date, {order}, a.id, m.name, m.condition",
         params,
     ).fetchall()
-    out = []
-    for row in rows:
-        fields = {key: row[key] for key in row.keys()}
-        fields["visit_date"] = _dt.date.fromisoformat(fields["visit_date"])
-        out.append(MeasureRow(**fields))
-    return out
+    return [table.record_from_row(MeasureRow, row) for row in rows]

@@ -82,13 +82,18 @@ def backup_connection(
             raise StoreError(f"backup copy failed its integrity check ({verdict}); {dest} was not written")
         os.replace(tmp, dest)
     except BaseException:
-        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-            try:
-                leftover.unlink()
-            except FileNotFoundError:
-                pass
+        remove_leftovers(tmp)
         raise
     return dest
+
+
+def remove_leftovers(tmp: Path) -> None:
+    """Delete a temporary database file and its journals, if there."""
+    for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def backup_database(

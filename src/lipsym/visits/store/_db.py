@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from lipsym.errors import StoreError
+from lipsym.visits.store._integrity import DamagedPageError, is_damage
 
 #: How long one statement waits for another process' lock, in seconds.
 BUSY_TIMEOUT_S = 30.0
@@ -109,7 +110,7 @@ def connect(path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> sqlite3.Co
         The file is not an SQLite database, or WAL mode could not be enabled.
     """
     try:
-        conn = sqlite3.connect(str(path), timeout=busy_timeout_s, isolation_level=None)
+        conn = sqlite3.connect(str(path), timeout=busy_timeout_s, isolation_level=None, factory=_Connection)
     except sqlite3.Error as error:
         raise StoreError(f"cannot open database {path}: {error}") from error
     try:
@@ -138,11 +139,65 @@ def connect(path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> sqlite3.Co
     return conn
 
 
-def _as_store_error(error: sqlite3.Error) -> StoreError:
+def _database_file(conn: sqlite3.Connection) -> str:
+    try:
+        return str(conn.execute("PRAGMA database_list").fetchone()[2]) or "the database"
+    except sqlite3.Error:
+        return "the database"
+
+
+def _as_store_error(error: sqlite3.Error, conn: sqlite3.Connection) -> StoreError:
     # Constraint violations the validation missed, a read-only file, a full
-    # disk: the caller gets a typed, one-line error, not a raw sqlite3 one.
+    # disk: the caller gets a typed, one-line error naming the file, not a
+    # raw sqlite3 one. (A damaged page already is a StoreError: _Cursor.)
+    if isinstance(error, StoreError):
+        return error
     message = " ".join(str(error).split())
-    return StoreError(f"database error: {message}")
+    return StoreError(f"database error in {_database_file(conn)}: {message}")
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose "database disk image is malformed" is a one-line :class:`DamagedPageError`.
+
+    Damage met after the open-time check (a page that went bad since, or
+    an open with ``check=False``) then reaches the user as one line naming
+    the file, from reads as well as writes.
+    """
+
+    def _typed(self, operation, *args):
+        try:
+            return operation(*args)
+        except sqlite3.DatabaseError as error:
+            if is_damage(error) and not isinstance(error, DamagedPageError):
+                raise DamagedPageError(Path(_database_file(self.connection)), error) from error
+            raise
+
+    def execute(self, *args):
+        return self._typed(super().execute, *args)
+
+    def executemany(self, *args):
+        return self._typed(super().executemany, *args)
+
+    def fetchone(self):
+        return self._typed(super().fetchone)
+
+    def fetchall(self):
+        return self._typed(super().fetchall)
+
+    def __next__(self):
+        return self._typed(super().__next__)
+
+
+class _Connection(sqlite3.Connection):
+    def cursor(self, factory=_Cursor):
+        return super().cursor(factory)
+
+    # sqlite3.Connection.execute does not go through cursor(): route it there.
+    def execute(self, *args):
+        return self.cursor().execute(*args)
+
+    def executemany(self, *args):
+        return self.cursor().executemany(*args)
 
 
 @contextlib.contextmanager
@@ -164,14 +219,14 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             conn.execute(f"ROLLBACK TO {name}")
             conn.execute(f"RELEASE {name}")
             if isinstance(error, sqlite3.Error):
-                raise _as_store_error(error) from error
+                raise _as_store_error(error, conn) from error
             raise
         conn.execute(f"RELEASE {name}")
         return
     try:
         retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
     except sqlite3.Error as error:
-        raise _as_store_error(error) from error
+        raise _as_store_error(error, conn) from error
     try:
         yield conn
         retry_busy(lambda: conn.execute("COMMIT"))
@@ -179,7 +234,7 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         if isinstance(error, sqlite3.Error):
-            raise _as_store_error(error) from error
+            raise _as_store_error(error, conn) from error
         raise
 
 

@@ -47,7 +47,6 @@ from lipsym.visits.store._records import (
     Patient,
     Photo,
     Treatment,
-    TreatmentSite,
     Visit,
     to_json_dict,
 )
@@ -60,19 +59,11 @@ PSEUDONYM_PREFIX = "PS-"
 _PSEUDONYM_HEX_CHARS = 16  # 64 bits: collisions need ~4 billion patients
 
 
-def _fields(record_type: type, drop: Iterable[str] = ()) -> list[str]:
-    return [f.name for f in dataclasses.fields(record_type) if f.name not in set(drop)]
-
-
-#: Columns of each CSV file of a patient export (the record fields).
+#: Columns of each CSV file of a patient export (the table columns).
 PATIENT_CSV_COLUMNS: dict[str, list[str]] = {
-    "patients": _fields(Patient),
-    "visits": _fields(Visit),
-    "photos": _fields(Photo),
-    "analyses": _fields(Analysis),
-    "measures": _fields(Measure),
-    "treatments": _fields(Treatment, drop=("sites",)),
-    "treatment_sites": _fields(TreatmentSite),
+    t.name: list(t.columns)
+    for t in (patients.PATIENTS, visits.VISITS, photos.PHOTOS, analyses.ANALYSES, analyses.MEASURES,
+              treatments.TREATMENTS, treatments.SITES)
 }
 
 #: Columns of each CSV file of a research export.

@@ -9,35 +9,17 @@ from __future__ import annotations
 import sqlite3
 
 from lipsym.errors import ConflictError, ConfigurationError, NotFoundError
+from lipsym.visits.store import _table as table
 from lipsym.visits.store import _validate as validate
 from lipsym.visits.store._records import Patient
 from lipsym.visits.store._schema import utc_now
 
-_COLUMNS = "id, identifier, birth_year, sex, notes, created_at"
-
-
-def from_row(row: sqlite3.Row) -> Patient:
-    return Patient(
-        id=row["id"],
-        identifier=row["identifier"],
-        birth_year=row["birth_year"],
-        sex=row["sex"],
-        notes=row["notes"],
-        created_at=row["created_at"],
-    )
+PATIENTS = table.Table("patients", Patient, "patient")
 
 
 def find(conn: sqlite3.Connection, identifier: str) -> Patient | None:
     """Return the patient with ``identifier`` (case-insensitive), or None."""
-    row = conn.execute(f"SELECT {_COLUMNS} FROM patients WHERE identifier = ?", (identifier,)).fetchone()
-    return None if row is None else from_row(row)
-
-
-def get_by_id(conn: sqlite3.Connection, patient_id: int) -> Patient:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM patients WHERE id = ?", (patient_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"no patient with id {patient_id}")
-    return from_row(row)
+    return table.find_one(conn, PATIENTS, "identifier = ?", (identifier,))
 
 
 def require(conn: sqlite3.Connection, patient: Patient | str) -> Patient:
@@ -51,7 +33,7 @@ def require(conn: sqlite3.Connection, patient: Patient | str) -> Patient:
         ``patient`` is neither a Patient nor a string.
     """
     if isinstance(patient, Patient):
-        return get_by_id(conn, patient.id)
+        return table.get_by_id(conn, PATIENTS, patient.id)
     if not isinstance(patient, str):
         raise ConfigurationError(f"patient must be a Patient or an identifier string (got {patient!r})")
     identifier = validate.identifier(patient)
@@ -72,11 +54,9 @@ def insert(
     existing = find(conn, identifier)
     if existing is not None:
         raise ConflictError(f"patient {existing.identifier!r} already exists")
-    cursor = conn.execute(
-        "INSERT INTO patients (identifier, birth_year, sex, notes, created_at) VALUES (?, ?, ?, ?, ?)",
-        (identifier, birth_year, sex, notes, utc_now()),
-    )
-    return get_by_id(conn, cursor.lastrowid)
+    patient_id = table.insert(conn, PATIENTS, dict(
+        identifier=identifier, birth_year=birth_year, sex=sex, notes=notes, created_at=utc_now()))
+    return table.get_by_id(conn, PATIENTS, patient_id)
 
 
 def get_or_insert(
@@ -105,5 +85,4 @@ def get_or_insert(
 
 
 def list_all(conn: sqlite3.Connection) -> list[Patient]:
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM patients ORDER BY identifier COLLATE NOCASE, id").fetchall()
-    return [from_row(r) for r in rows]
+    return table.select(conn, PATIENTS, order="identifier COLLATE NOCASE, id")

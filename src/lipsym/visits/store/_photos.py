@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import numbers
 import os
 import sqlite3
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from lipsym.errors import ConfigurationError, ConflictError, NotFoundError, PhotoNotFoundError, UnreadablePhotoError
+from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError, UnreadablePhotoError
+from lipsym.visits.store import _table as table
 from lipsym.visits.store._records import Photo, PhotoStatus, Visit
 from lipsym.visits.store._schema import utc_now
 
-_COLUMNS = "id, visit_id, path, sha256, size_bytes, expression, capture_date, width_px, height_px, created_at"
+PHOTOS = table.Table("photos", Photo, "photo")
 _CHUNK_BYTES = 1 << 20
 
 
@@ -97,46 +97,17 @@ def probe_image(path: str | os.PathLike[str]) -> tuple[int | None, int | None, _
     return (width_px or None), (height_px or None), capture_date
 
 
-def from_row(row: sqlite3.Row) -> Photo:
-    capture = row["capture_date"]
-    return Photo(
-        id=row["id"],
-        visit_id=row["visit_id"],
-        path=row["path"],
-        sha256=row["sha256"],
-        size_bytes=row["size_bytes"],
-        expression=row["expression"],
-        capture_date=None if capture is None else _dt.date.fromisoformat(capture),
-        width_px=row["width_px"],
-        height_px=row["height_px"],
-        created_at=row["created_at"],
-    )
-
-
-def get_by_id(conn: sqlite3.Connection, photo_id: int) -> Photo:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM photos WHERE id = ?", (photo_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"no photo with id {photo_id}")
-    return from_row(row)
-
-
 def require(conn: sqlite3.Connection, photo: Photo | int) -> Photo:
     """Return the stored photo named by a :class:`Photo` or its id."""
-    if isinstance(photo, Photo):
-        return get_by_id(conn, photo.id)
-    if isinstance(photo, bool) or not isinstance(photo, numbers.Integral):
-        raise ConfigurationError(f"photo must be a Photo or a photo id (got {photo!r})")
-    return get_by_id(conn, int(photo))
+    return table.require(conn, PHOTOS, photo)
 
 
 def find_by_hash(conn: sqlite3.Connection, sha256: str) -> list[Photo]:
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM photos WHERE sha256 = ? ORDER BY id", (sha256,)).fetchall()
-    return [from_row(r) for r in rows]
+    return table.select(conn, PHOTOS, "sha256 = ?", (sha256,))
 
 
 def list_for_visit(conn: sqlite3.Connection, visit: Visit) -> list[Photo]:
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM photos WHERE visit_id = ? ORDER BY id", (visit.id,)).fetchall()
-    return [from_row(r) for r in rows]
+    return table.select(conn, PHOTOS, "visit_id = ?", (visit.id,))
 
 
 def get_or_insert(
@@ -157,37 +128,22 @@ def get_or_insert(
     and use :func:`relocate` to update it. A different ``expression`` for the
     same content is a contradiction and raises :class:`ConflictError`.
     """
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM photos WHERE visit_id = ? AND sha256 = ?", (visit.id, sha256)
-    ).fetchone()
-    if row is not None:
-        existing = from_row(row)
+    existing = table.find_one(conn, PHOTOS, "visit_id = ? AND sha256 = ?", (visit.id, sha256))
+    if existing is not None:
         if existing.expression != expression:
             raise ConflictError(
                 f"{path}: this photo is already recorded for visit {visit.id} as {existing.expression!r}, not {expression!r}"
             )
         return existing
-    cursor = conn.execute(
-        "INSERT INTO photos (visit_id, path, sha256, size_bytes, expression, capture_date, width_px, height_px, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            visit.id,
-            path,
-            sha256,
-            size_bytes,
-            expression,
-            None if capture_date is None else capture_date.isoformat(),
-            width_px,
-            height_px,
-            utc_now(),
-        ),
-    )
-    return get_by_id(conn, cursor.lastrowid)
+    photo_id = table.insert(conn, PHOTOS, dict(
+        visit_id=visit.id, path=path, sha256=sha256, size_bytes=size_bytes, expression=expression,
+        capture_date=capture_date, width_px=width_px, height_px=height_px, created_at=utc_now()))
+    return table.get_by_id(conn, PHOTOS, photo_id)
 
 
 def relocate(conn: sqlite3.Connection, photo: Photo, new_path: str) -> Photo:
     conn.execute("UPDATE photos SET path = ? WHERE id = ?", (new_path, photo.id))
-    return get_by_id(conn, photo.id)
+    return table.get_by_id(conn, PHOTOS, photo.id)
 
 
 def _search(sha256: str, size_bytes: int, search_dirs: Iterable[Path], skip: str) -> tuple[str, ...]:

@@ -1,9 +1,12 @@
 """The :class:`Store`: one open database and the operations on it.
 
 The class only holds the connection, validates arguments and opens
-transactions; the SQL lives in one module per table (:mod:`.patients`,
-:mod:`.visits`, :mod:`.photos`, :mod:`.analyses`, :mod:`.treatments`) and
-the file formats in :mod:`.export` and :mod:`.backup`.
+transactions; rows are read and written by the generic accessor of
+:mod:`._table`, with what is particular to each table in one module per
+table (:mod:`._patients`, :mod:`._visits`, :mod:`._photos`,
+:mod:`._analyses`, :mod:`._treatments`), the file formats in
+:mod:`._export` and :mod:`._backup`, and damage found by :mod:`._integrity`
+before anything is written.
 
 Every method is atomic: it validates its arguments before writing, runs its
 writes in one ``BEGIN IMMEDIATE`` transaction (or a savepoint inside
@@ -34,6 +37,13 @@ from lipsym.visits.store import (
     _visits as visits,
 )
 from lipsym.visits.store._db import BUSY_TIMEOUT_S, connect, create_private_file, read_transaction, write_transaction
+from lipsym.visits.store._integrity import (
+    DamagedDatabaseError,
+    check_pages,
+    check_references,
+    inspect_file,
+    refuse_damaged,
+)
 from lipsym.visits.store._paths import resolve_db_path
 from lipsym.visits.store._records import (
     Analysis,
@@ -94,6 +104,7 @@ class Store:
         create: bool = True,
         migrate: bool = True,
         busy_timeout_s: float = BUSY_TIMEOUT_S,
+        check: bool = True,
     ) -> Store:
         """Open (and by default create and migrate) a store.
 
@@ -110,6 +121,11 @@ class Store:
             :func:`lipsym.visits.store.backup_database`, then open with True).
         busy_timeout_s : float
             How long a statement waits for another process' lock.
+        check : bool
+            Look for damage first (file header and length, write-ahead log,
+            ``PRAGMA quick_check`` of every page; see
+            :mod:`lipsym.visits.store._integrity`) and refuse a damaged file.
+            It costs about one read of the file (``benchmarks/store_open.py``).
 
         Returns
         -------
@@ -119,6 +135,9 @@ class Store:
         ------
         NotFoundError
             The file does not exist and ``create`` is False.
+        DamagedDatabaseError
+            The file is damaged (a :class:`StoreError`; the message names
+            the first problem, ``lipsym db check`` lists them all).
         StoreError
             The file is not a lipsym database, is newer than this lipsym, or
             needs a migration that ``migrate=False`` forbids.
@@ -133,25 +152,38 @@ class Store:
                 create_private_file(db_path)
             except OSError as error:
                 raise StoreError(f"cannot create database {db_path}: {error.strerror or error}") from error
+        if check:
+            refuse_damaged(db_path, inspect_file(db_path))
         conn = connect(db_path, busy_timeout_s=busy_timeout_s)
         try:
-            version = schema.schema_version(conn)
-            if version > schema.SCHEMA_VERSION:
-                raise StoreError(
-                    f"{db_path} has schema version {version}, newer than this lipsym's "
-                    f"({schema.SCHEMA_VERSION}); upgrade lipsym"
-                )
-            if version < schema.SCHEMA_VERSION:
-                if not migrate and version > 0:
-                    raise StoreError(
-                        f"{db_path} has schema version {version} and needs migrating to "
-                        f"{schema.SCHEMA_VERSION}; back it up, then open it with migrate=True"
-                    )
-                schema.migrate(conn)
+            if check:
+                refuse_damaged(db_path, check_pages(conn, db_path))
+            cls._bring_up_to_date(conn, db_path, migrate)
+        except sqlite3.DatabaseError as error:
+            conn.close()
+            if isinstance(error, DamagedDatabaseError):  # a damaged page that the check was told to skip
+                raise DamagedDatabaseError(db_path, list(error.problems)) from error
+            raise StoreError(f"cannot use database {db_path}: {' '.join(str(error).split())}") from error
         except BaseException:
             conn.close()
             raise
         return cls(conn, db_path)
+
+    @staticmethod
+    def _bring_up_to_date(conn: sqlite3.Connection, db_path: Path, migrate: bool) -> None:
+        version = schema.schema_version(conn)
+        if version > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"{db_path} has schema version {version}, newer than this lipsym's "
+                f"({schema.SCHEMA_VERSION}); upgrade lipsym"
+            )
+        if version < schema.SCHEMA_VERSION:
+            if not migrate and version > 0:
+                raise StoreError(
+                    f"{db_path} has schema version {version} and needs migrating to "
+                    f"{schema.SCHEMA_VERSION}; back it up, then open it with migrate=True"
+                )
+            schema.migrate(conn)
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -696,9 +728,10 @@ class Store:
         return backup.backup_connection(self._conn, self._path, dest_path, overwrite=overwrite)
 
     def check_integrity(self) -> list[str]:
-        """Run SQLite's integrity and foreign-key checks; return the problems (empty if none)."""
-        conn = self._conn
-        problems = [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall() if row[0] != "ok"]
-        for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchall():
-            problems.append(f"{table} row {rowid} refers to a missing {parent} row")
-        return problems
+        """Run SQLite's integrity and foreign-key checks; return the problems (empty if none).
+
+        To examine a database that :meth:`open` refuses, use
+        :func:`lipsym.visits.store.diagnose`.
+        """
+        problems = check_pages(self._conn, self._path, full=True) + check_references(self._conn, self._path)
+        return [str(p) for p in problems]

@@ -15,17 +15,15 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from lipsym.errors import ConfigurationError, NotFoundError
+from lipsym.errors import ConfigurationError
+from lipsym.visits.store import _table as table
 from lipsym.visits.store import _validate as validate
 from lipsym.visits.store._records import Patient, SiteSpec, Treatment, TreatmentSite, Visit, VisitTreatment
 from lipsym.visits.store._schema import utc_now
-from lipsym.visits.store._visits import KIND_ORDER_SQL
-from lipsym.visits.store._visits import from_row as visit_from_row
+from lipsym.visits.store._visits import KIND_ORDER_SQL, VISITS
 
-_COLUMNS = (
-    "id, visit_id, product_name, product_type, lot, dose_value, dose_unit, technique, injector, notes, created_at"
-)
-_SITE_COLUMNS = "id, treatment_id, position, region, side, dose_value"
+TREATMENTS = table.Table("treatments", Treatment, "treatment", derived=("sites",))
+SITES = table.Table("treatment_sites", TreatmentSite, "injection site")
 
 # Relative slack when comparing the sum of site doses with the total, so
 # that 0.1 + 0.2 mL over three sites does not fail on rounding.
@@ -45,6 +43,10 @@ class TreatmentSpec:
     injector: str | None
     notes: str | None
     sites: tuple[SiteSpec, ...]
+
+
+#: The columns a TreatmentSpec gives (all of its fields but the sites).
+_SPEC_COLUMNS = tuple(f.name for f in dataclasses.fields(TreatmentSpec) if f.name != "sites")
 
 
 def prepare(
@@ -102,32 +104,21 @@ def prepare(
     )
 
 
-def _sites_of(conn: sqlite3.Connection, treatment_id: int) -> tuple[TreatmentSite, ...]:
-    rows = conn.execute(
-        f"SELECT {_SITE_COLUMNS} FROM treatment_sites WHERE treatment_id = ? ORDER BY position", (treatment_id,)
-    ).fetchall()
-    return tuple(TreatmentSite(**{k: r[k] for k in r.keys()}) for r in rows)
-
-
-def from_row(conn: sqlite3.Connection, row: sqlite3.Row) -> Treatment:
-    return Treatment(**{k: row[k] for k in row.keys()}, sites=_sites_of(conn, row["id"]))
+def _with_sites(conn: sqlite3.Connection, treatment: Treatment) -> Treatment:
+    sites = table.select(conn, SITES, "treatment_id = ?", (treatment.id,), order="position")
+    return dataclasses.replace(treatment, sites=tuple(sites))
 
 
 def get_by_id(conn: sqlite3.Connection, treatment_id: int) -> Treatment:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM treatments WHERE id = ?", (treatment_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"no treatment with id {treatment_id}")
-    return from_row(conn, row)
+    return _with_sites(conn, table.get_by_id(conn, TREATMENTS, treatment_id))
 
 
 def list_for_visit(conn: sqlite3.Connection, visit: Visit) -> list[Treatment]:
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM treatments WHERE visit_id = ? ORDER BY id", (visit.id,)).fetchall()
-    return [from_row(conn, r) for r in rows]
+    return [_with_sites(conn, t) for t in table.select(conn, TREATMENTS, "visit_id = ?", (visit.id,))]
 
 
 def _matches(treatment: Treatment, spec: TreatmentSpec) -> bool:
-    fields = ("product_name", "product_type", "lot", "dose_value", "dose_unit", "technique", "injector", "notes")
-    if any(getattr(treatment, f) != getattr(spec, f) for f in fields):
+    if any(getattr(treatment, f) != getattr(spec, f) for f in _SPEC_COLUMNS):
         return False
     stored = [(s.region, s.side, s.dose_value) for s in treatment.sites]
     return stored == [(s.region, s.side, s.dose_value) for s in spec.sites]
@@ -137,36 +128,20 @@ def get_or_insert(conn: sqlite3.Connection, visit: Visit, spec: TreatmentSpec) -
     for existing in list_for_visit(conn, visit):
         if _matches(existing, spec):
             return existing
-    cursor = conn.execute(
-        "INSERT INTO treatments (visit_id, product_name, product_type, lot, dose_value, dose_unit,"
-        " technique, injector, notes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            visit.id,
-            spec.product_name,
-            spec.product_type,
-            spec.lot,
-            spec.dose_value,
-            spec.dose_unit,
-            spec.technique,
-            spec.injector,
-            spec.notes,
-            utc_now(),
-        ),
-    )
-    treatment_id = cursor.lastrowid
-    conn.executemany(
-        "INSERT INTO treatment_sites (treatment_id, position, region, side, dose_value) VALUES (?, ?, ?, ?, ?)",
-        [(treatment_id, i, s.region, s.side, s.dose_value) for i, s in enumerate(spec.sites)],
-    )
+    fields = {f: getattr(spec, f) for f in _SPEC_COLUMNS}
+    treatment_id = table.insert(conn, TREATMENTS, dict(fields, visit_id=visit.id, created_at=utc_now()))
+    table.insert_many(conn, SITES, (dict(dataclasses.asdict(site), treatment_id=treatment_id, position=i)
+                                    for i, site in enumerate(spec.sites)))
     return get_by_id(conn, treatment_id)
 
 
 def for_patient(conn: sqlite3.Connection, patient: Patient) -> list[VisitTreatment]:
     order = KIND_ORDER_SQL.format(col="v.kind")
     rows = conn.execute(
-        "SELECT t.id AS treatment_id, v.id, v.patient_id, v.visit_date, v.kind, v.notes, v.created_at"
+        f"SELECT t.id AS treatment_id, {', '.join(f'v.{c}' for c in VISITS.columns)}"
         " FROM treatments AS t JOIN visits AS v ON v.id = t.visit_id"
         f" WHERE v.patient_id = ? ORDER BY v.visit_date, {order}, t.id",
         (patient.id,),
     ).fetchall()
-    return [VisitTreatment(visit=visit_from_row(r), treatment=get_by_id(conn, r["treatment_id"])) for r in rows]
+    return [VisitTreatment(visit=table.record_from_row(Visit, {c: r[c] for c in VISITS.columns}),
+                           treatment=get_by_id(conn, r["treatment_id"])) for r in rows]

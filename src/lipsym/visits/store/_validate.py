@@ -20,13 +20,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from lipsym.errors import ConfigurationError
+from lipsym.sides import Side
 
 VISIT_KINDS = ("baseline", "treatment", "follow-up", "maintenance")
 EXPRESSIONS = ("rest", "smile", "other")
 CONDITIONS = ("rest", "smile", "dynamic", "pair")
 PRODUCT_TYPES = ("ha_filler", "neuromodulator", "other")
 DOSE_UNITS = ("mL", "U")
-SIDES = ("right", "left", "midline")
+#: Injection sides: the subject's sides (:class:`lipsym.sides.Side`) or the midline.
+SIDES = (*(side.value for side in Side), "midline")
 SEXES = ("female", "male", "other")
 REGIONS = (
     "upper_lip",

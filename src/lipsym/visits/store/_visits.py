@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
-import numbers
 import sqlite3
 
-from lipsym.errors import ConflictError, ConfigurationError, NotFoundError
+from lipsym.errors import ConflictError
+from lipsym.visits.store import _table as table
 from lipsym.visits.store._records import Patient, Visit
 from lipsym.visits.store._schema import utc_now
 
-_COLUMNS = "id, patient_id, visit_date, kind, notes, created_at"
+VISITS = table.Table("visits", Visit, "visit")
 
 #: Order of visit kinds on the same day: photos before treatment first.
 KIND_ORDER_SQL = (
@@ -19,39 +19,14 @@ KIND_ORDER_SQL = (
 )
 
 
-def from_row(row: sqlite3.Row) -> Visit:
-    return Visit(
-        id=row["id"],
-        patient_id=row["patient_id"],
-        visit_date=_dt.date.fromisoformat(row["visit_date"]),
-        kind=row["kind"],
-        notes=row["notes"],
-        created_at=row["created_at"],
-    )
-
-
-def get_by_id(conn: sqlite3.Connection, visit_id: int) -> Visit:
-    row = conn.execute(f"SELECT {_COLUMNS} FROM visits WHERE id = ?", (visit_id,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"no visit with id {visit_id}")
-    return from_row(row)
-
-
 def require(conn: sqlite3.Connection, visit: Visit | int) -> Visit:
     """Return the stored visit named by a :class:`Visit` or its id."""
-    if isinstance(visit, Visit):
-        return get_by_id(conn, visit.id)
-    if isinstance(visit, bool) or not isinstance(visit, numbers.Integral):
-        raise ConfigurationError(f"visit must be a Visit or a visit id (got {visit!r})")
-    return get_by_id(conn, int(visit))
+    return table.require(conn, VISITS, visit)
 
 
 def find(conn: sqlite3.Connection, patient: Patient, visit_date: _dt.date, kind: str) -> Visit | None:
-    row = conn.execute(
-        f"SELECT {_COLUMNS} FROM visits WHERE patient_id = ? AND visit_date = ? AND kind = ?",
-        (patient.id, visit_date.isoformat(), kind),
-    ).fetchone()
-    return None if row is None else from_row(row)
+    return table.find_one(conn, VISITS, "patient_id = ? AND visit_date = ? AND kind = ?",
+                          (patient.id, visit_date.isoformat(), kind))
 
 
 def insert(conn: sqlite3.Connection, patient: Patient, visit_date: _dt.date, kind: str, notes: str | None) -> Visit:
@@ -60,11 +35,9 @@ def insert(conn: sqlite3.Connection, patient: Patient, visit_date: _dt.date, kin
         raise ConflictError(
             f"patient {patient.identifier!r} already has a {kind} visit on {visit_date.isoformat()}"
         )
-    cursor = conn.execute(
-        "INSERT INTO visits (patient_id, visit_date, kind, notes, created_at) VALUES (?, ?, ?, ?, ?)",
-        (patient.id, visit_date.isoformat(), kind, notes, utc_now()),
-    )
-    return get_by_id(conn, cursor.lastrowid)
+    visit_id = table.insert(conn, VISITS, dict(
+        patient_id=patient.id, visit_date=visit_date, kind=kind, notes=notes, created_at=utc_now()))
+    return table.get_by_id(conn, VISITS, visit_id)
 
 
 def get_or_insert(
@@ -83,8 +56,4 @@ def get_or_insert(
 
 def list_for_patient(conn: sqlite3.Connection, patient: Patient) -> list[Visit]:
     order = KIND_ORDER_SQL.format(col="kind")
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM visits WHERE patient_id = ? ORDER BY visit_date, {order}, id",
-        (patient.id,),
-    ).fetchall()
-    return [from_row(r) for r in rows]
+    return table.select(conn, VISITS, "patient_id = ?", (patient.id,), order=f"visit_date, {order}, id")
