@@ -46,6 +46,7 @@ from lipsym.analysis._photo import AnalysisOptions, analyze_landmarks
 from lipsym.io._imageio import load_photo, photo_from_array
 from lipsym.landmarks._detector import Landmarker, LandmarkerOptions
 from lipsym.measures import measure_photo
+from lipsym.measures._absolute import ABSOLUTE_KEYS
 from lipsym.simulate._simulate import Plant, plant
 from lipsym.simulate._warp import warp_points
 from lipsym.sides import Side
@@ -211,32 +212,56 @@ def _perturbations(rgb: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def repeatability(methods, faces) -> dict:
-    """Pooled within-face SD of each asymmetry (mm), and relative to the IPD."""
-    keys = list(faces[0][3]["lipsym"].sided)
+def _pooled_sd(methods, faces, keys, read) -> dict:
+    """Pooled within-face SD of ``read(measures, key) -> (value, unit)`` over the perturbations."""
     res = {m.name: {k: [] for k in keys} for m in methods}
     rel = {m.name: {k: [] for k in keys} for m in methods}
     for fid, rgb, _, base in faces:
         variants = _perturbations(rgb)
         for m in methods:
-            vals = {k: [base[m.name].sided[k].asymmetry] for k in keys}
+            vals = {k: [read(base[m.name], k)[0]] for k in keys}
             for img in variants.values():
                 meas = measure_photo(m.analyze(img))
                 for k in keys:
-                    vals[k].append(meas.sided[k].asymmetry)
+                    vals[k].append(read(meas, k)[0])
             ipd = base[m.name].interpupillary_distance_mm
             for k in keys:
                 v = np.asarray(vals[k])
                 res[m.name][k].append(float(np.var(v, ddof=1)))
-                unit = base[m.name].sided[k].unit
-                norm = {"mm": ipd, "mm2": ipd * ipd}.get(unit, 1.0)  # angles are scale-free
+                unit = read(base[m.name], k)[1]
+                norm = {"mm": ipd, "mm2": ipd * ipd}.get(unit, 1.0)  # angles and ratios are scale-free
                 rel[m.name][k].append(float(np.var(v / norm, ddof=1)))
         print(f"  repeatability: face {fid} done", file=sys.stderr, flush=True)
     out = {}
     for m in res:
         out[m] = {k: {"sd": math.sqrt(np.mean(res[m][k])), "sd_rel_ipd": math.sqrt(np.mean(rel[m][k])),
-                      "unit": faces[0][3][m].sided[k].unit} for k in keys}
+                      "unit": read(faces[0][3][m], k)[1]} for k in keys}
     return out
+
+
+def repeatability(methods, faces) -> dict:
+    """Pooled within-face SD of each asymmetry (mm), and relative to the IPD."""
+    return _pooled_sd(methods, faces, list(faces[0][3]["lipsym"].sided),
+                      lambda meas, k: (meas.sided[k].asymmetry, meas.sided[k].unit))
+
+
+def absolute_repeatability(methods, faces) -> dict:
+    """Pooled within-face SD of each absolute measure's value (mm, mm² or ratio), and relative to the IPD."""
+    return _pooled_sd(methods, faces, ABSOLUTE_KEYS,
+                      lambda meas, k: (meas.scalars[k].value, meas.scalars[k].unit))
+
+
+def _write_absolute_calibration(rep: dict, n_faces: int) -> None:
+    """Add the absolute measures' landmark SDs to the calibration, leaving the asymmetries' as they are."""
+    cal = json.loads(CALIBRATION.read_text())
+    for k, v in rep.items():
+        cal["sd_rel_ipd"][k] = v["sd_rel_ipd"]
+        cal["units"][k] = v["unit"]
+    cal["absolute_source"] = ("benchmarks/validate.py --calibrate-absolute, lipsym pipeline, london_dev neutral "
+                              f"({n_faces} faces): pooled within-face SD of each absolute value under the same "
+                              "perturbations")
+    CALIBRATION.write_text(json.dumps(cal, indent=2) + "\n")
+    print(f"wrote the absolute measures to {CALIBRATION}")
 
 
 def invariances(methods, faces) -> dict:
@@ -303,19 +328,33 @@ def main() -> None:
     parser.add_argument("--sensitivity-faces", type=int, default=None, help="default: --faces")
     parser.add_argument("--out", type=Path, default=Path("validation.json"))
     parser.add_argument("--write-calibration", action="store_true")
+    parser.add_argument("--calibrate-absolute", action="store_true",
+                        help="only measure the absolute measures' repeatability (lipsym pipeline) and add "
+                             "their SDs to the calibration, keeping the asymmetries' SDs")
     args = parser.parse_args()
     if not LONDON.is_dir():
         sys.exit(f"validate: {LONDON} is absent; the benchmark needs the London photos")
     methods = [Method("raw", flip_average=False, refine=False), Method("lipsym", flip_average=True, refine=True)]
+    if args.calibrate_absolute:
+        methods[0].close()
+        methods = methods[1:]
     faces = []
     for fid in _ids(args.faces):
         rgb = load_photo(LONDON / "neutral" / f"{fid}_03.jpg").rgb
         analyses = {m.name: m.analyze(rgb) for m in methods}
         faces.append((fid, rgb, analyses, {k: measure_photo(a) for k, a in analyses.items()}))
+    if args.calibrate_absolute:
+        rep = absolute_repeatability(methods, faces)["lipsym"]
+        methods[0].close()
+        for k, v in rep.items():
+            print(f"{k:35s} sd {v['sd']:.4f} {v['unit']}   sd_rel_ipd {v['sd_rel_ipd']:.6f}")
+        _write_absolute_calibration(rep, len(faces))
+        return
     result = {
         "faces": [f[0] for f in faces],
         "agreement": agreement(methods, faces),
         "repeatability": repeatability(methods, faces),
+        "absolute_repeatability": absolute_repeatability(methods, faces),
         "sensitivity": sensitivity(methods, faces[: args.sensitivity_faces or args.faces]),
         "invariances": invariances(methods, faces[:6]),
     }
@@ -326,10 +365,11 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2))
     print(f"\nwrote {args.out}")
     if args.write_calibration:
-        rep = result["repeatability"]["lipsym"]
+        # The asymmetries' SDs, then the absolute values'.
+        rep = {**result["repeatability"]["lipsym"], **result["absolute_repeatability"]["lipsym"]}
         cal = {"source": "benchmarks/validate.py repeatability, lipsym pipeline, london_dev neutral "
                          f"({len(faces)} faces): pooled within-face SD under sub-pixel shifts, ±5 % rescaling "
-                         "and JPEG re-encoding",
+                         "and JPEG re-encoding (of the asymmetries; of the values for the absolute measures)",
                "sd_rel_ipd": {k: v["sd_rel_ipd"] for k, v in rep.items()},
                "units": {k: v["unit"] for k, v in rep.items()},
                "sensitivity_rel_sd": {k: result["sensitivity"]["lipsym"][k]["2.0"]["sd_mm"] / 2.0

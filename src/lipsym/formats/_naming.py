@@ -33,6 +33,7 @@ _CSV_SIDED = {"right": "{key}_right_{unit}", "left": "{key}_left_{unit}", "asymm
               "ratio": "{key}_ratio"}
 _CSV_SCALAR = {"value": "{key}_{unit}", "standard_error": "{key}_se_{unit}"}
 _CSV_COMPOSITE = {"value": "composite_score", "standard_error": "composite_score_se"}
+_DIMENSIONLESS = "1"
 _JSON_SECTION = {"sided": "results[i].measures.sided.{key}", "scalar": "results[i].measures.scalars.{key}",
                  "composite": "results[i].measures.composite", "dynamic": "pairs[j].dynamic.{key}"}
 
@@ -50,6 +51,8 @@ def _check(info: MeasureInfo, part: str) -> None:
 def _csv(info: MeasureInfo, part: str) -> str:
     _check(info, part)
     pattern = (_CSV_SIDED if info.is_sided else _CSV_COMPOSITE if info.kind == "composite" else _CSV_SCALAR)[part]
+    if info.unit == _DIMENSIONLESS:  # a ratio's columns carry no unit suffix (not "…_1")
+        pattern = pattern.replace("_{unit}", "")
     return pattern.format(key=info.key, unit=info.unit)
 
 

@@ -5,6 +5,8 @@ scale); knows nothing of MediaPipe or files. Definitions: docs/measures.md.
 
 - :func:`measure_photo` → :class:`PhotoMeasures` (sided and scalar measures,
   the composite score, reference bands);
+- :data:`ABSOLUTE_KEYS`: the scalar measures of the lips' absolute size (mouth
+  width, vermilion heights and areas, upper:lower ratio, philtrum length);
 - :func:`measure_pair` → :class:`PairMeasures` (rest, smile on one scale, and
   the rest → smile movement);
 - :data:`REGISTRY`: one :class:`MeasureInfo` per measure (key, kind, unit,
@@ -17,6 +19,7 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_pair": ["PairMeasures", "PatternSummary", "measure_pair", "pair_scale"],
     "_photo": ["PhotoMeasures", "measure_photo"],
+    "_absolute": ["ABSOLUTE_KEYS"],
     "_values": ["ASYMMETRY_MEANING", "ScalarMeasure", "SidedMeasure"],
     "_registry": ["MeasureInfo", "REGISTRY", "display_name", "measure_info", "measures_of_kind", "unit_label"],
     "_bands": ["Band", "band_for"],

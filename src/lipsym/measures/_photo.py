@@ -10,6 +10,7 @@ import numpy as np
 
 from lipsym.analysis._result import PhotoAnalysis
 from lipsym.face._scale import Scale
+from lipsym.measures._absolute import absolute_measures
 from lipsym.measures._bands import Band, band_for
 from lipsym.measures._commissures import commissure_measures
 from lipsym.measures._composite import CompositeScore, composite_score
@@ -54,7 +55,7 @@ class PhotoMeasures:
 
 
 def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoMeasures:
-    """Measure vermilion, Cupid's bow and commissures of an analysed photo.
+    """Measure vermilion, Cupid's bow, commissures and the lips' absolute size of an analysed photo.
 
     Parameters
     ----------
@@ -85,6 +86,9 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
     sided_list += vermilion_measures(outer_upper, inner_upper, outer_lower, inner_lower,
                                      f["cheilion_right"], f["cheilion_left"],
                                      f["crista_philtri_right"], f["crista_philtri_left"], scale, ipd_px)
+    scalar_list += absolute_measures(outer_upper, inner_upper, outer_lower, inner_lower,
+                                     f["cheilion_right"], f["cheilion_left"], f["subnasale"],
+                                     f["labrale_superius"], scale, ipd_px)
     by_key = {m.key: m for m in sided_list}
     bands = {k: b for k, m in by_key.items() if (b := band_for(k, m.asymmetry, analysis.expression)) is not None}
     points = {}

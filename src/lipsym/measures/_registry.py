@@ -157,6 +157,28 @@ _ENTRIES = [
     _scalar("facial_asymmetry_index", "mm", "facial asymmetry index",
             "|d(endocanthion_R, cheilion_R) − d(endocanthion_L, cheilion_L)| (Malm et al. 2018)"),
     _scalar("bow_width", "mm", "bow width", "distance between the two Cupid's bow peaks"),
+    # absolute lip measures (lipsym.measures._absolute): the size of the lips, not their asymmetry
+    _scalar("intercommissural_width", "mm", "intercommissural width",
+            "distance from cheilion to cheilion (mouth width)"),
+    _scalar("upper_vermilion_height_midline", "mm", "upper vermilion height (midline)",
+            "upper vermilion height where the lip contours cross the facial midline (labrale superius to the "
+            "upper lip's inner contour), along the frame's vertical"),
+    _scalar("lower_vermilion_height_midline", "mm", "lower vermilion height (midline)",
+            "lower vermilion height where the lip contours cross the facial midline (the lower lip's inner "
+            "contour to labrale inferius), along the frame's vertical"),
+    _scalar("upper_vermilion_height_mid_mean", "mm", "upper vermilion height (mid-hemilip, mean)",
+            "mean of the right and left upper vermilion heights at mid-hemilip "
+            "(the sides are upper_vermilion_height_mid)"),
+    _scalar("lower_vermilion_height_mid_mean", "mm", "lower vermilion height (mid-hemilip, mean)",
+            "mean of the right and left lower vermilion heights at mid-hemilip "
+            "(the sides are lower_vermilion_height_mid)"),
+    _scalar("upper_lower_vermilion_ratio", "1", "upper:lower vermilion ratio",
+            "upper over lower vermilion height at the midline (> 1: the upper lip is the taller)"),
+    _scalar("philtrum_length", "mm", "philtrum length", "distance from subnasale to labrale superius"),
+    _scalar("upper_vermilion_area", "mm2", "upper vermilion area",
+            "area of the upper vermilion (sum of the hemi-areas, upper_hemi_vermilion_area)"),
+    _scalar("lower_vermilion_area", "mm2", "lower vermilion area",
+            "area of the lower vermilion (sum of the hemi-areas, lower_hemi_vermilion_area)"),
     MeasureInfo(COMPOSITE_KEY, "composite", "1", "composite asymmetry score",
                 f"{COMPOSITE_FORMULA} over the composite's components (lipsym.measures._composite); "
                 "0 = symmetric, 1 = on average at the noticeable thresholds"),

@@ -116,6 +116,27 @@ def sided_angle(key: str, right_deg: float, left_deg: float) -> SidedMeasure:
                         landmark_sd(key, 1.0, 0), info.description)
 
 
+def absolute(key: str, value_px: float, scale: Scale, ipd_px: float) -> ScalarMeasure:
+    """An absolute size (a length, an area or a ratio of lengths) measured in frame pixels.
+
+    The unit (mm, mm² or dimensionless "1") comes from the registry; ``value_px``
+    is in px, px² or dimensionless to match. The standard error combines the
+    calibrated landmark error of the value itself (:func:`lipsym.measures.landmark_sd`:
+    the within-face SD of this measure under re-photographing perturbations,
+    relative to the interpupillary distance) and the scale's relative
+    uncertainty times the value (twice it for areas; none for a ratio). The
+    iris scale carries about 3.6 %; a change between two visits of the same
+    patient measured on the same kind of scale shares most of that part, so
+    the SE of one visit's value overstates the noise of a within-patient change.
+    """
+    info = measure_info(key)
+    power = _POWER.get(info.unit, 0)
+    factor = scale.mm_per_px ** power
+    value = value_px * factor
+    se = math.hypot(landmark_sd(key, ipd_px, power) * factor, abs(value) * power * scale.relative_uncertainty)
+    return ScalarMeasure(key, info.unit, value, se, info.description)
+
+
 def scalar(key: str, value: float, standard_error: float) -> ScalarMeasure:
     """A scalar measure, its unit and description from the registry."""
     info = measure_info(key)

@@ -18,6 +18,32 @@ from lipsym.measures._contours import clip_half_plane, height_at, polygon_area_p
 from lipsym.measures._values import SidedMeasure, sided
 
 
+def upper_height_px(outer_upper: np.ndarray, inner_upper: np.ndarray, x_px: float) -> float:
+    """Upper vermilion height (frame y, outer above inner) at frame x, px."""
+    return height_at(outer_upper, x_px) - height_at(inner_upper, x_px)
+
+
+def lower_height_px(outer_lower: np.ndarray, inner_lower: np.ndarray, x_px: float) -> float:
+    """Lower vermilion height (frame y, inner above outer) at frame x, px."""
+    return height_at(inner_lower, x_px) - height_at(outer_lower, x_px)
+
+
+def mid_hemilip_x(cheilion: np.ndarray) -> float:
+    """Frame x halfway between the midline and a cheilion, px."""
+    return 0.5 * float(cheilion[0])
+
+
+def lip_polygon(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """Closed vermilion polygon of one lip: its outer contour, then its inner contour back."""
+    return np.vstack([outer, inner[::-1]])
+
+
+def hemi_areas_px2(polygon_px: np.ndarray) -> tuple[float, float]:
+    """Areas of a lip polygon on the subject's right (x ≤ 0) and left (x ≥ 0) of the midline, px²."""
+    return (polygon_area_px2(clip_half_plane(polygon_px, keep_negative_x=True)),
+            polygon_area_px2(clip_half_plane(polygon_px, keep_negative_x=False)))
+
+
 def vermilion_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_lower: np.ndarray,
                        inner_lower: np.ndarray, ch_r: np.ndarray, ch_l: np.ndarray, peak_r: np.ndarray,
                        peak_l: np.ndarray, scale, ipd_px: float) -> list[SidedMeasure]:
@@ -33,22 +59,19 @@ def vermilion_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_l
     ipd_px : float
     """
     def upper_h(x):
-        return height_at(outer_upper, x) - height_at(inner_upper, x)
+        return upper_height_px(outer_upper, inner_upper, x)
 
     def lower_h(x):
-        return height_at(inner_lower, x) - height_at(outer_lower, x)
+        return lower_height_px(outer_lower, inner_lower, x)
 
-    mid_r, mid_l = 0.5 * ch_r[0], 0.5 * ch_l[0]
+    mid_r, mid_l = mid_hemilip_x(ch_r), mid_hemilip_x(ch_l)
     out = [
         sided("upper_vermilion_height_mid", upper_h(mid_r), upper_h(mid_l), scale, ipd_px),
         sided("lower_vermilion_height_mid", lower_h(mid_r), lower_h(mid_l), scale, ipd_px),
         sided("upper_vermilion_height_peak", upper_h(peak_r[0]), upper_h(peak_l[0]), scale, ipd_px),
         sided("lower_vermilion_height_peak", lower_h(peak_r[0]), lower_h(peak_l[0]), scale, ipd_px),
     ]
-    upper_poly = np.vstack([outer_upper, inner_upper[::-1]])
-    lower_poly = np.vstack([outer_lower, inner_lower[::-1]])
+    upper_poly, lower_poly = lip_polygon(outer_upper, inner_upper), lip_polygon(outer_lower, inner_lower)
     for key, poly in (("upper_hemi_vermilion_area", upper_poly), ("lower_hemi_vermilion_area", lower_poly)):
-        right = polygon_area_px2(clip_half_plane(poly, keep_negative_x=True))
-        left = polygon_area_px2(clip_half_plane(poly, keep_negative_x=False))
-        out.append(sided(key, right, left, scale, ipd_px))
+        out.append(sided(key, *hemi_areas_px2(poly), scale, ipd_px))
     return out
