@@ -10,7 +10,30 @@ from lipsym.analysis._options import AnalysisOptions
 from lipsym.landmarks._options import LandmarkerOptions
 from lipsym.landmarks._model import EXPECTED_MODEL_SHA256
 from lipsym.io._outputs import write_atomic
-from lipsym.face._scale import DEFAULT_IRIS_DIAMETER_MM, Calibration
+from lipsym.errors import ConfigurationError
+from lipsym.face._scale import DEFAULT_IRIS_DIAMETER_MM, Calibration, check_iris_diameter_mm, scale_implausibility
+
+#: What ``--force`` does on commands that write no files of their own.
+FORCE_HELP = "accept values outside the plausible ranges (docs/cli.md)"
+
+
+def add_force_option(p: argparse.ArgumentParser, help: str = FORCE_HELP) -> None:
+    """``--force``: accept implausible values (and, where the command writes files, replace them)."""
+    p.add_argument("--force", action="store_true", help=help)
+
+
+def refuse_implausible(problem: str | None, what: str, force: bool) -> None:
+    """Raise the one-line error for an implausible value unless ``--force`` was given.
+
+    Parameters
+    ----------
+    problem : str or None
+        From a library plausibility check; None means plausible.
+    what : str
+        The file or patient the value belongs to, or the option that gave it.
+    """
+    if problem is not None and not force:
+        raise ConfigurationError(f"{what}: {problem} (use --force if it is right)")
 
 
 def add_analysis_options(p: argparse.ArgumentParser) -> None:
@@ -37,10 +60,14 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
 
 def analysis_options(args) -> AnalysisOptions:
     """The analysis (and landmarker) options the command line asks for; ``.identity()`` records them."""
+    check_iris_diameter_mm(args.iris_mm)
     calibration = None
     if args.ipd_mm is not None or args.mm_per_px is not None:
         calibration = Calibration(interpupillary_distance_mm=args.ipd_mm, mm_per_px=args.mm_per_px,
                                   relative_uncertainty=args.calibration_uncertainty)
+    option = "--ipd-mm" if args.ipd_mm is not None else "--mm-per-px" if calibration else "--iris-mm"
+    # Checked before any photo is read: a typo such as --ipd-mm 620 would scale every measure tenfold.
+    refuse_implausible(scale_implausibility(args.iris_mm, calibration), option, getattr(args, "force", False))
     return AnalysisOptions(mirrored=args.mirrored, iris_diameter_mm=args.iris_mm, calibration=calibration,
                            allow_multiple_faces=not args.single_face, refine=not args.no_refine,
                            landmarker=landmarker_options(args))
