@@ -6,15 +6,14 @@ import sys
 
 from contextlib import contextmanager, nullcontext
 
-from lipsym.batch._local import default_jobs
 from lipsym.batch._progress import Progress
-from lipsym.errors import ConfigurationError
 from lipsym.landmarks._detector import Landmarker
 from lipsym.visits._analyzer import VisitAnalyzer
 from lipsym.visits._documents import import_document
 from lipsym.visits._import import ImportReport, analyze_pending, import_collection, read_source
 from lipsym.visits._plausibility import patient_code_implausibility, visit_date_implausibility
-from lipsym.cli.common import add_analysis_options, add_force_option, analysis_options, refuse_implausible
+from lipsym.cli.common import (add_analysis_options, add_force_option, add_worker_options, analysis_options,
+                               refuse_implausible, worker_count)
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
 
 
@@ -42,9 +41,7 @@ def _common(p) -> None:
     add_analysis_options(p)
     add_db_option(p)
     add_json_option(p)
-    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="analyse in N worker processes (default: the CPUs available)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress output (errors are still printed)")
+    add_worker_options(p, "analyse in N worker processes")
     add_force_option(p, "accept values outside the plausible ranges (patient codes that look like names, "
                         "future dates, --ipd-mm, --iris-mm)")
 
@@ -76,13 +73,6 @@ class _Reporter:
     def finish(self) -> None:
         if self.progress is not None:
             self.progress.finish()
-
-
-def _jobs(args) -> int:
-    jobs = default_jobs() if args.jobs is None else args.jobs
-    if jobs < 1:
-        raise ConfigurationError(f"--jobs must be at least 1, got {jobs}")
-    return jobs
 
 
 @contextmanager
@@ -117,7 +107,7 @@ def run_import(args) -> int:
     collection, kinds = read_source(args.source)
     _check_collection(collection, args.force)
     options = None if args.no_analyze else analysis_options(args)
-    jobs, say = _jobs(args), _Reporter(args.quiet)
+    jobs, say = worker_count(args), _Reporter(args.quiet)
     try:
         with open_store(args, create=True) as store:
             if options is None:
@@ -132,7 +122,7 @@ def run_import(args) -> int:
 
 
 def run_pending(args) -> int:
-    options, jobs, say = analysis_options(args), _jobs(args), _Reporter(args.quiet)
+    options, jobs, say = analysis_options(args), worker_count(args), _Reporter(args.quiet)
     try:
         with open_store(args) as store, _analyzer(options, jobs) as analyzer:
             report = analyze_pending(store, analyzer, args.patients, on_failure=say.failure, jobs=jobs,

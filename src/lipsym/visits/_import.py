@@ -23,6 +23,7 @@ import datetime as _dt
 import multiprocessing
 import os
 import signal
+from contextlib import nullcontext
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -348,14 +349,15 @@ def _analyses(analyzer: VisitAnalyzer, items: Sequence[ItemSpec], jobs: int) -> 
 
     ``jobs > 1`` starts that many ``spawn`` worker processes (MediaPipe is
     not fork-safe), each with one landmarker of its own; the analyzer's
-    landmarker is then not used. A worker that dies (killed, out of memory)
+    landmarker is then not used (with a single item, or without a landmarker
+    and one job, one is built here). A worker that dies (killed, out of memory)
     fails the items it had: they stay pending for ``lipsym analyze-pending``.
     """
-    if jobs <= 1:
-        for index, item in enumerate(items):
-            yield index, _outcome(analyze_item(item, analyzer.landmarker, analyzer.options))
-        return
-    if not items:
+    if jobs <= 1 or len(items) <= 1:  # one item is not worth a worker's start-up (~2 s)
+        with (nullcontext(analyzer.landmarker) if analyzer.landmarker is not None
+              else Landmarker(analyzer.options.landmarker)) as landmarker:
+            for index, item in enumerate(items):
+                yield index, _outcome(analyze_item(item, landmarker, analyzer.options))
         return
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context,

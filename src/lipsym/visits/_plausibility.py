@@ -15,6 +15,7 @@ Each function returns ``None`` when the value is plausible.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 
 #: Plausible total dose of one treatment record, by (product type, unit): (low, high).
@@ -23,7 +24,6 @@ import re
 #: units): a lip flip is 4-10 U (docs/reference.md §1 gives 6-8 U as typical), perioral and lower-face
 #: treatments (DAO, mentalis, orbicularis) add tens of units; 100 U covers a full-face session, and
 #: abobotulinumtoxinA's larger unit (about 2.5x) stays under it for perioral doses.
-#: A filler in units or a neuromodulator in mL is a unit mix-up (a reconstitution volume).
 DOSE_RANGES = {
     ("ha_filler", "mL"): (0.01, 5.0),
     ("neuromodulator", "U"): (0.5, 100.0),
@@ -53,14 +53,13 @@ def dose_implausibility(product_type: str, dose_value: float, dose_unit: str) ->
     True
     >>> dose_implausibility("ha_filler", 50, "mL")
     'a ha_filler dose of 50 mL is outside 0.01-5 mL'
-    >>> dose_implausibility("neuromodulator", 0.1, "mL")
-    'neuromodulator doses are recorded in U, not mL'
+    >>> dose_implausibility("neuromodulator", 400, "U")
+    'a neuromodulator dose of 400 U is outside 0.5-100 U'
     """
-    units = {unit for (kind, unit) in DOSE_RANGES if kind == product_type}
-    if not units:
+    if (product_type, dose_unit) not in DOSE_RANGES or not (
+            isinstance(dose_value, (int, float)) and math.isfinite(dose_value) and dose_value > 0):
+        # No range for this type, or no valid dose at all (a filler in U, a negative dose): the store refuses those.
         return None
-    if dose_unit not in units:
-        return f"{product_type} doses are recorded in {', '.join(sorted(units))}, not {dose_unit}"
     low, high = DOSE_RANGES[(product_type, dose_unit)]
     if low <= dose_value <= high:
         return None
