@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lipsym.analysis._options import AnalysisOptions
-from lipsym.io._collection import Collection, Item, discover
+from lipsym.io._collection import Collection, Item, discover, manifest_delimiter
 from lipsym.landmarks._detector import Landmarker
 from lipsym.pipeline._analyze import analyze_item
 from lipsym.pipeline._item import ItemSpec
@@ -103,7 +103,9 @@ def manifest_kinds(manifest: str | os.PathLike) -> dict[tuple[str, _dt.date], st
     """
     path = Path(manifest)
     with open(path, encoding="utf-8-sig", newline="") as stream:
-        reader = csv.DictReader(stream)
+        delimiter = manifest_delimiter(stream.readline())
+        stream.seek(0)
+        reader = csv.DictReader(stream, delimiter=delimiter)
         fields = {(f or "").strip().lower(): f for f in reader.fieldnames or ()}
         if KIND_COLUMN not in fields:
             return {}
