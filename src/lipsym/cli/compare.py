@@ -46,7 +46,8 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", metavar="FILE.png", help="comparison image to write")
     p.add_argument("--title", default="", help="title printed on the image (e.g. patient and dates)")
     p.add_argument("--all-landmarks", action="store_true", help="also draw the 478 landmarks")
-    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an existing output file; accept --ipd-mm/--iris-mm outside the plausible ranges")
     add_analysis_options(p)
     add_patient_options(p)
     p.set_defaults(run=run)

@@ -28,12 +28,15 @@ def register(sub) -> None:
     p.add_argument("--no-analyze", action="store_true",
                    help="only record the photos; analyse later with lipsym analyze-pending")
     _common(p)
+    add_force_option(p, "accept values outside the plausible ranges (patient codes that look like names, "
+                        "future dates, --ipd-mm, --iris-mm)")
     p.set_defaults(run=run_import)
     q = sub.add_parser("analyze-pending", help="analyse recorded photos that have no analysis yet",
                        description="Analyse every recorded photo (rest/smile pair per visit) not yet analysed "
                                    "with these settings.")
     q.add_argument("patients", nargs="*", metavar="PATIENT", help="only these patients (default: all)")
     _common(q)
+    add_force_option(q, "accept --ipd-mm/--iris-mm outside the plausible ranges")
     q.set_defaults(run=run_pending)
 
 
@@ -42,8 +45,6 @@ def _common(p) -> None:
     add_db_option(p)
     add_json_option(p)
     add_worker_options(p, "analyse in N worker processes")
-    add_force_option(p, "accept values outside the plausible ranges (patient codes that look like names, "
-                        "future dates, --ipd-mm, --iris-mm)")
 
 
 class _ImportProgress(Progress):

@@ -28,7 +28,8 @@ def register(sub) -> None:
                    help=f"structure one of {', '.join(STRUCTURES)}; e.g. commissure:left:1.5 (repeatable)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.png")
     p.add_argument("--json", metavar="FILE", help="write the planted changes and reference points")
-    p.add_argument("--force", action="store_true", help="overwrite existing output files; accept --ipd-mm/--iris-mm outside the plausible ranges")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite existing output files; accept --ipd-mm/--iris-mm outside the plausible ranges")
     add_analysis_options(p)
     p.set_defaults(run=run)
 
