@@ -344,7 +344,7 @@ def manifest_delimiter(text: str) -> str:
 
     Examples
     --------
-    >>> manifest_delimiter("patient;date;expression;path\n"), manifest_delimiter("patient,date\n")
+    >>> manifest_delimiter("patient;date;expression;path"), manifest_delimiter("patient,date")
     (';', ',')
     """
     header = text.split("\n", 1)[0]
