@@ -34,6 +34,7 @@ import argparse
 import io
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -52,7 +53,8 @@ from lipsym.simulate._warp import warp_points
 from lipsym.sides import Side
 
 REPO = Path(__file__).resolve().parents[1]
-LONDON = REPO.parent / "shared" / "data" / "london_dev"
+#: $LIPSYM_LONDON_DEV overrides the data folder (tests point it at an empty one).
+LONDON = Path(os.environ.get("LIPSYM_LONDON_DEV") or REPO.parent / "shared" / "data" / "london_dev")
 CALIBRATION = REPO / "src" / "lipsym" / "measures" / "uncertainty.json"
 
 SENSITIVITY = {  # name → (plant structure, measure key, which planted component)
@@ -338,8 +340,11 @@ def main() -> None:
     if args.calibrate_absolute:
         methods[0].close()
         methods = methods[1:]
+    ids = _ids(args.faces)
+    if not ids:  # an empty or half-copied data folder must not pass as a validation run
+        sys.exit(f"validate: no photos (*_03.jpg) in {LONDON / 'neutral'}; the benchmark needs the London photos")
     faces = []
-    for fid in _ids(args.faces):
+    for fid in ids:
         rgb = load_photo(LONDON / "neutral" / f"{fid}_03.jpg").rgb
         analyses = {m.name: m.analyze(rgb) for m in methods}
         faces.append((fid, rgb, analyses, {k: measure_photo(a) for k, a in analyses.items()}))

@@ -332,19 +332,19 @@ def test_interrupted_import_resumes(tmp_path, capsys, monkeypatch):
     for i, person in enumerate(PEOPLE):
         link_visit(root, f"C{i}", "2024-01-10", person)
     db = tmp_path / "r.sqlite3"
-    real_run = VisitAnalyzer.run
+    real_record = VisitAnalyzer.record  # import stores each result through it, in this process
     done = []
 
-    def interrupted(self, store, job):
+    def interrupted(self, store, job, *result):
         if len(done) == 1:
             raise KeyboardInterrupt
         done.append(job)
-        return real_run(self, store, job)
+        return real_record(self, store, job, *result)
 
-    monkeypatch.setattr(VisitAnalyzer, "run", interrupted)
+    monkeypatch.setattr(VisitAnalyzer, "record", interrupted)
     assert main(["import", str(root), "--db", str(db)]) == 130
     assert counts(db)["analyses"] == 1
-    monkeypatch.setattr(VisitAnalyzer, "run", real_run)
+    monkeypatch.setattr(VisitAnalyzer, "record", real_record)
     code, report = run_json(capsys, "import", str(root), "--db", str(db))
     assert code == 0 and report["photos_added"] == 0 and report["analyses_added"] == 2
     c = counts(db)

@@ -9,12 +9,11 @@ import sys
 
 from lipsym.batch._config import BatchConfig
 from lipsym.batch._layout import item_json_path
-from lipsym.batch._local import default_jobs
 from lipsym.batch._progress import Progress
 from lipsym.batch._run import run_batch
 from lipsym.io._collection import discover
-from lipsym.errors import ConfigurationError, LipsymError
-from lipsym.cli.common import add_analysis_options, analysis_options
+from lipsym.errors import LipsymError
+from lipsym.cli.common import add_analysis_options, add_force_option, add_worker_options, analysis_options, worker_count
 
 
 def register(sub) -> None:
@@ -27,24 +26,21 @@ def register(sub) -> None:
                     "See docs/batch.md.")
     p.add_argument("input", metavar="INPUT", help="folder of photos, or manifest .csv")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (created if needed)")
-    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
-                   help="worker processes, each with its own landmarker (default: the CPUs this process may use)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a dask.distributed cluster (e.g. tcp://host:8786); OUT must be shared with its workers")
     p.add_argument("--scheduler-timeout", type=float, default=30.0, metavar="S",
                    help="seconds to try reaching the scheduler (default %(default)s)")
     p.add_argument("--db", metavar="PATH", help="also record patients, visits, photos and analyses in this visit store")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress output (errors are still printed)")
+    add_worker_options(p)
     p.add_argument("--progress-every", type=float, default=10.0, metavar="S",
                    help="seconds between progress lines when stderr is not a terminal (default %(default)s)")
     add_analysis_options(p)
+    add_force_option(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    jobs = default_jobs() if args.jobs is None else args.jobs
-    if jobs < 1:
-        raise ConfigurationError(f"--jobs must be at least 1, got {jobs}")
+    jobs = worker_count(args)
     config = BatchConfig(args.output, analysis_options(args))
     collection = discover(args.input)
     progress = Progress(len(collection.items), quiet=args.quiet, interval_s=args.progress_every)

@@ -17,13 +17,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from lipsym.errors import ConfigurationError, ConflictError
+from lipsym.errors import ConfigurationError
 from lipsym.landmarks._detector import Landmarker
 from lipsym.report._overlay import write_png
 from lipsym.report import comparison_png, load_report_photo, load_visit
 from lipsym.report._before_after import key_changes_text
 from lipsym.comparison._compare import compare_measures
-from lipsym.cli.common import add_analysis_options, analysis_options, landmarker_options
+from lipsym.cli.common import add_analysis_options, analysis_options, check_outputs, landmarker_options
 from lipsym.cli.patient_compare import add_patient_options, run_patient
 from lipsym.cli.store_common import print_json
 from lipsym.formats._comparison import photo_comparison_document
@@ -33,7 +33,7 @@ def register(sub) -> None:
     p = sub.add_parser("compare", help="before/after comparison image of two photos or two visits",
                        description="Register the after photo onto the before photo on stable landmarks (eyes, nose), "
                                    "show both at one mm scale with both lip contours, and annotate each measure's "
-                                   "change with its 95 %% interval and minimal detectable change.")
+                                   "change with its 95 % interval and minimal detectable change.")
     p.add_argument("inputs", nargs="*", metavar="BEFORE AFTER",
                    help="the before and the after photo (or PATIENT with --from/--to)")
     p.add_argument("--expression", choices=("rest", "smile", "other"), default="rest",
@@ -46,7 +46,8 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", metavar="FILE.png", help="comparison image to write")
     p.add_argument("--title", default="", help="title printed on the image (e.g. patient and dates)")
     p.add_argument("--all-landmarks", action="store_true", help="also draw the 478 landmarks")
-    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an existing output file; accept --ipd-mm/--iris-mm outside the plausible ranges")
     add_analysis_options(p)
     add_patient_options(p)
     p.set_defaults(run=run)
@@ -62,8 +63,7 @@ def _check_output(args) -> Path:
     out = Path(args.output)
     if out.suffix.lower() != ".png":
         raise ConfigurationError(f"{out}: the comparison image is written as PNG; give a .png file name")
-    if out.exists() and not args.force:
-        raise ConflictError(f"{out} exists; not overwriting it (use --force to replace it)")
+    check_outputs([out], args.force)
     return out
 
 
@@ -74,7 +74,10 @@ def run(args) -> int:
         return run_patient(args)
     if args.inputs and _pairs_given(args):
         raise ConfigurationError("give either BEFORE AFTER photos or --before-rest/--after-rest visits, not both")
-    if args.inputs and len(args.inputs) != 2:
+    if len(args.inputs) == 1:
+        raise ConfigurationError(f"{args.inputs[0]}: one argument: give two photos BEFORE AFTER, or a patient "
+                                 "with --from VISIT --to VISIT")
+    if len(args.inputs) > 2:
         raise ConfigurationError(f"give two photos, BEFORE and AFTER (got {len(args.inputs)})")
     if not args.inputs:
         if not (args.before_rest and args.after_rest):

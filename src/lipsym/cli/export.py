@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from lipsym.errors import ConfigurationError
+from lipsym.cli.common import check_outputs
 from lipsym.cli.store_common import add_db_option, open_store
 
 
@@ -27,6 +28,8 @@ def register(sub) -> None:
 def run(args) -> int:
     if (args.patient is None) == (args.research is None):
         raise ConfigurationError("give a PATIENT to export, or --research DIR (not both)")
+    if args.research is None and args.csv is None:
+        check_outputs([args.output], args.force)
     with open_store(args) as store:
         if args.research is not None:
             written = store.research_export(args.research, keep_dates=args.keep_dates, overwrite=args.force)

@@ -13,6 +13,8 @@ from lipsym.visits._documents import (
     patient_summaries,
     patients_document,
 )
+from lipsym.visits._plausibility import patient_code_implausibility
+from lipsym.cli.common import add_force_option, refuse_implausible
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json, print_table
 
 
@@ -25,6 +27,7 @@ def register(sub) -> None:
     add.add_argument("--birth-year", type=int, metavar="YYYY")
     add.add_argument("--sex", metavar="SEX", help="female, male or other")
     add.add_argument("--notes")
+    add_force_option(add, "accept a code that looks like a person's name")
     add.set_defaults(run=run_add)
     ls = actions.add_parser("list", help="list patients")
     ls.set_defaults(run=run_list)
@@ -37,6 +40,7 @@ def register(sub) -> None:
 
 
 def run_add(args) -> int:
+    refuse_implausible(patient_code_implausibility(args.identifier), args.identifier, args.force)
     with open_store(args, create=True) as store:
         patient = store.add_patient(args.identifier, birth_year=args.birth_year, sex=args.sex, notes=args.notes)
     if args.json:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 from PIL import Image
 
 from lipsym.analysis._photo import analyze_photo
+from lipsym.errors import ConfigurationError
 from lipsym.formats._envelope import envelope
 from lipsym.io._imageio import load_photo
 from lipsym.landmarks._detector import Landmarker
 from lipsym.io._outputs import write_atomic
 from lipsym.simulate._simulate import STRUCTURES, parse_plant, plant
-from lipsym.cli.common import add_analysis_options, analysis_options
+from lipsym.cli.common import add_analysis_options, analysis_options, check_outputs
 
 
 def register(sub) -> None:
@@ -26,14 +28,19 @@ def register(sub) -> None:
                    help=f"structure one of {', '.join(STRUCTURES)}; e.g. commissure:left:1.5 (repeatable)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.png")
     p.add_argument("--json", metavar="FILE", help="write the planted changes and reference points")
-    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite existing output files; accept --ipd-mm/--iris-mm outside the plausible ranges")
     add_analysis_options(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     plants = [parse_plant(t) for t in args.plant]
+    if Path(args.output).suffix.lower() != ".png":
+        # A PNG keeps the planted change exact; a JPEG would re-encode it, and PNG data under a .jpg name misleads.
+        raise ConfigurationError(f"{args.output}: the simulated photo is written as PNG; give a .png file name")
     options = analysis_options(args)
+    check_outputs([args.output, args.json], args.force)
     with Landmarker(options.landmarker) as landmarker:
         analysis = analyze_photo(args.photo, landmarker, options=options)
     sim = plant(load_photo(args.photo).rgb, analysis, plants)

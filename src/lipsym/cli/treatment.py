@@ -6,6 +6,9 @@ from lipsym.errors import ConfigurationError
 from lipsym.visits._documents import treatment_document
 from lipsym.visits.store import SiteSpec
 from lipsym.visits._timeline import load_timeline
+from lipsym.visits.store import _validate as validate
+from lipsym.visits._plausibility import dose_implausibility, visit_date_implausibility
+from lipsym.cli.common import add_force_option, refuse_implausible
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
 
 
@@ -30,6 +33,7 @@ def register(sub) -> None:
     add.add_argument("--technique")
     add.add_argument("--injector")
     add.add_argument("--notes")
+    add_force_option(add, "accept a dose outside the plausible range of its product type, or a future date")
     add_db_option(add)
     add_json_option(add)
     add.set_defaults(run=run_add)
@@ -51,6 +55,7 @@ def parse_site(text: str) -> SiteSpec:
 
 def run_add(args) -> int:
     sites = [parse_site(s) for s in args.site]
+    _check_plausible(args, sites)
     details = dict(product_name=args.product, product_type=args.product_type, dose_value=args.dose,
                    dose_unit=args.unit, sites=sites, lot=args.lot, technique=args.technique,
                    injector=args.injector, notes=args.notes)
@@ -66,6 +71,19 @@ def run_add(args) -> int:
         print(f"recorded {treatment.product_name} {treatment.dose_value:g} {treatment.dose_unit} "
               f"at visit {visit.id} ({visit.visit_date.isoformat()} {visit.kind}) of {args.patient}")
     return 0
+
+
+def _check_plausible(args, sites) -> None:
+    """Refuse an implausible dose or future visit date (before the store is opened) unless --force."""
+    # The store's spellings ("filler", "ml") are made canonical first; invalid ones are the store's to refuse.
+    try:
+        kind, unit = validate.product_type(args.product_type), validate.dose_unit(args.unit)
+    except ConfigurationError:
+        return
+    problems = [dose_implausibility(kind, args.dose, unit), visit_date_implausibility(args.visit)]
+    problems += [dose_implausibility(kind, s.dose_value, unit) for s in sites if s.dose_value is not None]
+    for problem in problems:
+        refuse_implausible(problem, args.patient, args.force)
 
 
 def _visit_for(store, patient: str, ref: str):

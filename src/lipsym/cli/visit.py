@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from lipsym.visits._documents import visit_document
+from lipsym.visits._plausibility import visit_date_implausibility
+from lipsym.cli.common import add_force_option, refuse_implausible
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
 
 
@@ -14,12 +16,14 @@ def register(sub) -> None:
     add.add_argument("date", metavar="YYYY-MM-DD")
     add.add_argument("--kind", required=True, metavar="KIND", help="baseline, treatment, follow-up or maintenance")
     add.add_argument("--notes")
+    add_force_option(add, "accept a date in the future")
     add_db_option(add)
     add_json_option(add)
     add.set_defaults(run=run_add)
 
 
 def run_add(args) -> int:
+    refuse_implausible(visit_date_implausibility(args.date), args.patient, args.force)
     with open_store(args) as store:
         visit = store.add_visit(args.patient, args.date, args.kind, notes=args.notes)
     if args.json:

@@ -27,6 +27,14 @@ IRIS_POPULATION_RELATIVE_SD = 0.42 / 11.71
 IRIS_EDGES_RIGHT = (469, 471)
 IRIS_EDGES_LEFT = (474, 476)
 
+#: Adult horizontal visible iris diameters, mm: Rüfer et al. 2005 (11.71 ± 0.42 mm, n = 390) give
+#: about 10.0-13.4 mm at ±4 SD; above ~13 mm is megalocornea. A value outside is almost always a
+#: typo (``117`` for ``11.7``); a real eye outside needs ``force``. docs/reference.md §2.
+PLAUSIBLE_IRIS_DIAMETER_MM = (10.0, 13.5)
+#: Adult interpupillary distances, mm: mean about 63 mm, extremes about 50-80 mm (Dodgson,
+#: Proc. SPIE 5291, 2004, n = 3976). Children's are smaller (about 40-55 mm): give ``force``.
+PLAUSIBLE_IPD_MM = (50.0, 80.0)
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -54,6 +62,15 @@ class Calibration:
             raise ConfigurationError(f"calibration value must be a positive number, got {given[0]}")
         if not (math.isfinite(self.relative_uncertainty) and 0 <= self.relative_uncertainty < 1):
             raise ConfigurationError("calibration relative uncertainty must be in [0, 1)")
+
+    def implausibility(self) -> str | None:
+        """Why the calibration is implausible for an adult face, or None.
+
+        Only an interpupillary distance has a range (:data:`PLAUSIBLE_IPD_MM`);
+        a direct mm/px depends on the camera and distance.
+        """
+        ipd = self.interpupillary_distance_mm
+        return None if ipd is None else _outside(ipd, PLAUSIBLE_IPD_MM, "interpupillary distance", "adults")
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,45 @@ class Scale:
         return area_px2 * self.mm_per_px ** 2
 
 
+def _outside(value_mm: float, bounds_mm: tuple[float, float], what: str, whose: str) -> str | None:
+    low, high = bounds_mm
+    if low <= value_mm <= high:
+        return None
+    return f"{what} {value_mm:g} mm is outside {low:g}-{high:g} mm ({whose}); a typo?"
+
+
+def scale_implausibility(iris_diameter_mm: float, calibration: Calibration | None = None) -> str | None:
+    """Why the scale inputs are implausible for an adult face, or None.
+
+    The calibration, when given, replaces the iris diameter, so only it is
+    checked then. The ranges (:data:`PLAUSIBLE_IRIS_DIAMETER_MM`,
+    :data:`PLAUSIBLE_IPD_MM`) catch typos such as ``620`` for ``62.0``,
+    which would otherwise scale every measure by ten; a caller that knows
+    the value is right skips the check (``lipsym ... --force``).
+
+    Parameters
+    ----------
+    iris_diameter_mm : float
+        Assumed horizontal visible iris diameter.
+    calibration : Calibration, optional
+
+    Returns
+    -------
+    str or None
+        One line naming the value, its range and whose range it is.
+
+    Examples
+    --------
+    >>> scale_implausibility(11.7) is None
+    True
+    >>> scale_implausibility(11.7, Calibration(interpupillary_distance_mm=620))
+    'interpupillary distance 620 mm is outside 50-80 mm (adults); a typo?'
+    """
+    if calibration is not None:
+        return calibration.implausibility()
+    return _outside(iris_diameter_mm, PLAUSIBLE_IRIS_DIAMETER_MM, "iris diameter", "adult horizontal iris")
+
+
 def iris_diameters_px(points_px: np.ndarray) -> tuple[float, float]:
     """Horizontal iris diameters (right, left) of the subject, pixels.
 
@@ -99,6 +155,17 @@ def iris_diameters_px(points_px: np.ndarray) -> tuple[float, float]:
     right = float(np.linalg.norm(pts[IRIS_EDGES_RIGHT[0]] - pts[IRIS_EDGES_RIGHT[1]]))
     left = float(np.linalg.norm(pts[IRIS_EDGES_LEFT[0]] - pts[IRIS_EDGES_LEFT[1]]))
     return right, left
+
+
+def check_iris_diameter_mm(iris_diameter_mm: float) -> None:
+    """Refuse an iris diameter that is no length of an eye at all (not finite, <= 0, >= 30 mm).
+
+    Raises
+    ------
+    ConfigurationError
+    """
+    if not (math.isfinite(iris_diameter_mm) and 0 < iris_diameter_mm < 30):
+        raise ConfigurationError(f"iris diameter must be a positive length in mm, got {iris_diameter_mm}")
 
 
 def scale_from_iris(points_px: np.ndarray, iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM,
@@ -118,8 +185,7 @@ def scale_from_iris(points_px: np.ndarray, iris_diameter_mm: float = DEFAULT_IRI
         Relative uncertainty of that diameter for this subject: the
         population spread by default; smaller when it was measured.
     """
-    if not (math.isfinite(iris_diameter_mm) and 0 < iris_diameter_mm < 30):
-        raise ConfigurationError(f"iris diameter must be a positive length in mm, got {iris_diameter_mm}")
+    check_iris_diameter_mm(iris_diameter_mm)
     right, left = iris_diameters_px(points_px)
     mean = 0.5 * (right + left)
     if not mean > 0:

@@ -300,7 +300,7 @@ def read_manifest(path: str | os.PathLike) -> Collection:
     except UnicodeDecodeError:
         raise CollectionError(f"{manifest}: not a UTF-8 text file; save the manifest as UTF-8 CSV") from None
     try:
-        rows = list(csv.reader(text.splitlines()))
+        rows = list(csv.reader(text.splitlines(), delimiter=manifest_delimiter(text)))
     except csv.Error as exc:
         raise CollectionError(f"{manifest}: not a valid CSV ({exc})") from None
     if not rows:
@@ -335,6 +335,20 @@ def read_manifest(path: str | os.PathLike) -> Collection:
         problems.extend(lost)
     items, clashes = _unique_names(items)
     return Collection(tuple(sorted(items, key=lambda i: i.name)), tuple(problems + clashes), manifest)
+
+
+def manifest_delimiter(text: str) -> str:
+    """The manifest's separator: ``;`` or a tab when its header has more of it than commas, else ``,``.
+
+    Spreadsheets in locales with a decimal comma save "CSV" with semicolons.
+
+    Examples
+    --------
+    >>> manifest_delimiter("patient;date;expression;path"), manifest_delimiter("patient,date")
+    (';', ',')
+    """
+    header = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=header.count) if header else ","
 
 
 def _manifest_row(cells: dict[str, str], base: Path,

@@ -110,16 +110,36 @@ class VisitAnalyzer:
         ConflictError
             A photo file was modified since it was recorded.
         """
+        self.check_photos(store, job)
+        result = analyze_item(job.item, self.landmarker, self.options)
+        result.raise_error()
+        return self.record(store, job, result.document(), result.specs(), result.model_sha256)
+
+    def check_photos(self, store: Store, job: AnalysisJob) -> None:
+        """Refuse a job whose photo files are missing or changed since they were recorded.
+
+        Raises
+        ------
+        PhotoNotFoundError, ConflictError
+        """
         for photo in (job.rest, job.smile):
             if photo is not None:
                 _require_unchanged(store, photo)
-        result = analyze_item(job.item, self.landmarker, self.options)
-        result.raise_error()
+
+    def record(self, store: Store, job: AnalysisJob, document: dict[str, Any], measures: list,
+               model_sha256: str | None) -> Analysis:
+        """Store a job's successful result, computed here or in a worker process.
+
+        Parameters
+        ----------
+        document, measures, model_sha256
+            ``ItemResult.document()``, ``.specs()`` and ``.model_sha256``
+            (picklable, unlike the ItemResult).
+        """
         settings = self.settings
         try:
             return store.add_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=settings,
-                                      result=result.document(), measures=result.specs(),
-                                      model_sha256=result.model_sha256)
+                                      result=document, measures=measures, model_sha256=model_sha256)
         except ConflictError:
             # Another process stored this analysis between our check and our
             # write: its result stands (same photos, same settings).

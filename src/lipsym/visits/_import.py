@@ -20,12 +20,22 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import signal
+from contextlib import nullcontext
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lipsym.io._collection import Collection, Item, discover
+from lipsym.analysis._options import AnalysisOptions
+from lipsym.io._collection import Collection, Item, discover, manifest_delimiter
+from lipsym.landmarks._detector import Landmarker
+from lipsym.pipeline._analyze import analyze_item
+from lipsym.pipeline._item import ItemSpec
+from lipsym.pipeline._result import ItemResult
 from lipsym.errors import ConflictError, LipsymError
 from lipsym.visits.store import Store, Visit
 from lipsym.visits.store import _validate as validate
@@ -93,7 +103,9 @@ def manifest_kinds(manifest: str | os.PathLike) -> dict[tuple[str, _dt.date], st
     """
     path = Path(manifest)
     with open(path, encoding="utf-8-sig", newline="") as stream:
-        reader = csv.DictReader(stream)
+        delimiter = manifest_delimiter(stream.readline())
+        stream.seek(0)
+        reader = csv.DictReader(stream, delimiter=delimiter)
         fields = {(f or "").strip().lower(): f for f in reader.fieldnames or ()}
         if KIND_COLUMN not in fields:
             return {}
@@ -167,7 +179,8 @@ def _by_patient(items: Iterable[Item]) -> dict[str, list[Item]]:
 
 
 def import_path(store: Store, source: str | os.PathLike, *, analyzer: VisitAnalyzer | None = None,
-                on_failure: Callable[[str, str], None] | None = None) -> ImportReport:
+                on_failure: Callable[[str, str], None] | None = None, jobs: int = 1,
+                on_progress: Callable[[int, int, bool], None] | None = None) -> ImportReport:
     """Import a folder (``PATIENT/YYYY-MM-DD/rest.jpg``, ``smile.jpg``) or a manifest CSV.
 
     Parameters
@@ -179,6 +192,8 @@ def import_path(store: Store, source: str | os.PathLike, *, analyzer: VisitAnaly
         Analyse what was imported; None records the photos only.
     on_failure : callable, optional
         Called with ``(file, reason)`` as each failure happens.
+    jobs, on_progress
+        As for :func:`import_collection`.
 
     Raises
     ------
@@ -186,7 +201,8 @@ def import_path(store: Store, source: str | os.PathLike, *, analyzer: VisitAnaly
         The source cannot be read; nothing is imported.
     """
     collection, kinds = read_source(source)
-    return import_collection(store, collection, kinds=kinds, analyzer=analyzer, on_failure=on_failure)
+    return import_collection(store, collection, kinds=kinds, analyzer=analyzer, on_failure=on_failure, jobs=jobs,
+                             on_progress=on_progress)
 
 
 def read_source(source: str | os.PathLike) -> tuple[Collection, dict[tuple[str, _dt.date], str]]:
@@ -204,7 +220,8 @@ def read_source(source: str | os.PathLike) -> tuple[Collection, dict[tuple[str, 
 def import_collection(store: Store, collection: Collection, *,
                       kinds: Mapping[tuple[str, _dt.date], str] | None = None,
                       analyzer: VisitAnalyzer | None = None,
-                      on_failure: Callable[[str, str], None] | None = None) -> ImportReport:
+                      on_failure: Callable[[str, str], None] | None = None, jobs: int = 1,
+                      on_progress: Callable[[int, int, bool], None] | None = None) -> ImportReport:
     """Record patients, visits and photos of a collection and (with an analyzer) analyse them.
 
     Parameters
@@ -218,6 +235,12 @@ def import_collection(store: Store, collection: Collection, *,
         :func:`manifest_kinds`.
     analyzer : VisitAnalyzer, optional
     on_failure : callable, optional
+    jobs : int
+        Analyse in this many worker processes (each builds its own
+        landmarker from ``analyzer.options``; ``analyzer.landmarker`` is then
+        unused and may be None). The store is written by this process only.
+    on_progress : callable, optional
+        Called with ``(done, total, ok)`` after each analysis.
 
     Returns
     -------
@@ -270,7 +293,7 @@ def import_collection(store: Store, collection: Collection, *,
     if analyzer is None:
         added, pending = 0, sum(len(_unanalysed(store, v)) for v in touched.values())
     else:
-        added, pending = _run_pending(store, analyzer, touched.values(), fail)
+        added, pending = _run_pending(store, analyzer, touched.values(), fail, jobs, on_progress)
     return ImportReport(**counts, analyses_added=added, analyses_pending=pending, failures=tuple(fail.seen))
 
 
@@ -288,22 +311,106 @@ def _unanalysed(store: Store, visit: Visit) -> list[AnalysisJob]:
 
 
 def _run_pending(store: Store, analyzer: VisitAnalyzer, visits: Iterable[Visit],
-                 fail: Callable[[str, str], None]) -> tuple[int, int]:
-    """Run the visits' pending analyses; return (added, failed)."""
-    added = failed = 0
+                 fail: Callable[[str, str], None], jobs: int = 1,
+                 on_progress: Callable[[int, int, bool], None] | None = None) -> tuple[int, int]:
+    """Run the visits' pending analyses; return (added, failed).
+
+    The photos are checked and the results stored here, in this process
+    (one SQLite writer); with ``jobs > 1`` the analyses run in worker
+    processes (:func:`_analyses`).
+    """
+    todo, added, failed = [], 0, 0
     for visit in visits:
         for job in analyzer.pending(store, visit):
             try:
-                analyzer.run(store, job)
-                added += 1
+                analyzer.check_photos(store, job)
             except LipsymError as error:
                 failed += 1
                 fail(job.label, _naming(job.label, str(error)))
+                continue
+            todo.append(job)
+    for done, (index, outcome) in enumerate(_analyses(analyzer, [j.item for j in todo], jobs), start=1):
+        job = todo[index]
+        try:
+            if isinstance(outcome, LipsymError):
+                raise outcome
+            analyzer.record(store, job, *outcome)
+            added += 1
+        except LipsymError as error:
+            failed += 1
+            fail(job.label, _naming(job.label, str(error)))
+        if on_progress is not None:
+            on_progress(done, len(todo), not isinstance(outcome, LipsymError))
     return added, failed
 
 
+#: What an analysis gives the parent: ``(document, measure specs, model sha256)``, or the error.
+_Outcome = tuple[dict, list, str | None] | LipsymError
+
+
+def _outcome(result: ItemResult) -> _Outcome:
+    # An ItemResult does not pickle; these parts are all the store needs.
+    return result.errors[0].error if result.errors else (result.document(), result.specs(), result.model_sha256)
+
+
+def _analyses(analyzer: VisitAnalyzer, items: Sequence[ItemSpec], jobs: int) -> Iterator[tuple[int, _Outcome]]:
+    """``(index, outcome)`` of each item, in completion order.
+
+    ``jobs > 1`` starts that many ``spawn`` worker processes (MediaPipe is
+    not fork-safe), each with one landmarker of its own; the analyzer's
+    landmarker is then not used (with a single item, or without a landmarker
+    and one job, one is built here). A worker that dies (killed, out of memory)
+    fails the items it had: they stay pending for ``lipsym analyze-pending``.
+    """
+    if jobs <= 1 or len(items) <= 1:  # one item is not worth a worker's start-up (~2 s)
+        with (nullcontext(analyzer.landmarker) if analyzer.landmarker is not None
+              else Landmarker(analyzer.options.landmarker)) as landmarker:
+            for index, item in enumerate(items):
+                yield index, _outcome(analyze_item(item, landmarker, analyzer.options))
+        return
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context,
+                               initializer=_start_worker, initargs=(analyzer.options,))
+    try:
+        futures = {pool.submit(_analyze_in_worker, item): index for index, item in enumerate(items)}
+        for future in as_completed(futures):
+            index = futures[future]
+            try:
+                yield index, future.result()
+            except BrokenProcessPool:
+                yield index, WorkerDiedError(f"{items[index].label}: the analysis worker died; "
+                                             "run lipsym analyze-pending to retry")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class WorkerDiedError(LipsymError):
+    """An analysis worker process died (killed, out of memory) before returning its result."""
+
+
+#: The worker process's landmarker, or the error that kept it from being built.
+_WORKER: dict[str, object] = {}
+
+
+def _start_worker(options: AnalysisOptions) -> None:
+    # Ctrl-C is the parent's to handle; a worker killed by it would break the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _WORKER["landmarker"] = Landmarker(options.landmarker)
+    except LipsymError as error:  # raised in the parent by the first item (e.g. ModelError, exit 5)
+        _WORKER["error"] = error
+    _WORKER["options"] = options
+
+
+def _analyze_in_worker(item: ItemSpec) -> _Outcome:
+    if "error" in _WORKER:
+        raise _WORKER["error"]
+    return _outcome(analyze_item(item, _WORKER["landmarker"], _WORKER["options"]))
+
+
 def analyze_pending(store: Store, analyzer: VisitAnalyzer, patients: Sequence[str] = (),
-                    on_failure: Callable[[str, str], None] | None = None) -> ImportReport:
+                    on_failure: Callable[[str, str], None] | None = None, jobs: int = 1,
+                    on_progress: Callable[[int, int, bool], None] | None = None) -> ImportReport:
     """Analyse every recorded photo that has no analysis under the analyzer's settings.
 
     Parameters
@@ -314,9 +421,11 @@ def analyze_pending(store: Store, analyzer: VisitAnalyzer, patients: Sequence[st
         Only these patients (default: all).
     on_failure : callable, optional
         Called with ``(file, reason)`` as each failure happens.
+    jobs, on_progress
+        As for :func:`import_collection`.
     """
     chosen = [store.get_patient(p) for p in patients] or store.list_patients()
     fail = _Failures(on_failure)
     visits = [v for p in chosen for v in store.list_visits(p)]
-    added, pending = _run_pending(store, analyzer, visits, fail)
+    added, pending = _run_pending(store, analyzer, visits, fail, jobs, on_progress)
     return ImportReport(analyses_added=added, analyses_pending=pending, failures=tuple(fail.seen))
