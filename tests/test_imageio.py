@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from lipsym.io import _imageio as imageio
 from lipsym.errors import (
     ConfigurationError,
     NotAnImageError,
@@ -29,7 +28,8 @@ from lipsym.errors import (
     TruncatedPhotoError,
     UnreadablePhotoError,
 )
-from lipsym.io._imageio import (
+from lipsym.io import _photo
+from lipsym.io import (
     MAX_PIXELS,
     Photo,
     choose_reduction,
@@ -539,7 +539,7 @@ def test_huge_png_header_is_refused_before_decoding(tmp_path, monkeypatch):
     path.write_bytes(crafted_png(30000, 30000))
     header = read_header(path)
     assert (header.width_px, header.height_px) == (30000, 30000)
-    monkeypatch.setattr(imageio, "_decode_stored", lambda *a, **k: pytest.fail("decoded a bomb"))
+    monkeypatch.setattr(_photo, "_decode_stored", lambda *a, **k: pytest.fail("decoded a bomb"))
     error = raises_photo_error(PhotoTooLargeError, path)
     assert str(MAX_PIXELS // 1_000_000) in str(error)
 

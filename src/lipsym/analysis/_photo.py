@@ -15,7 +15,8 @@ import numpy as np
 from lipsym.face._anatomy import Anatomy, anatomy_from_landmarks
 from lipsym.errors import ConfigurationError
 from lipsym.face._frame import FacialFrame, frame_from_landmarks
-from lipsym.io._imageio import Photo, choose_reduction, load_photo, read_header
+from lipsym.io._header import read_header
+from lipsym.io._photo import Photo, choose_reduction, load_photo
 from lipsym.landmarks._detector import FaceLandmarks, Landmarker
 from lipsym.face._quality import QualityFlag, quality_flags
 from lipsym.refine._refine import Refinement, refine_lips

@@ -22,7 +22,7 @@ from lipsym.errors import LipsymError
 from lipsym.landmarks._detector import Landmarker
 from lipsym.measures import measure_pair, measure_photo
 from lipsym.io._outputs import write_atomic
-from lipsym.io._imageio import read_photo_bytes
+from lipsym.io._photo import read_photo_bytes
 from lipsym.formats._csv import pair_columns, photo_columns
 from lipsym.batch._config import BatchConfig
 from lipsym.batch._identity import result_identity

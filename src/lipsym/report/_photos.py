@@ -14,7 +14,7 @@ import numpy as np
 
 from lipsym.analysis._photo import AnalysisOptions, PhotoAnalysis, analyze_photo
 from lipsym.errors import ConfigurationError
-from lipsym.io._imageio import load_photo
+from lipsym.io._photo import load_photo
 from lipsym.landmarks._detector import Landmarker
 from lipsym.measures import PairMeasures, PhotoMeasures, measure_pair, measure_photo
 
