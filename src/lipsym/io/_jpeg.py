@@ -9,6 +9,7 @@ import numpy as np
 
 from lipsym.errors import TruncatedPhotoError
 from lipsym.io._files import _one_line
+from lipsym.io._strict import strict_decoding
 
 # A marker inside JPEG entropy-coded data: 0xFF followed by anything except
 # a stuffed zero, a restart marker (RST0-7) or another fill byte.
@@ -71,8 +72,12 @@ def _jpeg_flags(reduction: int) -> int:
 
 
 def _decode_jpeg_cv2(data: bytes, probe, reduction: int, shown: str) -> np.ndarray:
+    """Stored-orientation RGB pixels at ``reduction`` (libjpeg's DCT scaling), shape (h, w, 3)."""
     try:
-        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), _jpeg_flags(reduction))
+        # libjpeg prints "Corrupt JPEG data..." and returns a damaged image:
+        # strict_decoding turns that message into an error.
+        with strict_decoding(shown, "JPEG"):
+            pixels = cv2.imdecode(np.frombuffer(data, np.uint8), _jpeg_flags(reduction))
     except cv2.error as exc:
         raise TruncatedPhotoError(f"{shown} could not be decoded ({_one_line(exc)})") from exc
     if pixels is None:

@@ -21,6 +21,23 @@ MIN_SIDE_PX = 64
 #: Decoding reductions OpenCV/libjpeg can do natively (DCT scaling).
 REDUCTIONS = (1, 2, 4, 8)
 
+#: Most memory that decoding one photo may take, in bytes (estimated from
+#: the header, checked before any pixel is decoded; docs/photos.md). With
+#: the interpreter and lipsym's imports (~0.2 GB) a process then stays under
+#: 1.5 GB. JPEG and non-interlaced PNG decode within it at any size up to
+#: :data:`MAX_PIXELS`; formats whose decoder needs the whole image at once
+#: (TIFF, WebP, HEIF, BMP, GIF, interlaced PNG...) are refused above it.
+MEMORY_CEILING_BYTES = 1_200_000_000
+
+
+def check_memory(needed_bytes: int, shown: str, how: str) -> None:
+    """Refuse, before decoding, a photo whose decode would need more than :data:`MEMORY_CEILING_BYTES`."""
+    if needed_bytes > MEMORY_CEILING_BYTES:
+        raise PhotoTooLargeError(
+            f"{shown} would need about {needed_bytes / 1e9:.1f} GB of memory to decode ({how}), "
+            f"above the ceiling of {MEMORY_CEILING_BYTES / 1e9:.1f} GB per photo"
+        )
+
 
 
 def _check_load_arguments(reduction: int, max_pixels: int, min_side_px: int) -> None:

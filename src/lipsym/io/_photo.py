@@ -71,7 +71,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lipsym.errors import ConfigurationError
+from lipsym.errors import ConfigurationError, PhotoTooLargeError
 from lipsym.io._decode import _check_complete, _decode_stored
 from lipsym.io._exif import _REVERSED_AXES, _apply_orientation
 from lipsym.io._files import StrPath, _check_file_size, _max_file_bytes, _read_bytes, _shown
@@ -270,9 +270,14 @@ def load_photo(
         _check_declared_size(probe.header, shown, max_pixels, min_side_px)
         _check_complete(data, probe.header.format, shown)
         stored, orientation_left = _decode_stored(data, probe, reduction, shown)
+        rgb = _apply_orientation(stored, orientation_left)
+    except MemoryError as exc:
+        # The ceiling is an estimate, and other photos may share the process:
+        # this photo fails, the caller's other photos still get analysed.
+        raise PhotoTooLargeError(f"{shown} ran out of memory while decoding ({probe.header.width_px}x"
+                                 f"{probe.header.height_px} px, {probe.header.format})") from exc
     finally:
         probe.image.close()
-    rgb = _apply_orientation(stored, orientation_left)
     rgb.flags.writeable = False
     header = probe.header
     return Photo(

@@ -23,6 +23,49 @@ _PIL_CONVERSIONS = {
 }
 
 
+#: Target size of one strip of samples, in bytes: small next to the memory
+#: ceiling, large enough that per-strip overhead does not show.
+STRIP_BYTES = 8 << 20
+
+
+def rows_per_strip(width_px: int, bytes_per_px: int, reduction: int) -> int:
+    """Rows in a strip of about :data:`STRIP_BYTES`, a multiple of ``reduction`` (so blocks never straddle strips)."""
+    rows = max(1, STRIP_BYTES // max(1, width_px * bytes_per_px))
+    return max(reduction, rows // reduction * reduction)
+
+
+class ReducedCanvas:
+    """The reduced 8-bit RGB image, filled one strip of samples at a time.
+
+    Each strip (a multiple of ``reduction`` rows, except the last) is
+    converted, composited and block-averaged on its own, which gives exactly
+    the pixels a whole-image :func:`_reduce` would: a block never straddles
+    two strips, and edge replication only pads the last one.
+
+    Parameters
+    ----------
+    height_px, width_px : int
+        Size of the stored (full-resolution) image, in px.
+    reduction : int
+        1, 2, 4 or 8.
+    """
+
+    def __init__(self, height_px: int, width_px: int, reduction: int) -> None:
+        self.reduction = reduction
+        self.rgb = np.empty((-(-height_px // reduction), -(-width_px // reduction), 3), np.uint8)
+        self._row = 0
+
+    def add(self, samples: np.ndarray, max_value: int) -> None:
+        """Append a strip: (n, w[, c]) gray/GA/RGB/RGBA samples in [0, max_value]."""
+        small = _reduce(_to_rgb8(samples, max_value), self.reduction)
+        self.rgb[self._row : self._row + small.shape[0]] = small
+        self._row += small.shape[0]
+
+    @property
+    def complete(self) -> bool:
+        return self._row == self.rgb.shape[0]
+
+
 def _pil_pixels(image: Image.Image, shown: str) -> tuple[np.ndarray, int]:
     """Samples of a loaded Pillow image as (h, w[, c]) array and maximum sample value."""
     mode = image.mode
@@ -46,7 +89,7 @@ def _to_rgb8(pixels: np.ndarray, max_value: int) -> np.ndarray:
     samples = pixels if pixels.ndim == 3 else pixels[:, :, None]
     if samples.shape[2] in (2, 4):
         colour, alpha = samples[:, :, :-1], samples[:, :, -1:]
-        opaque = alpha.min() == max_value  # common for RGBA PNGs; skips float work
+        opaque = alpha.min() == max_value  # common for RGBA PNGs; skips the compositing
         rgb = _to_8bit(colour, max_value) if opaque else _composite_over_white(colour, alpha, max_value)
     else:
         rgb = _to_8bit(samples, max_value)
@@ -63,9 +106,18 @@ def _to_8bit(samples: np.ndarray, max_value: int) -> np.ndarray:
 
 
 def _composite_over_white(colour: np.ndarray, alpha: np.ndarray, max_value: int) -> np.ndarray:
-    opacity = alpha.astype(np.float32) / np.float32(max_value)
-    mixed = colour.astype(np.float32) * opacity + np.float32(max_value) * (1.0 - opacity)
-    return np.rint(mixed * np.float32(255.0 / max_value)).astype(np.uint8)
+    """``round((c * a + M * (M - a)) * 255 / M**2)``: exact, in integers, per strip.
+
+    Integer arithmetic in the samples' own width (uint16 for 8-bit, uint64
+    for 16-bit) instead of float32 at full size: the float version of this
+    one line once needed 11.8 GB for a 250-megapixel 16-bit RGBA PNG.
+    """
+    if max_value == 255:
+        c, a = colour.astype(np.uint16), alpha.astype(np.uint16)
+        # c * a + 255 * (255 - a) + 127 <= 65152: no uint16 overflow.
+        return ((c * a + np.uint16(255) * (np.uint16(255) - a) + np.uint16(127)) // np.uint16(255)).astype(np.uint8)
+    c, a, m = colour.astype(np.uint64), alpha.astype(np.uint64), np.uint64(max_value)
+    return (((c * a + m * (m - a)) * np.uint64(255) + m * m // np.uint64(2)) // (m * m)).astype(np.uint8)
 
 
 def _reduce(rgb: np.ndarray, reduction: int) -> np.ndarray:
