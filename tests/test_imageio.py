@@ -489,8 +489,9 @@ def test_non_images(tmp_path, name, content):
         read_header(path)
 
 
-def test_unsupported_image_format_is_refused(tmp_path, upright):
-    raises_photo_error(NotAnImageError, save(tmp_path / "anim.gif", upright, "GIF"))
+def test_format_whose_plugin_runs_a_program_is_refused(tmp_path, upright):
+    # EPS would go to Ghostscript; GIF and the other Pillow formats are accepted (test_photo_integrity).
+    raises_photo_error(NotAnImageError, save(tmp_path / "page.png", upright, "EPS"))
 
 
 def test_missing_file_and_directory(tmp_path):

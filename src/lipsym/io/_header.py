@@ -13,7 +13,7 @@ from lipsym.errors import NotAnImageError, TruncatedPhotoError
 from lipsym.io._exif import _orientation
 from lipsym.io._files import StrPath, _io_error, _shown, _stat_regular_file
 from lipsym.io._pixels import _UINT16_MODES
-from lipsym.io._sniff import _SUPPORTED_TEXT, _open_pil, _sniff_format
+from lipsym.io._sniff import _SUPPORTED_TEXT, SUPPORTED_FORMATS, _open_pil, _sniff_formats
 
 @dataclass(frozen=True)
 class PhotoHeader:
@@ -115,10 +115,20 @@ def _probe(fp: IO[bytes], path: Path, shown: str) -> _Probe:
     fp.seek(0)
     if not prefix:
         raise NotAnImageError(f"{shown} is empty, not a photo")
-    fmt = _sniff_format(prefix)
-    if fmt is None:
+    candidates = _sniff_formats(prefix)
+    if not candidates:
         raise NotAnImageError(f"{shown} is not a photo in a supported format ({_SUPPORTED_TEXT})")
-    image = _open_pil(fp, fmt, shown)
+    for fmt in candidates:
+        try:
+            image = _open_pil(fp, fmt, shown)
+            break
+        except TruncatedPhotoError as exc:
+            if fmt != candidates[-1]:
+                fp.seek(0)  # the next candidate plugin reads from the start
+            elif fmt in SUPPORTED_FORMATS:
+                raise
+            else:  # signature-only formats (ICO/CUR...) claim bytes they then cannot read
+                raise NotAnImageError(str(exc)) from exc
     try:
         return _describe(image, fmt, fp, path, shown)
     except BaseException:
