@@ -21,7 +21,7 @@ import io
 import cv2
 import numpy as np
 
-from lipsym.errors import LipsymError, TruncatedPhotoError
+from lipsym.errors import CorruptPhotoError, LipsymError, TruncatedPhotoError
 from lipsym.io._exif import _has_orientation_tag
 from lipsym.io._files import _one_line
 from lipsym.io._header import _Probe
@@ -120,9 +120,9 @@ def _decode_16bit_cv2(data: bytes, probe: _Probe, reduction: int, output_bytes: 
         with strict_decoding(shown, probe.header.format):
             pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
-        raise TruncatedPhotoError(f"{shown} could not be decoded ({_one_line(exc)})") from exc
+        raise CorruptPhotoError(f"{shown} could not be decoded ({_one_line(exc)})") from exc
     if pixels is None or pixels.dtype != np.uint16:
-        raise TruncatedPhotoError(f"{shown} is corrupt (OpenCV could not decode its 16-bit data)")
+        raise CorruptPhotoError(f"{shown} is corrupt (OpenCV could not decode its 16-bit data)")
     height_px, width_px = pixels.shape[:2]
     canvas = ReducedCanvas(height_px, width_px, reduction)
     step = rows_per_strip(width_px, 2 * channels, reduction)
@@ -163,6 +163,6 @@ def _decode_pil(probe: _Probe, reduction: int, output_bytes: int, shown: str) ->
     except Exception as exc:
         # Decoders signal bad data with OSError, ValueError (libheif),
         # SyntaxError, zlib.error, EOFError...: all mean an unusable file.
-        raise TruncatedPhotoError(f"{shown} is cut short or corrupt ({_one_line(exc)})") from exc
+        raise CorruptPhotoError(f"{shown} is cut short or corrupt ({_one_line(exc)})") from exc
     return canvas.rgb, 1 if oriented_by_pillow else probe.orientation_to_apply
 

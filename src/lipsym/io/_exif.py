@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import IO
 
 import cv2
@@ -26,23 +27,28 @@ _REVERSED_AXES = {
 }
 
 
-
 def _orientation(image: ImageFile.ImageFile, fmt: str, fp: IO[bytes]) -> int:
     """EXIF orientation 1-8; 1 when absent or invalid (as most viewers do)."""
     try:
-        if fmt == "HEIF":
-            value = image.info.get("original_orientation")
-        elif fmt == "PNG" and "exif" not in image.info:
-            # Pillow would decode the whole image to look for an eXIf chunk
-            # stored after the pixel data; walking the chunks is enough.
-            value = _orientation_from_exif_bytes(_walk_png(fp).exif)
-        else:
-            value = image.getexif().get(_EXIF_ORIENTATION_TAG)
+        with warnings.catch_warnings():
+            # Pillow warns about malformed EXIF; here it only means "no rotation".
+            warnings.simplefilter("ignore")
+            value = _orientation_value(image, fmt, fp)
     except Exception:
         # Malformed EXIF is common in edited photos; it must not make the
         # photo unreadable, and an unreadable tag means "no rotation".
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _orientation_value(image: ImageFile.ImageFile, fmt: str, fp: IO[bytes]) -> object:
+    if fmt == "HEIF":
+        return image.info.get("original_orientation")
+    if fmt == "PNG" and "exif" not in image.info:
+        # Pillow would decode the whole image to look for an eXIf chunk
+        # stored after the pixel data; walking the chunks is enough.
+        return _orientation_from_exif_bytes(_walk_png(fp).exif)
+    return image.getexif().get(_EXIF_ORIENTATION_TAG)
 
 
 def _orientation_from_exif_bytes(exif: bytes | None) -> int | None:
@@ -53,11 +59,9 @@ def _orientation_from_exif_bytes(exif: bytes | None) -> int | None:
     return parsed.get(_EXIF_ORIENTATION_TAG)
 
 
-
 def _has_orientation_tag(image: ImageFile.ImageFile) -> bool:
     tags = getattr(image, "tag_v2", None)
     return tags is not None and _EXIF_ORIENTATION_TAG in tags
-
 
 
 def _apply_orientation(stored: np.ndarray, orientation: int) -> np.ndarray:

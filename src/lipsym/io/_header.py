@@ -53,7 +53,6 @@ class PhotoHeader:
         return self.width_px * self.height_px
 
 
-
 @dataclass
 class _Probe:
     """A header read plus what decoding needs (internal)."""
@@ -64,7 +63,6 @@ class _Probe:
     stored_height_px: int
     orientation_to_apply: int  # 1 for HEIF: libheif applies it while decoding
     route: str  # "cv2-jpeg", "cv2-16bit" or "pil"
-
 
 
 def read_header(path: StrPath, *, data: bytes | None = None) -> PhotoHeader:
@@ -108,7 +106,6 @@ def read_header(path: StrPath, *, data: bytes | None = None) -> PhotoHeader:
         raise _io_error(exc, shown) from exc
 
 
-
 def _probe(fp: IO[bytes], path: Path, shown: str) -> _Probe:
     """Identify the format and read the header of an open photo file."""
     prefix = fp.read(32)
@@ -134,7 +131,6 @@ def _probe(fp: IO[bytes], path: Path, shown: str) -> _Probe:
     except BaseException:
         image.close()
         raise
-
 
 
 def _describe(image: ImageFile.ImageFile, fmt: str, fp: IO[bytes], path: Path, shown: str) -> _Probe:
@@ -186,7 +182,6 @@ def _route(fmt: str, mode: str, bit_depth: int) -> str:
     if fmt in ("PNG", "TIFF") and bit_depth == 16 and mode not in _UINT16_MODES:
         return "cv2-16bit"
     return "pil"
-
 
 
 def _bit_depth(image: ImageFile.ImageFile, fmt: str, fp: IO[bytes]) -> int:

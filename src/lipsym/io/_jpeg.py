@@ -7,7 +7,7 @@ import re
 import cv2
 import numpy as np
 
-from lipsym.errors import TruncatedPhotoError
+from lipsym.errors import CorruptPhotoError
 from lipsym.io._files import _one_line
 from lipsym.io._strict import strict_decoding
 
@@ -58,7 +58,6 @@ def _jpeg_is_complete(data: bytes) -> bool:
     return False
 
 
-
 def _jpeg_flags(reduction: int) -> int:
     colour = {
         1: cv2.IMREAD_COLOR,
@@ -79,14 +78,14 @@ def _decode_jpeg_cv2(data: bytes, probe, reduction: int, shown: str) -> np.ndarr
         with strict_decoding(shown, "JPEG"):
             pixels = cv2.imdecode(np.frombuffer(data, np.uint8), _jpeg_flags(reduction))
     except cv2.error as exc:
-        raise TruncatedPhotoError(f"{shown} could not be decoded ({_one_line(exc)})") from exc
+        raise CorruptPhotoError(f"{shown} could not be decoded ({_one_line(exc)})") from exc
     if pixels is None:
-        raise TruncatedPhotoError(f"{shown} is corrupt (OpenCV could not decode its JPEG data)")
+        raise CorruptPhotoError(f"{shown} is corrupt (OpenCV could not decode its JPEG data)")
     if not hasattr(cv2, "IMREAD_COLOR_RGB"):
         pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
     expected = (-(-probe.stored_height_px // reduction), -(-probe.stored_width_px // reduction), 3)
     if pixels.shape != expected:
-        raise TruncatedPhotoError(
+        raise CorruptPhotoError(
             f"{shown} is corrupt (decoded {pixels.shape[1]}x{pixels.shape[0]} px, header says "
             f"{probe.stored_width_px}x{probe.stored_height_px} px)"
         )

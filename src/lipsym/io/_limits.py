@@ -39,7 +39,6 @@ def check_memory(needed_bytes: int, shown: str, how: str) -> None:
         )
 
 
-
 def _check_load_arguments(reduction: int, max_pixels: int, min_side_px: int) -> None:
     if reduction not in REDUCTIONS:
         raise ConfigurationError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
@@ -47,7 +46,6 @@ def _check_load_arguments(reduction: int, max_pixels: int, min_side_px: int) -> 
         raise ConfigurationError(f"max_pixels must be positive, got {max_pixels!r}")
     if min_side_px < 1:
         raise ConfigurationError(f"min_side_px must be positive, got {min_side_px!r}")
-
 
 
 def _check_declared_size(header, shown: str, max_pixels: int, min_side_px: int) -> None:

@@ -435,7 +435,6 @@ def _clip_box(box_px: tuple[float, float, float, float], width_px: int, height_p
     )
 
 
-
 def _grid_offset_px(orientation: int, reduction: int, shape: tuple[int, ...], header: PhotoHeader) -> tuple[int, int]:
     """Where the reduced grid starts before the upright photo's edge, in original px (x, y)."""
     reversed_x, reversed_y = _REVERSED_AXES[orientation]

@@ -12,6 +12,7 @@ decoding them, which would bypass the size guard.
 
 from __future__ import annotations
 
+import warnings
 from typing import IO
 
 from PIL import BmpImagePlugin, Image, ImageFile, JpegImagePlugin, PngImagePlugin, TiffImagePlugin, WebPImagePlugin
@@ -20,6 +21,7 @@ from lipsym.errors import LipsymError, TruncatedPhotoError
 from lipsym.io._files import _one_line
 from lipsym.io._limits import _pil_bomb_guard
 from lipsym.io._png import _PNG_SIGNATURE
+from lipsym.io._strict import raise_if_damaged
 
 #: Photo formats recognised by signature, as reported in ``Photo.format``;
 #: other images Pillow identifies by content are reported by Pillow's name
@@ -118,8 +120,13 @@ def _open_pil(fp: IO[bytes], fmt: str, shown: str) -> ImageFile.ImageFile:
     """
     factory = _PIL_FACTORIES[fmt] if fmt in _PIL_FACTORIES else Image.OPEN[fmt][0]
     try:
-        with _pil_bomb_guard(shown, pixels=None):
-            return factory(fp, "")
+        # Plugins warn about damaged headers (a TIFF tag pointing past the
+        # end of the file): those warnings are errors, the others are dropped.
+        with warnings.catch_warnings(record=True) as caught, _pil_bomb_guard(shown, pixels=None):
+            warnings.simplefilter("always")
+            image = factory(fp, "")
+        raise_if_damaged([str(warning.message) for warning in caught], shown, fmt)
+        return image
     except LipsymError:
         raise
     except Exception as exc:

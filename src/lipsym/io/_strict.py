@@ -43,7 +43,7 @@ from lipsym.io._files import _one_line
 # truncated"; OpenCV "... can't read ..." / "Failed to decode".
 _DAMAGE = re.compile(
     r"corrupt|premature|truncat|not enough|missing|too far back|incorrect data check|invalid (?:distance|code|block|stored)"
-    r"|crc error|idat|read error|decode|unexpected end|bad huffman|bogus|extraneous",
+    r"|crc error|idat|read error|decode|unexpected end|bad huffman|bogus|larger than file",
     re.IGNORECASE,
 )
 # Messages about metadata that leave the pixels intact.
@@ -52,12 +52,8 @@ _BENIGN = re.compile(r"exif|xmp|icc|iptc|metadata|tag \d+|unknown field|ascii va
 _capture_lock = threading.Lock()
 
 
-class _Messages(list):
-    """Lines a decoder printed or warned while :func:`strict_decoding` was active."""
-
-
 @contextlib.contextmanager
-def _c_stderr_captured(into: _Messages) -> Iterator[None]:
+def _c_stderr_captured(into: list[str]) -> Iterator[None]:
     """Point fd 2 at a temporary file; collect what was written there."""
     try:
         sys.stderr.flush()
@@ -89,7 +85,7 @@ def strict_decoding(shown: str, what: str) -> Iterator[None]:
     what : str
         The data being decoded, for the message (e.g. ``"JPEG"``).
     """
-    messages = _Messages()
+    messages: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with _c_stderr_captured(messages):
