@@ -68,8 +68,9 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
     """
     header = probe.header
     output_bytes = 3 * -(-probe.stored_width_px // reduction) * -(-probe.stored_height_px // reduction)
-    # Applying an orientation other than 1 copies the output once more.
-    output_bytes *= 1 if probe.orientation_to_apply == 1 else 2
+    # Applying an orientation other than 1 copies the output once more; the
+    # file's bytes stay in memory throughout.
+    output_bytes = output_bytes * (1 if probe.orientation_to_apply == 1 else 2) + len(data)
     layout = idat = None
     if header.format == "PNG":
         layout, idat = png_layout_and_data(data, shown)

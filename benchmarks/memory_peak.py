@@ -1,0 +1,204 @@
+"""Peak memory of loading the worst photo of each format at the pixel limit.
+
+For each format, a synthetic photo at (about) :data:`lipsym.io.MAX_PIXELS`
+is generated in a temporary folder, in the form that costs most to decode
+(16-bit RGBA PNG with partial transparency: the 1.9 MB decompression bomb of
+issue #15; 8-bit RGBA PNG; a 360 x 65500 RGBA PNG; JPEG; WebP at its largest
+size; TIFF 8-bit RGBA and 16-bit RGB; HEIC as large as x265 encodes in
+reasonable time). Each is then loaded in a fresh subprocess, at the
+reduction ``lipsym analyze`` chooses and at full resolution (as the report
+loads it), and the subprocess reports its peak resident set size
+(``getrusage(RUSAGE_SELF).ru_maxrss``). A baseline subprocess (Python,
+``import lipsym.io`` and a tiny photo loaded, so every decoder library is
+mapped) is measured in the same run. Target: every peak <= 1.5 GB; a photo
+whose decode would need more than ``MEMORY_CEILING_BYTES`` is refused
+(PhotoTooLargeError) before any pixel is decoded.
+
+Generation needs several GB and a few minutes; run it alone::
+
+    python benchmarks/memory_peak.py [--keep DIR] [--only png-rgba16,jpeg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from lipsym.io import MAX_PIXELS, read_header
+
+TARGET_BYTES = 1_500_000_000
+SIDE_PX = int(MAX_PIXELS**0.5)  # 15811: the largest square within the limit
+
+
+# --- generation (in this process; not measured) ------------------------------------
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def write_png(path: Path, width_px: int, height_px: int, *, bit_depth: int, channels: int) -> None:
+    """A banded RGBA PNG with partial transparency, streamed row by row (tiny file, huge image).
+
+    Bands of 2048 identical pixels compress ~1000:1 (a row of a 16-bit RGBA
+    photo at the limit is 126 KB, beyond deflate's 32 KB window, so rows
+    must compress on their own), like the 1.9 MB bomb of issue #15.
+    """
+    colour_type = {3: 2, 4: 6}[channels]
+    dtype = ">u2" if bit_depth == 16 else np.uint8
+    top = 65535 if bit_depth == 16 else 255
+    band = np.arange(width_px) // 2048
+    row = np.empty((width_px, channels), dtype)
+    row[:, 0] = band * 31 % 256 * (top // 255)
+    row[:, 1] = top // 2
+    row[:, 2] = top - row[:, 0]
+    if channels == 4:
+        row[:, 3] = band * 37 % 256 * (top // 255)  # transparent, partial and opaque bands
+    raw = b"\x00" + row.tobytes()
+    compressor = zlib.compressobj(1)
+    with path.open("wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n")
+        out.write(_png_chunk(b"IHDR", struct.pack(">IIBBBBB", width_px, height_px, bit_depth, colour_type, 0, 0, 0)))
+        pending = b""
+        for _ in range(height_px):
+            pending += compressor.compress(raw)
+            if len(pending) > 1 << 20:
+                out.write(_png_chunk(b"IDAT", pending))
+                pending = b""
+        out.write(_png_chunk(b"IDAT", pending + compressor.flush()))
+        out.write(_png_chunk(b"IEND", b""))
+
+
+def _smooth_rgb(width_px: int, height_px: int, channels: int = 3, dtype=np.uint8) -> np.ndarray:
+    top = np.iinfo(dtype).max
+    image = np.empty((height_px, width_px, channels), dtype)
+    ramp = (np.arange(width_px) * top // max(1, width_px - 1)).astype(dtype)
+    image[:, :, 0] = ramp
+    image[:, :, 1] = top // 2
+    image[:, :, 2] = top - ramp
+    if channels == 4:
+        image[:, :, 3] = ((np.arange(width_px) % 256) * (top // 255)).astype(dtype)
+    return image
+
+
+def generate(folder: Path, only: set[str] | None) -> dict[str, Path]:
+    """The worst-case photos (name -> path); skipped silently where this machine lacks an encoder."""
+    import cv2
+    from PIL import Image
+
+    cases: dict[str, Path] = {}
+
+    def want(name: str) -> bool:
+        return only is None or name in only
+
+    if want("png-rgba16"):
+        cases["png-rgba16"] = folder / "rgba16.png"
+        write_png(cases["png-rgba16"], SIDE_PX, SIDE_PX, bit_depth=16, channels=4)
+    if want("png-rgba8"):
+        cases["png-rgba8"] = folder / "rgba8.png"
+        write_png(cases["png-rgba8"], SIDE_PX, SIDE_PX, bit_depth=8, channels=4)
+    if want("png-rgba8-tall"):
+        cases["png-rgba8-tall"] = folder / "tall.png"
+        write_png(cases["png-rgba8-tall"], 360, 65500, bit_depth=8, channels=4)
+    if want("jpeg"):
+        cases["jpeg"] = folder / "big.jpg"
+        cv2.imwrite(str(cases["jpeg"]), _smooth_rgb(SIDE_PX, SIDE_PX), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if want("webp"):
+        side = 16383  # WebP's largest side
+        cases["webp"] = folder / "big.webp"
+        Image.fromarray(_smooth_rgb(side, MAX_PIXELS // side, 4)).save(cases["webp"], "WEBP", quality=50, method=0)
+    if want("tiff-rgba8"):
+        cases["tiff-rgba8"] = folder / "rgba8.tiff"
+        Image.fromarray(_smooth_rgb(SIDE_PX, SIDE_PX, 4)).save(cases["tiff-rgba8"], "TIFF",
+                                                              compression="tiff_adobe_deflate")
+    if want("tiff-rgb16"):
+        cases["tiff-rgb16"] = folder / "rgb16.tiff"
+        cv2.imwrite(str(cases["tiff-rgb16"]), _smooth_rgb(SIDE_PX, SIDE_PX, 3, np.uint16))
+    if want("heic"):
+        try:
+            import pillow_heif
+
+            pillow_heif.register_heif_opener()
+            cases["heic"] = folder / "big.heic"
+            # x265 takes minutes beyond this; the ceiling check is from the header anyway.
+            Image.fromarray(_smooth_rgb(8192, 8192)).save(cases["heic"], "HEIF", quality=50)
+        except (ImportError, OSError, ValueError):
+            cases.pop("heic", None)
+    return {name: path for name, path in cases.items() if path.is_file()}
+
+
+# --- measurement (each in a fresh subprocess) -----------------------------------------
+
+_CHILD = r"""
+import json, resource, sys, time
+path, mode = sys.argv[1], sys.argv[2]
+from lipsym.errors import LipsymError
+from lipsym.io import choose_reduction, load_photo, read_header
+start = time.perf_counter()
+outcome, reduction = "ok", None
+try:
+    header = read_header(path)
+    reduction = 1 if mode == "full" else choose_reduction(header.width_px, header.height_px)
+    if mode != "baseline":
+        load_photo(path, reduction=reduction)
+except LipsymError as exc:
+    outcome = f"{type(exc).__name__}: {exc}"
+print(json.dumps({"peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                  "seconds": time.perf_counter() - start, "outcome": outcome, "reduction": reduction}))
+"""
+
+
+def measure(path: Path, mode: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(path), mode], capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        return {"peak_bytes": 0, "seconds": 0.0, "outcome": f"crashed: {done.stderr.strip()[-200:]}",
+                "reduction": None}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="generate into (and keep) this folder")
+    parser.add_argument("--only", help="comma-separated case names (default: all)")
+    args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        tiny = folder / "tiny.png"
+        write_png(tiny, 96, 96, bit_depth=8, channels=4)
+        baseline = measure(tiny, "baseline")
+        print(f"baseline (python + import lipsym.io + a 96x96 photo header): {baseline['peak_bytes'] / 1e6:.0f} MB")
+        started = time.perf_counter()
+        cases = generate(folder, only)
+        print(f"generated {len(cases)} photos in {time.perf_counter() - started:.0f} s")
+        print(f"{'case':<16}{'size':>14}{'file MB':>9}{'mode':>9}{'r':>3}{'peak MB':>9}{'above base':>11}{'s':>7}  outcome")
+        worst = 0
+        for name, path in cases.items():
+            header = read_header(path)
+            size = f"{header.width_px}x{header.height_px}"
+            for mode in ("analyze", "full"):
+                result = measure(path, mode)
+                worst = max(worst, result["peak_bytes"])
+                print(f"{name:<16}{size:>14}{path.stat().st_size / 1e6:>9.1f}{mode:>9}{result['reduction'] or '-':>3}"
+                      f"{result['peak_bytes'] / 1e6:>9.0f}{(result['peak_bytes'] - baseline['peak_bytes']) / 1e6:>11.0f}"
+                      f"{result['seconds']:>7.1f}  {result['outcome'][:110]}", flush=True)
+        print(f"worst peak {worst / 1e6:.0f} MB (target <= {TARGET_BYTES / 1e6:.0f} MB): "
+              f"{'PASS' if worst <= TARGET_BYTES else 'FAIL'}")
+        return 0 if worst <= TARGET_BYTES else 1
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sys.exit(main())
