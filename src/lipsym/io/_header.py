@@ -13,7 +13,7 @@ from lipsym.errors import NotAnImageError, TruncatedPhotoError
 from lipsym.io._exif import _orientation
 from lipsym.io._files import StrPath, _io_error, _shown, _stat_regular_file
 from lipsym.io._pixels import _UINT16_MODES
-from lipsym.io._sniff import _SUPPORTED_TEXT, SUPPORTED_FORMATS, _open_pil, _sniff_formats
+from lipsym.io._sniff import _SUPPORTED_TEXT, _open_pil, _sniff_formats
 
 @dataclass(frozen=True)
 class PhotoHeader:
@@ -119,13 +119,10 @@ def _probe(fp: IO[bytes], path: Path, shown: str) -> _Probe:
         try:
             image = _open_pil(fp, fmt, shown)
             break
-        except TruncatedPhotoError as exc:
-            if fmt != candidates[-1]:
-                fp.seek(0)  # the next candidate plugin reads from the start
-            elif fmt in SUPPORTED_FORMATS:
+        except TruncatedPhotoError:
+            if fmt == candidates[-1]:
                 raise
-            else:  # signature-only formats (ICO/CUR...) claim bytes they then cannot read
-                raise NotAnImageError(str(exc)) from exc
+            fp.seek(0)  # the next candidate plugin reads from the start
     try:
         return _describe(image, fmt, fp, path, shown)
     except BaseException:
