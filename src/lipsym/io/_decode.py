@@ -24,7 +24,7 @@ import numpy as np
 from lipsym.errors import CorruptPhotoError, LipsymError, TruncatedPhotoError
 from lipsym.io._exif import _has_orientation_tag
 from lipsym.io._files import _one_line
-from lipsym.io._header import _Probe
+from lipsym.io._header import PhotoHeader, _Probe
 from lipsym.io._jpeg import _decode_jpeg_cv2, _jpeg_is_complete
 from lipsym.io._limits import _pil_bomb_guard, check_memory
 from lipsym.io._pixels import ReducedCanvas, _pil_pixels, rows_per_strip
@@ -43,9 +43,9 @@ from lipsym.io._tiff import _opencv_orients_16bit_tiff
 # Working memory of the strip decoders besides the output (a few strips of
 # samples in their widest intermediate form), in bytes.
 _STRIP_WORKING_BYTES = 200_000_000
-# Extra bytes per pixel that a whole-image decoder holds next to Pillow's
-# image: libwebp's and libheif's own output buffers.
-_DECODER_BUFFER_BYTES_PER_PX = {"WEBP": 4, "HEIF": 8}
+# Extra bytes per pixel (per 8 bits of sample depth) that a whole-image
+# decoder holds next to Pillow's image: libwebp's and libheif's own buffers.
+_DECODER_BUFFER_BYTES_PER_PX = {"WEBP": 4, "HEIF": 4}
 
 
 def _check_complete(data: bytes, fmt: str, shown: str) -> None:
@@ -135,11 +135,11 @@ def _decode_16bit_cv2(data: bytes, probe: _Probe, reduction: int, output_bytes: 
     return canvas.rgb, orientation_left
 
 
-def _pil_image_bytes(header, fmt: str) -> int:
+def _pil_image_bytes(header: PhotoHeader, fmt: str) -> int:
     """Bytes Pillow (and the format's decoder) hold for the whole decoded image."""
     mode = header.mode
     per_px = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
-    return header.pixels * (per_px + _DECODER_BUFFER_BYTES_PER_PX.get(fmt, 0))
+    return header.pixels * (per_px + _DECODER_BUFFER_BYTES_PER_PX.get(fmt, 0) * header.bit_depth // 8)
 
 
 def _decode_pil(probe: _Probe, reduction: int, output_bytes: int, shown: str) -> tuple[np.ndarray, int]:

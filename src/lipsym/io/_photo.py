@@ -8,26 +8,36 @@ pixels; :meth:`Photo.to_original_px` converts from the decoded array.
 
 Decisions
 ---------
-* Formats: JPEG, PNG, TIFF, WebP, BMP and HEIC/HEIF. Anything else is a
-  :class:`~lipsym.errors.NotAnImageError`, even when Pillow could open it:
-  some Pillow plugins (EPS) run external programs, and an allow-list keeps
-  the attack surface to decoders that photographs actually need.
-* Transparency is composited over WHITE (not dropped): a cut-out portrait
-  then looks as it does in a viewer, instead of showing whatever colour the
-  editor left in fully transparent pixels.
+* Formats: decided by content, never by the file name: JPEG, PNG, TIFF,
+  WebP, BMP and HEIC/HEIF by their signatures, and any other image Pillow
+  identifies by its signature (GIF, PPM, QOI, PSD, JPEG 2000...). Refused
+  (:class:`~lipsym.errors.NotAnImageError`): EPS, whose Pillow plugin runs
+  Ghostscript, and what only OpenCV reads (see :mod:`lipsym.io._sniff`).
+* Strictness: a decoder's report of damaged data is a
+  :class:`~lipsym.errors.CorruptPhotoError`, never a line on stderr
+  (:mod:`lipsym.io._strict`); PNGs are checked chunk by chunk (CRC, zlib,
+  row count).
+* Memory: a fixed ceiling per photo (:data:`~lipsym.io._limits.MEMORY_CEILING_BYTES`),
+  checked from the header before decoding; JPEG and PNG never hold the
+  full-size image; a :class:`MemoryError` becomes that photo's
+  :class:`~lipsym.errors.PhotoTooLargeError`. See docs/photos.md.
+* Transparency is composited over WHITE (not dropped), in integers, strip
+  by strip: a cut-out portrait then looks as it does in a viewer, instead of
+  showing whatever colour the editor left in fully transparent pixels.
 * 16-bit samples become 8-bit by rounding ``v * 255 / 65535``, never by
   clipping or by keeping the high byte.
 * No colour management: embedded ICC profiles (Adobe RGB, Display P3) are
   not applied; landmark detection does not need it.
 * JPEG pixels are decoded with OpenCV (2-3x faster than Pillow, and libjpeg's
-  DCT scaling makes reduced decoding almost free); Pillow (and pillow-heif)
-  decode the other formats and the JPEG modes OpenCV gets wrong (CMYK);
-  16-bit colour PNG/TIFF go to OpenCV because Pillow keeps only their high
-  byte. OpenCV's EXIF handling is switched off and the orientation Pillow
-  reads from the header is applied by this module, after any reduction, so
-  all paths agree. Exception: Pillow >= 11 and OpenCV 5 rotate TIFFs
-  themselves whatever the flags; that is detected (Pillow drops the tag,
-  OpenCV is asked once with a tiny probe TIFF) and not applied twice.
+  DCT scaling makes reduced decoding almost free); PNG by our strip decoder
+  (:mod:`lipsym.io._png`, libpng unfiltering each strip); Pillow (and
+  pillow-heif) decode the other formats and the JPEG modes OpenCV gets wrong
+  (CMYK); 16-bit colour TIFF goes to OpenCV because Pillow keeps only its
+  high byte. OpenCV's EXIF handling is switched off and the orientation
+  Pillow reads from the header is applied by this module, after any
+  reduction, so all paths agree. Exception: Pillow >= 11 and OpenCV 5 rotate
+  TIFFs themselves whatever the flags; that is detected (Pillow drops the
+  tag, OpenCV is asked once with a tiny probe TIFF) and not applied twice.
 * Truncation: a JPEG is complete only if, after its first scan, an EOI
   marker ends its entropy-coded data (found by walking the marker segments,
   so camera trailers after EOI are allowed but a file cut short or padded
@@ -234,7 +244,8 @@ def load_photo(
     Parameters
     ----------
     path : str or os.PathLike
-        Photo file (JPEG, PNG, TIFF, WebP, BMP, HEIC/HEIF).
+        Photo file (JPEG, PNG, TIFF, WebP, BMP, HEIC/HEIF, or any image Pillow
+        identifies by content).
     reduction : {1, 2, 4, 8}
         Decode at about 1/reduction of the original size on each axis (see
         :func:`choose_reduction`).
@@ -255,6 +266,11 @@ def load_photo(
     PhotoNotFoundError, UnreadablePhotoError, NotAnImageError,
     TruncatedPhotoError, PhotoTooLargeError, PhotoTooSmallError
         One-line messages naming the file.
+    CorruptPhotoError
+        The data is damaged: a decoder reported corrupt data, a premature end
+        or missing rows, or the pixels fail the plausibility check.
+    PhotoTooLargeError
+        Also when decoding would exceed the memory ceiling, or ran out of memory.
     ConfigurationError
         An argument is out of range.
     """
