@@ -11,7 +11,7 @@
 Whole-image decoders are checked against
 :data:`~lipsym.io._limits.MEMORY_CEILING_BYTES` from the header before they
 run. Every decoder runs under :func:`~lipsym.io._strict.strict_decoding`,
-and the result passes :func:`~lipsym.io._strict.check_plausible`.
+and a JPEG's pixels pass :func:`~lipsym.io._strict.check_plausible`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from lipsym.io._limits import _pil_bomb_guard, check_memory
 from lipsym.io._pixels import ReducedCanvas, _pil_pixels, rows_per_strip
 from lipsym.io._png import (
     PngLayout,
+    bgr_to_rgb,
     check_inflated_size,
     filtered_strips,
     png_layout_and_data,
@@ -76,9 +77,8 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
         layout, idat = png_layout_and_data(data, shown)
         if not layout.interlaced:
             check_memory(output_bytes + _STRIP_WORKING_BYTES, shown, "PNG, strip by strip")
-            stored = _decode_png_strips(layout, idat, reduction, shown)
-            check_plausible(stored, shown)
-            return stored, probe.orientation_to_apply
+            # Exact row counting makes the plausibility check moot here.
+            return _decode_png_strips(layout, idat, reduction, shown), probe.orientation_to_apply
     if probe.route == "cv2-jpeg":
         check_memory(output_bytes, shown, "JPEG")
         stored, orientation_left = _decode_jpeg_cv2(data, probe, reduction, shown), probe.orientation_to_apply
@@ -90,7 +90,8 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
             stored, orientation_left = _decode_16bit_cv2(data, probe, reduction, output_bytes, shown)
         else:
             stored, orientation_left = _decode_pil(probe, reduction, output_bytes, shown)
-    check_plausible(stored, shown)
+    if header.format == "JPEG":  # where libjpeg fills rows it had no data for
+        check_plausible(stored, shown)
     return stored, orientation_left
 
 
@@ -130,7 +131,7 @@ def _decode_16bit_cv2(data: bytes, probe: _Probe, reduction: int, output_bytes: 
     for top in range(0, height_px, step):
         strip = pixels[top : top + step]
         if strip.ndim == 3:  # OpenCV's BGR(A) to RGB(A), a strip at a time
-            strip = strip[:, :, [2, 1, 0, 3][: strip.shape[2]]]
+            strip = bgr_to_rgb(strip)
         canvas.add(strip, 65535)
     return canvas.rgb, orientation_left
 

@@ -215,7 +215,7 @@ def unfilter(filtered: bytes, previous_row: bytes, layout: PngLayout, shown: str
         raise CorruptPhotoError(f"{shown} is corrupt (its PNG rows do not unfilter: bad filter type)")
     pixels = pixels[1:].reshape(n_rows, width_px, -1)
     if pixels.shape[2] >= 3:  # OpenCV hands colour back as BGR(A)
-        pixels = pixels[:, :, [2, 1, 0, 3][: pixels.shape[2]]]
+        pixels = bgr_to_rgb(pixels)
     if bit_depth == 16:
         pixels = pixels.astype(">u2")
     return np.ascontiguousarray(pixels).view(np.uint8).reshape(n_rows, layout.row_bytes)
@@ -254,6 +254,11 @@ def _palette_samples(indices: np.ndarray, layout: PngLayout) -> np.ndarray:
     given = np.frombuffer(layout.transparency, np.uint8)[:256]
     alpha[: len(given), 0] = given
     return np.concatenate([colours, alpha], axis=1)[indices]
+
+
+def bgr_to_rgb(pixels: np.ndarray) -> np.ndarray:
+    """OpenCV's (h, w, 3 or 4) BGR(A) samples, any depth, as RGB(A)."""
+    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB if pixels.shape[2] == 3 else cv2.COLOR_BGRA2RGBA)
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
