@@ -201,6 +201,9 @@ def test_plausibility_check_catches_a_flat_grey_tail():
     rgb[-40:] = 128
     with pytest.raises(CorruptPhotoError, match="last 40 of 400"):
         _strict.check_plausible(rgb, "photo.jpg")
+    rgb[360:363] = 7
+    _strict.check_plausible(rgb, "photo.jpg")  # a band starting off an MCU row is not libjpeg's filling
+    _strict.check_plausible(np.full((400, 300, 3), 128, np.uint8), "wall.jpg")  # grey throughout
 
 
 def test_decoder_messages_about_metadata_are_not_errors():

@@ -91,7 +91,7 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
         else:
             stored, orientation_left = _decode_pil(probe, reduction, output_bytes, shown)
     if header.format == "JPEG":  # where libjpeg fills rows it had no data for
-        check_plausible(stored, shown)
+        check_plausible(stored, shown, reduction)
     return stored, orientation_left
 
 

@@ -28,7 +28,9 @@ from lipsym.io._strict import raise_if_damaged
 #: for their format (e.g. ``"GIF"``).
 SUPPORTED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "HEIF")
 
-_SUPPORTED_TEXT = "JPEG, PNG, TIFF, WebP, BMP, HEIC/HEIF or another image format Pillow reads"
+# Names the photo formats only (other Pillow formats are accepted too): the
+# message is matched verbatim by the CLI and batch tests.
+_SUPPORTED_TEXT = "JPEG, PNG, TIFF, WebP, BMP or HEIC/HEIF"
 # Pillow formats never opened: EPS hands the file to Ghostscript.
 _REFUSED_PIL_FORMATS = frozenset({"EPS"})
 _HEIF_BRANDS_HINT = b"ftyp"

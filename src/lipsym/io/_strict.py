@@ -102,13 +102,15 @@ def raise_if_damaged(messages: list[str], shown: str, what: str) -> None:
             raise CorruptPhotoError(f"{shown} is corrupt (the {what} decoder reported: {_one_line(message)[:200]})")
 
 
-def check_plausible(rgb: np.ndarray, shown: str) -> None:
-    """Refuse decoded pixels that end in a flat mid-grey band (data that ran out).
+def check_plausible(rgb: np.ndarray, shown: str, reduction: int = 1) -> None:
+    """Refuse decoded JPEG pixels that end in a flat mid-grey band (data that ran out).
 
-    libjpeg fills the rows it had no data for with grey 128; a trailing band
-    of at least 8 rows and 2 % of the height, every pixel exactly that grey,
-    does not occur in a photograph. Only the last row is inspected unless it
-    already is flat grey, so the check costs nothing on normal photos.
+    libjpeg fills the MCU rows it had no data for with grey 128. A trailing
+    band of at least 8 rows and 2 % of the height, every pixel exactly that
+    grey, starting on an MCU-row boundary below rows that are not all grey,
+    does not occur in a photograph (an image that is grey throughout is left
+    alone: nothing in it says data ran out). Only the last row is inspected
+    unless it already is flat grey, so the check costs nothing on normal photos.
 
     Parameters
     ----------
@@ -117,13 +119,19 @@ def check_plausible(rgb: np.ndarray, shown: str) -> None:
         the data, whatever the EXIF orientation).
     shown : str
         The file as it goes into messages.
+    reduction : int
+        The decode's reduction: an 8-px MCU row is ``8 / reduction`` rows here.
     """
     height_px = rgb.shape[0]
     if height_px == 0 or not (rgb[-1] == 128).all():
         return
-    flat = (rgb == 128).all(axis=(1, 2))
-    band_px = height_px - int(np.flatnonzero(~flat)[-1]) - 1 if (~flat).any() else height_px
-    if band_px >= max(8, 0.02 * height_px):
+    content = np.flatnonzero(~(rgb == 128).all(axis=(1, 2)))
+    if content.size == 0:
+        return
+    first_grey = int(content[-1]) + 1
+    band_px = height_px - first_grey
+    on_mcu_boundary = first_grey * reduction % 8 == 0
+    if on_mcu_boundary and band_px >= max(8, 0.02 * height_px):
         raise CorruptPhotoError(
             f"{shown} is corrupt (its last {band_px} of {height_px} decoded rows are flat grey, "
             "where the image data ran out)"
