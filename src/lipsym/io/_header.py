@@ -31,7 +31,8 @@ class PhotoHeader:
         itself comes from HEIF's own transform boxes (applied by libheif),
         which the HEIF standard makes authoritative.
     format : str
-        One of :data:`SUPPORTED_FORMATS`.
+        One of :data:`SUPPORTED_FORMATS`, or Pillow's name for another format
+        it identified by content (e.g. ``"GIF"``).
     mode : str
         Pillow colour mode of the file, e.g. ``"RGB"``, ``"L"``, ``"I;16"``,
         ``"CMYK"``, ``"RGBA"``, ``"P"``.

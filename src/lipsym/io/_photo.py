@@ -107,8 +107,8 @@ class Photo:
     orientation : int
         EXIF orientation tag applied (1 = none / absent).
     format : str
-        ``"JPEG"``, ``"PNG"``, ``"TIFF"``, ``"WEBP"``, ``"BMP"``, ``"HEIF"``
-        or ``"ARRAY"`` (in-memory).
+        ``"JPEG"``, ``"PNG"``, ``"TIFF"``, ``"WEBP"``, ``"BMP"``, ``"HEIF"``,
+        ``"ARRAY"`` (in-memory), or Pillow's name for another format (e.g. ``"GIF"``).
     source_mode : str
         Colour mode of the file, e.g. ``"RGB"``, ``"L"``, ``"I;16"``, ``"CMYK"``.
     bit_depth : int

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from lipsym.errors import CorruptPhotoError
+from lipsym.io._files import _one_line
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -55,6 +56,8 @@ def _walk_png(fp: IO[bytes]) -> _PngWalk:
 # Colour type -> samples per pixel.
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _CRITICAL = (b"IHDR", b"PLTE", b"IDAT", b"IEND")
+# Adam7 interlacing: (first column, first row, column step, row step) of each pass.
+_ADAM7_PASSES = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
 # Unfiltered bytes per pixel -> (colour type, bit depth) of a stand-in PNG
 # with that many bytes per pixel, which OpenCV returns sample for sample.
 _STAND_IN = {1: (0, 8), 2: (0, 16), 3: (2, 8), 4: (6, 8), 6: (2, 16), 8: (6, 16)}
@@ -104,7 +107,8 @@ def png_layout_and_data(data: bytes, shown: str) -> tuple[PngLayout, list[memory
         length, kind = struct.unpack(">I4s", view[pos : pos + 8])
         body = view[pos + 8 : pos + 8 + length]
         crc = view[pos + 8 + length : pos + 12 + length]
-        if kind in _CRITICAL and (len(crc) < 4 or zlib.crc32(view[pos + 4 : pos + 8 + length]) != struct.unpack(">I", crc)[0]):
+        intact = len(crc) == 4 and zlib.crc32(view[pos + 4 : pos + 8 + length]) == struct.unpack(">I", crc)[0]
+        if kind in _CRITICAL and not intact:
             raise CorruptPhotoError(f"{shown} is corrupt (its PNG {kind.decode('latin-1')} chunk fails its CRC check)")
         if kind == b"IHDR":
             ihdr = bytes(body)
@@ -132,7 +136,7 @@ def inflated_size_bytes(layout: PngLayout) -> int:
     if not layout.interlaced:
         return layout.height_px * (layout.row_bytes + 1)
     total = 0
-    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)):
+    for x0, y0, dx, dy in _ADAM7_PASSES:
         columns, rows = -(-(layout.width_px - x0) // dx), -(-(layout.height_px - y0) // dy)
         if columns > 0 and rows > 0:
             total += rows * ((columns * layout.channels * layout.bit_depth + 7) // 8 + 1)
@@ -210,7 +214,7 @@ def unfilter(filtered: bytes, previous_row: bytes, layout: PngLayout, shown: str
     try:
         pixels = cv2.imdecode(np.frombuffer(stand_in, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
-        raise CorruptPhotoError(f"{shown} is corrupt (its PNG rows do not unfilter: {' '.join(str(exc).split())})") from exc
+        raise CorruptPhotoError(f"{shown} is corrupt (its PNG rows do not unfilter: {_one_line(exc)})") from exc
     if pixels is None:
         raise CorruptPhotoError(f"{shown} is corrupt (its PNG rows do not unfilter: bad filter type)")
     pixels = pixels[1:].reshape(n_rows, width_px, -1)

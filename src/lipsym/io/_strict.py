@@ -42,14 +42,15 @@ from lipsym.io._files import _one_line
 # libtiff "... Read error ..."; Pillow "Truncated File Read", "image file is
 # truncated"; OpenCV "... can't read ..." / "Failed to decode".
 _DAMAGE = re.compile(
-    r"corrupt|premature|truncat|not enough|missing|too far back|incorrect data check|invalid (?:distance|code|block|stored)"
+    r"corrupt|premature|truncat|not enough|missing|too far back|incorrect data check"
+    r"|invalid (?:distance|code|block|stored)"
     r"|crc error|idat|read error|decode|unexpected end|bad huffman|bogus|larger than file",
     re.IGNORECASE,
 )
 # Messages about metadata that leave the pixels intact.
 _BENIGN = re.compile(r"exif|xmp|icc|iptc|metadata|tag \d+|unknown field|ascii value", re.IGNORECASE)
 
-_capture_lock = threading.Lock()
+_capture_lock = threading.RLock()  # re-entrant: a nested capture must not deadlock
 
 
 @contextlib.contextmanager
