@@ -8,7 +8,8 @@ size; TIFF 8-bit RGBA and 16-bit RGB; HEIC as large as x265 encodes in
 reasonable time). Each is then loaded in a fresh subprocess, at the
 reduction ``lipsym analyze`` chooses and at full resolution (as the report
 loads it), and the subprocess reports its peak resident set size
-(``getrusage(RUSAGE_SELF).ru_maxrss``). A baseline subprocess (Python,
+(``VmHWM`` from ``/proc/self/status``; ``ru_maxrss`` where there is no
+/proc, which on Linux would include this parent's size at fork time). A baseline subprocess (Python,
 ``import lipsym.io`` and a tiny photo loaded, so every decoder library is
 mapped) is measured in the same run. Target: every peak <= 1.5 GB; a photo
 whose decode would need more than ``MEMORY_CEILING_BYTES`` is refused
@@ -99,43 +100,37 @@ def generate(folder: Path, only: set[str] | None) -> dict[str, Path]:
 
     cases: dict[str, Path] = {}
 
-    def want(name: str) -> bool:
-        return only is None or name in only
-
-    if want("png-rgba16"):
-        cases["png-rgba16"] = folder / "rgba16.png"
-        write_png(cases["png-rgba16"], SIDE_PX, SIDE_PX, bit_depth=16, channels=4)
-    if want("png-rgba8"):
-        cases["png-rgba8"] = folder / "rgba8.png"
-        write_png(cases["png-rgba8"], SIDE_PX, SIDE_PX, bit_depth=8, channels=4)
-    if want("png-rgba8-tall"):
-        cases["png-rgba8-tall"] = folder / "tall.png"
-        write_png(cases["png-rgba8-tall"], 360, 65500, bit_depth=8, channels=4)
-    if want("jpeg"):
-        cases["jpeg"] = folder / "big.jpg"
-        cv2.imwrite(str(cases["jpeg"]), _smooth_rgb(SIDE_PX, SIDE_PX), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    if want("webp"):
-        side = 16383  # WebP's largest side
-        cases["webp"] = folder / "big.webp"
-        # Lossy VP8 cannot encode this size (partition 0 overflows); lossless can.
-        Image.fromarray(_smooth_rgb(side, MAX_PIXELS // side, 4)).save(cases["webp"], "WEBP", lossless=True, method=0)
-    if want("tiff-rgba8"):
-        cases["tiff-rgba8"] = folder / "rgba8.tiff"
-        Image.fromarray(_smooth_rgb(SIDE_PX, SIDE_PX, 4)).save(cases["tiff-rgba8"], "TIFF",
-                                                              compression="tiff_adobe_deflate")
-    if want("tiff-rgb16"):
-        cases["tiff-rgb16"] = folder / "rgb16.tiff"
-        cv2.imwrite(str(cases["tiff-rgb16"]), _smooth_rgb(SIDE_PX, SIDE_PX, 3, np.uint16))
-    if want("heic"):
+    def make(name: str, filename: str, write) -> None:
+        """Generate one case, unless excluded or already in the folder (``--keep`` reuses files)."""
+        if only is not None and name not in only:
+            return
+        path = cases[name] = folder / filename
+        if path.is_file() and path.stat().st_size:
+            return
         try:
-            import pillow_heif
+            write(path)
+        except (ImportError, OSError, ValueError) as exc:  # no encoder for this format here
+            print(f"{name}: not generated ({exc})")
 
-            pillow_heif.register_heif_opener()
-            cases["heic"] = folder / "big.heic"
-            # x265 takes minutes beyond this; the ceiling check is from the header anyway.
-            Image.fromarray(_smooth_rgb(8192, 8192)).save(cases["heic"], "HEIF", quality=50)
-        except (ImportError, OSError, ValueError):
-            cases.pop("heic", None)
+    make("png-rgba16", "rgba16.png", lambda p: write_png(p, SIDE_PX, SIDE_PX, bit_depth=16, channels=4))
+    make("png-rgba8", "rgba8.png", lambda p: write_png(p, SIDE_PX, SIDE_PX, bit_depth=8, channels=4))
+    make("png-rgba8-tall", "tall.png", lambda p: write_png(p, 360, 65500, bit_depth=8, channels=4))
+    make("jpeg", "big.jpg", lambda p: cv2.imwrite(str(p), _smooth_rgb(SIDE_PX, SIDE_PX), [cv2.IMWRITE_JPEG_QUALITY, 90]))
+    # WebP's largest side is 16383 px; lossy VP8 cannot encode this size (partition 0 overflows).
+    make("webp", "big.webp", lambda p: Image.fromarray(_smooth_rgb(16383, MAX_PIXELS // 16383, 4)).save(
+        p, "WEBP", lossless=True, method=0))
+    make("tiff-rgba8", "rgba8.tiff", lambda p: Image.fromarray(_smooth_rgb(SIDE_PX, SIDE_PX, 4)).save(
+        p, "TIFF", compression="tiff_adobe_deflate"))
+    make("tiff-rgb16", "rgb16.tiff", lambda p: cv2.imwrite(str(p), _smooth_rgb(SIDE_PX, SIDE_PX, 3, np.uint16)))
+
+    def heic(path: Path) -> None:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        # x265 takes many minutes beyond this; the ceiling check reads the header anyway.
+        Image.fromarray(_smooth_rgb(8192, 8192)).save(path, "HEIF", quality=50)
+
+    make("heic", "big.heic", heic)
     return {name: path for name, path in cases.items() if path.is_file()}
 
 
@@ -154,7 +149,13 @@ try:
     load_photo(path, reduction=reduction)
 except LipsymError as exc:
     outcome = f"{type(exc).__name__}: {exc}"
-print(json.dumps({"peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+# VmHWM is this process's own high-water mark; ru_maxrss would include the
+# parent's resident size at fork time (it survives exec on Linux).
+try:
+    peak = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps({"peak_bytes": peak,
                   "seconds": time.perf_counter() - start, "outcome": outcome, "reduction": reduction}))
 """
 
