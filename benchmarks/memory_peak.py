@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lipsym.errors import LipsymError
 from lipsym.io import MAX_PIXELS, read_header
 
 TARGET_BYTES = 1_500_000_000
@@ -188,8 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'case':<16}{'size':>14}{'file MB':>9}{'mode':>9}{'r':>3}{'peak MB':>9}{'above base':>11}{'s':>7}  outcome")
         worst = 0
         for name, path in cases.items():
-            header = read_header(path)
-            size = f"{header.width_px}x{header.height_px}"
+            try:
+                header = read_header(path)
+                size = f"{header.width_px}x{header.height_px}"
+            except LipsymError:  # refused from the header (the child reports why)
+                size = "?"
             for mode in ("analyze", "full"):
                 result = measure(path, mode)
                 worst = max(worst, result["peak_bytes"])

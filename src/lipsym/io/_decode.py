@@ -68,10 +68,10 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
         Decoding would exceed the memory ceiling.
     """
     header = probe.header
-    output_bytes = 3 * -(-probe.stored_width_px // reduction) * -(-probe.stored_height_px // reduction)
+    reduced_bytes = 3 * -(-probe.stored_width_px // reduction) * -(-probe.stored_height_px // reduction)
     # Applying an orientation other than 1 copies the output once more; the
     # file's bytes stay in memory throughout.
-    output_bytes = output_bytes * (1 if probe.orientation_to_apply == 1 else 2) + len(data)
+    output_bytes = reduced_bytes * (1 if probe.orientation_to_apply == 1 else 2) + len(data)
     layout = idat = None
     if header.format == "PNG":
         layout, idat = png_layout_and_data(data, shown)
@@ -80,7 +80,9 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
             # Exact row counting makes the plausibility check moot here.
             return _decode_png_strips(layout, idat, reduction, shown), probe.orientation_to_apply
     if probe.route == "cv2-jpeg":
-        check_memory(output_bytes, shown, "JPEG")
+        # OpenCV's JPEG decoder holds a second copy of its output (measured:
+        # 1.51 GB peak for a 250-megapixel JPEG at full size).
+        check_memory(output_bytes + reduced_bytes, shown, "JPEG")
         stored, orientation_left = _decode_jpeg_cv2(data, probe, reduction, shown), probe.orientation_to_apply
     else:
         if layout is not None:
