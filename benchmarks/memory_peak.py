@@ -4,7 +4,7 @@ For each format, a synthetic photo at (about) :data:`lipsym.io.MAX_PIXELS`
 is generated in a temporary folder, in the form that costs most to decode
 (16-bit RGBA PNG with partial transparency: the 1.9 MB decompression bomb of
 issue #15; 8-bit RGBA PNG; a 360 x 65500 RGBA PNG; JPEG; WebP at its largest
-size; TIFF 8-bit RGBA and 16-bit RGB; HEIC as large as x265 encodes in
+size; TIFF 8-bit RGBA and 16-bit RGB, and 8-bit RGB at 169 MP; HEIC as large as x265 encodes in
 reasonable time). Each is then loaded in a fresh subprocess, at the
 reduction ``lipsym analyze`` chooses and at full resolution (as the report
 loads it), and the subprocess reports its peak resident set size
@@ -120,7 +120,13 @@ def generate(folder: Path, only: set[str] | None) -> dict[str, Path]:
     # WebP's largest side is 16383 px; lossy VP8 cannot encode this size (partition 0 overflows).
     make("webp", "big.webp", lambda p: Image.fromarray(_smooth_rgb(16383, MAX_PIXELS // 16383, 4)).save(
         p, "WEBP", lossless=True, method=0))
+    # Pillow refuses WebP above 2 x its MAX_IMAGE_PIXELS (179 MP) at open; 100 MP decodes.
+    make("webp-100mp", "100mp.webp", lambda p: Image.fromarray(_smooth_rgb(10000, 10000, 4)).save(
+        p, "WEBP", lossless=True, method=0))
     make("tiff-rgba8", "rgba8.tiff", lambda p: Image.fromarray(_smooth_rgb(SIDE_PX, SIDE_PX, 4)).save(
+        p, "TIFF", compression="tiff_adobe_deflate"))
+    # Under Pillow's own limit (179 MP) and the ceiling: checks the estimate against the real peak.
+    make("tiff-rgb8-169mp", "rgb8.tiff", lambda p: Image.fromarray(_smooth_rgb(13000, 13000)).save(
         p, "TIFF", compression="tiff_adobe_deflate"))
     make("tiff-rgb16", "rgb16.tiff", lambda p: cv2.imwrite(str(p), _smooth_rgb(SIDE_PX, SIDE_PX, 3, np.uint16)))
 
