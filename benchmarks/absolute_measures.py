@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from lipsym.analysis._photo import AnalysisOptions, analyze_landmarks
-from lipsym.io._imageio import load_photo
+from lipsym.io import load_photo
 from lipsym.landmarks._detector import Landmarker, LandmarkerOptions
 from lipsym.measures._absolute import absolute_measures
 from lipsym.measures._photo import measure_photo

@@ -21,7 +21,7 @@ Builds, in a temporary folder,
 then measures, in the same run and on the same files,
 
 - the FLOOR: in this process, each photo decoded at the resolution lipsym
-  ends up using (``imageio.choose_reduction`` / ``load_photo``, including the
+  ends up using (``lipsym.io.choose_reduction`` / ``load_photo``, including the
   finer re-decode ``analysis.detect_at_adequate_resolution`` chooses) plus
   two face detections (``Landmarker.detect_faces`` on the photo and on its
   mirror image), and nothing else; the reduction of each photo is found
@@ -58,7 +58,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from lipsym.io._imageio import choose_reduction, load_photo, read_header
+from lipsym.io import choose_reduction, load_photo, read_header
 from lipsym.landmarks._detector import Landmarker, LandmarkerOptions
 
 REPO = Path(__file__).resolve().parents[1]

@@ -44,7 +44,7 @@ import numpy as np
 from PIL import Image
 
 from lipsym.analysis._photo import AnalysisOptions, analyze_landmarks
-from lipsym.io._imageio import load_photo, photo_from_array
+from lipsym.io import load_photo, photo_from_array
 from lipsym.landmarks._detector import Landmarker, LandmarkerOptions
 from lipsym.measures import measure_photo
 from lipsym.measures._absolute import ABSOLUTE_KEYS

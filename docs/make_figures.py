@@ -6,7 +6,7 @@ Run: python docs/make_figures.py   (uses sample_images/astronaut.png, public dom
 from pathlib import Path
 
 from lipsym.analysis._photo import analyze_photo
-from lipsym.io._imageio import load_photo
+from lipsym.io import load_photo
 from lipsym.landmarks._detector import Landmarker
 from lipsym.measures import measure_photo
 from lipsym.report._overlay import draw_overlay, write_png

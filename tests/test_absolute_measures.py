@@ -126,7 +126,7 @@ TOLERANCE = {"intercommissural_width": 2.5, "upper_vermilion_height_midline": 1.
 @needs_shared
 def test_real_photo_agrees_with_its_manual_points(landmarker):
     from lipsym.analysis._photo import analyze_landmarks
-    from lipsym.io._imageio import load_photo
+    from lipsym.io import load_photo
     from lipsym.measures._photo import measure_photo
 
     bench = _benchmark()

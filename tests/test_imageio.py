@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from lipsym.io import _imageio as imageio
 from lipsym.errors import (
     ConfigurationError,
     NotAnImageError,
@@ -29,7 +28,8 @@ from lipsym.errors import (
     TruncatedPhotoError,
     UnreadablePhotoError,
 )
-from lipsym.io._imageio import (
+from lipsym.io import _photo
+from lipsym.io import (
     MAX_PIXELS,
     Photo,
     choose_reduction,
@@ -489,8 +489,9 @@ def test_non_images(tmp_path, name, content):
         read_header(path)
 
 
-def test_unsupported_image_format_is_refused(tmp_path, upright):
-    raises_photo_error(NotAnImageError, save(tmp_path / "anim.gif", upright, "GIF"))
+def test_format_whose_plugin_runs_a_program_is_refused(tmp_path, upright):
+    # EPS would go to Ghostscript; GIF and the other Pillow formats are accepted (test_photo_integrity).
+    raises_photo_error(NotAnImageError, save(tmp_path / "page.png", upright, "EPS"))
 
 
 def test_missing_file_and_directory(tmp_path):
@@ -539,7 +540,7 @@ def test_huge_png_header_is_refused_before_decoding(tmp_path, monkeypatch):
     path.write_bytes(crafted_png(30000, 30000))
     header = read_header(path)
     assert (header.width_px, header.height_px) == (30000, 30000)
-    monkeypatch.setattr(imageio, "_decode_stored", lambda *a, **k: pytest.fail("decoded a bomb"))
+    monkeypatch.setattr(_photo, "_decode_stored", lambda *a, **k: pytest.fail("decoded a bomb"))
     error = raises_photo_error(PhotoTooLargeError, path)
     assert str(MAX_PIXELS // 1_000_000) in str(error)
 

@@ -40,7 +40,7 @@ def test_iris_pairing_is_consistent_with_real_detections(landmarker):
 
     if not LONDON.is_dir():
         pytest.skip("real photos absent")
-    from lipsym.io._imageio import load_photo
+    from lipsym.io import load_photo
 
     photo = load_photo(LONDON / "neutral" / "001_03.jpg")
     faces = landmarker.detect_faces(photo.rgb)

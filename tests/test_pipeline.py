@@ -14,7 +14,7 @@ from lipsym.cli import build_parser
 from lipsym.cli.common import analysis_options
 from lipsym.errors import ConfigurationError, LipsymError, NotAnImageError
 from lipsym.face._scale import Calibration
-from lipsym.io._imageio import load_photo
+from lipsym.io import load_photo
 from lipsym.landmarks._options import LandmarkerOptions
 from lipsym.pipeline import _analyze, _item
 from lipsym.pipeline._analyze import analyze_item

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import LONDON, needs_shared
 from lipsym.analysis._photo import AnalysisOptions, analyze_landmarks, analyze_photo
-from lipsym.io._imageio import load_photo, photo_from_array
+from lipsym.io import load_photo, photo_from_array
 from lipsym.measures import measure_photo
 from lipsym.simulate._simulate import Plant, parse_plant, plant
 from lipsym.simulate._warp import warp_points

@@ -18,7 +18,7 @@ from lipsym import __version__
 from lipsym.analysis._photo import analyze_landmarks, analyze_photo
 from lipsym.comparison._compare import Z95
 from lipsym.errors import ConfigurationError, ConflictError
-from lipsym.io._imageio import load_photo, photo_from_array
+from lipsym.io import load_photo, photo_from_array
 from lipsym.measures import measure_photo
 from lipsym.report._overlay import BLUE, GREEN, ORANGE, SKY, VERMILLION, draw_overlay, face_box, lip_box
 from lipsym.report import (

@@ -12,7 +12,7 @@ from conftest import LONDON, needs_shared
 from test_report_checks import assert_not_blank, assert_png_clean, check_html, check_pdf, no_secret_anywhere
 from lipsym.analysis._photo import analyze_photo
 from lipsym.cli import main
-from lipsym.io._imageio import load_photo
+from lipsym.io import load_photo
 from lipsym.sides import Side
 from lipsym.simulate._simulate import Plant, plant
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import LONDON, SAMPLE, needs_shared
 from lipsym.analysis._photo import analyze_landmarks, analyze_photo
-from lipsym.io._imageio import load_photo, photo_from_array
+from lipsym.io import load_photo, photo_from_array
 from lipsym.report._align import STABLE_LANDMARKS, Similarity, fit_similarity, frame_view, register_stable
 
 

@@ -36,7 +36,7 @@ EXPECTED = {("baseline", "treatment"): 1.5, ("treatment", "follow-up"): -0.3, ("
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory, landmarker):
     from lipsym.analysis._photo import analyze_photo
-    from lipsym.io._imageio import load_photo
+    from lipsym.io import load_photo
     from lipsym.sides import Side
     from lipsym.simulate._simulate import Plant, plant
 

@@ -45,6 +45,16 @@ class TruncatedPhotoError(PhotoError):
     """The image file is cut short or corrupt."""
 
 
+class CorruptPhotoError(TruncatedPhotoError):
+    """The image decodes, but its data is damaged (corrupt data, a premature end, missing rows).
+
+    Raised instead of returning a silently wrong image: the decoder warned, or
+    the decoded pixels fail a plausibility check. A subclass of
+    :class:`TruncatedPhotoError`, so code that handles a cut-short file
+    handles this too.
+    """
+
+
 class PhotoTooLargeError(PhotoError):
     """The image's declared size exceeds the pixel limit (decompression bomb guard)."""
 

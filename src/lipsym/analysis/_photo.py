@@ -14,7 +14,8 @@ import numpy as np
 from lipsym.face._anatomy import anatomy_from_landmarks
 from lipsym.errors import ConfigurationError
 from lipsym.face._frame import frame_from_landmarks
-from lipsym.io._imageio import Photo, choose_reduction, load_photo, read_header
+from lipsym.io._header import read_header
+from lipsym.io._photo import Photo, choose_reduction, load_photo
 from lipsym.landmarks._default import default_landmarker
 from lipsym.landmarks._detector import FaceLandmarks, Landmarker
 from lipsym.face._quality import QualityFlag, quality_flags

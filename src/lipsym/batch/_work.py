@@ -21,7 +21,7 @@ from lipsym.batch._layout import item_json_path, read_batch_section
 from lipsym.batch._outcome import Outcome, failed_outcome, peak_rss_mb
 from lipsym.errors import LipsymError
 from lipsym.io._collection import Item
-from lipsym.io._imageio import read_photo_bytes
+from lipsym.io._photo import read_photo_bytes
 from lipsym.io._outputs import write_atomic
 from lipsym.landmarks._detector import Landmarker
 from lipsym.pipeline._analyze import analyze_item

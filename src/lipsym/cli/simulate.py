@@ -11,7 +11,7 @@ from PIL import Image
 from lipsym.analysis._photo import analyze_photo
 from lipsym.errors import ConfigurationError
 from lipsym.formats._envelope import envelope
-from lipsym.io._imageio import load_photo
+from lipsym.io._photo import load_photo
 from lipsym.landmarks._detector import Landmarker
 from lipsym.io._outputs import write_atomic
 from lipsym.simulate._simulate import STRUCTURES, parse_plant, plant

@@ -37,7 +37,7 @@ import numpy as np
 
 from lipsym.landmarks._mesh import N_LANDMARKS, mirror_pairs
 from lipsym.errors import MultipleFacesError, NoFaceError
-from lipsym.io._imageio import Photo
+from lipsym.io._photo import Photo
 from lipsym.landmarks._model import load_model
 from lipsym.landmarks._options import LandmarkerOptions
 

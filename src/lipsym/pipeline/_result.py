@@ -12,7 +12,7 @@ from lipsym.errors import LipsymError
 from lipsym.formats._csv import error_columns, pair_columns, photo_columns
 from lipsym.formats._json import document, error_to_dict, pair_to_dict, photo_to_dict
 from lipsym.formats._store_rows import pair_specs, photo_specs
-from lipsym.io._imageio import Photo, load_photo
+from lipsym.io._photo import Photo, load_photo
 from lipsym.measures._pair import PairMeasures
 from lipsym.measures._photo import PhotoMeasures
 from lipsym.pipeline._item import ItemSpec
