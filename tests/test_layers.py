@@ -132,3 +132,19 @@ def test_every_subpackage_ships_in_the_wheel():
     found = {".".join(("lipsym", *p.parent.relative_to(PACKAGE).parts)).rstrip(".")
              for p in PACKAGE.rglob("__init__.py")}
     assert found - listed == set(), f"add to [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_every_public_name_resolves():
+    """Each lazy ``__init__`` names only objects its private modules really have."""
+    import importlib
+
+    broken = []
+    for init in sorted(PACKAGE.rglob("__init__.py")):
+        name = ".".join(("lipsym", *init.parent.relative_to(PACKAGE).parts)).rstrip(".")
+        if name in ("lipsym.models", "lipsym.cli", "lipsym.batch"):
+            continue  # not lazy namespaces: the model bundle, the commands, the light batch parent
+        module = importlib.import_module(name)
+        for public in getattr(module, "__all__", ()):
+            if public != "__version__" and not hasattr(module, public):
+                broken.append(f"{name}.{public}")
+    assert not broken, broken

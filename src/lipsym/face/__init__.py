@@ -18,6 +18,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_frame": ["FacialFrame", "frame_from_landmarks", "MIDLINE_VERTICES"],
     "_anatomy": ["Anatomy", "LipContours", "anatomy_from_landmarks", "cupids_bow_peak", "POINT_NAMES"],
     "_scale": ["Calibration", "Scale", "scale_from_iris", "scale_from_calibration", "iris_diameters_px",
-               "DEFAULT_IRIS_DIAMETER_MM"],
+               "DEFAULT_IRIS_DIAMETER_MM", "PLAUSIBLE_IPD_MM", "PLAUSIBLE_IRIS_DIAMETER_MM", "scale_implausibility",
+               "check_iris_diameter_mm"],
     "_quality": ["QualityFlag", "quality_flags", "eye_openness"],
 })

@@ -12,7 +12,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_align": ["STABLE_LANDMARKS", "FrameView", "Registration", "Similarity", "fit_similarity", "frame_view",
                "register_stable"],
     "_before_after": ["comparison_figure", "comparison_png"],
-    "_content": ["ReportHeader"],
+    "_content": ["ReportHeader", "measures_table"],
     "_panel": ["rest_smile_figure", "rest_smile_png"],
     "_photos": ["ReportPhoto", "ReportVisit", "load_report_photo", "load_visit", "photo_from_analysis",
                 "visit_from_analyses"],
