@@ -24,9 +24,10 @@ from the camera):
    gradient across the photo;
 4. resolution: downscaling (area average), then JPEG re-encoding.
 
-The signs follow :class:`lipsym.landmarks.HeadPose`: ``yaw_deg > 0`` turns
-the face towards the image right, ``pitch_deg > 0`` lifts the chin,
-``roll_deg > 0`` raises the image-right eye. Mirroring the photo and the
+The signs are those lipsym's pose reads back (:class:`lipsym.landmarks.HeadPose`):
+``yaw_deg > 0`` turns the face towards the image right, ``roll_deg > 0``
+raises the image-right eye, ``pitch_deg > 0`` moves the nose tip down
+relative to the face outline (see :func:`rotate_landmarks`). Mirroring the photo and the
 parameters (:meth:`RecaptureParams.mirrored`) mirrors the result.
 """
 
