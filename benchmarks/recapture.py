@@ -242,7 +242,8 @@ def fit(rows: list[dict]) -> dict:
     squared change beyond the one-photo variance on the simulated unchanged
     pairs, then one factor per measure (≥ 1) so that at most
     :data:`FIT_TARGET_RATE` of them are called detectable. Smile and parted:
-    the same regression on the London rest/smile pairs (no intercept).
+    the same regression on the London rest/smile pairs, each alone, no
+    intercept (an upper bound: a smile widens the mouth and parts the lips).
     """
     from scipy.optimize import nnls
 
@@ -257,12 +258,13 @@ def fit(rows: list[dict]) -> dict:
         y = np.array([_excess(r, key) for r in sim])
         coef, _ = nnls(x, y)
         c = dict(zip(FIT_TERMS, np.sqrt(coef)))
-        xe = np.array([[(r["cap_after"]["mouth_width_ipd"] - r["cap_before"]["mouth_width_ipd"]) ** 2,
-                        ((r["cap_after"]["lip_gap_ipd"] or 0.0) - (r["cap_before"]["lip_gap_ipd"] or 0.0)) ** 2]
-                       for r in expr])
+        # A rest→smile change widens the mouth and parts the lips together, so
+        # the two cannot be told apart: each is fitted alone (no intercept),
+        # i.e. given the whole dynamic change, an upper bound of its share.
         ye = np.array([_excess(r, key) for r in expr])
-        ce, _ = nnls(xe, ye) if len(expr) >= 3 else (np.zeros(2), 0.0)
-        c["smile"], c["parted"] = (float(v) for v in np.sqrt(ce))
+        for term, field in (("smile", "mouth_width_ipd"), ("parted", "lip_gap_ipd")):
+            xe = np.array([((r["cap_after"][field] or 0.0) - (r["cap_before"][field] or 0.0)) ** 2 for r in expr])
+            c[term] = float(math.sqrt(max(0.0, xe @ ye / (xe @ xe)))) if len(expr) >= 3 else 0.0
         # Smallest factor that meets the target on the calibration pairs.
         factor = 1.0
         for factor in np.arange(1.0, 4.01, 0.05):

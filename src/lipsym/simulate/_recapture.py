@@ -17,7 +17,9 @@ from the camera):
    ``R = Ry(yaw) · Rx(pitch)`` and projected orthographically; the photo is
    warped with the smooth, fold-free field of :mod:`lipsym.simulate._warp`
    through a subset of the landmarks (:data:`_WARP_LANDMARKS`), so the face
-   moves and the background stays;
+   moves and the background stays; the same field carries the perspective
+   of a camera nearer or farther (``distance_ratio``, pinhole projection
+   of the rotated 3-D points, face size at its centroid kept);
 2. camera: in-plane roll, scale (distance), a small keystone (perspective)
    and a shift, one homography about the photo centre;
 3. light: exposure, per-channel white balance, gamma and a linear light
@@ -49,6 +51,10 @@ from lipsym.simulate._warp import WarpField, make_field
 #: (landmarks 234-454). The head turns about the upper neck, about 8-10 cm
 #: behind the face surface, i.e. ~0.6 of a ~14 cm face width.
 PIVOT_DEPTH_FACE_WIDTHS = 0.6
+#: Camera distance of the source photo, in face widths (≈ 55 cm for a 14 cm
+#: face: a portrait at arm's length). Only its ratio to the re-capture's
+#: distance matters, through how much nearer points are magnified.
+SOURCE_DISTANCE_FACE_WIDTHS = 4.0
 #: Support radius of each warp source, in face widths: large enough that the
 #: field is a smooth rotation across the face, small enough that the
 #: background far from the face stays put.
@@ -73,6 +79,9 @@ class RecaptureParams:
     ----------
     yaw_deg, pitch_deg, roll_deg : float
         Head rotation added (signs of :class:`lipsym.landmarks.HeadPose`).
+    distance_ratio : float
+        Camera distance of the re-capture / of the source photo (perspective
+        only: the face keeps its size at its centroid; ``scale`` zooms).
     scale : float
         Magnification (camera nearer > 1), about the photo centre.
     keystone_x, keystone_y : float
@@ -97,6 +106,7 @@ class RecaptureParams:
     yaw_deg: float = 0.0
     pitch_deg: float = 0.0
     roll_deg: float = 0.0
+    distance_ratio: float = 1.0
     scale: float = 1.0
     keystone_x: float = 0.0
     keystone_y: float = 0.0
@@ -112,6 +122,8 @@ class RecaptureParams:
     def __post_init__(self):
         if not 0.05 <= self.downscale <= 1.0:
             raise ConfigurationError(f"downscale must be in [0.05, 1], got {self.downscale}")
+        if not 0.25 <= self.distance_ratio <= 4.0:
+            raise ConfigurationError(f"distance_ratio must be in [0.25, 4], got {self.distance_ratio}")
         if not 0.2 <= self.scale <= 5.0:
             raise ConfigurationError(f"scale must be in [0.2, 5], got {self.scale}")
         if max(abs(self.yaw_deg), abs(self.pitch_deg)) > 30.0:
@@ -154,7 +166,8 @@ def sample_params(rng: np.random.Generator, strength: float = 1.0) -> RecaptureP
 
     Ranges (``strength`` = 1; each is scaled by ``strength``), chosen as what
     a careful photographer without a head rest repeats: yaw and pitch
-    N(0, 2.5°) (clipped at ±7°), roll N(0, 2°), distance ×exp(N(0, 0.12)),
+    N(0, 2.5°) (clipped at ±7°), roll N(0, 2°), camera distance
+    ×exp(N(0, 0.25)) (perspective; clipped to ×0.5-2), face size ×exp(N(0, 0.12)),
     keystone and shift up to ±0.02 and ±0.05, exposure ×exp(N(0, 0.15)),
     white balance ±6 % per channel, gamma ×exp(N(0, 0.1)), a side-light
     gradient up to ±0.15, downscale to 0.5-1 of the size in a third of the
@@ -172,6 +185,7 @@ def sample_params(rng: np.random.Generator, strength: float = 1.0) -> RecaptureP
         yaw_deg=float(np.clip(n(0, 2.5 * s), -7 * s, 7 * s)),
         pitch_deg=float(np.clip(n(0, 2.5 * s), -7 * s, 7 * s)),
         roll_deg=float(n(0, 2.0 * s)),
+        distance_ratio=float(np.clip(math.exp(n(0, 0.25 * s)), 0.5, 2.0)),
         scale=float(math.exp(n(0, 0.12 * s))),
         keystone_x=float(rng.uniform(-0.02, 0.02) * s),
         keystone_y=float(rng.uniform(-0.02, 0.02) * s),
@@ -191,7 +205,7 @@ def _face_width_px(points_px: np.ndarray) -> float:
 
 
 def rotate_landmarks(points_px: np.ndarray, yaw_deg: float, pitch_deg: float) -> np.ndarray:
-    """Image positions of 3-D landmarks after a head rotation (orthographic).
+    """3-D landmarks after a head rotation (x, y as seen orthographically).
 
     Parameters
     ----------
@@ -202,7 +216,7 @@ def rotate_landmarks(points_px: np.ndarray, yaw_deg: float, pitch_deg: float) ->
 
     Returns
     -------
-    ndarray, shape (478, 2)
+    ndarray, shape (478, 3)
     """
     p = np.asarray(points_px, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] != 3:
@@ -218,7 +232,44 @@ def rotate_landmarks(points_px: np.ndarray, yaw_deg: float, pitch_deg: float) ->
     # lifted chin moves the nose tip up, the opposite of HeadPose's docstring.
     rx = np.array([[1, 0, 0], [0, math.cos(b), -math.sin(b)], [0, math.sin(b), math.cos(b)]])
     ry = np.array([[math.cos(a), 0, -math.sin(a)], [0, 1, 0], [math.sin(a), 0, math.cos(a)]])
-    return (q @ (ry @ rx).T + pivot)[:, :2]
+    return q @ (ry @ rx).T + pivot
+
+
+def perspective_landmarks(points_px: np.ndarray, distance_ratio: float, width_px: int, height_px: int) -> np.ndarray:
+    """Image positions of 3-D landmarks seen from another camera distance.
+
+    Pinhole camera on the photo centre: a point at depth ``z`` (relative to
+    the landmarks' centroid) at distance ``D`` is imaged at
+    ``c + f·X / (D + z)``. The source is taken at
+    ``D0 =`` :data:`SOURCE_DISTANCE_FACE_WIDTHS` face widths; the re-capture
+    at ``D1 = distance_ratio · D0`` with the focal length scaled by
+    ``D1 / D0``, so the face keeps its size at the centroid and nearer
+    points (nose, lips) shrink relative to farther ones when the camera
+    moves back.
+
+    Parameters
+    ----------
+    points_px : ndarray, shape (478, 3)
+    distance_ratio : float
+    width_px, height_px : int
+
+    Returns
+    -------
+    ndarray, shape (478, 2)
+    """
+    p = np.asarray(points_px, dtype=np.float64)
+    c = np.array([(width_px - 1) / 2.0, (height_px - 1) / 2.0])
+    d0 = SOURCE_DISTANCE_FACE_WIDTHS * _face_width_px(p)
+    d1 = distance_ratio * d0
+    z = p[:, 2] - p[:, 2].mean()
+    gain = (d0 + z) / (d1 + z) * (d1 / d0)
+    return c + (p[:, :2] - c) * gain[:, None]
+
+
+def head_landmarks(points_px: np.ndarray, params: RecaptureParams, width_px: int, height_px: int) -> np.ndarray:
+    """Image positions of the landmarks after the head rotation and the camera-distance change, (478, 2) px."""
+    rotated = rotate_landmarks(points_px, params.yaw_deg, params.pitch_deg)
+    return perspective_landmarks(rotated, params.distance_ratio, width_px, height_px)
 
 
 def camera_homography(params: RecaptureParams, width_px: int, height_px: int) -> np.ndarray:
@@ -278,8 +329,8 @@ def recapture_points(points_px: np.ndarray, params: RecaptureParams, width_px: i
     -------
     ndarray, shape (478, 2)
     """
-    rotated = rotate_landmarks(points_px, params.yaw_deg, params.pitch_deg)
-    return _apply_homography(camera_homography(params, width_px, height_px), rotated)
+    moved = head_landmarks(points_px, params, width_px, height_px)
+    return _apply_homography(camera_homography(params, width_px, height_px), moved)
 
 
 def _warp_coarse(rgb: np.ndarray, field: WarpField) -> np.ndarray:
@@ -340,14 +391,14 @@ def recapture(rgb: np.ndarray, analysis: PhotoAnalysis, params: RecaptureParams)
         raise ConfigurationError(f"photo is {rgb.shape[1]}x{rgb.shape[0]} px but the analysis is of a "
                                  f"{analysis.width_px}x{analysis.height_px} px photo")
     points = np.asarray(analysis.landmarks.points_px, dtype=np.float64)
-    rotated = rotate_landmarks(points, params.yaw_deg, params.pitch_deg)
+    h_px, w_px = rgb.shape[:2]
+    rotated = head_landmarks(points, params, w_px, h_px)
     image = rgb
-    if params.yaw_deg or params.pitch_deg:
+    if params.yaw_deg or params.pitch_deg or params.distance_ratio != 1.0:
         idx = list(_WARP_LANDMARKS)
         field = make_field(points[idx, :2], rotated[idx] - points[idx, :2],
                            _WARP_RADIUS_FACE_WIDTHS * _face_width_px(points))
         image = _warp_coarse(image, field)
-    h_px, w_px = rgb.shape[:2]
     hom_full = camera_homography(replace(params, downscale=1.0), w_px, h_px)
     image = cv2.warpPerspective(image, hom_full, (w_px, h_px), flags=cv2.INTER_CUBIC,
                                 borderMode=cv2.BORDER_REFLECT)
