@@ -15,7 +15,7 @@ from lipsym.comparison._capture_model import LITERATURE_MDC_MM, between_capture_
 from lipsym.comparison._compare import KEY_MEASURES, Z95, compare_measures, compare_sided
 from lipsym.measures._values import SidedMeasure
 from lipsym.simulate._recapture import (
-    RecaptureParams, camera_homography, recapture_points, rotate_landmarks, sample_params,
+    RecaptureParams, camera_homography, perspective_landmarks, recapture_points, rotate_landmarks, sample_params,
 )
 
 W, H = 400, 300
@@ -55,6 +55,19 @@ def test_pitch_moves_near_points_vertically_only():
     dy = moved[:, 1] - pts[:, 1]
     near = pts[:, 2] < np.percentile(pts[:, 2], 10)
     assert dy[near].mean() > 1.0  # nearer points down: positive pitch as lipsym's pose reads it
+
+
+def test_camera_farther_shrinks_near_points_and_keeps_the_centroid_depth():
+    pts = _face()
+    pts[:, 2] = 0.0  # depths -30, 0, +30, 0 px...: centroid depth 0, some points level with it
+    pts[:476, 2] = np.tile([-30.0, 0.0, 30.0, 0.0], 119)
+    c = np.array([(W - 1) / 2, (H - 1) / 2])
+    farther = perspective_landmarks(pts, 2.0, W, H)
+    r0, r1 = np.linalg.norm(pts[:, :2] - c, axis=1), np.linalg.norm(farther - c, axis=1)
+    near, level = pts[:, 2] < -20, np.abs(pts[:, 2]) < 1e-9
+    assert np.all(r1[near] < r0[near]) and level.any()
+    np.testing.assert_allclose(r1[level], r0[level], atol=1e-9)
+    np.testing.assert_allclose(perspective_landmarks(pts, 1.0, W, H), pts[:, :2], atol=1e-9)
 
 
 def test_camera_roll_scale_and_downscale_map_points_as_asked():
@@ -101,7 +114,7 @@ def test_sample_params_are_plausible():
     ps = [sample_params(rng) for _ in range(200)]
     assert max(abs(p.yaw_deg) for p in ps) <= 7.0
     assert 1.5 < np.std([p.yaw_deg for p in ps]) < 3.5
-    assert all(0.5 <= p.downscale <= 1.0 and 70 <= p.jpeg_quality <= 95 for p in ps)
+    assert all(0.3 <= p.downscale <= 1.0 and 70 <= p.jpeg_quality <= 95 for p in ps)
 
 
 @pytest.mark.slow
@@ -126,11 +139,18 @@ def test_rendered_recapture_moves_the_detected_landmarks_and_pose_as_asked(landm
 
 
 def test_between_capture_sd_grows_with_pose_distance_and_resolution():
-    sd = [between_capture_sd("commissure_height", "mm", REST, dataclasses.replace(REST, yaw_deg=REST.yaw_deg + d))
-          for d in (0.0, 3.0, 10.0)]
-    assert sd[0] <= sd[1] <= sd[2] and sd[2] > sd[0]
-    far = dataclasses.replace(REST, ipd_px=100.0, mm_per_px=0.62)
-    assert between_capture_sd("commissure_height", "mm", REST, far) > sd[0]
+    def turned(d):
+        return dataclasses.replace(REST, yaw_deg=REST.yaw_deg + d, pitch_deg=REST.pitch_deg - d,
+                                   roll_deg=REST.roll_deg + d)
+
+    small = dataclasses.replace(REST, ipd_px=60.0, mm_per_px=1.0)
+    for key in KEY_MEASURES:
+        unit = "mm2" if key.endswith("area") else "mm"
+        sd = [between_capture_sd(key, unit, REST, turned(d)) for d in (0.0, 3.0, 10.0)]
+        assert sd[0] <= sd[1] <= sd[2] and sd[2] > sd[0], key
+        farther = dataclasses.replace(REST, ipd_px=120.0, mm_per_px=REST.mm_per_px * 200 / 120)
+        assert between_capture_sd(key, unit, REST, farther) > sd[0], key
+        assert between_capture_sd(key, unit, small, small) >= sd[0], key
 
 
 def test_change_never_below_the_literature_or_pixel_floor():

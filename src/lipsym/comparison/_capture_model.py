@@ -75,6 +75,8 @@ class Coefficients:
 
     Attributes
     ----------
+    unit : {"mm", "mm2", "deg"}
+        The measure's unit (angles: the coefficients are in degrees).
     base_rest, base_smile : float
         SD of an identical-pose re-capture, fraction of IPD^p.
     yaw, pitch, roll : float
@@ -89,6 +91,7 @@ class Coefficients:
         Per unit of lip-gap difference (fraction of IPD).
     """
 
+    unit: str
     base_rest: float
     base_smile: float
     yaw: float
@@ -105,18 +108,36 @@ class Coefficients:
 # simulated re-captures of the London (34 neutral, 34 smiling) and 3DSK
 # (50 neutral) development photos; smile and parted on the 34 London
 # rest/smile pairs (asymmetry change per unit of expression difference).
-COEFFICIENTS: Mapping[str, Coefficients] = MappingProxyType({})
+COEFFICIENTS: Mapping[str, Coefficients] = MappingProxyType({
+    "commissure_height": Coefficients(unit='mm', base_rest=0.00433, base_smile=0.00206, yaw=0, pitch=0.00113, roll=0.00106, distance=0.00216, resolution_px=0, smile=0.0891, parted=0.18),  # factor 1.00
+    "commissure_lateral": Coefficients(unit='mm', base_rest=0.0104, base_smile=0, yaw=0.00429, pitch=0.00257, roll=0.00354, distance=0.0293, resolution_px=0.173, smile=0.157, parted=0.233),  # factor 1.20
+    "commissure_excursion": Coefficients(unit='mm', base_rest=0.0119, base_smile=0, yaw=0.0036, pitch=0.00233, roll=0.00288, distance=0.0215, resolution_px=0.543, smile=0.168, parted=0.268),  # factor 1.10
+    "smile_angle": Coefficients(unit='deg', base_rest=0.416, base_smile=0, yaw=0.21, pitch=0.161, roll=0.213, distance=1.79, resolution_px=0, smile=12.4, parted=16.7),  # factor 1.05
+    "endocanthion_cheilion": Coefficients(unit='mm', base_rest=0.00359, base_smile=0.00378, yaw=0.00083, pitch=0.000748, roll=0.00134, distance=0.00555, resolution_px=0, smile=0.0767, parted=0.155),  # factor 1.00
+    "bow_peak_height_above_labrale_superius": Coefficients(unit='mm', base_rest=0.00115, base_smile=0, yaw=0.000226, pitch=0.00162, roll=0, distance=0.00502, resolution_px=0.492, smile=0.052, parted=0.0626),  # factor 1.00
+    "bow_peak_offset": Coefficients(unit='mm', base_rest=0, base_smile=0.00701, yaw=0.0116, pitch=0, roll=0, distance=0.0288, resolution_px=1.69, smile=0.204, parted=0.327),  # factor 1.00
+    "bow_peak_height": Coefficients(unit='mm', base_rest=0.00108, base_smile=0, yaw=0.000221, pitch=0.00162, roll=0, distance=0.00505, resolution_px=0.483, smile=0.0519, parted=0.0624),  # factor 1.00
+    "upper_vermilion_height_mid": Coefficients(unit='mm', base_rest=0.00168, base_smile=0, yaw=0.00282, pitch=0.00208, roll=0, distance=0, resolution_px=0, smile=0.0638, parted=0.102),  # factor 1.00
+    "lower_vermilion_height_mid": Coefficients(unit='mm', base_rest=0.00497, base_smile=0, yaw=0.00201, pitch=0.00133, roll=0, distance=0.0144, resolution_px=0.849, smile=0.0735, parted=0.0969),  # factor 1.10
+    "upper_vermilion_height_peak": Coefficients(unit='mm', base_rest=0.00255, base_smile=0, yaw=0.000437, pitch=0.00129, roll=0, distance=0.00354, resolution_px=0.318, smile=0.0408, parted=0.0518),  # factor 1.00
+    "lower_vermilion_height_peak": Coefficients(unit='mm', base_rest=0.002, base_smile=0.00137, yaw=0.000505, pitch=0.00156, roll=0, distance=0.00474, resolution_px=0, smile=0.047, parted=0.0599),  # factor 1.00
+    "upper_hemi_vermilion_area": Coefficients(unit='mm2', base_rest=0, base_smile=0, yaw=0.000649, pitch=7.99e-05, roll=0, distance=0.00297, resolution_px=0.163, smile=0.0209, parted=0.0304),  # factor 1.00
+    "lower_hemi_vermilion_area": Coefficients(unit='mm2', base_rest=0.00128, base_smile=0, yaw=0.000846, pitch=0.0002, roll=0.000237, distance=0.00397, resolution_px=0.226, smile=0.0269, parted=0.0438),  # factor 1.00
+})
 
-#: Measures the calibration does not cover take the largest coefficient of
-#: each term over the calibrated measures (conservative).
 _POWER = {"mm": 1, "mm2": 2, "deg": 0}
+_TERMS = tuple(f for f in Coefficients.__dataclass_fields__ if f != "unit")
 
 
-def _default() -> Coefficients:
-    rows = list(COEFFICIENTS.values())
-    if not rows:
-        return Coefficients(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    return Coefficients(*(max(getattr(r, f) for r in rows) for f in Coefficients.__dataclass_fields__))
+def _coefficients(key: str, unit: str) -> Coefficients:
+    """The measure's coefficients; a measure the calibration does not cover
+    takes the largest coefficient of each term over the calibrated measures
+    of its unit (conservative)."""
+    known = COEFFICIENTS.get(key)
+    if known is not None:
+        return known
+    rows = [r for r in COEFFICIENTS.values() if r.unit == unit]
+    return Coefficients(unit, *(max((getattr(r, f) for r in rows), default=0.0) for f in _TERMS))
 
 
 def _pair_expression(before: Capture, after: Capture) -> str:
@@ -151,7 +172,7 @@ def between_capture_terms(key: str, unit: str, before: Capture, after: Capture) 
         standard deviations whose root sum of squares is
         :func:`between_capture_sd`.
     """
-    c = COEFFICIENTS.get(key) or _default()
+    c = _coefficients(key, unit)
     expr = _pair_expression(before, after)
     p = _power(unit)
     size = (0.5 * (before.ipd_mm + after.ipd_mm)) ** p if p else 1.0
