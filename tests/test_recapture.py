@@ -143,7 +143,7 @@ def test_between_capture_sd_grows_with_pose_distance_and_resolution():
         return dataclasses.replace(REST, yaw_deg=REST.yaw_deg + d, pitch_deg=REST.pitch_deg - d,
                                    roll_deg=REST.roll_deg + d)
 
-    small = dataclasses.replace(REST, ipd_px=60.0, mm_per_px=1.0)
+    small = dataclasses.replace(REST, ipd_px=60.0, mm_per_px=REST.ipd_mm / 60.0)  # same face, fewer pixels
     for key in KEY_MEASURES:
         unit = "mm2" if key.endswith("area") else "mm"
         sd = [between_capture_sd(key, unit, REST, turned(d)) for d in (0.0, 3.0, 10.0)]
