@@ -294,9 +294,10 @@ def print_fit(rows: list[dict]) -> None:
 
     print("\nCOEFFICIENTS (paste into lipsym/comparison/_capture_model.py):")
     for key, c in fit(rows).items():
-        args = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v:.3g}"
-                         for k, v in c.items() if not k.startswith("_"))
-        print(f'    "{key}": Coefficients({args}),  # factor {c["_factor"]:.2f}')
+        args = [f"{k}={v!r}" if isinstance(v, str) else f"{k}={v:.3g}" for k, v in c.items() if not k[0] == "_"]
+        print(f'    "{key}": Coefficients(  # factor {c["_factor"]:.2f}')
+        print(f'        {", ".join(args[:6])},')
+        print(f'        {", ".join(args[6:])}),')
     # Out of sample: fitted on London alone, the 3DSK re-captures are new faces.
     with _using(fit(rows, ("london",))):
         held = _unchanged(rows, "3dsk")
@@ -328,8 +329,8 @@ def report(rows: list[dict]) -> None:
         (f"{100 * t[0] / t[2]:5.1f} % / {100 * t[1] / t[2]:4.1f} %" if t[2] else "-").rjust(22)
         for t in totals.values()))
 
-    print(f"\n(b) Planted commissure lift on a re-capture vs the original: detected (|change| > MDC, "
-          f"right sign), old SE / new model; median measured change and median new MDC, mm")
+    print("\n(b) Planted commissure lift on a re-capture vs the original: detected (|change| > MDC, "
+          "right sign), old SE / new model; median measured change and median new MDC, mm")
     for s, e in SIM_SETS:
         planted = [r for r in rows if r["kind"] == "planted" and r["set"] == s and r["expression"] == e]
         if not planted:

@@ -118,20 +118,48 @@ class Coefficients:
 #: chosen on the real re-photographs (invariance/lisa, invariance/zoom), which
 #: are the check.
 COEFFICIENTS: Mapping[str, Coefficients] = MappingProxyType({
-    "commissure_height": Coefficients(unit='mm', base_rest=0.00464, base_smile=0.00418, yaw=0, pitch=0.00108, roll=0.000724, distance=0, resolution_px=0, smile=0.0891, parted=0.18),  # factor 1.00
-    "commissure_lateral": Coefficients(unit='mm', base_rest=0.0111, base_smile=0.00165, yaw=0.00441, pitch=0.00252, roll=0.00216, distance=0.0125, resolution_px=0.876, smile=0.157, parted=0.233),  # factor 1.10
-    "commissure_excursion": Coefficients(unit='mm', base_rest=0.0134, base_smile=0.0071, yaw=0.00418, pitch=0.00257, roll=0.00134, distance=0.0127, resolution_px=0.878, smile=0.168, parted=0.268),  # factor 1.15
-    "smile_angle": Coefficients(unit='deg', base_rest=0.707, base_smile=0, yaw=0.229, pitch=0.137, roll=0.203, distance=0.314, resolution_px=29.5, smile=12.4, parted=16.7),  # factor 1.00
-    "endocanthion_cheilion": Coefficients(unit='mm', base_rest=0.00401, base_smile=0.00413, yaw=0.000995, pitch=0.000716, roll=0.00127, distance=0.00219, resolution_px=0.155, smile=0.0767, parted=0.155),  # factor 1.00
-    "bow_peak_height_above_labrale_superius": Coefficients(unit='mm', base_rest=0.00213, base_smile=0, yaw=0.000692, pitch=0.000959, roll=0.000779, distance=0.0033, resolution_px=0.228, smile=0.052, parted=0.0626),  # factor 1.00
-    "bow_peak_offset": Coefficients(unit='mm', base_rest=0.00681, base_smile=0.0132, yaw=0.013, pitch=0, roll=0, distance=0, resolution_px=1.14, smile=0.204, parted=0.327),  # factor 1.10
-    "bow_peak_height": Coefficients(unit='mm', base_rest=0.00208, base_smile=0, yaw=0.000688, pitch=0.000958, roll=0.00078, distance=0.00332, resolution_px=0.22, smile=0.0519, parted=0.0624),  # factor 1.00
-    "upper_vermilion_height_mid": Coefficients(unit='mm', base_rest=0.00172, base_smile=0, yaw=0.00279, pitch=0.00199, roll=0, distance=0.00229, resolution_px=0, smile=0.0638, parted=0.102),  # factor 1.00
-    "lower_vermilion_height_mid": Coefficients(unit='mm', base_rest=0.00504, base_smile=0.00089, yaw=0.00206, pitch=0.00112, roll=0, distance=0, resolution_px=0.569, smile=0.0735, parted=0.0969),  # factor 1.05
-    "upper_vermilion_height_peak": Coefficients(unit='mm', base_rest=0.0025, base_smile=0, yaw=0.000573, pitch=0.000934, roll=0.000441, distance=0.0032, resolution_px=0.196, smile=0.0408, parted=0.0518),  # factor 1.00
-    "lower_vermilion_height_peak": Coefficients(unit='mm', base_rest=0.00206, base_smile=0, yaw=0.000472, pitch=0.00161, roll=0, distance=0.00293, resolution_px=0, smile=0.047, parted=0.0599),  # factor 1.00
-    "upper_hemi_vermilion_area": Coefficients(unit='mm2', base_rest=0.000842, base_smile=0.000164, yaw=0.00067, pitch=0.000111, roll=0, distance=0.00154, resolution_px=0.0932, smile=0.0209, parted=0.0304),  # factor 1.00
-    "lower_hemi_vermilion_area": Coefficients(unit='mm2', base_rest=0.00184, base_smile=0.00126, yaw=0.000846, pitch=0.000155, roll=0.000221, distance=0.00127, resolution_px=0.134, smile=0.0269, parted=0.0438),  # factor 1.00
+    "commissure_height": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00464, base_smile=0.00418, yaw=0, pitch=0.00108, roll=0.000724,
+        distance=0, resolution_px=0, smile=0.0891, parted=0.18),
+    "commissure_lateral": Coefficients(  # factor 1.10
+        unit='mm', base_rest=0.0111, base_smile=0.00165, yaw=0.00441, pitch=0.00252, roll=0.00216,
+        distance=0.0125, resolution_px=0.876, smile=0.157, parted=0.233),
+    "commissure_excursion": Coefficients(  # factor 1.15
+        unit='mm', base_rest=0.0134, base_smile=0.0071, yaw=0.00418, pitch=0.00257, roll=0.00134,
+        distance=0.0127, resolution_px=0.878, smile=0.168, parted=0.268),
+    "smile_angle": Coefficients(  # factor 1.00
+        unit='deg', base_rest=0.707, base_smile=0, yaw=0.229, pitch=0.137, roll=0.203,
+        distance=0.314, resolution_px=29.5, smile=12.4, parted=16.7),
+    "endocanthion_cheilion": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00401, base_smile=0.00413, yaw=0.000995, pitch=0.000716, roll=0.00127,
+        distance=0.00219, resolution_px=0.155, smile=0.0767, parted=0.155),
+    "bow_peak_height_above_labrale_superius": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00213, base_smile=0, yaw=0.000692, pitch=0.000959, roll=0.000779,
+        distance=0.0033, resolution_px=0.228, smile=0.052, parted=0.0626),
+    "bow_peak_offset": Coefficients(  # factor 1.10
+        unit='mm', base_rest=0.00681, base_smile=0.0132, yaw=0.013, pitch=0, roll=0,
+        distance=0, resolution_px=1.14, smile=0.204, parted=0.327),
+    "bow_peak_height": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00208, base_smile=0, yaw=0.000688, pitch=0.000958, roll=0.00078,
+        distance=0.00332, resolution_px=0.22, smile=0.0519, parted=0.0624),
+    "upper_vermilion_height_mid": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00172, base_smile=0, yaw=0.00279, pitch=0.00199, roll=0,
+        distance=0.00229, resolution_px=0, smile=0.0638, parted=0.102),
+    "lower_vermilion_height_mid": Coefficients(  # factor 1.05
+        unit='mm', base_rest=0.00504, base_smile=0.00089, yaw=0.00206, pitch=0.00112, roll=0,
+        distance=0, resolution_px=0.569, smile=0.0735, parted=0.0969),
+    "upper_vermilion_height_peak": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.0025, base_smile=0, yaw=0.000573, pitch=0.000934, roll=0.000441,
+        distance=0.0032, resolution_px=0.196, smile=0.0408, parted=0.0518),
+    "lower_vermilion_height_peak": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00206, base_smile=0, yaw=0.000472, pitch=0.00161, roll=0,
+        distance=0.00293, resolution_px=0, smile=0.047, parted=0.0599),
+    "upper_hemi_vermilion_area": Coefficients(  # factor 1.00
+        unit='mm2', base_rest=0.000842, base_smile=0.000164, yaw=0.00067, pitch=0.000111, roll=0,
+        distance=0.00154, resolution_px=0.0932, smile=0.0209, parted=0.0304),
+    "lower_hemi_vermilion_area": Coefficients(  # factor 1.00
+        unit='mm2', base_rest=0.00184, base_smile=0.00126, yaw=0.000846, pitch=0.000155, roll=0.000221,
+        distance=0.00127, resolution_px=0.134, smile=0.0269, parted=0.0438),
 })
 
 _POWER = {"mm": 1, "mm2": 2, "deg": 0}
