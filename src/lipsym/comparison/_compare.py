@@ -21,6 +21,17 @@ J Strength Cond Res 2005). The per-measure SEM comes from lipsym's own
 repeatability benchmark (docs/uncertainty.md). A change is "detectable" when
 ``|change| > MDC95``.
 
+That SEM re-processes ONE photo; two visits are two captures. When the
+captures are given (``captures=(before, after)``, :class:`Capture`), the
+between-capture variability of an unchanged face is added and the result is
+kept above the published test-retest and the pixel floors
+(:mod:`lipsym.comparison._capture_model`, issue #13):
+
+    SE_change = max(sqrt(SE_before² + SE_after² + SD_between²), floor)
+
+Without captures the standard error is the one-photo figure above, which
+understates the error of a change between two visits.
+
 Settling (follow-up after a treatment) classifies each change by what it did
 to the size of the asymmetry, against the same noise level: ``converging``
 when |asymmetry| shrank by more than the MDC, ``diverging`` when it grew by
@@ -33,6 +44,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from lipsym.comparison._capture import Capture
+from lipsym.comparison._capture_model import between_capture_sd, change_se_floor
 from lipsym.measures import PhotoMeasures, SidedMeasure
 
 #: z for a two-sided 95 % interval.
@@ -66,7 +79,8 @@ class MeasureChange:
     change : float
         ``after − before``.
     standard_error : float
-        ``sqrt(before_se² + after_se²)``.
+        ``sqrt(before_se² + after_se²)``; with captures, also the
+        between-capture SD and the floors (module docstring).
     minimal_detectable_change : float
         ``1.96 · standard_error`` (MDC95).
     detectable : bool
@@ -92,17 +106,27 @@ class MeasureChange:
         return abs(self.change - value) <= z * self.standard_error
 
 
-def compare_sided(before: SidedMeasure, after: SidedMeasure) -> MeasureChange:
+def compare_sided(before: SidedMeasure, after: SidedMeasure,
+                  captures: tuple[Capture, Capture] | None = None) -> MeasureChange:
     """Change of one sided measure's asymmetry.
 
     Parameters
     ----------
     before, after : SidedMeasure
         The same measure (same key and unit) at two times.
+    captures : (Capture, Capture), optional
+        How the two photos were taken (:func:`capture_from_analysis`,
+        :func:`capture_from_dict`): adds the between-capture variability and
+        the floors to the standard error. Default: the one-photo standard
+        errors only.
     """
     if before.key != after.key or before.unit != after.unit:
         raise ValueError(f"cannot compare {before.key} ({before.unit}) with {after.key} ({after.unit})")
     se = math.hypot(before.standard_error, after.standard_error)
+    if captures is not None:
+        cap_b, cap_a = captures
+        se = max(math.hypot(se, between_capture_sd(before.key, before.unit, cap_b, cap_a)),
+                 change_se_floor(before.unit, cap_b, cap_a))
     mdc = Z95 * se
     change = after.asymmetry - before.asymmetry
     shrink = abs(before.asymmetry) - abs(after.asymmetry)
@@ -116,7 +140,8 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure) -> MeasureChange:
 
 def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
                      after: PhotoMeasures | Mapping[str, SidedMeasure],
-                     keys: Iterable[str] | None = None) -> dict[str, MeasureChange]:
+                     keys: Iterable[str] | None = None,
+                     captures: tuple[Capture, Capture] | None = None) -> dict[str, MeasureChange]:
     """Change of every sided asymmetry between two photos of one face.
 
     Parameters
@@ -126,6 +151,8 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
     keys : iterable of str, optional
         Which measures; default every sided measure both have, the
         :data:`KEY_MEASURES` first.
+    captures : (Capture, Capture), optional
+        How the two photos were taken; see :func:`compare_sided`.
 
     Returns
     -------
@@ -137,4 +164,4 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
     if keys is None:
         common = [k for k in b if k in a]
         keys = [k for k in KEY_MEASURES if k in common] + [k for k in common if k not in KEY_MEASURES]
-    return {k: compare_sided(b[k], a[k]) for k in keys}
+    return {k: compare_sided(b[k], a[k], captures) for k in keys}

@@ -1,0 +1,257 @@
+"""Between-capture error model: how much an unchanged face's asymmetry moves between two photos.
+
+A measure's own standard error (:mod:`lipsym.measures._uncertainty`) comes
+from re-processing ONE photo. Two visits are two captures: the head turns,
+the camera is nearer or farther, the light changes, the pixel is larger or
+smaller, the patient holds the rest face or the smile differently. For a
+change between two captures lipsym uses (issue #13)
+
+    SE_change = max( sqrt(SE_before² + SE_after² + SD_between²), floor )
+
+with, for a measure of dimension ``p`` (1 for mm, 2 for mm², 0 for degrees)
+and IPD the mean interpupillary distance of the two photos in mm,
+
+    SD_between = IPD^p · sqrt( base[expr]²
+                               + (yaw · Δyaw)² + (pitch · Δpitch)² + (roll · Δroll)²
+                               + (distance · ln(ipd_px_before / ipd_px_after))²
+                               + resolution² · (1/ipd_px_before² + 1/ipd_px_after²)
+                               + (smile · Δmouth_width)² + (parted · Δlip_gap) ² )
+
+(every coefficient relative to the IPD, so it transfers between photo sizes;
+angles in degrees, widths and gaps as fractions of the IPD). Each term is a
+between-capture cause the issue names: ``base`` holds what every re-capture
+has (light, white balance, JPEG, re-detection), ``yaw/pitch/roll`` the
+pose difference, ``distance`` the face-size (perspective/zoom) change,
+``resolution`` the landmark noise of a small face (px per point),
+``smile`` and ``parted`` the expression.
+
+The floor is the larger of
+
+- the published 3-D test-retest floor for the expression: MDC95 0.8 mm at
+  rest, 1.3 mm in smile (3-D photos one week apart, PMC8288314;
+  docs/reference.md §6). MDC95 = 1.96·√2·SEM and SE_change = √2·SEM, so
+  the floor of SE_change is MDC95 / 1.96 (0.41 mm at rest, 0.66 mm in
+  smile). For areas it is spread along a hemi-lip border of
+  :data:`AREA_BORDER_IPD` IPD; angles have none;
+- the pixel floor: no landmark is located better than a pixel's
+  quantisation (SD = pixel / √12), and an asymmetry is the difference of two
+  points, so its change between two photos has
+  SE ≥ sqrt((mm_per_px_before² + mm_per_px_after²) / 6).
+
+Calibration data of every constant are stated at :data:`COEFFICIENTS`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+from lipsym.comparison._capture import Capture
+
+#: z for a two-sided 95 % interval (same as lipsym.comparison._compare.Z95).
+_Z95 = 1.96
+
+#: Published test-retest MDC95 of 3-D facial photos one week apart, mm
+#: (PMC8288314; docs/reference.md §6). "other" expressions take the smile's.
+LITERATURE_MDC_MM = MappingProxyType({"rest": 0.8, "smile": 1.3, "other": 1.3})
+
+#: Length of the hemi-lip vermilion border, fraction of the IPD (≈ 25 mm of
+#: a 63 mm IPD: half the mouth width plus the border's curvature), over which
+#: a length floor becomes an area floor: moving a border by δ changes the
+#: hemi-vermilion area by about length · δ.
+AREA_BORDER_IPD = 0.4
+
+#: Pixel quantisation: SD of one coordinate = pixel / √12; the asymmetry is
+#: a difference of two points (×√2) and a change of two photos (×√2 again):
+#: SE² ≥ (px_before² + px_after²) · 2 / 12.
+_PIXEL_VAR_PER_PX2 = 2.0 / 12.0
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """Between-capture SD coefficients of one measure (relative to the IPD; see the module docstring).
+
+    Attributes
+    ----------
+    unit : {"mm", "mm2", "deg"}
+        The measure's unit (angles: the coefficients are in degrees).
+    base_rest, base_smile : float
+        SD of an identical-pose re-capture, fraction of IPD^p.
+    yaw, pitch, roll : float
+        Per degree of pose difference.
+    distance : float
+        Per unit of ``|ln(ipd_px ratio)|``.
+    resolution_px : float
+        Landmark SD per point on re-capture, px (enters as px / ipd_px).
+    smile : float
+        Per unit of mouth-width difference (fraction of IPD).
+    parted : float
+        Per unit of lip-gap difference (fraction of IPD).
+    """
+
+    unit: str
+    base_rest: float
+    base_smile: float
+    yaw: float
+    pitch: float
+    roll: float
+    distance: float
+    resolution_px: float
+    smile: float
+    parted: float
+
+
+#: Printed by ``benchmarks/recapture.py --fit`` (docs/accuracy.md, "Change
+#: between two captures"), seed 13, 2 re-captures per photo. Calibration data:
+#: ``base_rest``, ``base_smile``, ``yaw``, ``pitch``, ``roll``, ``distance`` and
+#: ``resolution_px``: 354 simulated unchanged pairs (lipsym.simulate._recapture)
+#: of the London development photos (34 neutral *_03 as rest, 34 smiling
+#: *_08 as smile) and the 3DSK development photos (50 neutral, rest), non-negative
+#: least squares of the squared change beyond the one-photo variance, then
+#: scaled by the factor noted per line (≥ 1) so that at most 4 % of those
+#: pairs are called detectable; fitted on London alone they leave 2.2 % of
+#: the 150 3DSK pairs detectable (highest key measure 4.7 %). ``smile`` and
+#: ``parted``: the 34 London rest/smile pairs of the same person, each
+#: fitted alone without intercept (an upper bound of its share). None was
+#: chosen on the real re-photographs (invariance/lisa, invariance/zoom), which
+#: are the check.
+COEFFICIENTS: Mapping[str, Coefficients] = MappingProxyType({
+    "commissure_height": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00464, base_smile=0.00418, yaw=0, pitch=0.00108, roll=0.000724,
+        distance=0, resolution_px=0, smile=0.0891, parted=0.18),
+    "commissure_lateral": Coefficients(  # factor 1.10
+        unit='mm', base_rest=0.0111, base_smile=0.00165, yaw=0.00441, pitch=0.00252, roll=0.00216,
+        distance=0.0125, resolution_px=0.876, smile=0.157, parted=0.233),
+    "commissure_excursion": Coefficients(  # factor 1.15
+        unit='mm', base_rest=0.0134, base_smile=0.0071, yaw=0.00418, pitch=0.00257, roll=0.00134,
+        distance=0.0127, resolution_px=0.878, smile=0.168, parted=0.268),
+    "smile_angle": Coefficients(  # factor 1.00
+        unit='deg', base_rest=0.707, base_smile=0, yaw=0.229, pitch=0.137, roll=0.203,
+        distance=0.314, resolution_px=29.5, smile=12.4, parted=16.7),
+    "endocanthion_cheilion": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00401, base_smile=0.00413, yaw=0.000995, pitch=0.000716, roll=0.00127,
+        distance=0.00219, resolution_px=0.155, smile=0.0767, parted=0.155),
+    "bow_peak_height_above_labrale_superius": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00213, base_smile=0, yaw=0.000692, pitch=0.000959, roll=0.000779,
+        distance=0.0033, resolution_px=0.228, smile=0.052, parted=0.0626),
+    "bow_peak_offset": Coefficients(  # factor 1.10
+        unit='mm', base_rest=0.00681, base_smile=0.0132, yaw=0.013, pitch=0, roll=0,
+        distance=0, resolution_px=1.14, smile=0.204, parted=0.327),
+    "bow_peak_height": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00208, base_smile=0, yaw=0.000688, pitch=0.000958, roll=0.00078,
+        distance=0.00332, resolution_px=0.22, smile=0.0519, parted=0.0624),
+    "upper_vermilion_height_mid": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00172, base_smile=0, yaw=0.00279, pitch=0.00199, roll=0,
+        distance=0.00229, resolution_px=0, smile=0.0638, parted=0.102),
+    "lower_vermilion_height_mid": Coefficients(  # factor 1.05
+        unit='mm', base_rest=0.00504, base_smile=0.00089, yaw=0.00206, pitch=0.00112, roll=0,
+        distance=0, resolution_px=0.569, smile=0.0735, parted=0.0969),
+    "upper_vermilion_height_peak": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.0025, base_smile=0, yaw=0.000573, pitch=0.000934, roll=0.000441,
+        distance=0.0032, resolution_px=0.196, smile=0.0408, parted=0.0518),
+    "lower_vermilion_height_peak": Coefficients(  # factor 1.00
+        unit='mm', base_rest=0.00206, base_smile=0, yaw=0.000472, pitch=0.00161, roll=0,
+        distance=0.00293, resolution_px=0, smile=0.047, parted=0.0599),
+    "upper_hemi_vermilion_area": Coefficients(  # factor 1.00
+        unit='mm2', base_rest=0.000842, base_smile=0.000164, yaw=0.00067, pitch=0.000111, roll=0,
+        distance=0.00154, resolution_px=0.0932, smile=0.0209, parted=0.0304),
+    "lower_hemi_vermilion_area": Coefficients(  # factor 1.00
+        unit='mm2', base_rest=0.00184, base_smile=0.00126, yaw=0.000846, pitch=0.000155, roll=0.000221,
+        distance=0.00127, resolution_px=0.134, smile=0.0269, parted=0.0438),
+})
+
+_POWER = {"mm": 1, "mm2": 2, "deg": 0}
+_TERMS = tuple(f for f in Coefficients.__dataclass_fields__ if f != "unit")
+
+
+def _coefficients(key: str, unit: str) -> Coefficients:
+    """The measure's coefficients; a measure the calibration does not cover
+    takes the largest coefficient of each term over the calibrated measures
+    of its unit (conservative)."""
+    known = COEFFICIENTS.get(key)
+    if known is not None:
+        return known
+    rows = [r for r in COEFFICIENTS.values() if r.unit == unit]
+    return Coefficients(unit, *(max((getattr(r, f) for r in rows), default=0.0) for f in _TERMS))
+
+
+def _pair_expression(before: Capture, after: Capture) -> str:
+    """The noisier of the two expressions (a rest/smile mix counts as smile)."""
+    return "rest" if before.expression == after.expression == "rest" else "smile"
+
+
+def _power(unit: str) -> int:
+    return _POWER.get(unit, 1)
+
+
+def _gap(c: Capture) -> float:
+    """The lip gap, fraction of IPD; a document without it: at the parted limit or closed."""
+    if c.lip_gap_ipd is not None:
+        return c.lip_gap_ipd
+    return 0.02 if c.lips_parted else 0.0
+
+
+def between_capture_terms(key: str, unit: str, before: Capture, after: Capture) -> dict[str, float]:
+    """Each cause's share of the between-capture SD of a change, in the measure's unit.
+
+    Parameters
+    ----------
+    key, unit : str
+        The sided measure (e.g. ``"commissure_height"``, ``"mm"``).
+    before, after : Capture
+
+    Returns
+    -------
+    dict of str to float
+        ``base``, ``pose``, ``distance``, ``resolution``, ``expression``:
+        standard deviations whose root sum of squares is
+        :func:`between_capture_sd`.
+    """
+    c = _coefficients(key, unit)
+    expr = _pair_expression(before, after)
+    p = _power(unit)
+    size = (0.5 * (before.ipd_mm + after.ipd_mm)) ** p if p else 1.0
+    base = c.base_rest if expr == "rest" else c.base_smile
+    pose = math.sqrt((c.yaw * (after.yaw_deg - before.yaw_deg)) ** 2
+                     + (c.pitch * (after.pitch_deg - before.pitch_deg)) ** 2
+                     + (c.roll * (after.roll_deg - before.roll_deg)) ** 2)
+    distance = c.distance * abs(math.log(after.ipd_px / before.ipd_px))
+    resolution = c.resolution_px * math.sqrt(before.ipd_px ** -2 + after.ipd_px ** -2)
+    expression = math.hypot(c.smile * (after.mouth_width_ipd - before.mouth_width_ipd),
+                            c.parted * (_gap(after) - _gap(before)))
+    terms = {"base": base, "pose": pose, "distance": distance, "resolution": resolution, "expression": expression}
+    return {k: v * size for k, v in terms.items()}
+
+
+def between_capture_sd(key: str, unit: str, before: Capture, after: Capture) -> float:
+    """SD of an unchanged face's asymmetry change between two captures, in the measure's unit.
+
+    Parameters
+    ----------
+    key, unit : str
+    before, after : Capture
+
+    Returns
+    -------
+    float
+    """
+    return math.sqrt(sum(v * v for v in between_capture_terms(key, unit, before, after).values()))
+
+
+def change_se_floor(unit: str, before: Capture, after: Capture) -> float:
+    """Smallest standard error a change between these two captures can have, in the measure's unit.
+
+    The larger of the literature test-retest floor for the expression and the
+    pixel floor (module docstring). 0.0 for angles.
+    """
+    p = _power(unit)
+    if p == 0:
+        return 0.0
+    literature = LITERATURE_MDC_MM[_pair_expression(before, after)] / _Z95
+    pixel = math.sqrt(_PIXEL_VAR_PER_PX2 * (before.mm_per_px ** 2 + after.mm_per_px ** 2))
+    floor = max(literature, pixel)
+    if p == 2:
+        floor *= AREA_BORDER_IPD * 0.5 * (before.ipd_mm + after.ipd_mm)
+    return floor
