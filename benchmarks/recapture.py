@@ -99,13 +99,13 @@ def _measured(photo, expression: str):
 
 
 def _array(rgb: np.ndarray, expression: str):
-    from lipsym.io._imageio import photo_from_array
+    from lipsym.io import photo_from_array
     return _measured(photo_from_array(rgb), expression)
 
 
 def _simulated_rows(job: tuple[int, str, str, str, int, int]) -> list[dict]:
     """Unchanged and planted pairs of one development face."""
-    from lipsym.io._imageio import load_photo
+    from lipsym.io import load_photo
     from lipsym.sides import Side
     from lipsym.simulate._recapture import planted_recapture, recapture, sample_params
     from lipsym.simulate._simulate import Plant
@@ -135,7 +135,7 @@ def _simulated_rows(job: tuple[int, str, str, str, int, int]) -> list[dict]:
 
 
 def _real_rows(set_: str) -> list[dict]:
-    from lipsym.io._imageio import load_photo
+    from lipsym.io import load_photo
     photos = [(p.stem, *_measured(load_photo(p), "rest")[1:]) for p in REAL[set_]]
     return [{"set": set_, "expression": "rest", "face": f"{b[0]}-{a[0]}", "kind": "unchanged",
              "before": b[1], "after": a[1], "cap_before": b[2], "cap_after": a[2]}
@@ -144,7 +144,7 @@ def _real_rows(set_: str) -> list[dict]:
 
 def _expression_rows(quick: bool) -> list[dict]:
     """London rest vs smile of the same person (for the expression terms)."""
-    from lipsym.io._imageio import load_photo
+    from lipsym.io import load_photo
     rows = []
     for rest in sorted((LONDON / "neutral").glob("*_03.jpg"))[:4 if quick else None]:
         smile = LONDON / "smiling" / rest.name.replace("_03", "_08")

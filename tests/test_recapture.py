@@ -120,7 +120,7 @@ def test_sample_params_are_plausible():
 @pytest.mark.slow
 def test_rendered_recapture_moves_the_detected_landmarks_and_pose_as_asked(landmarker):
     from lipsym.analysis._photo import analyze_landmarks
-    from lipsym.io._imageio import load_photo, photo_from_array
+    from lipsym.io import load_photo, photo_from_array
     from lipsym.simulate._recapture import recapture
 
     photo = load_photo(SAMPLE)
@@ -207,7 +207,7 @@ def test_capture_warnings_name_each_difference():
 def test_capture_from_a_stored_document_matches_the_analysis(landmarker):
     from lipsym.analysis._photo import analyze_landmarks
     from lipsym.formats._json import photo_to_dict
-    from lipsym.io._imageio import load_photo
+    from lipsym.io import load_photo
     from lipsym.measures._photo import measure_photo
 
     photo = load_photo(SAMPLE)

@@ -2,11 +2,18 @@
 
 :func:`compare_measures` gives, per measure, the change of the signed
 asymmetry with its standard error and minimal detectable change
-(:class:`MeasureChange`).
+(:class:`MeasureChange`). Given how each photo was taken (:class:`Capture`),
+the standard error includes what differs between two captures of an
+unchanged face (pose, distance, resolution, expression:
+:func:`between_capture_sd`), and :func:`capture_warnings` names the
+differences worth a warning.
 """
 
 from .._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_compare": ["MeasureChange", "compare_measures", "compare_sided", "KEY_MEASURES", "Z95"],
+    "_capture": ["Capture", "CaptureError", "capture_from_analysis", "capture_from_dict"],
+    "_capture_model": ["between_capture_sd", "change_se_floor"],
+    "_capture_checks": ["CaptureWarning", "capture_warnings"],
 })
