@@ -106,7 +106,7 @@ def stable_points_px(photo: PhotoAnalysis | Mapping[str, Any] | np.ndarray) -> n
         A stored document holds neither field, or a point is not finite.
     """
     if isinstance(photo, PhotoAnalysis):
-        points = np.asarray(photo.points_px, dtype=np.float64)[list(STABLE_POINTS), :2]
+        points = _as_stable(photo.points_px)
     elif isinstance(photo, Mapping):
         if photo.get(JSON_KEY) is not None:
             stored = photo[JSON_KEY]
@@ -116,12 +116,12 @@ def stable_points_px(photo: PhotoAnalysis | Mapping[str, Any] | np.ndarray) -> n
                                        "analyse the photo again")
             points = np.array([stored[str(i)] for i in STABLE_POINTS], dtype=np.float64)
         elif photo.get("landmarks_px") is not None:
-            points = np.asarray(photo["landmarks_px"], dtype=np.float64)[list(STABLE_POINTS), :2]
+            points = _as_stable(photo["landmarks_px"])
         else:
             raise MeasurementError(f"{_name(photo, 'photo')}: the stored analysis has neither {JSON_KEY} nor "
                                    "landmarks_px: analyse the photo again with this version")
     else:
-        points = np.asarray(photo, dtype=np.float64)[list(STABLE_POINTS), :2]
+        points = _as_stable(photo)
     if not np.isfinite(points).all():
         raise MeasurementError(f"{_name(photo, 'photo')}: face points are not finite")
     return points
@@ -151,9 +151,14 @@ def aligned_shape(points_px: np.ndarray, template: np.ndarray) -> np.ndarray:
     return (x / size) @ (u @ vt).T
 
 
+@functools.lru_cache(maxsize=1)
 def mirror_order() -> np.ndarray:
-    """Positions in :data:`STABLE_POINTS` of each point's mirror partner."""
-    return _mirror_order()
+    """Positions in :data:`STABLE_POINTS` of each point's mirror partner, read-only."""
+    partner = mirror_pairs()
+    position = {v: k for k, v in enumerate(STABLE_POINTS)}
+    order = np.array([position[int(partner[i])] for i in STABLE_POINTS])
+    order.flags.writeable = False
+    return order
 
 
 def geometry_distance(a_px: np.ndarray, b_px: np.ndarray, *, model: Any = None) -> float:
@@ -240,7 +245,8 @@ def require_same_person(a: PhotoAnalysis | Mapping[str, Any], b: PhotoAnalysis |
     return check
 
 
-def _as_stable(points_px: np.ndarray) -> np.ndarray:
+def _as_stable(points_px) -> np.ndarray:
+    """The stable points of all landmarks (478, 2 or 3), or stable points already, as (n, 2) px."""
     p = np.asarray(points_px, dtype=np.float64)
     return p[:, :2] if len(p) == len(STABLE_POINTS) else p[list(STABLE_POINTS), :2]
 
@@ -251,15 +257,6 @@ def _mahalanobis(d: np.ndarray, model) -> float:
     along = axes @ d
     rest = max(float(d @ d - along @ along), 0.0)  # the part outside the kept axes
     return float(np.sqrt((along ** 2 / np.asarray(model.AXIS_VARIANCES)).sum() + rest / model.REST_VARIANCE))
-
-
-@functools.lru_cache(maxsize=1)
-def _mirror_order() -> np.ndarray:
-    partner = mirror_pairs()
-    position = {v: k for k, v in enumerate(STABLE_POINTS)}
-    order = np.array([position[int(partner[i])] for i in STABLE_POINTS])
-    order.flags.writeable = False
-    return order
 
 
 def _name(photo: Any, fallback: str) -> str:
