@@ -119,3 +119,16 @@ class NotFoundError(StoreError):
 
 class ConflictError(StoreError):
     """The operation would silently overwrite or duplicate a record."""
+
+
+# --- comparisons ------------------------------------------------------------
+
+
+class DifferentPersonError(LipsymError):
+    """Two compared photos do not plausibly show the same person.
+
+    Raised by :func:`lipsym.comparison.require_same_person` unless the user
+    overrides the check; the message names both photos.
+    """
+
+    exit_code = 9

@@ -6,7 +6,8 @@ asymmetry with its standard error and minimal detectable change
 the standard error includes what differs between two captures of an
 unchanged face (pose, distance, resolution, expression:
 :func:`between_capture_sd`), and :func:`capture_warnings` names the
-differences worth a warning.
+differences worth a warning. :func:`same_person` tells whether two photos
+plausibly show the same face (:func:`require_same_person` refuses them).
 """
 
 from .._lazy import attach
@@ -16,4 +17,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_capture": ["Capture", "CaptureError", "capture_from_analysis", "capture_from_dict"],
     "_capture_model": ["between_capture_sd", "change_se_floor"],
     "_capture_checks": ["CaptureWarning", "capture_warnings"],
+    "_same_person": ["SamePersonCheck", "same_person", "require_same_person", "geometry_distance", "STABLE_POINTS"],
 })

@@ -1,0 +1,152 @@
+"""Same-person check: different people refused, re-captures of one person accepted."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import LONDON, SAMPLE, SHARED_DATA, needs_shared
+from lipsym.comparison._same_person import (
+    STABLE_POINTS, SamePersonCheck, geometry_distance, require_same_person, same_person, stable_points_px,
+)
+from lipsym.errors import DifferentPersonError, LipsymError, MeasurementError
+
+LISA = SHARED_DATA / "invariance" / "lisa"
+
+
+@pytest.fixture(scope="module")
+def analyse(landmarker):
+    """Analyse a photo once per module (the same photo appears in several tests)."""
+    from lipsym.analysis._options import AnalysisOptions
+    from lipsym.analysis._photo import analyze_photo
+
+    cache = {}
+
+    def run(path, expression="rest", mirrored=False):
+        key = (str(path), expression, mirrored)
+        if key not in cache:
+            cache[key] = analyze_photo(path, landmarker, expression=expression,
+                                       options=AnalysisOptions(mirrored=mirrored))
+        return cache[key]
+    return run
+
+
+@pytest.fixture(scope="module")
+def astronaut_mirror(tmp_path_factory):
+    path = tmp_path_factory.mktemp("mirror") / "astronaut_mirrored.png"
+    cv2.imwrite(str(path), cv2.flip(cv2.imread(str(SAMPLE)), 1))
+    return path
+
+
+def _other_face(analysis) -> dict:
+    """A stored document of the same photo with a different face: eyes 15 % wider apart, nose 15 % longer."""
+    from lipsym.formats._json import photo_to_dict
+
+    points = np.array(analysis.points_px, dtype=np.float64)
+    centre = points[[468, 473], :2].mean(axis=0)
+    right_half = points[:, 0] < centre[0]  # each half of the face moves out, eyes and brows with it
+    points[:, 0] += np.where(right_half, -1, 1) * 0.075 * abs(points[473, 0] - points[468, 0])
+    nose = [1, 2, 4, 5, 19, 94, 98, 64, 48, 129, 219, 102, 49, 327, 294, 278, 358, 439, 331, 279]
+    points[nose, 1] += 0.15 * (points[nose, 1] - centre[1])
+    doc = photo_to_dict(analysis)
+    doc["file"] = "someone_else.jpg"
+    doc["stable_points_px"] = {str(i): [float(points[i, 0]), float(points[i, 1])] for i in STABLE_POINTS}
+    return doc
+
+
+def test_a_photo_and_itself_are_one_person(analyse):
+    a = analyse(SAMPLE)
+    check = same_person(a, a)
+    assert isinstance(check, SamePersonCheck)
+    assert check.passed and check.distance == pytest.approx(0, abs=1e-9)
+    assert check.threshold > 0 and "\n" not in check.reason
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_a_mirrored_photo_of_the_same_person_is_accepted(analyse, astronaut_mirror, mirrored):
+    check = same_person(analyse(SAMPLE), analyse(astronaut_mirror, mirrored=mirrored))
+    assert check.passed
+    # Flip-averaging makes the mirror's landmarks the exact mirror image.
+    assert check.distance < 0.05 * check.threshold
+
+
+def test_a_different_face_is_refused_and_allow_overrides(analyse):
+    a, other = analyse(SAMPLE), _other_face(analyse(SAMPLE))
+    check = same_person(a, other)
+    assert not check.passed and check.distance > check.threshold
+    with pytest.raises(DifferentPersonError) as err:
+        require_same_person(a, other)
+    message = str(err.value)
+    assert "\n" not in message and str(SAMPLE) in message and "someone_else.jpg" in message
+    assert err.value.exit_code == 9 and isinstance(err.value, LipsymError)
+    overridden = require_same_person(a, other, allow=True)
+    assert overridden == check  # the result is still there, e.g. for a warning
+
+
+def test_exit_code_is_its_own():
+    import lipsym.errors as errors
+
+    others = {c.exit_code for c in vars(errors).values()
+              if isinstance(c, type) and issubclass(c, LipsymError) and c is not DifferentPersonError}
+    assert DifferentPersonError.exit_code not in others
+
+
+def test_stored_analysis_gives_the_same_distance(analyse, astronaut_mirror):
+    """A stored document (stable_points_px, or landmarks_px) checks like the analysis itself."""
+    from lipsym.formats._json import photo_to_dict
+
+    a, m = analyse(SAMPLE), analyse(astronaut_mirror)
+    stored = json.loads(json.dumps(photo_to_dict(m)))
+    assert set(stored["stable_points_px"]) == {str(i) for i in STABLE_POINTS}
+    direct = same_person(a, m).distance
+    # Points are stored to 1e-4 px: a few thousandths of a distance whose threshold is ~20.
+    assert same_person(a, stored).distance == pytest.approx(direct, abs=1e-2)
+    full = json.loads(json.dumps(photo_to_dict(m, include_landmarks=True)))
+    del full["stable_points_px"]
+    assert same_person(full, a).distance == pytest.approx(direct, abs=0.1)  # stored to 1e-3 px
+    np.testing.assert_allclose(stable_points_px(stored), stable_points_px(m), atol=1e-4)
+
+
+def test_a_stored_analysis_without_the_points_is_refused_with_a_reason(analyse):
+    from lipsym.formats._json import photo_to_dict
+
+    doc = photo_to_dict(analyse(SAMPLE))
+    del doc["stable_points_px"]
+    with pytest.raises(MeasurementError, match="analyse the photo again"):
+        same_person(doc, analyse(SAMPLE))
+
+
+def test_geometry_distance_is_symmetric_and_scale_free(analyse):
+    points = np.array(analyse(SAMPLE).points_px)
+    other = np.array([[float(c) for c in xy] for xy in _other_face(analyse(SAMPLE))["stable_points_px"].values()])
+    moved = 2.5 * points[:, :2] @ np.array([[0.96, -0.28], [0.28, 0.96]]) + [40.0, -7.0]
+    assert geometry_distance(points, moved) == pytest.approx(0, abs=1e-6)
+    assert geometry_distance(points, other) == pytest.approx(geometry_distance(other, points), rel=1e-6)
+
+
+@needs_shared
+def test_two_london_people_are_refused(analyse):
+    # Issue #13 names London 004 vs 014; 014 is not among the development
+    # photos, 013 (the next face) stands in for it.
+    check = same_person(analyse(LONDON / "neutral" / "004_03.jpg"), analyse(LONDON / "neutral" / "013_03.jpg"))
+    assert not check.passed
+    with pytest.raises(DifferentPersonError, match="004_03.jpg and .*013_03.jpg"):
+        require_same_person(analyse(LONDON / "neutral" / "004_03.jpg"), analyse(LONDON / "neutral" / "013_03.jpg"))
+
+
+@needs_shared
+def test_rest_and_smile_of_one_london_face_are_accepted(analyse):
+    check = same_person(analyse(LONDON / "neutral" / "004_03.jpg"),
+                        analyse(LONDON / "smiling" / "004_08.jpg", expression="smile"))
+    assert check.passed, check.reason
+
+
+@needs_shared
+def test_lisa_re_photographs_are_accepted(analyse):
+    photos = [analyse(LISA / f"lisa{i}.jpg") for i in range(1, 5)]
+    for a, b in itertools.combinations(photos, 2):
+        assert same_person(a, b).passed, same_person(a, b).reason
