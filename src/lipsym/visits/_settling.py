@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from lipsym.comparison._capture import Capture, CaptureError, capture_from_dict
 from lipsym.comparison._compare import KEY_MEASURES, MeasureChange, compare_measures
 from lipsym.visits.store import Visit
 from lipsym.visits._timeline import Timeline, VisitMeasures
@@ -47,15 +48,31 @@ def compare_visits(before: VisitMeasures, after: VisitMeasures, *, conditions: I
     Returns
     -------
     dict of str to dict of str to MeasureChange
-        Condition → key → change.
+        Condition → key → change. A change between two visits is a change
+        between two captures: its standard error includes the
+        between-capture error of the two photos' pose, distance,
+        resolution and expression (:func:`lipsym.comparison.between_capture_sd`)
+        whenever their stored documents say how they were taken.
     """
     out = {}
     for condition in conditions:
         b, a = before.sided.get(condition), after.sided.get(condition)
         if b and a:
             wanted = None if keys is None else [k for k in keys if k in b and k in a]
-            out[condition] = compare_measures(b, a, wanted)
+            out[condition] = compare_measures(b, a, wanted, captures=visit_captures(before, after, condition))
     return out
+
+
+def visit_captures(before: VisitMeasures, after: VisitMeasures, condition: str) -> tuple[Capture, Capture] | None:
+    """How the two visits' photos of one condition were taken, or None when a document cannot say.
+
+    The ``dynamic`` condition (rest → smile movement) has no single photo;
+    it is compared with the within-photo error only.
+    """
+    try:
+        return capture_from_dict(before.photos[condition]), capture_from_dict(after.photos[condition])
+    except (KeyError, CaptureError):
+        return None
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ frozen snapshot, not on the store.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from lipsym.errors import ConfigurationError, NotFoundError
 from lipsym.measures import SidedMeasure
@@ -40,6 +42,11 @@ class VisitMeasures:
         Given at this visit.
     settings_hashes : mapping of str to str
         Condition → the settings hash of that analysis.
+    photos : mapping of str to mapping
+        Photo condition (``rest``, ``smile``) → that photo's entry of the
+        stored result document (pose, scale, frame, points): how it was
+        captured, for the change's between-capture error and the
+        same-person check.
     """
 
     visit: Visit
@@ -47,6 +54,7 @@ class VisitMeasures:
     analysis_ids: Mapping[str, int]
     treatments: tuple[Treatment, ...]
     settings_hashes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    photos: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def treated(self) -> bool:
@@ -174,5 +182,22 @@ def load_timeline(store: Store, patient: Patient | str) -> Timeline:
         sided, ids, hashes = _latest_per_condition(rows_by_visit.get(visit.id, []))
         visits.append(VisitMeasures(visit=visit, sided=MappingProxyType(sided), analysis_ids=MappingProxyType(ids),
                                     treatments=tuple(treatments_by_visit.get(visit.id, ())),
-                                    settings_hashes=MappingProxyType(hashes)))
+                                    settings_hashes=MappingProxyType(hashes),
+                                    photos=MappingProxyType(_photo_entries(store, ids))))
     return Timeline(patient=record, visits=tuple(visits))
+
+
+def _photo_entries(store: Store, analysis_ids: Mapping[str, int]) -> dict[str, Mapping[str, Any]]:
+    """Condition → the analysed photo's entry of its stored result document."""
+    entries: dict[str, Mapping[str, Any]] = {}
+    documents: dict[int, dict] = {}
+    for condition, analysis_id in analysis_ids.items():
+        if condition == "dynamic":
+            continue
+        if analysis_id not in documents:
+            documents[analysis_id] = json.loads(store.get_analysis(analysis_id).result_json)
+        entry = next((r for r in documents[analysis_id].get("results", ())
+                      if r.get("status") == "ok" and r.get("expression") == condition), None)
+        if entry is not None:
+            entries[condition] = MappingProxyType(entry)
+    return entries
