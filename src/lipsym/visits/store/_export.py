@@ -153,7 +153,7 @@ def _prepare_directory(directory: str | os.PathLike[str], names: Sequence[str], 
     """Create ``directory`` if needed; refuse (before writing anything) to overwrite files."""
     root = Path(os.path.abspath(os.path.expanduser(os.fspath(directory))))
     if root.exists() and not root.is_dir():
-        raise ConfigurationError(f"{root} is not a directory")
+        raise ConfigurationError(f"{root}: exists and is not a folder")
     targets = {name: root / name for name in names}
     clashes = [str(p) for p in targets.values() if p.exists()]
     if clashes and not overwrite:
