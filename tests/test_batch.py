@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 
 from conftest import LONDON, SAMPLE, needs_shared
 from lipsym.batch._config import BatchConfig
-from lipsym.batch._layout import item_json_path
+from lipsym.batch._layout import aside_path, item_json_path
 from lipsym.batch._progress import Progress
 from lipsym.batch._run import run_batch
 from lipsym.cli import build_parser, main
@@ -114,9 +114,13 @@ def test_resume_reuses_done_items_and_redoes_changed_photos_and_settings(tmp_pat
     assert again.computed == set() and again.reused == names
     assert _snapshot(out) == before                                   # nothing rewritten
 
+    old_result = item_json_path(out, photos[1].name).read_bytes()
     _save(_face(0), photos[1], quality=95)                            # new content, same name
     changed = run_batch(discover(src), _config(out), jobs=1)
     assert changed.computed == {photos[1].name} and changed.reused == names - {photos[1].name}
+    # the other photo's result is kept, under a name with its photo's hash, never replaced silently
+    old_digests = json.loads(old_result)["batch"]["photo_sha256"]
+    assert aside_path(item_json_path(out, photos[1].name), old_digests).read_bytes() == old_result
 
     other_settings = run_batch(discover(src), _config(out, "--iris-mm", "12"), jobs=1)
     assert other_settings.computed == names

@@ -565,7 +565,7 @@ def test_backup_is_a_usable_self_contained_copy_and_refuses_overwrite(store: Sto
 
     size_before = dest.stat().st_size
     content_before = dest.read_bytes()
-    with pytest.raises(ConflictError, match="overwrite=True"):
+    with pytest.raises(ConflictError, match="--force"):
         store.backup(dest)
     assert dest.read_bytes() == content_before and dest.stat().st_size == size_before
     store.add_patient("P002")

@@ -20,6 +20,8 @@ class Progress:
     ----------
     total : int
         Items to go through.
+    label : str
+        What the lines start with (``"lipsym batch"``, ``"lipsym import"``).
     stream : text stream, optional
         Default ``sys.stderr``.
     quiet : bool
@@ -30,9 +32,10 @@ class Progress:
         Seconds, monotonic (tests pass a fake).
     """
 
-    def __init__(self, total: int, *, stream: TextIO | None = None, quiet: bool = False,
-                 interval_s: float = 10.0, clock=time.monotonic):
+    def __init__(self, total: int, *, label: str = "lipsym batch", stream: TextIO | None = None,
+                 quiet: bool = False, interval_s: float = 10.0, clock=time.monotonic):
         self.total = total
+        self.label = label
         self.stream = stream if stream is not None else sys.stderr
         self.quiet = quiet
         self.interval_s = interval_s
@@ -91,7 +94,7 @@ class Progress:
             parts.append(f"{self.reused} reused")
         if self.failed:
             parts.append(f"{self.failed} with errors")
-        return "lipsym batch: " + ", ".join(parts)
+        return f"{self.label}: " + ", ".join(parts)
 
     def _show(self, text: str, end: str) -> None:
         self.stream.write("\r\033[K" + text + end)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lipsym.io._collection import Collection
-from lipsym.errors import ConfigurationError, ConflictError
+from lipsym.io._outputs import make_output_dir, output_file_mode, write_atomic
+from lipsym.errors import ConflictError, OutputError
 from lipsym.batch._config import BatchConfig
-from lipsym.batch._layout import LOCK_FILE, remove_stale_temporaries
+from lipsym.batch._layout import LOCK_FILE, SOURCE_FILE, read_source, remove_stale_temporaries, source_text
 from lipsym.batch._tables import Tables, rebuild_tables
 from lipsym.batch._outcome import Outcome
 
@@ -50,8 +51,8 @@ class BatchReport:
 
 
 def run_batch(collection: Collection, config: BatchConfig, *, jobs: int = 1, scheduler: str | None = None,
-              scheduler_timeout_s: float = 30.0,
-              on_outcome: Callable[[Outcome], None] | None = None) -> BatchReport:
+              scheduler_timeout_s: float = 30.0, on_outcome: Callable[[Outcome], None] | None = None,
+              other_source: bool = False) -> BatchReport:
     """Analyse a collection into ``config.output_dir``; resumable, safe to interrupt.
 
     Items whose JSON already holds a result with the same identity are
@@ -72,20 +73,28 @@ def run_batch(collection: Collection, config: BatchConfig, *, jobs: int = 1, sch
         How long to try reaching the scheduler.
     on_outcome : callable, optional
         Called in this process with each outcome as it arrives.
+    other_source : bool
+        Accept an output folder that holds the results of another INPUT
+        (``--force``); OUT then records this one. Results of other photos
+        under the same item names are kept aside, never replaced.
 
     Raises
     ------
     ConflictError
-        Another batch is writing to the same output folder.
+        Another batch is writing to the same output folder, or it holds the
+        results of another INPUT and ``other_source`` is False.
+    OutputError
+        The output folder cannot be created or written to.
     ModelError
         The model could not be loaded.
     """
     output_dir = Path(config.output_dir)
     if output_dir.exists() and not output_dir.is_dir():
-        raise ConfigurationError(f"{output_dir} exists and is not a folder")
-    output_dir.mkdir(parents=True, exist_ok=True)
+        raise OutputError(f"{output_dir}: exists and is not a folder")
+    make_output_dir(output_dir, share=config.share)
     outcomes: dict[str, Outcome] = {}
-    with _exclusive(output_dir):
+    with _exclusive(output_dir, config.share):
+        _claim(output_dir, collection, config, other_source)
         remove_stale_temporaries(output_dir)
         try:
             if collection.items:
@@ -96,8 +105,26 @@ def run_batch(collection: Collection, config: BatchConfig, *, jobs: int = 1, sch
                     # every row (~300 columns per pair) would grow with the study.
                     outcomes[outcome.name] = dataclasses.replace(outcome, row=None)
         finally:
-            tables = rebuild_tables(output_dir, collection, outcomes=outcomes)
+            tables = rebuild_tables(output_dir, collection, outcomes=outcomes, share=config.share)
     return BatchReport(tuple(outcomes.values()), tables)
+
+
+def _claim(output_dir: Path, collection: Collection, config: BatchConfig, other_source: bool) -> None:
+    """Record INPUT in ``OUT/source.json``; refuse an OUT holding another INPUT's results unless asked.
+
+    Item names are relative to INPUT, so two INPUTs can have items of the
+    same name: a batch of B into A's folder would otherwise present B's
+    tables next to A's results as if they were one study.
+    """
+    current = str(Path(collection.source).resolve())
+    recorded = read_source(output_dir)
+    if recorded == current:
+        return
+    if recorded is not None and not other_source:
+        raise ConflictError(f"{output_dir}: holds the results of {recorded}, not of {current}; choose another "
+                            "output folder, or use --force to add these (results of other photos under the "
+                            "same names are kept, renamed with their photos' hashes)")
+    write_atomic(output_dir / SOURCE_FILE, source_text(current), overwrite=True, share=config.share)
 
 
 def _executor(collection: Collection, config: BatchConfig, jobs: int, scheduler: str | None,
@@ -112,14 +139,17 @@ def _executor(collection: Collection, config: BatchConfig, jobs: int, scheduler:
 
 
 @contextlib.contextmanager
-def _exclusive(output_dir: Path):
+def _exclusive(output_dir: Path, share: bool):
     """Hold ``OUT/.lock`` so that two batches never write the same tables at once."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: no advisory locks, run one batch per folder
         yield
         return
-    fd = os.open(output_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fd = os.open(output_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, output_file_mode(share))
+    except OSError as exc:  # a read-only folder: one line, before any work
+        raise OutputError(f"{output_dir}: cannot write to this folder ({exc.strerror or exc})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -47,7 +47,7 @@ class Tables:
 
 
 def rebuild_tables(output_dir: str | os.PathLike, collection: Collection, *,
-                   outcomes: Mapping[str, Outcome] | None = None) -> Tables:
+                   outcomes: Mapping[str, Outcome] | None = None, share: bool | None = None) -> Tables:
     """Write results.csv and errors.csv for a collection from what its items' JSON files hold.
 
     Parameters
@@ -60,6 +60,8 @@ def rebuild_tables(output_dir: str | os.PathLike, collection: Collection, *,
         This run's outcomes: the unsaved ones (a photo that could not be
         read, a worker that died) are listed in errors.csv although no JSON
         records them (and a JSON left by an earlier run is then ignored).
+    share : bool, optional
+        The tables follow the umask instead of being private (``write_atomic``).
 
     Returns
     -------
@@ -76,8 +78,9 @@ def rebuild_tables(output_dir: str | os.PathLike, collection: Collection, *,
         if row is not None:
             rows.append({**_identification(item), **row})
         errors.extend({"file": f, "reason": r} for f, r in item_errors)
-    results_csv = write_atomic(Path(output_dir, RESULTS_CSV), _csv_text(rows, ()), overwrite=True)
-    errors_csv = write_atomic(Path(output_dir, ERRORS_CSV), _csv_text(errors, ERROR_COLUMNS), overwrite=True)
+    results_csv = write_atomic(Path(output_dir, RESULTS_CSV), _csv_text(rows, ()), overwrite=True, share=share)
+    errors_csv = write_atomic(Path(output_dir, ERRORS_CSV), _csv_text(errors, ERROR_COLUMNS), overwrite=True,
+                              share=share)
     return Tables(results_csv, errors_csv, len(rows), len(errors), missing)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from lipsym.batch._config import BatchConfig
 from lipsym.batch._identity import result_identity
-from lipsym.batch._layout import item_json_path, read_batch_section
+from lipsym.batch._layout import aside_path, item_json_path, read_batch_section
 from lipsym.batch._outcome import Outcome, failed_outcome, peak_rss_mb
 from lipsym.errors import LipsymError
 from lipsym.io._collection import Item
@@ -69,12 +69,27 @@ def process_item(item: Item, config: BatchConfig, landmarker: Landmarker) -> Out
         "csv_row": _json_row(result.csv_row) if result.ok else None,
         "errors": [{"file": e.file, "reason": e.reason} for e in result.errors],
     }
+    _keep_other_photos_result(target, previous, digests)
     # Compact: json's C encoder is used only without indent (~5 ms per item saved).
     # Not fsynced (~1.5 ms an item): a result a power failure cuts short does
     # not parse, and the rerun recomputes it (layout.read_batch_section).
     write_atomic(target, json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", overwrite=True,
-                 durable=False)
+                 durable=False, share=config.share)
     return _outcome(item, identity, doc["batch"], computed=True, start=start)
+
+
+def _keep_other_photos_result(target, previous: dict[str, Any] | None, digests: dict[str, str]) -> None:
+    """Move aside a result recorded for other photos, so that the new one never silently replaces it.
+
+    Same photos with other settings (or another model, or lipsym version)
+    are the same input analysed anew: that result is superseded and
+    replaced. Other photo content under the same name (the photo was
+    changed, or the folder now holds another source's results) is another
+    input: its result is kept as ``<name>.<its photo hashes>.json``.
+    """
+    recorded = previous.get("photo_sha256") if previous is not None else None
+    if isinstance(recorded, dict) and recorded and recorded != digests:
+        os.replace(target, aside_path(target, recorded))
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:

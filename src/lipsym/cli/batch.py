@@ -35,13 +35,17 @@ def register(sub) -> None:
     p.add_argument("--progress-every", type=float, default=10.0, metavar="S",
                    help="seconds between progress lines when stderr is not a terminal (default %(default)s)")
     add_analysis_options(p)
-    add_force_option(p)
+    add_force_option(p, help="accept implausible values, and an OUT holding another INPUT's results (other "
+                             "photos' results are then kept under names with their hashes, never replaced)")
+    p.add_argument("--share", action="store_true",
+                   help="outputs follow the umask (e.g. 0644) instead of being private to you (0600 files, "
+                        "0700 folders); also LIPSYM_SHARE_OUTPUTS=1")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     jobs = worker_count(args)
-    config = BatchConfig(args.output, analysis_options(args))
+    config = BatchConfig(args.output, analysis_options(args), share=True if args.share else None)
     collection = discover(args.input)
     progress = Progress(len(collection.items), quiet=args.quiet, interval_s=args.progress_every)
     for problem in collection.problems:
@@ -83,7 +87,8 @@ def _run(args, collection, config, jobs, progress, recorder):
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
     try:
         report = run_batch(collection, config, jobs=jobs, scheduler=args.scheduler,
-                           scheduler_timeout_s=args.scheduler_timeout, on_outcome=on_outcome)
+                           scheduler_timeout_s=args.scheduler_timeout, on_outcome=on_outcome,
+                           other_source=args.force)
     finally:
         signal.signal(signal.SIGTERM, previous_term)
         progress.finish()

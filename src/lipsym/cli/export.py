@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from lipsym.errors import ConfigurationError
+from lipsym.io._outputs import sharing_outputs
 from lipsym.cli.common import check_outputs
 from lipsym.cli.store_common import add_db_option, open_store
 
@@ -21,11 +23,19 @@ def register(sub) -> None:
     p.add_argument("--research", metavar="DIR", help="pseudonymised export of ALL patients into DIR")
     p.add_argument("--keep-dates", action="store_true", help="research export: keep calendar dates")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.add_argument("--share", action="store_true",
+                   help="files follow the umask (e.g. 0644) instead of being private to you (0600, folders "
+                        "0700); also LIPSYM_SHARE_OUTPUTS=1")
     add_db_option(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    with sharing_outputs(True) if args.share else contextlib.nullcontext():
+        return _export(args)
+
+
+def _export(args) -> int:
     if (args.patient is None) == (args.research is None):
         raise ConfigurationError("give a PATIENT to export, or --research DIR (not both)")
     if args.research is None and args.csv is None:

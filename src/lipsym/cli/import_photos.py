@@ -47,11 +47,6 @@ def _common(p) -> None:
     add_worker_options(p, "analyse in N worker processes")
 
 
-class _ImportProgress(Progress):
-    def status(self, now: float | None = None) -> str:
-        return "lipsym import: " + super().status(now).removeprefix("lipsym batch: ")
-
-
 class _Reporter:
     """Failures and progress on stderr; the progress line starts with the first analysis."""
 
@@ -68,7 +63,7 @@ class _Reporter:
 
     def update(self, done: int, total: int, ok: bool) -> None:
         if self.progress is None:
-            self.progress = _ImportProgress(total, quiet=self.quiet)
+            self.progress = Progress(total, label="lipsym import", quiet=self.quiet)
         self.progress.update(computed=True, ok=ok)
 
     def finish(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import TYPE_CHECKING, Any, Iterable
 
 from lipsym.measures._registry import COMPOSITE_KEY
@@ -73,14 +74,51 @@ def error_columns(path: str, message: str, prefix: str = "") -> dict[str, Any]:
     return {f"{prefix}file": path, f"{prefix}status": "error", f"{prefix}error": message}
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", re.IGNORECASE)
+
+
+def escape_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula.
+
+    Text beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading ``'`` (OWASP's rule against CSV injection: a patient code
+    or folder named ``=1+2`` is data, not a formula). Numbers, and text that
+    is only a number (``-1.5``, ``-inf``, as a store export writes them),
+    are left alone so that they stay numbers.
+
+    Examples
+    --------
+    >>> escape_cell("=1+2"), escape_cell("-1.5"), escape_cell(-1.5), escape_cell("P001")
+    ("'=1+2", '-1.5', -1.5, 'P001')
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_writer(stream, fieldnames, **kwargs) -> csv.DictWriter:
+    """A ``csv.DictWriter`` whose header and cells are escaped (:func:`escape_cell`); every CSV lipsym writes uses it."""
+    return _EscapingWriter(stream, fieldnames=list(fieldnames), **kwargs)
+
+
+class _EscapingWriter(csv.DictWriter):
+    def writeheader(self):
+        return self.writer.writerow([escape_cell(f) for f in self.fieldnames])
+
+    def writerow(self, rowdict):
+        return super().writerow({k: escape_cell(v) for k, v in rowdict.items()})
+
+
 def to_csv(rows: Iterable[dict[str, Any]]) -> str:
-    """CSV text; the header is the union of the rows' columns in first-seen order."""
+    """CSV text; the header is the union of the rows' columns in first-seen order; cells escaped (:func:`escape_cell`)."""
     rows = list(rows)
     header: dict[str, None] = {}
     for row in rows:
         header.update(dict.fromkeys(row))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(header), restval="", lineterminator="\n")
+    writer = csv_writer(out, header, restval="", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: (f"{v:.10g}" if isinstance(v, float) else v) for k, v in row.items()})

@@ -63,7 +63,7 @@ def backup_connection(
     if dest == Path(os.path.abspath(source_path)) or _same_file(dest, Path(source_path)):
         raise ConfigurationError(f"backup destination {dest} is the database itself")
     if dest.exists() and not overwrite:
-        raise ConflictError(f"{dest} exists; pass overwrite=True to replace it")
+        raise ConflictError(f"{dest}: exists; not overwriting it (use --force to replace it)")
     if Path(f"{dest}-wal").exists():
         # Renaming a new file under a live WAL would let SQLite replay that
         # stale log into the copy.

@@ -1,10 +1,12 @@
 """Exports: one patient's full record (JSON or CSV) and the pseudonymised research export.
 
 Files are written only where the caller says, and never over existing files
-unless asked (``overwrite=True``). CSV cells are written verbatim (UTF-8,
-comma separated, header row); they are not escaped against spreadsheet
-formula injection, because that would alter the data for every other
-reader -- open untrusted exports in a spreadsheet with care.
+unless asked (``overwrite=True``, the command's ``--force``). Files are
+private (0600, new folders 0700) unless outputs are shared
+(:func:`lipsym.io.outputs_shared`). CSV files are UTF-8, comma separated,
+with a header row; a text cell that a spreadsheet would run as a formula
+(``=1+2``) is escaped with a leading ``'`` (:func:`lipsym.formats.escape_cell`);
+numbers are written as they are.
 
 The research export is PSEUDONYMISATION, NOT ANONYMISATION. Patient codes
 are replaced by ``HMAC-SHA256(key, code)`` truncated to 64 bits, with a
@@ -20,7 +22,6 @@ other data: the export is still personal data under the GDPR.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as _dt
 import hashlib
@@ -34,6 +35,8 @@ from typing import Any
 
 from lipsym import __version__
 from lipsym.errors import ConfigurationError, ConflictError, StoreError
+from lipsym.formats._csv import csv_writer
+from lipsym.io._outputs import make_output_dir, output_file_mode
 from lipsym.visits.store import (
     _analyses as analyses,
     _patients as patients,
@@ -150,18 +153,19 @@ def _prepare_directory(directory: str | os.PathLike[str], names: Sequence[str], 
     """Create ``directory`` if needed; refuse (before writing anything) to overwrite files."""
     root = Path(os.path.abspath(os.path.expanduser(os.fspath(directory))))
     if root.exists() and not root.is_dir():
-        raise ConfigurationError(f"{root} is not a directory")
+        raise ConfigurationError(f"{root}: exists and is not a folder")
     targets = {name: root / name for name in names}
     clashes = [str(p) for p in targets.values() if p.exists()]
     if clashes and not overwrite:
-        raise ConflictError(f"{clashes[0]} exists ({len(clashes)} file(s) in the way); pass overwrite=True to replace")
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        raise ConflictError(f"{clashes[0]}: exists ({len(clashes)} file(s) in the way); "
+                            "use --force to replace them")
+    make_output_dir(root)
     return targets
 
 
 def _private_opener(path: str, flags: int) -> int:
-    # Exports hold health data: readable by the owner only, like the database.
-    return os.open(path, flags, 0o600)
+    # Exports hold health data: readable by the owner only, like the database (unless shared).
+    return os.open(path, flags, output_file_mode())
 
 
 def _open_output(path: Path, overwrite: bool, **kwargs: Any):
@@ -171,7 +175,7 @@ def _open_output(path: Path, overwrite: bool, **kwargs: Any):
 
 def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]], overwrite: bool) -> None:
     with _open_output(path, overwrite, newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=list(columns), extrasaction="ignore")
+        writer = csv_writer(stream, columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({c: _cell(row.get(c)) for c in columns})
@@ -214,9 +218,9 @@ def write_patient_json(
     if target.is_dir():
         raise ConfigurationError(f"{target} is a directory; give a file name")
     if target.exists() and not overwrite:
-        raise ConflictError(f"{target} exists; pass overwrite=True to replace it")
+        raise ConflictError(f"{target}: exists; not overwriting it (use --force to replace it)")
     document = patient_document(conn, patient)
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_output_dir(target.parent)
     with _open_output(target, overwrite) as stream:
         json.dump(document, stream, indent=2, ensure_ascii=False)
         stream.write("\n")
