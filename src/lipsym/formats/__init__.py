@@ -19,7 +19,7 @@ from .._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_json": ["document", "photo_to_dict", "pair_to_dict", "error_to_dict", "measures_to_dict"],
-    "_csv": ["photo_columns", "pair_columns", "error_columns", "to_csv"],
+    "_csv": ["photo_columns", "pair_columns", "error_columns", "to_csv", "escape_cell", "csv_writer", "FORMULA_TRIGGERS"],
     "_store_rows": ["photo_specs", "pair_specs", "document_specs", "sided_from_rows"],
     "_measure_spec": ["MeasureSpec", "MeasureRowLike"],
     "_naming": ["csv_column", "store_row_name", "parse_store_row_name", "json_path", "naming_table"],

@@ -20,9 +20,11 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_photo": ["Photo", "load_photo", "load_region", "photo_from_array", "read_photo_bytes", "choose_reduction"],
     "_header": ["PhotoHeader", "read_header"],
-    "_limits": ["MAX_PIXELS", "MIN_SIDE_PX", "REDUCTIONS"],
+    "_limits": ["MAX_PIXELS", "MIN_SIDE_PX", "REDUCTIONS", "MEMORY_CEILING_BYTES"],
     "_sniff": ["SUPPORTED_FORMATS"],
     "_collection": ["Collection", "CollectionError", "Item", "Problem", "discover", "discover_folder",
-                    "read_manifest", "is_photo_file", "IMAGE_EXTENSIONS", "MANIFEST_COLUMNS", "PAIR_NAME"],
-    "_outputs": ["write_atomic"],
+                    "read_manifest", "is_photo_file", "manifest_delimiter", "IMAGE_EXTENSIONS", "MANIFEST_COLUMNS",
+                    "PAIR_NAME"],
+    "_outputs": ["write_atomic", "make_output_dir", "output_file_mode", "outputs_shared", "sharing_outputs",
+                 "SHARE_ENV"],
 })
