@@ -150,3 +150,22 @@ def test_lisa_re_photographs_are_accepted(analyse):
     photos = [analyse(LISA / f"lisa{i}.jpg") for i in range(1, 5)]
     for a, b in itertools.combinations(photos, 2):
         assert same_person(a, b).passed, same_person(a, b).reason
+
+
+@needs_shared
+def test_a_pair_of_two_people_is_refused_by_the_item_analysis_unless_allowed(landmarker):
+    """A rest photo of one person with a smile photo of another gives no 'movement' (issue #13)."""
+    from lipsym.analysis._options import AnalysisOptions
+    from lipsym.pipeline import ItemSpec, analyze_item
+
+    item = ItemSpec.pair(LONDON / "neutral" / "004_03.jpg", LONDON / "smiling" / "013_08.jpg")
+    refused = analyze_item(item, landmarker)
+    assert not refused.ok and refused.pair is None
+    (error,) = refused.errors
+    assert isinstance(error.error, DifferentPersonError) and "\n" not in error.reason
+    assert "004_03.jpg" in error.reason and "013_08.jpg" in error.reason
+    allowed = analyze_item(item, landmarker, AnalysisOptions(allow_different_person=True))
+    assert allowed.ok and allowed.pair is not None
+    same = analyze_item(ItemSpec.pair(LONDON / "neutral" / "004_03.jpg", LONDON / "smiling" / "004_08.jpg"),
+                        landmarker)
+    assert same.ok

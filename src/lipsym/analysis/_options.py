@@ -32,6 +32,12 @@ class AnalysisOptions:
     refine : bool
         Correct the asymmetric part of the lip landmarks from the image
         (:mod:`lipsym.refine`); False keeps MediaPipe's (flip-averaged) points.
+    allow_different_person : bool
+        Measure a rest/smile pair even when the two photos do not look like
+        the same person (:func:`lipsym.comparison.same_person`); by default
+        such a pair is refused, since its "movement" would be the difference
+        between two faces. Not part of :meth:`identity`: it decides whether
+        a result is made, not what it is.
     landmarker : LandmarkerOptions
         The landmarker to analyse with (``Landmarker(options.landmarker)``).
         It is part of the options because its ``flip_average`` changes
@@ -44,6 +50,7 @@ class AnalysisOptions:
     calibration: Calibration | None = None
     allow_multiple_faces: bool = True
     refine: bool = True
+    allow_different_person: bool = False
     landmarker: LandmarkerOptions = LandmarkerOptions()
 
     def identity(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from lipsym.analysis._options import AnalysisOptions
 from lipsym.analysis._photo import analyze_landmarks, detect_at_adequate_resolution
+from lipsym.comparison._same_person import require_same_person
 from lipsym.errors import ConfigurationError, LipsymError
 from lipsym.landmarks._detector import Landmarker
 from lipsym.measures._pair import measure_pair
@@ -96,6 +97,9 @@ def analyze_item(item: ItemSpec, landmarker: Landmarker, options: AnalysisOption
             decoded.append(photo)
     try:
         if item.is_pair:
+            # A pair's dynamic component is only meaningful for one face
+            # (issue #13: two people's photos gave a "movement" of 13.6 mm).
+            require_same_person(*analyses, allow=options.allow_different_person)
             pair = measure_pair(*analyses)
             measures = (pair.rest, pair.smile)  # on the pair's shared scale
         else:
