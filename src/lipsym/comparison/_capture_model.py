@@ -49,6 +49,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from lipsym.comparison._capture import Capture
+from lipsym.measures._registry import scale_power
 
 #: z for a two-sided 95 % interval (same as lipsym.comparison._compare.Z95).
 _Z95 = 1.96
@@ -162,7 +163,6 @@ COEFFICIENTS: Mapping[str, Coefficients] = MappingProxyType({
         distance=0.00127, resolution_px=0.134, smile=0.0269, parted=0.0438),
 })
 
-_POWER = {"mm": 1, "mm2": 2, "deg": 0}
 _TERMS = tuple(f for f in Coefficients.__dataclass_fields__ if f != "unit")
 
 
@@ -180,10 +180,6 @@ def _coefficients(key: str, unit: str) -> Coefficients:
 def _pair_expression(before: Capture, after: Capture) -> str:
     """The noisier of the two expressions (a rest/smile mix counts as smile)."""
     return "rest" if before.expression == after.expression == "rest" else "smile"
-
-
-def _power(unit: str) -> int:
-    return _POWER.get(unit, 1)
 
 
 def _gap(c: Capture) -> float:
@@ -211,7 +207,7 @@ def between_capture_terms(key: str, unit: str, before: Capture, after: Capture) 
     """
     c = _coefficients(key, unit)
     expr = _pair_expression(before, after)
-    p = _power(unit)
+    p = scale_power(unit)
     size = (0.5 * (before.ipd_mm + after.ipd_mm)) ** p if p else 1.0
     base = c.base_rest if expr == "rest" else c.base_smile
     pose = math.sqrt((c.yaw * (after.yaw_deg - before.yaw_deg)) ** 2
@@ -246,7 +242,7 @@ def change_se_floor(unit: str, before: Capture, after: Capture) -> float:
     The larger of the literature test-retest floor for the expression and the
     pixel floor (module docstring). 0.0 for angles.
     """
-    p = _power(unit)
+    p = scale_power(unit)
     if p == 0:
         return 0.0
     literature = LITERATURE_MDC_MM[_pair_expression(before, after)] / _Z95

@@ -158,6 +158,27 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
     -------
     dict of str to MeasureChange
         In the order of ``keys``.
+
+    Examples
+    --------
+    The same photo twice: no change, and never detectable.
+
+    >>> import lipsym
+    >>> a = lipsym.analyze_photo("sample_images/london_094_rest.jpg")
+    >>> m = lipsym.measure_photo(a)
+    >>> c = lipsym.compare(m, m)["commissure_height"]
+    >>> float(c.change), bool(c.detectable)
+    (0.0, False)
+
+    As two captures, the change's standard error includes what differs
+    between two photos of an unchanged face (pose, distance, expression),
+    never below the published test-retest floor:
+
+    >>> from lipsym.comparison import capture_from_analysis
+    >>> cap = capture_from_analysis(a, m)
+    >>> c = lipsym.compare(m, m, captures=(cap, cap))["commissure_height"]
+    >>> round(c.minimal_detectable_change, 2) >= 0.8
+    True
     """
     b = before.sided if isinstance(before, PhotoMeasures) else before
     a = after.sided if isinstance(after, PhotoMeasures) else after

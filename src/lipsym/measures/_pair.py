@@ -143,6 +143,23 @@ def measure_pair(rest: PhotoAnalysis, smile: PhotoAnalysis) -> PairMeasures:
     ----------
     rest, smile : PhotoAnalysis
         Analysed with expression "rest" and "smile".
+
+    Returns
+    -------
+    PairMeasures
+        The rest and smile measures on one scale, the rest → smile movement
+        of each commissure and Cupid's bow peak, and whether each
+        structure's asymmetry is static, dynamic, both or neither.
+
+    Examples
+    --------
+    >>> import lipsym
+    >>> pair = lipsym.analyze_pair("sample_images/london_094_rest.jpg", "sample_images/london_094_smile.jpg")
+    >>> m = lipsym.measure_pair(*pair)
+    >>> m.smile.scale.source
+    'iris_via_rest_ipd'
+    >>> [s.structure for s in m.summary]
+    ['commissures', 'cupids_bow']
     """
     rest_m = measure_photo(rest)
     smile_m = measure_photo(smile, scale=pair_scale(rest, smile))

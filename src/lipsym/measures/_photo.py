@@ -66,6 +66,16 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
     Returns
     -------
     PhotoMeasures
+        Every registered measure in mm (mm² for areas, degrees for angles)
+        with its standard error; signed asymmetries are left − right.
+
+    Examples
+    --------
+    >>> import lipsym
+    >>> m = lipsym.measure_photo(lipsym.analyze_photo("sample_images/london_094_rest.jpg"))
+    >>> c = m.sided["commissure_height"]
+    >>> f"{c.asymmetry:+.1f} ± {c.standard_error:.1f} {c.unit}"
+    '+1.1 ± 0.1 mm'
     """
     scale = scale or analysis.scale
     frame, anatomy = analysis.frame, analysis.anatomy

@@ -207,6 +207,17 @@ def measures_of_kind(kind: str) -> tuple[MeasureInfo, ...]:
     return tuple(m for m in REGISTRY.values() if m.kind == kind)
 
 
+def scale_power(unit: str) -> int:
+    """How a value in ``unit`` scales with the photo's mm per px: 1 for lengths, 2 for areas, 0 otherwise.
+
+    Examples
+    --------
+    >>> scale_power("mm"), scale_power("mm2"), scale_power("deg")
+    (1, 2, 0)
+    """
+    return {"mm": 1, "mm2": 2}.get(unit, 0)
+
+
 def unit_label(unit: str) -> str:
     """A unit as printed ('mm2' → 'mm²', 'deg' → '°')."""
     return UNIT_LABELS.get(unit, unit)

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from lipsym.face._scale import Scale
-from lipsym.measures._registry import measure_info
+from lipsym.measures._registry import measure_info, scale_power
 from lipsym.measures._uncertainty import landmark_sd, sensitivity_sd
 
 #: Every signed asymmetry in lipsym is the subject's LEFT minus RIGHT.
@@ -75,7 +75,6 @@ def _ratio(right: float, left: float) -> float | None:
 
 
 #: Power of the pixel size in a sided measure's unit (lengths 1, areas 2).
-_POWER = {"mm": 1, "mm2": 2}
 
 
 def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float) -> SidedMeasure:
@@ -90,7 +89,7 @@ def sided(key: str, right_px: float, left_px: float, scale: Scale, ipd_px: float
     relative uncertainty; the last two scale with the asymmetry.
     """
     info = measure_info(key)
-    power = _POWER[info.unit]
+    power = scale_power(info.unit)
     factor = scale.mm_per_px ** power
     right, left = right_px * factor, left_px * factor
     asym = left - right
@@ -130,7 +129,7 @@ def absolute(key: str, value_px: float, scale: Scale, ipd_px: float) -> ScalarMe
     the SE of one visit's value overstates the noise of a within-patient change.
     """
     info = measure_info(key)
-    power = _POWER.get(info.unit, 0)
+    power = scale_power(info.unit)
     factor = scale.mm_per_px ** power
     value = value_px * factor
     se = math.hypot(landmark_sd(key, ipd_px, power) * factor, abs(value) * power * scale.relative_uncertainty)

@@ -44,7 +44,7 @@ import numpy as np
 
 from lipsym.analysis._result import PhotoAnalysis
 from lipsym.errors import ConfigurationError
-from lipsym.simulate._simulate import Plant, plant
+from lipsym.simulate._simulate import Plant, plant, require_photo_of
 from lipsym.simulate._warp import WarpField, make_field
 
 #: Pivot of the head rotation behind the landmarks' centroid, in face widths
@@ -389,9 +389,7 @@ def recapture(rgb: np.ndarray, analysis: PhotoAnalysis, params: RecaptureParams)
     -------
     Recapture
     """
-    if rgb.shape[0] != analysis.height_px or rgb.shape[1] != analysis.width_px:
-        raise ConfigurationError(f"photo is {rgb.shape[1]}x{rgb.shape[0]} px but the analysis is of a "
-                                 f"{analysis.width_px}x{analysis.height_px} px photo")
+    require_photo_of(analysis, rgb)
     points = np.asarray(analysis.landmarks.points_px, dtype=np.float64)
     h_px, w_px = rgb.shape[:2]
     rotated = head_landmarks(points, params, w_px, h_px)

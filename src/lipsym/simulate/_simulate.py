@@ -213,6 +213,19 @@ def plant_field(analysis: PhotoAnalysis, plants: Sequence[Plant]) -> tuple[WarpF
     return field_, {k: fr.to_photo(v) for k, v in refs.items()}
 
 
+def require_photo_of(analysis: PhotoAnalysis, rgb: np.ndarray) -> None:
+    """Refuse pixels that are not the analysed photo's (a warp in the wrong pixels moves the wrong points).
+
+    Raises
+    ------
+    ConfigurationError
+        ``rgb`` is not ``analysis.width_px`` × ``analysis.height_px``.
+    """
+    if rgb.shape[0] != analysis.height_px or rgb.shape[1] != analysis.width_px:
+        raise ConfigurationError(f"photo is {rgb.shape[1]}x{rgb.shape[0]} px but the analysis is of a "
+                                 f"{analysis.width_px}x{analysis.height_px} px photo")
+
+
 def plant(rgb: np.ndarray, analysis: PhotoAnalysis, plants: Sequence[Plant]) -> SimulatedPhoto:
     """Warp a photo so that the given structures move by known amounts.
 
@@ -229,9 +242,7 @@ def plant(rgb: np.ndarray, analysis: PhotoAnalysis, plants: Sequence[Plant]) -> 
     -------
     SimulatedPhoto
     """
-    if rgb.shape[0] != analysis.height_px or rgb.shape[1] != analysis.width_px:
-        raise ConfigurationError(f"photo is {rgb.shape[1]}x{rgb.shape[0]} px but the analysis is of a "
-                                 f"{analysis.width_px}x{analysis.height_px} px photo")
+    require_photo_of(analysis, rgb)
     field_, before = plant_field(analysis, plants)
     after = {k: warp_points(v, field_) for k, v in before.items()}
     return SimulatedPhoto(
