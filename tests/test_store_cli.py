@@ -354,6 +354,17 @@ def test_interrupted_import_resumes(tmp_path, capsys, monkeypatch):
 
 
 @needs_shared
+def _children(pid: int) -> list[int]:
+    """Child process ids of ``pid`` (Linux /proc), the process itself excluded."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
 def test_import_killed_midway_resumes(tmp_path, capsys):
     """A crash (SIGKILL, no clean-up at all) in the middle of an import loses nothing committed."""
     root = tmp_path / "photos"
@@ -374,8 +385,14 @@ def test_import_killed_midway_resumes(tmp_path, capsys):
                     pass  # schema not created yet
             time.sleep(0.02)
     finally:
+        workers = _children(proc.pid)
         proc.kill()
         proc.wait()
+    # Its worker processes leave with it instead of idling forever.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "orphaned import workers"
     with Store.open(db) as store:
         assert store.check_integrity() == []
     code, report = run_json(capsys, "import", str(root), "--db", str(db))

@@ -23,6 +23,8 @@ import datetime as _dt
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from contextlib import nullcontext
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -395,11 +397,21 @@ _WORKER: dict[str, object] = {}
 def _start_worker(options: AnalysisOptions) -> None:
     # Ctrl-C is the parent's to handle; a worker killed by it would break the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A pool worker blocks on its task queue, whose write end it holds too, so
+    # a parent killed outright (SIGKILL, OOM) never wakes it: it would idle
+    # forever holding its landmarker. Leave when the parent does.
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     try:
         _WORKER["landmarker"] = Landmarker(options.landmarker)
     except LipsymError as error:  # raised in the parent by the first item (e.g. ModelError, exit 5)
         _WORKER["error"] = error
     _WORKER["options"] = options
+
+
+def _exit_with_parent(parent_pid: int, every_s: float = 0.5) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(every_s)
+    os._exit(1)
 
 
 def _analyze_in_worker(item: ItemSpec) -> _Outcome:
