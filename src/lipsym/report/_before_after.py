@@ -21,7 +21,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from lipsym.comparison._compare import KEY_MEASURES, Z95, MeasureChange, compare_measures
+from lipsym.comparison._compare import KEY_MEASURES, MeasureChange, compare_measures
+from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, plain, signed, table_keys
 from lipsym.errors import ConfigurationError
 from lipsym.measures._registry import display_name, unit_label
 from lipsym.measures._photo import TRACKED_POINTS
@@ -42,22 +43,30 @@ from lipsym.report._figures import (
 )
 from lipsym.report._photos import ReportPhoto
 
-CHANGE_HEADER = ("measure (left − right)", "before", "after", "change ± 1.96·SE", "MDC95", "beyond MDC?",
+# The MDC95 is 1.96 × the change's SE: a column of it would repeat the "± SE" column, so the table
+# says only whether the change exceeds it.
+CHANGE_HEADER = ("measure (left − right)", "before", "after", f"change {PM_LABEL}", "detectable (> MDC95)",
                  "|asymmetry|")
-CHANGE_COL_WIDTHS = (0.3, 0.08, 0.08, 0.16, 0.08, 0.12, 0.12)
+CHANGE_COL_WIDTHS = (0.34, 0.1, 0.1, 0.16, 0.16, 0.14)
 DISCLAIMER = "Measurements, not a diagnosis or treatment advice."
-FOOTNOTE = ("Change = after − before of each left − right asymmetry (subject's sides); ± 1.96·SE is its 95 % "
-            "interval; MDC95 = minimal detectable change. " + DISCLAIMER)
+FOOTNOTE = ("Change = after − before of each left − right asymmetry (subject's sides). " + PM_NOTE + " "
+            + DISCLAIMER)
 
 
-def change_rows(changes: Mapping[str, MeasureChange]) -> list[list[str]]:
-    """One row per measure: before, after, change ± 1.96·SE, MDC95, detectable, settling."""
+def detectable_text(c: MeasureChange) -> str:
+    """``yes`` or ``no (noise)``: whether a change exceeds its MDC95."""
+    return "yes" if c.detectable else "no (noise)"
+
+
+def change_rows(changes: Mapping[str, MeasureChange], keys: Iterable[str] | None = None) -> list[list[str]]:
+    """One row per measure (registry order, :func:`lipsym.report._format.table_keys`): before, after,
+    change ± SE, detectable, settling of |asymmetry|."""
     rows = []
-    for c in changes.values():
+    for k in table_keys(changes) if keys is None else keys:
+        c = changes[k]
         u = unit_label(c.unit)
-        rows.append([f"{display_name(c.key)} ({u})", f"{c.before:+.2f}", f"{c.after:+.2f}",
-                     f"{c.change:+.2f} ± {Z95 * c.standard_error:.2f}", f"{c.minimal_detectable_change:.2f}",
-                     "yes" if c.detectable else "no", c.settling])
+        rows.append([f"{display_name(c.key)} ({u})", signed(c.before), signed(c.after),
+                     pm_se(c.change, c.standard_error), detectable_text(c), c.settling])
     return rows
 
 
@@ -77,7 +86,7 @@ def _arrow_labels(start: Mapping[str, np.ndarray], end: Mapping[str, np.ndarray]
     for name in start:
         d = end[name] - start[name]
         out = point_side(name).outward_x * d[0]  # frame x → outward, mm
-        labels[name] = f"↑{d[1]:+.1f} ↔{out:+.1f} mm"
+        labels[name] = f"↑{signed(d[1], 1)} ↔{signed(out, 1)} mm"
     return labels
 
 
@@ -194,19 +203,19 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
     return fig
 
 
-KEY_CHANGES_TITLE = "Change of asymmetry (left − right, subject's sides), after − before:"
+KEY_CHANGES_TITLE = f"Change of asymmetry (left − right, subject's sides), after − before, {PM_LABEL}:"
 
 
 def key_change_lines(changes: Mapping[str, MeasureChange]) -> list[str]:
-    """The key measures' changes in words, one line each: change ± 1.96·SE and the MDC95 verdict."""
+    """The key measures' changes in words, one line each: change ± SE and the MDC95 verdict."""
     lines = []
     for key in KEY_MEASURES[:5]:
         if key in changes:
             c = changes[key]
             u = unit_label(c.unit)
             verdict = "beyond" if c.detectable else "within"
-            lines.append(f"{display_name(key)}: {c.change:+.2f} ± {Z95 * c.standard_error:.2f} {u} "
-                         f"({verdict} the MDC95 of {c.minimal_detectable_change:.2f} {u})")
+            lines.append(f"{display_name(key)}: {pm_se(c.change, c.standard_error)} {u} "
+                         f"({verdict} the MDC95 of {plain(c.minimal_detectable_change)} {u})")
     return lines
 
 
@@ -226,3 +235,40 @@ def key_changes_text(changes: Mapping[str, MeasureChange], reg: Registration | N
 def comparison_png(before, after, **kwargs) -> bytes:
     """The before/after comparison as PNG bytes (no metadata); arguments as :func:`comparison_figure`."""
     return figure_png(comparison_figure(before, after, **kwargs))
+
+
+def plain_comparison_figure(before: ReportPhoto, after: ReportPhoto, *, title: str = "", width_in: float = 7.0,
+                            labels: tuple[str, str] = ("before", "after")):
+    """Before and after side by side, registered and at one mm scale, with no marks: a picture to show.
+
+    The after photo is registered onto the before photo on the stable
+    landmarks (as in :func:`comparison_figure`) and both are cut to the same
+    lower-face box of the before photo's facial frame.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from lipsym.report._align import warp_to_view
+
+    reg = register_stable(after.analysis, before.analysis)
+    lips = [lip_points_mm(before), lip_points_mm(after, reg.after_to_before, before)]
+    box = lower_face_box_mm(lips, before.measures.interpupillary_distance_mm)
+    view = frame_views((before,), box)[0]
+    title_in = 0.3 if title else 0.0
+    img_h = 0.5 * width_in * (box[3] - box[2]) / (box[1] - box[0])
+    height_in = img_h + 0.25 + title_in
+    fig = new_figure(width_in, height_in)
+    for i, (photo, sim, label) in enumerate(((before, view.photo_to_view, labels[0]),
+                                             (after, reg.after_to_before.then(view.photo_to_view), labels[1]))):
+        ax = fig.add_axes((0.5 * i + 0.003, 0.0, 0.494, img_h / height_in))
+        show_canvas(ax, warp_to_view(photo.rgb, sim, view.size_px))
+        fig.text(0.5 * i + 0.25, (img_h + 0.05) / height_in, label, ha="center", va="bottom", fontsize=9)
+    if title:
+        fig.text(0.01, 1 - 0.05 / height_in, title, ha="left", va="top", fontsize=10, weight="bold")
+    return fig
+
+
+def plain_comparison_png(before: ReportPhoto, after: ReportPhoto, **kwargs) -> bytes:
+    """:func:`plain_comparison_figure` as PNG bytes (no metadata)."""
+    return figure_png(plain_comparison_figure(before, after, **kwargs))
