@@ -97,7 +97,7 @@ def summary_rows(timeline: Timeline, current: VisitMeasures, baseline: VisitMeas
 
 SUMMARY_HEADER = ("", "measure", f"now {PM_LABEL}", f"since baseline {PM_LABEL}", "detectable",
                   "each side since baseline", f"since last visit {PM_LABEL}", "detectable", "settling since treatment")
-_SUMMARY_WIDTHS = (0.06, 0.2, 0.1, 0.11, 0.08, 0.14, 0.11, 0.08, 0.12)
+_SUMMARY_WIDTHS = (0.05, 0.22, 0.1, 0.1, 0.08, 0.14, 0.1, 0.08, 0.13)
 
 
 def _visit_photos(store: Store, vm: VisitMeasures, landmarker: Landmarker, options: AnalysisOptions) -> ReportVisit:
@@ -219,7 +219,7 @@ def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures
     blocks: list = [Table(("", ""), tuple(ids), col_widths=(0.25, 0.75))]
     if "plain" in figures:
         blocks.append(Image("plain.png", "The photos without marks, registered on the eyes and nose, one mm scale.",
-                            0.75))
+                            0.42))
     settled = _settling_of(settling, current)
     blocks.append(Table(SUMMARY_HEADER, summary_rows(timeline, current, baseline, previous, settled),
                         "What changed (left − right asymmetry, subject's sides)", _SUMMARY_WIDTHS))
