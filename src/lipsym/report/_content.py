@@ -175,11 +175,16 @@ def summary_section(header: ReportHeader, visit: ReportVisit, previous: ReportVi
         blocks.append(Table(CHANGE_HEADER, tuple(map(tuple, change_rows({k: ch[k] for k in KEY_MEASURES
                                                                          if k in ch}))),
                             f"{expression}: change since the previous visit", CHANGE_COL_WIDTHS))
-    flags = _flag_items((visit,) + ((previous,) if previous else ()))
-    if flags:
-        blocks.append(Bullets(flags, "warning"))
+    blocks += flag_notice((visit,) + ((previous,) if previous else ()))
     blocks += [Paragraph(DISCLAIMER + " " + PM_NOTE, "note"), Paragraph(SIGNATURE)]
     return Section("Summary", tuple(blocks))
+
+
+def flag_notice(visits: tuple[ReportVisit, ...]) -> list[Paragraph]:
+    """A one-line pointer to the quality flags for the summary page (listed in the detail)."""
+    n = len(_flag_items(visits))
+    return [Paragraph(f"⚠ {n} quality flag{'s' if n > 1 else ''} or warning{'s' if n > 1 else ''}: see "
+                      "'Quality flags and warnings'.", "warning")] if n else []
 
 
 def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[str, str],
@@ -217,6 +222,11 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
                                                    f"line; vermilion = cheilia, green = Cupid's bow peaks; labels in "
                                                    f"mm.{credit}", fraction))
     sections.append(Section("Photos with the measurements", tuple(images), new_page=True))
+    flags = _flag_items((visit,) + ((previous,) if previous else ()))
+    sections.append(Section("Quality flags and warnings", (
+        Bullets(flags, "warning") if flags else Paragraph("No photo crossed a quality limit."),
+        Paragraph("A flag means the photo is outside the limits within which the measures were validated; the "
+                  "numbers are still shown, with that caveat.", "note"))))
     if visit.pair is not None:
         blocks: list = []
         if "rest_smile" in figures:
@@ -248,7 +258,7 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
                                 "A change within the MDC95 cannot be told apart from measurement noise.", "note"))
         sections.append(Section("Comparison with the previous visit", tuple(blocks)))
     sections += list(appendix)
-    sections.append(Section("Visit, scale and versions", (
+    sections.append(Section("Scale and uncertainty", (
         _identifiers(header, visit, previous),
         Table(("visit", "photo", "expression", "scale source", "mm per px", "relative uncertainty", "IPD (mm)"),
               _scale_rows(visit, "this") + (_scale_rows(previous, "previous") if previous else ()),
@@ -256,8 +266,6 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
         Paragraph("Scale: 11.7 mm horizontal iris diameter (Rüfer et al. 2005) unless calibrated; the smile photo "
                   "uses the rest photo's interpupillary distance. Each standard error (SE) propagates the scale's "
                   "uncertainty and the landmark error where it has been measured (docs/measures.md).", "note"),
-        Paragraph(SIDES_NOTE, "note"),
-        Paragraph("A quality flag means the photo is outside the limits within which the measures were validated; "
-                  "the numbers are still shown, with that caveat.", "note"))))
+        Paragraph(SIDES_NOTE, "note"))))
     sub = " · ".join(x for x in (header.clinic, header.patient, header.visit_date) if x)
     return Document("Lip asymmetry report", sub, tuple(sections))

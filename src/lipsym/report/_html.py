@@ -29,8 +29,14 @@ figure img { max-width: 100%; height: auto; border: 1px solid #ccc; }
 figcaption { font-size: 0.85em; color: #333; }
 .note { font-size: 0.85em; color: #444; }
 .warning { background: #F0E442; padding: 0.3em 0.6em; }
-@media print { body { margin: 0; max-width: none; } section.new-page { break-before: page; }
-               figure, table { break-inside: avoid; } }
+h2 { break-after: avoid; }
+/* Printing: no page size is forced, so A4 and Letter both print from the browser's dialog; margins fit both.
+   Images are capped in height so that a figure and its caption share a page; only the detail starts a page. */
+@page { margin: 14mm 12mm; }
+@media print { body { margin: 0; max-width: none; font-size: 10pt; } section.new-page { break-before: page; }
+               figure, tr, caption { break-inside: avoid; } table { font-size: 8pt; }
+               figure img { max-height: 120mm; width: auto; max-width: 100%; }
+               h2, caption { break-after: avoid; } }
 """
 
 

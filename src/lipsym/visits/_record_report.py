@@ -23,7 +23,7 @@ from lipsym.landmarks._detector import Landmarker
 from lipsym.measures._registry import display_name, unit_label
 from lipsym.report._before_after import detectable_text, plain_comparison_png
 from lipsym.report._blocks import Bullets, Image, Paragraph, Section, Table
-from lipsym.report._content import SIGNATURE, DISCLAIMER, ReportHeader
+from lipsym.report._content import DISCLAIMER, SIGNATURE, ReportHeader, flag_notice
 from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, signed, table_keys
 from lipsym.report._photos import ReportVisit, load_visit
 from lipsym.report._visit_report import VisitReport, build_report
@@ -201,7 +201,8 @@ def record_report(store: Store, patient: str, *, visit: str = "last", course: bo
         figures["track"] = track_png(timeline)
     header = ReportHeader(patient=timeline.patient.identifier, visit_date=current.label,
                           previous_visit_date=previous.label if previous else "", clinic=clinic)
-    summary = _summary(timeline, current, baseline, previous, settling, header, figures)
+    summary = _summary(timeline, current, baseline, previous, settling, header, figures,
+                       tuple(v for v in (this, before) if v is not None))
     appendix = course_sections(timeline, settling, figures.get("track")) if course else ()
     return build_report(this, header, before, summary=summary, appendix=appendix, extra_figures=figures,
                         progress=progress)
@@ -209,7 +210,7 @@ def record_report(store: Store, patient: str, *, visit: str = "last", course: bo
 
 def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures | None,
              previous: VisitMeasures | None, settling: list[FollowUpSettling], header: ReportHeader,
-             figures) -> Section:
+             figures, photos: tuple[ReportVisit, ...]) -> Section:
     ids = [("patient", header.patient), ("visit", current.label)]
     if header.clinic:
         ids.insert(0, ("clinic", header.clinic))
@@ -232,6 +233,7 @@ def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures
                  if c.since_treatment is not None and c.since_treatment.detectable]
         blocks.append(Paragraph(f"Settling since the treatment of {settled.treatment_visit.visit_date.isoformat()}: "
                                 + ("; ".join(calls) if calls else "no change beyond the MDC95 (stable).")))
+    blocks += flag_notice(photos)
     blocks += [Paragraph(DISCLAIMER + " " + PM_NOTE, "note"), Paragraph(SIGNATURE)]
     return Section("Summary", tuple(blocks))
 
