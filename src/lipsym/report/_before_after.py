@@ -112,16 +112,17 @@ class _Row:
     table_h: float
 
 
-def _plan_row(b: ReportPhoto, a: ReportPhoto, keys, width_in: float, with_table: bool) -> _Row:
+def _plan_row(b: ReportPhoto, a: ReportPhoto, keys, width_in: float, with_table: bool, with_text: bool) -> _Row:
     reg = register_stable(a.analysis, b.analysis)
     changes = compare_measures(b.measures, a.measures, keys)
     lips = [lip_points_mm(b), lip_points_mm(a, reg.after_to_before, b)]
     ipd_mm = b.measures.interpupillary_distance_mm
     box, zoom = lower_face_box_mm(lips, ipd_mm), lip_zoom_box_mm(lips, ipd_mm)
     img_h = _IMG_W * width_in * (box[3] - box[2]) / (box[1] - box[0])
-    zoom_h = min(_SIDE_W * width_in * (zoom[3] - zoom[2]) / (zoom[1] - zoom[0]), 0.6 * img_h)
-    text = wrap_text(key_changes_text(changes, reg), (_SIDE_W - 0.02) * width_in, _TEXT_PT)
-    text_h = (text.count("\n") + 1) * _TEXT_PT * 1.4 / 72
+    zoom_h = min(_SIDE_W * width_in * (zoom[3] - zoom[2]) / (zoom[1] - zoom[0]),
+                 0.6 * img_h if with_text else img_h - _LEGEND_IN)
+    text = wrap_text(key_changes_text(changes, reg), (_SIDE_W - 0.02) * width_in, _TEXT_PT) if with_text else ""
+    text_h = (text.count("\n") + 1) * _TEXT_PT * 1.4 / 72 if text else 0.0
     return _Row(b, a, reg, changes, box, zoom, img_h, zoom_h,
                 height=max(img_h, zoom_h + _LEGEND_IN + text_h),  # the key changes may need more than the photos
                 text=text, table_h=0.2 * (len(changes) + 1) + 0.3 if with_table else 0.0)
@@ -145,14 +146,15 @@ def _draw_row(fig, row: _Row, top_in: float, all_landmarks: bool) -> None:
     ax_z = axes(2 * _IMG_W + 0.004, _SIDE_W - 0.008, top_in, row.zoom_h)
     show_canvas(ax_z, after_canvas, alpha=0.5)
     draw_contour_pair(ax_z, b, a, view.photo_to_view, after_to_view, (BLUE, ORANGE),
-                      ("before lip contours", "after lip contours"))
+                      ("before lip contours", "after lip contours"), ncol=1)
     start, end = b.measures.points_frame_mm, registered_points_mm(a, b, row.reg)
     draw_arrows(ax_z, view, start, end, _arrow_labels(start, end))
     zoom_to(ax_z, view, row.zoom_mm)
     ax_z.set_title(wrap_to_axes(ax_z, "lips: before → after (↑ up, ↔ outward; subject's sides)", 8.5),
                    fontsize=8.5)
-    fig.text(2 * _IMG_W + 0.01, (top_in - row.zoom_h - _LEGEND_IN) / height_in, row.text, ha="left", va="top",
-             fontsize=_TEXT_PT, linespacing=1.4)
+    if row.text:
+        fig.text(2 * _IMG_W + 0.01, (top_in - row.zoom_h - _LEGEND_IN) / height_in, row.text, ha="left",
+                 va="top", fontsize=_TEXT_PT, linespacing=1.4)
     if row.table_h:
         draw_table(axes(0.01, 0.98, top_in - row.height, row.table_h), CHANGE_HEADER, change_rows(row.changes),
                    col_widths=CHANGE_COL_WIDTHS, fontsize=7.5)
@@ -160,7 +162,7 @@ def _draw_row(fig, row: _Row, top_in: float, all_landmarks: bool) -> None:
 
 def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: ReportPhoto | Sequence[ReportPhoto], *,
                       keys: Iterable[str] | None = None, title: str = "", width_in: float = 11.0,
-                      all_landmarks: bool = False, with_table: bool = True):
+                      all_landmarks: bool = False, with_table: bool = True, with_text: bool = True):
     """The before/after comparison as a matplotlib Figure.
 
     Parameters
@@ -180,6 +182,9 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
     with_table : bool
         Print every measure's change under each row (a report that prints
         the table as text leaves it out).
+    with_text : bool
+        Print the key changes beside the lip diagram (a report that prints
+        them as a table leaves them out: the list would appear twice).
 
     Returns
     -------
@@ -189,7 +194,7 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
     if not befores or len(befores) != len(afters):
         raise ConfigurationError("compare needs as many after photos as before photos")
     keys = None if keys is None else list(keys)
-    rows = [_plan_row(b, a, keys, width_in, with_table) for b, a in zip(befores, afters)]
+    rows = [_plan_row(b, a, keys, width_in, with_table, with_text) for b, a in zip(befores, afters)]
     footer = wrap_text(FOOTNOTE, width_in - 0.2, 7)
     height_in = _HEAD_IN + sum(_TITLE_IN + r.height + r.table_h for r in rows) + _FOOT_IN * (footer.count("\n") + 1)
     fig = new_figure(width_in, height_in)

@@ -71,6 +71,7 @@ class _Flow:
 
     def __init__(self, pdf, footer: str):
         self.pdf, self.footer, self.page, self.fig, self.y = pdf, footer, 0, None, 0.0
+        self.fills: list[float] = []  # fraction of each page's text height used
         self.width = PAGE_IN[0] - 2 * MARGIN_IN
 
     def new_page(self) -> None:
@@ -83,6 +84,7 @@ class _Flow:
 
     def finish(self) -> None:
         if self.fig is not None:
+            self.fills.append((self.y - MARGIN_IN) / (PAGE_IN[1] - 2 * MARGIN_IN))
             self.pdf.savefig(self.fig)
             self.fig = None
 
@@ -202,7 +204,12 @@ def _section(flow: _Flow, s: Section, images: Mapping[str, bytes]) -> None:
 
 
 def render_pdf(doc: Document, images: Mapping[str, bytes], footer: str) -> bytes:
-    """The report as PDF bytes.
+    """The report as PDF bytes (:func:`layout_pdf` without the page fills)."""
+    return layout_pdf(doc, images, footer)[0]
+
+
+def layout_pdf(doc: Document, images: Mapping[str, bytes], footer: str) -> tuple[bytes, list[float]]:
+    """The report as PDF bytes, and how full each page is (0-1 of the text height; tests check for empty pages).
 
     Parameters
     ----------
@@ -226,4 +233,4 @@ def render_pdf(doc: Document, images: Mapping[str, bytes], footer: str) -> bytes
         for s in doc.sections:
             _section(flow, s, images)
         flow.finish()
-    return buf.getvalue()
+    return buf.getvalue(), flow.fills

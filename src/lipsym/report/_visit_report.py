@@ -119,8 +119,8 @@ def build_report(visit: ReportVisit, header: ReportHeader = ReportHeader(), prev
         for e, (b, a) in (("rest", (previous.rest, visit.rest)), ("smile", (previous.smile, visit.smile))):
             if e in changes:
                 title = f"{e}: previous visit → this visit" + (f" · {header.patient}" if header.patient else "")
-                # The report prints the change tables as text; the figure keeps the key changes.
-                add(f"comparison_{e}", comparison_png(b, a, title=title, with_table=False,
+                # The report prints the change table as text: the figure leaves out the table and the key changes.
+                add(f"comparison_{e}", comparison_png(b, a, title=title, with_table=False, with_text=False,
                                                       width_in=PAGE_FIGURE_WIDTH_IN))
     doc = report_document(header, visit, roles, previous, changes, summary=summary, appendix=appendix)
     progress("rendering the HTML and the PDF")

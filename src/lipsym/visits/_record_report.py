@@ -23,7 +23,7 @@ from lipsym.landmarks._detector import Landmarker
 from lipsym.measures._registry import display_name, unit_label
 from lipsym.report._before_after import detectable_text, plain_comparison_png
 from lipsym.report._blocks import Bullets, Image, Paragraph, Section, Table
-from lipsym.report._content import DISCLAIMER, SIGNATURE, ReportHeader, flag_notice
+from lipsym.report._content import SIGNATURE, ReportHeader, flag_notice
 from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, signed, table_keys
 from lipsym.report._photos import ReportVisit, load_visit
 from lipsym.report._visit_report import VisitReport, build_report
@@ -60,7 +60,7 @@ def _side_change(before: VisitMeasures, after: VisitMeasures, condition: str, ke
     b, a = before.sided.get(condition, {}).get(key), after.sided.get(condition, {}).get(key)
     if b is None or a is None or b.right is None or a.right is None:
         return "–"
-    return f"R {signed(a.right - b.right)} / L {signed(a.left - b.left)}"
+    return f"{signed(a.right - b.right)}\u00a0/\u00a0{signed(a.left - b.left)}"  # one line
 
 
 def _change_cell(c: MeasureChange | None) -> tuple[str, str]:
@@ -96,8 +96,8 @@ def summary_rows(timeline: Timeline, current: VisitMeasures, baseline: VisitMeas
 
 
 SUMMARY_HEADER = ("", "measure", f"now {PM_LABEL}", f"since baseline {PM_LABEL}", "detectable",
-                  "each side since baseline", f"since last visit {PM_LABEL}", "detectable", "settling since treatment")
-_SUMMARY_WIDTHS = (0.05, 0.22, 0.1, 0.1, 0.08, 0.14, 0.1, 0.08, 0.13)
+                  "right / left since baseline", f"since last visit {PM_LABEL}", "detectable", "settling")
+_SUMMARY_WIDTHS = (0.05, 0.27, 0.105, 0.105, 0.085, 0.115, 0.105, 0.085, 0.08)
 
 
 def _visit_photos(store: Store, vm: VisitMeasures, landmarker: Landmarker, options: AnalysisOptions) -> ReportVisit:
@@ -130,7 +130,7 @@ def course_sections(timeline: Timeline, settling: list[FollowUpSettling], track:
                             "No follow-up changed beyond the MDC95 since its treatment."))
     if calls:
         blocks.append(Bullets(tuple(calls)))
-    return (Section("Course of treatment", tuple(blocks), new_page=True),)
+    return (Section("Course of treatment", tuple(blocks)),)
 
 
 def timeline_unit(timeline: Timeline, key: str) -> str:
@@ -211,16 +211,17 @@ def record_report(store: Store, patient: str, *, visit: str = "last", course: bo
 def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures | None,
              previous: VisitMeasures | None, settling: list[FollowUpSettling], header: ReportHeader,
              figures, photos: tuple[ReportVisit, ...]) -> Section:
-    ids = [("patient", header.patient), ("visit", current.label)]
-    if header.clinic:
-        ids.insert(0, ("clinic", header.clinic))
-    ids += [("baseline", baseline.label if baseline else "(this is the first measured visit)"),
-            ("last visit before", previous.label if previous else "–"),
-            ("analyses used", ", ".join(f"{c} #{i}" for c, i in current.analysis_ids.items()) or "–")]
-    blocks: list = [Table(("", ""), tuple(ids), col_widths=(0.25, 0.75))]
+    ids = [("patient", header.patient), ("visit", current.label),
+           ("baseline", baseline.label if baseline else "this visit"),
+           ("last visit before", previous.label if previous else "–"),
+           ("analyses used", ", ".join(f"{c} #{i}" for c, i in current.analysis_ids.items()) or "–")]
+    # Two label/value pairs per row: the summary must fit one page.
+    ids += [("", "")] * (len(ids) % 2)
+    blocks: list = [Table(("", "", "", ""), tuple((*ids[i], *ids[i + 1]) for i in range(0, len(ids), 2)),
+                          col_widths=(0.15, 0.35, 0.15, 0.35))]
     if "plain" in figures:
         blocks.append(Image("plain.png", "The photos without marks, registered on the eyes and nose, one mm scale.",
-                            0.42))
+                            0.36))
     settled = _settling_of(settling, current)
     blocks.append(Table(SUMMARY_HEADER, summary_rows(timeline, current, baseline, previous, settled),
                         "What changed (left − right asymmetry, subject's sides)", _SUMMARY_WIDTHS))
@@ -234,6 +235,7 @@ def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures
         blocks.append(Paragraph(f"Settling since the treatment of {settled.treatment_visit.visit_date.isoformat()}: "
                                 + ("; ".join(calls) if calls else "no change beyond the MDC95 (stable).")))
     blocks += flag_notice(photos)
-    blocks += [Paragraph(DISCLAIMER + " " + PM_NOTE, "note"), Paragraph(SIGNATURE)]
+    # The decision-support statement is in every page's footer; the summary must fit one page.
+    blocks += [Paragraph(PM_NOTE, "note"), Paragraph(SIGNATURE)]
     return Section("Summary", tuple(blocks))
 
