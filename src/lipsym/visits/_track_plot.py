@@ -48,7 +48,12 @@ def plotted_keys(timeline: Timeline, keys: Iterable[str] | None = None) -> list[
 
 
 def track_png(timeline: Timeline, keys: Iterable[str] | None = None, *, dpi: int = 120) -> bytes:
-    """PNG of the key asymmetries across visits.
+    """:func:`track_figure` as PNG bytes (no metadata)."""
+    return figure_png(track_figure(timeline, keys, dpi=dpi))
+
+
+def track_figure(timeline: Timeline, keys: Iterable[str] | None = None, *, dpi: int = 120):
+    """The asymmetries across visits as a matplotlib Figure.
 
     Parameters
     ----------
@@ -59,8 +64,7 @@ def track_png(timeline: Timeline, keys: Iterable[str] | None = None, *, dpi: int
 
     Returns
     -------
-    bytes
-        PNG, no metadata.
+    matplotlib.figure.Figure
     """
     keys = plotted_keys(timeline, keys)
     n = max(len(keys), 1)
@@ -132,4 +136,4 @@ def track_png(timeline: Timeline, keys: Iterable[str] | None = None, *, dpi: int
              "Green shading: typical duration of the product type (hatched: the upper end of the range), a literature "
              f"REFERENCE range ({SOURCE}), not measured for this patient.", fontsize=6.5, color="0.25")
     fig.tight_layout(rect=(0, 1.0 / fig.get_figheight(), 1, 1 - 0.9 / fig.get_figheight()))
-    return figure_png(fig)
+    return fig
