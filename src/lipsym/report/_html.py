@@ -35,8 +35,12 @@ h2 { break-after: avoid; }
 @page { margin: 14mm 12mm; }
 @media print { body { margin: 0; max-width: none; font-size: 10pt; } section.new-page { break-before: page; }
                figure, tr, caption { break-inside: avoid; } table { font-size: 8pt; }
-               figure img { max-height: 120mm; width: auto; max-width: 100%; }
-               h2, caption { break-after: avoid; } }
+               figure img { max-height: 120mm; object-fit: contain; object-position: left; }
+               h2, caption { break-after: avoid; }
+               /* The summary is one page: its tables are set tighter. */
+               body > section:first-of-type table { font-size: 7pt; }
+               body > section:first-of-type td, body > section:first-of-type th { padding: 0.05em 0.25em; }
+               body > section:first-of-type p { margin: 0.3em 0; } }
 """
 
 
@@ -59,7 +63,9 @@ def _block(block, images: Mapping[str, bytes]) -> str:
         return f"<table>{cap}{head}<tbody>{body}</tbody></table>"
     if isinstance(block, Image):
         alt = escape(block.caption or block.name)
-        return (f'<figure><img src="{data_uri(images[block.name])}" alt="{alt}">'
+        # The PDF's width fraction: a small image on the summary stays small in print too.
+        return (f'<figure><img src="{data_uri(images[block.name])}" alt="{alt}" '
+                f'style="width: {100 * block.width_fraction:.0f}%">'
                 f"<figcaption>{escape(block.caption)}</figcaption></figure>")
     raise TypeError(f"unknown report block {type(block).__name__}")
 
