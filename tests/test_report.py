@@ -165,7 +165,7 @@ def test_acceptance_comparison_and_report_show_the_change(cases, pid):
     # the comparison image
     png = report.figures["comparison_rest.png"]
     assert_png_clean(png)
-    assert_not_blank(png, min_size=(1000, 600))  # 7 in (the printed width) at 150 dpi
+    assert_not_blank(png, min_size=(1000, 500))  # 7 in (the printed width) at 150 dpi, one row, no text
     assert_not_blank(comparison_png(previous.rest, visit.rest), min_size=(1500, 1200))
     # the HTML and the PDF state the change with its interval
     n_photos = len(visit.photos)
@@ -216,3 +216,23 @@ def test_write_report_never_overwrites_unasked(cases, tmp_path):
     assert (tmp_path / "r" / "report.pdf").read_bytes() == before["report.pdf"]
     write_report(report, tmp_path / "r", overwrite=True)
     assert (tmp_path / "r" / "report.html").read_bytes() == before["report.html"]
+
+
+def test_full_face_overlay_keeps_the_photo_resolution():
+    """Issue #16.7: full-face overlays were 600 px wide whatever the photo; now they follow its pixels."""
+    from lipsym.report._overlay import MAX_DPI, overlay_dpi
+
+    assert overlay_dpi(3000.0, 3.4) == MAX_DPI  # 24 MP photo: face box ~3000 px → 1360 px wide overlay
+    assert overlay_dpi(1000.0, 3.4) == 294  # one photo pixel per output pixel
+    assert overlay_dpi(300.0, 3.4) == 150  # a small photo is not drawn below print resolution
+
+
+@needs_shared
+def test_report_face_overlay_width_follows_the_photo(cases):
+    _, visit, report = cases["010"]
+    x0, _, x1, _ = face_box(visit.rest.analysis)
+    from lipsym.report._overlay import overlay_dpi
+    from lipsym.report._visit_report import FACE_WIDTH_IN
+
+    width = png_array(report.figures["rest_face.png"]).shape[1]
+    assert width == pytest.approx(overlay_dpi(x1 - x0, FACE_WIDTH_IN) * FACE_WIDTH_IN, abs=2)

@@ -26,7 +26,8 @@ def register(sub) -> None:
                        description="Analyse a visit's rest (and smile) photo and write DIR/report.html (opens "
                                    "offline, images embedded), DIR/report.pdf and the figures. With "
                                    "--before-rest (and --before-smile), also the comparison with that earlier visit.")
-    p.add_argument("patient", nargs="?", metavar="PATIENT",
+    # dest differs from --patient (the identifier printed on a report of photo files).
+    p.add_argument("record_patient", nargs="?", metavar="PATIENT",
                    help="visit store: report a recorded visit of this patient (instead of --rest photos)")
     p.add_argument("--visit", default="last", metavar="VISIT",
                    help="visit store: the visit to report (last, a date, DATE:KIND or an id; default %(default)s)")
@@ -60,9 +61,9 @@ def _progress():
 
 
 def run(args) -> int:
-    if args.patient and (args.rest or args.smile or args.before_rest or args.before_smile):
+    if args.record_patient and (args.rest or args.smile or args.before_rest or args.before_smile):
         raise ConfigurationError("give either PATIENT (a recorded visit) or --rest/--smile photos, not both")
-    if not args.patient and not args.rest:
+    if not args.record_patient and not args.rest:
         raise ConfigurationError("nothing to report: give PATIENT (visit store) or --rest R [--smile S]")
     if args.before_smile and not args.before_rest:
         raise ConfigurationError("--before-smile needs --before-rest")
@@ -76,12 +77,12 @@ def run(args) -> int:
                                 f"replace it)")
     options = analysis_options(args)
     progress = _progress()
-    if args.patient:
+    if args.record_patient:
         from lipsym.visits._record_report import record_report
 
         with open_store(args) as store, Landmarker(options.landmarker) as landmarker:
-            report = record_report(store, args.patient, visit=args.visit, course=args.course, clinic=args.clinic,
-                                   landmarker=landmarker, options=options, progress=progress)
+            report = record_report(store, args.record_patient, visit=args.visit, course=args.course,
+                                   clinic=args.clinic, landmarker=landmarker, options=options, progress=progress)
         return _write(args, report)
     with Landmarker(options.landmarker) as landmarker:
         progress("analysing the photos")

@@ -16,13 +16,7 @@ from lipsym.measures._pair import PairMeasures
 from lipsym.measures._photo import PhotoMeasures
 from lipsym.measures._registry import COMPOSITE_KEY, display_name, unit_label
 from lipsym.report._overlay import flag_text
-from lipsym.report._before_after import (
-    CHANGE_COL_WIDTHS,
-    CHANGE_HEADER,
-    KEY_CHANGES_TITLE,
-    change_rows,
-    key_change_lines,
-)
+from lipsym.report._before_after import CHANGE_COL_WIDTHS, CHANGE_HEADER, change_rows
 from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, signed, table_keys
 from lipsym.report._blocks import Bullets, Document, Image, Paragraph, Section, Table
 from lipsym.report._panel import STATIC_DYNAMIC_HEADER, static_dynamic_rows

@@ -383,7 +383,7 @@ def draw_overlay(rgb: np.ndarray, analysis: PhotoAnalysis, measures: PhotoMeasur
         raise ConfigurationError(f"overlay view must be 'lips' or 'face', got {view!r}")
     box = lip_box(analysis) if view == "lips" else face_box(analysis)
     x0, y0, x1, y1 = box
-    dpi = int(np.clip((x1 - x0) / width_in, 150, MAX_DPI))
+    dpi = overlay_dpi(x1 - x0, width_in)
     fig = new_figure(width_in, width_in * (y1 - y0) / (x1 - x0), dpi=dpi)
     ax = fig.add_axes((0, 0, 1, 1))
     if show_photo(ax, rgb, box, stretch_dark=view == "lips"):
@@ -395,6 +395,11 @@ def draw_overlay(rgb: np.ndarray, analysis: PhotoAnalysis, measures: PhotoMeasur
 
 #: Highest overlay resolution, dots per inch (a 4 in full-face view: at most 1600 px wide).
 MAX_DPI = 400
+
+
+def overlay_dpi(box_width_px: float, width_in: float) -> int:
+    """Resolution that shows the photo's pixels one to one, between 150 dpi and :data:`MAX_DPI`."""
+    return int(np.clip(box_width_px / width_in, 150, MAX_DPI))
 
 
 def write_png(path: str | os.PathLike, png: bytes, *, overwrite: bool = False) -> Path:

@@ -26,16 +26,12 @@ from lipsym.report._blocks import Bullets, Image, Paragraph, Section, Table
 from lipsym.report._content import SIGNATURE, ReportHeader, flag_notice
 from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, signed, table_keys
 from lipsym.report._photos import ReportVisit, load_visit
-from lipsym.report._visit_report import VisitReport, build_report
+from lipsym.report._visit_report import VisitReport, _silent, build_report
 from lipsym.visits._documents import recorded_photo_paths
 from lipsym.visits._settling import PHOTO_CONDITIONS, FollowUpSettling, compare_visits, follow_up_settling
 from lipsym.visits._timeline import Timeline, VisitMeasures, load_timeline
 from lipsym.visits._track_plot import track_png
-from lipsym.visits.store import Store, Treatment
-
-
-def _silent(message: str) -> None:
-    pass
+from lipsym.visits.store import Store
 
 
 def treatment_rows(timeline: Timeline, visits: tuple[VisitMeasures, ...] | None = None) -> tuple[tuple[str, ...], ...]:
