@@ -164,3 +164,10 @@ def test_dark_lip_view_is_stretched_and_light_one_left_alone():
     light = rng.integers(120, 220, size=(40, 60, 3), dtype=np.uint8)
     same, stretched = stretch_if_dark(light)
     assert not stretched and same is light
+
+
+def test_track_says_which_analysis_it_uses():
+    from lipsym.visits._documents import track_document
+
+    doc = track_document(_timeline(), ["commissure_height"], [])
+    assert doc["visits"][0]["analyses"] == {"rest": {"analysis_id": 1, "settings_hash": None}}
