@@ -17,6 +17,7 @@ from test_report_checks import assert_not_blank, assert_png_clean, check_html, c
 from lipsym import __version__
 from lipsym.analysis._photo import analyze_landmarks, analyze_photo
 from lipsym.comparison._compare import Z95
+from lipsym.report._format import pm_se
 from lipsym.errors import ConfigurationError, ConflictError
 from lipsym.io import load_photo, photo_from_array
 from lipsym.measures import measure_photo
@@ -159,16 +160,16 @@ def test_rest_smile_panel_needs_a_smile(cases):
 def test_acceptance_comparison_and_report_show_the_change(cases, pid):
     previous, visit, report = cases[pid]
     c = report.changes["rest"]["commissure_height"]
-    shown = f"{c.change:+.2f} ± {Z95 * c.standard_error:.2f}"
+    shown = pm_se(c.change, c.standard_error)  # the one '± SE' convention of every output
     assert c.change > 0.5  # the left commissure went up: the asymmetry (left − right) grew
     # the comparison image
     png = report.figures["comparison_rest.png"]
     assert_png_clean(png)
-    assert_not_blank(png, min_size=(1200, 600))
+    assert_not_blank(png, min_size=(1000, 500))  # 7 in (the printed width) at 150 dpi, one row, no text
     assert_not_blank(comparison_png(previous.rest, visit.rest), min_size=(1500, 1200))
     # the HTML and the PDF state the change with its interval
     n_photos = len(visit.photos)
-    pngs = check_html(report.html, min_images=2 * n_photos + 1 + (n_photos == 2), min_tables=3 + n_photos)
+    pngs = check_html(report.html, min_images=2 * n_photos + 2 + (n_photos == 2), min_tables=3 + n_photos)
     assert len(pngs) == len(report.figures)
     assert shown in report.html
     for text in (f"London {pid}", "2026-11-23", "not a diagnosis", __version__, "simulated &lt;after&gt; &amp; test",
@@ -190,7 +191,7 @@ def test_acceptance_planted_change_within_its_uncertainty(cases, pid):
 def test_full_report_has_every_section(cases):
     previous, visit, report = cases["004"]
     assert set(report.figures) == {"rest_face.png", "rest_lips.png", "smile_face.png", "smile_lips.png",
-                                   "rest_smile.png", "comparison_rest.png", "comparison_smile.png"}
+                                   "rest_smile.png", "comparison_rest.png", "comparison_smile.png", "plain.png"}
     assert set(report.changes) == {"rest", "smile"}
     html = report.html
     for text in ("Quality flags and warnings", "Static and dynamic asymmetry", "Measures", "reference band",
@@ -215,3 +216,23 @@ def test_write_report_never_overwrites_unasked(cases, tmp_path):
     assert (tmp_path / "r" / "report.pdf").read_bytes() == before["report.pdf"]
     write_report(report, tmp_path / "r", overwrite=True)
     assert (tmp_path / "r" / "report.html").read_bytes() == before["report.html"]
+
+
+def test_full_face_overlay_keeps_the_photo_resolution():
+    """Issue #16.7: full-face overlays were 600 px wide whatever the photo; now they follow its pixels."""
+    from lipsym.report._overlay import MAX_DPI, overlay_dpi
+
+    assert overlay_dpi(3000.0, 3.4) == MAX_DPI  # 24 MP photo: face box ~3000 px → 1360 px wide overlay
+    assert overlay_dpi(1000.0, 3.4) == 294  # one photo pixel per output pixel
+    assert overlay_dpi(300.0, 3.4) == 150  # a small photo is not drawn below print resolution
+
+
+@needs_shared
+def test_report_face_overlay_width_follows_the_photo(cases):
+    _, visit, report = cases["010"]
+    x0, _, x1, _ = face_box(visit.rest.analysis)
+    from lipsym.report._overlay import overlay_dpi
+    from lipsym.report._visit_report import FACE_WIDTH_IN
+
+    width = png_array(report.figures["rest_face.png"]).shape[1]
+    assert width == pytest.approx(overlay_dpi(x1 - x0, FACE_WIDTH_IN) * FACE_WIDTH_IN, abs=2)

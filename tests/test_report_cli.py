@@ -120,7 +120,7 @@ def test_report_command_writes_a_private_self_contained_report(photos, tmp_path,
     assert main(argv) == 0
     names = {p.name for p in out.iterdir()}
     assert names == {"report.html", "report.pdf", "rest_face.png", "rest_lips.png", "smile_face.png",
-                     "smile_lips.png", "rest_smile.png", "comparison_rest.png"}
+                     "smile_lips.png", "rest_smile.png", "comparison_rest.png", "plain.png"}
     html = (out / "report.html").read_text(encoding="utf-8")
     check_html(html, min_images=6, min_tables=5)
     for text in ("P-010", "2026-11-23", "2026-05-04", "simulated follow-up", "rest_gps.jpg"):

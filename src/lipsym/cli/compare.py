@@ -20,11 +20,11 @@ from pathlib import Path
 from lipsym.errors import ConfigurationError
 from lipsym.landmarks._detector import Landmarker
 from lipsym.report._overlay import write_png
-from lipsym.report import comparison_png, load_report_photo, load_visit
+from lipsym.report import load_report_photo, load_visit
 from lipsym.report._before_after import key_changes_text
 from lipsym.comparison._compare import compare_measures
 from lipsym.cli.common import add_analysis_options, analysis_options, check_outputs, landmarker_options
-from lipsym.cli.patient_compare import add_patient_options, run_patient
+from lipsym.cli.patient_compare import add_patient_options, comparison_image, run_patient
 from lipsym.cli.store_common import print_json
 from lipsym.formats._comparison import photo_comparison_document
 
@@ -46,6 +46,9 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", metavar="FILE.png", help="comparison image to write")
     p.add_argument("--title", default="", help="title printed on the image (e.g. patient and dates)")
     p.add_argument("--all-landmarks", action="store_true", help="also draw the 478 landmarks")
+    p.add_argument("--plain", action="store_true",
+                   help="a clean image to show the patient: the registered before and after rest photos side by "
+                        "side, no marks or numbers")
     p.add_argument("--force", action="store_true",
                    help="overwrite an existing output file; accept --ipd-mm/--iris-mm outside the plausible ranges")
     add_analysis_options(p)
@@ -95,8 +98,7 @@ def run(args) -> int:
             b = load_visit(args.before_rest, args.before_smile, landmarker, options=options)
             a = load_visit(args.after_rest, args.after_smile, landmarker, options=options)
             befores, afters = list(b.photos), list(a.photos)
-    write_png(out, comparison_png(befores, afters, title=args.title, all_landmarks=args.all_landmarks),
-              overwrite=args.force)
+    write_png(out, comparison_image(befores, afters, args), overwrite=args.force)
     changes = {b.analysis.expression: compare_measures(b.measures, a.measures) for b, a in zip(befores, afters)}
     if args.json:
         files = [[str(p.analysis.path) if p.analysis.path else None for p in photos] for photos in (befores, afters)]

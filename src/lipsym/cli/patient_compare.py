@@ -17,6 +17,7 @@ from lipsym.errors import ConfigurationError, ConflictError
 from lipsym.landmarks._detector import Landmarker
 from lipsym.report._overlay import write_png
 from lipsym.report import comparison_png, load_visit
+from lipsym.report._before_after import plain_comparison_png
 from lipsym.visits._documents import compare_recorded_visits, recorded_photo_paths, visit_comparison_document
 from lipsym.cli.common import analysis_options, landmarker_options
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json, warn_mixed_settings
@@ -29,6 +30,13 @@ def add_patient_options(p) -> None:
     add_json_option(p)
     p.add_argument("--all", action="store_true", dest="all_measures",
                    help="patient mode: every measure and the dynamic component, not only the key measures")
+
+
+def comparison_image(befores, afters, args) -> bytes:
+    """The annotated comparison, or with ``--plain`` the clean registered photos (first couple: rest)."""
+    if args.plain:
+        return plain_comparison_png(befores[0], afters[0], title=args.title)
+    return comparison_png(befores, afters, title=args.title, all_landmarks=args.all_landmarks)
 
 
 def run_patient(args) -> int:
@@ -63,6 +71,7 @@ def _write_images(args, paths, title: str) -> None:
     with Landmarker(landmarker_options(args)) as landmarker:
         b = load_visit(rest0, smile0, landmarker, options=options)
         a = load_visit(rest1, smile1, landmarker, options=options)
-    write_png(args.output, comparison_png(list(b.photos), list(a.photos), title=args.title or title,
-                                          all_landmarks=args.all_landmarks), overwrite=args.force)
+    if not args.title:
+        args.title = title
+    write_png(args.output, comparison_image(list(b.photos), list(a.photos), args), overwrite=args.force)
     print(f"wrote {args.output}", file=sys.stderr)

@@ -17,7 +17,7 @@ from lipsym.cli.visit_tables import print_settling, print_timeline
 def register(sub) -> None:
     p = sub.add_parser(
         "track", help="a patient's key asymmetries across visits, with settling after treatments",
-        description="Table of the key asymmetries at each visit (±1.96·SE), the settling of each follow-up "
+        description="Table of the key asymmetries at each visit (± SE, with the analysis each comes from), the settling of each follow-up "
                     "after a treatment (change since the treatment and since the previous visit, against the "
                     "minimal detectable change), and with -o a PNG plot with treatments and typical product "
                     "durations (literature reference ranges) on the time axis.")

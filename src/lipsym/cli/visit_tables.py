@@ -4,30 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lipsym.comparison._compare import Z95, MeasureChange
+from lipsym.comparison._compare import MeasureChange
+from lipsym.measures._registry import unit_label
+from lipsym.report._before_after import detectable_text
+from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, signed
 from lipsym.measures import SidedMeasure
 from lipsym.visits._settling import FollowUpSettling
 from lipsym.visits._timeline import Timeline
 from lipsym.cli.store_common import print_table
 
-CHANGE_HEADERS = ("condition", "measure", "before", "after", "change", "SE", "MDC95", "detectable", "settling")
+# The MDC95 is 1.96 × the change's SE: the table says whether it is exceeded instead of repeating it.
+CHANGE_HEADERS = ("condition", "measure", "before", "after", f"change {PM_LABEL}", "detectable (> MDC95)",
+                  "settling")
 
 
 def value_text(m: SidedMeasure | None) -> str:
-    """``+1.23 ±0.40 mm``: asymmetry with its 95 % half-interval."""
-    return "-" if m is None else f"{m.asymmetry:+.2f} ±{Z95 * m.standard_error:.2f} {m.unit}"
+    """``+1.23 ± 0.20 mm``: asymmetry with its standard error."""
+    return "-" if m is None else f"{pm_se(m.asymmetry, m.standard_error)} {unit_label(m.unit)}"
 
 
 def change_cells(condition: str, change: MeasureChange) -> tuple:
-    return (condition, change.key, f"{change.before:+.2f}", f"{change.after:+.2f}",
-            f"{change.change:+.2f} {change.unit}", f"{change.standard_error:.2f}",
-            f"{change.minimal_detectable_change:.2f}", "yes" if change.detectable else "no (noise)",
+    return (condition, change.key, signed(change.before), signed(change.after),
+            f"{pm_se(change.change, change.standard_error)} {unit_label(change.unit)}", detectable_text(change),
             change.settling)
 
 
 def print_changes(changes: Mapping[str, Mapping[str, MeasureChange]], title: str) -> None:
     print_table(CHANGE_HEADERS, [change_cells(c, mc) for c, by_key in changes.items() for mc in by_key.values()],
                 title=title)
+    print(PM_NOTE)
 
 
 def print_timeline(timeline: Timeline, keys: list[str], conditions: tuple[str, ...]) -> None:
@@ -39,15 +44,16 @@ def print_timeline(timeline: Timeline, keys: list[str], conditions: tuple[str, .
     for key in keys:
         for c in conditions:
             rows.append((key, c, *(value_text(vm.sided.get(c, {}).get(key)) for vm in timeline.visits)))
+    rows.append(("analysis", "", *(", ".join(f"{c} #{i}" for c, i in vm.analysis_ids.items()) or "-"
+                                   for vm in timeline.visits)))
     print_table(headers, rows, title=f"Patient {timeline.patient.identifier}: asymmetry left − right "
-                                     "(subject's sides) ±1.96·SE")
+                                     f"(subject's sides) {PM_LABEL}")
 
 
 def _change_text(change: MeasureChange | None) -> str:
     if change is None:
         return "-"
-    return (f"{change.change:+.2f} {change.unit} (SE {change.standard_error:.2f}, "
-            f"MDC {change.minimal_detectable_change:.2f})")
+    return f"{pm_se(change.change, change.standard_error)} {unit_label(change.unit)} ({detectable_text(change)})"
 
 
 def print_settling(settling: list[FollowUpSettling]) -> None:

@@ -21,7 +21,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from lipsym.comparison._compare import KEY_MEASURES, Z95, MeasureChange, compare_measures
+from lipsym.comparison._compare import KEY_MEASURES, MeasureChange, compare_measures
+from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, plain, signed, table_keys
 from lipsym.errors import ConfigurationError
 from lipsym.measures._registry import display_name, unit_label
 from lipsym.measures._photo import TRACKED_POINTS
@@ -42,22 +43,30 @@ from lipsym.report._figures import (
 )
 from lipsym.report._photos import ReportPhoto
 
-CHANGE_HEADER = ("measure (left − right)", "before", "after", "change ± 1.96·SE", "MDC95", "beyond MDC?",
+# The MDC95 is 1.96 × the change's SE: a column of it would repeat the "± SE" column, so the table
+# says only whether the change exceeds it.
+CHANGE_HEADER = ("measure (left − right)", "before", "after", f"change {PM_LABEL}", "detectable (> MDC95)",
                  "|asymmetry|")
-CHANGE_COL_WIDTHS = (0.3, 0.08, 0.08, 0.16, 0.08, 0.12, 0.12)
+CHANGE_COL_WIDTHS = (0.34, 0.1, 0.1, 0.16, 0.16, 0.14)
 DISCLAIMER = "Measurements, not a diagnosis or treatment advice."
-FOOTNOTE = ("Change = after − before of each left − right asymmetry (subject's sides); ± 1.96·SE is its 95 % "
-            "interval; MDC95 = minimal detectable change. " + DISCLAIMER)
+FOOTNOTE = ("Change = after − before of each left − right asymmetry (subject's sides). " + PM_NOTE + " "
+            + DISCLAIMER)
 
 
-def change_rows(changes: Mapping[str, MeasureChange]) -> list[list[str]]:
-    """One row per measure: before, after, change ± 1.96·SE, MDC95, detectable, settling."""
+def detectable_text(c: MeasureChange) -> str:
+    """``yes`` or ``no (noise)``: whether a change exceeds its MDC95."""
+    return "yes" if c.detectable else "no (noise)"
+
+
+def change_rows(changes: Mapping[str, MeasureChange], keys: Iterable[str] | None = None) -> list[list[str]]:
+    """One row per measure (registry order, :func:`lipsym.report._format.table_keys`): before, after,
+    change ± SE, detectable, settling of |asymmetry|."""
     rows = []
-    for c in changes.values():
+    for k in table_keys(changes) if keys is None else keys:
+        c = changes[k]
         u = unit_label(c.unit)
-        rows.append([f"{display_name(c.key)} ({u})", f"{c.before:+.2f}", f"{c.after:+.2f}",
-                     f"{c.change:+.2f} ± {Z95 * c.standard_error:.2f}", f"{c.minimal_detectable_change:.2f}",
-                     "yes" if c.detectable else "no", c.settling])
+        rows.append([f"{display_name(c.key)} ({u})", signed(c.before), signed(c.after),
+                     pm_se(c.change, c.standard_error), detectable_text(c), c.settling])
     return rows
 
 
@@ -77,7 +86,7 @@ def _arrow_labels(start: Mapping[str, np.ndarray], end: Mapping[str, np.ndarray]
     for name in start:
         d = end[name] - start[name]
         out = point_side(name).outward_x * d[0]  # frame x → outward, mm
-        labels[name] = f"↑{d[1]:+.1f} ↔{out:+.1f} mm"
+        labels[name] = f"↑{signed(d[1], 1)} ↔{signed(out, 1)} mm"
     return labels
 
 
@@ -103,16 +112,17 @@ class _Row:
     table_h: float
 
 
-def _plan_row(b: ReportPhoto, a: ReportPhoto, keys, width_in: float, with_table: bool) -> _Row:
+def _plan_row(b: ReportPhoto, a: ReportPhoto, keys, width_in: float, with_table: bool, with_text: bool) -> _Row:
     reg = register_stable(a.analysis, b.analysis)
     changes = compare_measures(b.measures, a.measures, keys)
     lips = [lip_points_mm(b), lip_points_mm(a, reg.after_to_before, b)]
     ipd_mm = b.measures.interpupillary_distance_mm
     box, zoom = lower_face_box_mm(lips, ipd_mm), lip_zoom_box_mm(lips, ipd_mm)
     img_h = _IMG_W * width_in * (box[3] - box[2]) / (box[1] - box[0])
-    zoom_h = min(_SIDE_W * width_in * (zoom[3] - zoom[2]) / (zoom[1] - zoom[0]), 0.6 * img_h)
-    text = wrap_text(key_changes_text(changes, reg), (_SIDE_W - 0.02) * width_in, _TEXT_PT)
-    text_h = (text.count("\n") + 1) * _TEXT_PT * 1.4 / 72
+    zoom_h = min(_SIDE_W * width_in * (zoom[3] - zoom[2]) / (zoom[1] - zoom[0]),
+                 0.6 * img_h if with_text else img_h - _LEGEND_IN)
+    text = wrap_text(key_changes_text(changes, reg), (_SIDE_W - 0.02) * width_in, _TEXT_PT) if with_text else ""
+    text_h = (text.count("\n") + 1) * _TEXT_PT * 1.4 / 72 if text else 0.0
     return _Row(b, a, reg, changes, box, zoom, img_h, zoom_h,
                 height=max(img_h, zoom_h + _LEGEND_IN + text_h),  # the key changes may need more than the photos
                 text=text, table_h=0.2 * (len(changes) + 1) + 0.3 if with_table else 0.0)
@@ -136,14 +146,15 @@ def _draw_row(fig, row: _Row, top_in: float, all_landmarks: bool) -> None:
     ax_z = axes(2 * _IMG_W + 0.004, _SIDE_W - 0.008, top_in, row.zoom_h)
     show_canvas(ax_z, after_canvas, alpha=0.5)
     draw_contour_pair(ax_z, b, a, view.photo_to_view, after_to_view, (BLUE, ORANGE),
-                      ("before lip contours", "after lip contours"))
+                      ("before lip contours", "after lip contours"), ncol=1)
     start, end = b.measures.points_frame_mm, registered_points_mm(a, b, row.reg)
     draw_arrows(ax_z, view, start, end, _arrow_labels(start, end))
     zoom_to(ax_z, view, row.zoom_mm)
     ax_z.set_title(wrap_to_axes(ax_z, "lips: before → after (↑ up, ↔ outward; subject's sides)", 8.5),
                    fontsize=8.5)
-    fig.text(2 * _IMG_W + 0.01, (top_in - row.zoom_h - _LEGEND_IN) / height_in, row.text, ha="left", va="top",
-             fontsize=_TEXT_PT, linespacing=1.4)
+    if row.text:
+        fig.text(2 * _IMG_W + 0.01, (top_in - row.zoom_h - _LEGEND_IN) / height_in, row.text, ha="left",
+                 va="top", fontsize=_TEXT_PT, linespacing=1.4)
     if row.table_h:
         draw_table(axes(0.01, 0.98, top_in - row.height, row.table_h), CHANGE_HEADER, change_rows(row.changes),
                    col_widths=CHANGE_COL_WIDTHS, fontsize=7.5)
@@ -151,7 +162,7 @@ def _draw_row(fig, row: _Row, top_in: float, all_landmarks: bool) -> None:
 
 def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: ReportPhoto | Sequence[ReportPhoto], *,
                       keys: Iterable[str] | None = None, title: str = "", width_in: float = 11.0,
-                      all_landmarks: bool = False, with_table: bool = True):
+                      all_landmarks: bool = False, with_table: bool = True, with_text: bool = True):
     """The before/after comparison as a matplotlib Figure.
 
     Parameters
@@ -171,6 +182,9 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
     with_table : bool
         Print every measure's change under each row (a report that prints
         the table as text leaves it out).
+    with_text : bool
+        Print the key changes beside the lip diagram (a report that prints
+        them as a table leaves them out: the list would appear twice).
 
     Returns
     -------
@@ -180,7 +194,7 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
     if not befores or len(befores) != len(afters):
         raise ConfigurationError("compare needs as many after photos as before photos")
     keys = None if keys is None else list(keys)
-    rows = [_plan_row(b, a, keys, width_in, with_table) for b, a in zip(befores, afters)]
+    rows = [_plan_row(b, a, keys, width_in, with_table, with_text) for b, a in zip(befores, afters)]
     footer = wrap_text(FOOTNOTE, width_in - 0.2, 7)
     height_in = _HEAD_IN + sum(_TITLE_IN + r.height + r.table_h for r in rows) + _FOOT_IN * (footer.count("\n") + 1)
     fig = new_figure(width_in, height_in)
@@ -194,19 +208,19 @@ def comparison_figure(before: ReportPhoto | Sequence[ReportPhoto], after: Report
     return fig
 
 
-KEY_CHANGES_TITLE = "Change of asymmetry (left − right, subject's sides), after − before:"
+KEY_CHANGES_TITLE = f"Change of asymmetry (left − right, subject's sides), after − before, {PM_LABEL}:"
 
 
 def key_change_lines(changes: Mapping[str, MeasureChange]) -> list[str]:
-    """The key measures' changes in words, one line each: change ± 1.96·SE and the MDC95 verdict."""
+    """The key measures' changes in words, one line each: change ± SE and the MDC95 verdict."""
     lines = []
     for key in KEY_MEASURES[:5]:
         if key in changes:
             c = changes[key]
             u = unit_label(c.unit)
             verdict = "beyond" if c.detectable else "within"
-            lines.append(f"{display_name(key)}: {c.change:+.2f} ± {Z95 * c.standard_error:.2f} {u} "
-                         f"({verdict} the MDC95 of {c.minimal_detectable_change:.2f} {u})")
+            lines.append(f"{display_name(key)}: {pm_se(c.change, c.standard_error)} {u} "
+                         f"({verdict} the MDC95 of {plain(c.minimal_detectable_change)} {u})")
     return lines
 
 
@@ -226,3 +240,40 @@ def key_changes_text(changes: Mapping[str, MeasureChange], reg: Registration | N
 def comparison_png(before, after, **kwargs) -> bytes:
     """The before/after comparison as PNG bytes (no metadata); arguments as :func:`comparison_figure`."""
     return figure_png(comparison_figure(before, after, **kwargs))
+
+
+def plain_comparison_figure(before: ReportPhoto, after: ReportPhoto, *, title: str = "", width_in: float = 7.0,
+                            labels: tuple[str, str] = ("before", "after")):
+    """Before and after side by side, registered and at one mm scale, with no marks: a picture to show.
+
+    The after photo is registered onto the before photo on the stable
+    landmarks (as in :func:`comparison_figure`) and both are cut to the same
+    lower-face box of the before photo's facial frame.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from lipsym.report._align import warp_to_view
+
+    reg = register_stable(after.analysis, before.analysis)
+    lips = [lip_points_mm(before), lip_points_mm(after, reg.after_to_before, before)]
+    box = lower_face_box_mm(lips, before.measures.interpupillary_distance_mm)
+    view = frame_views((before,), box)[0]
+    title_in = 0.3 if title else 0.0
+    img_h = 0.5 * width_in * (box[3] - box[2]) / (box[1] - box[0])
+    height_in = img_h + 0.25 + title_in
+    fig = new_figure(width_in, height_in)
+    for i, (photo, sim, label) in enumerate(((before, view.photo_to_view, labels[0]),
+                                             (after, reg.after_to_before.then(view.photo_to_view), labels[1]))):
+        ax = fig.add_axes((0.5 * i + 0.003, 0.0, 0.494, img_h / height_in))
+        show_canvas(ax, warp_to_view(photo.rgb, sim, view.size_px))
+        fig.text(0.5 * i + 0.25, (img_h + 0.05) / height_in, label, ha="center", va="bottom", fontsize=9)
+    if title:
+        fig.text(0.01, 1 - 0.05 / height_in, title, ha="left", va="top", fontsize=10, weight="bold")
+    return fig
+
+
+def plain_comparison_png(before: ReportPhoto, after: ReportPhoto, **kwargs) -> bytes:
+    """:func:`plain_comparison_figure` as PNG bytes (no metadata)."""
+    return figure_png(plain_comparison_figure(before, after, **kwargs))

@@ -56,16 +56,21 @@ def lip_points_mm(photo: ReportPhoto, photo_to_before: Similarity | None = None,
 def lower_face_box_mm(lip_mm: Iterable[np.ndarray], ipd_mm: float) -> tuple[float, float, float, float]:
     """From just above the pupils to below the lips, wide enough for both cheilia and their labels (frame mm)."""
     pts = np.vstack(list(lip_mm))
-    half = max(0.8 * ipd_mm, float(np.abs(pts[:, 0]).max()) + 0.4 * ipd_mm)
+    # 0.5 IPD beside the cheilia: their lateral-distance labels must not be cut at the border on a small print.
+    half = max(0.85 * ipd_mm, float(np.abs(pts[:, 0]).max()) + 0.5 * ipd_mm)
     return -half, half, float(pts[:, 1].min()) - 0.3 * ipd_mm, 0.25 * ipd_mm
 
 
 def lip_zoom_box_mm(lip_mm: Iterable[np.ndarray], ipd_mm: float) -> tuple[float, float, float, float]:
-    """The lips with a margin of 12 % of the IPD, 30 % sideways for the labels (frame mm)."""
+    """The lips with a margin of 12 % of the IPD (22 % above), 35 % sideways, for the labels (frame mm).
+
+    The larger top margin keeps the Cupid's bow peak labels, drawn above the
+    peaks, clear of the axes' title.
+    """
     pts = np.vstack(list(lip_mm))
     m = 0.12 * ipd_mm
     half = float(np.abs(pts[:, 0]).max()) + 0.35 * ipd_mm
-    return -half, half, float(pts[:, 1].min()) - m, float(pts[:, 1].max()) + m
+    return -half, half, float(pts[:, 1].min()) - m, float(pts[:, 1].max()) + 0.22 * ipd_mm
 
 
 def show_canvas(ax, canvas_rgb: np.ndarray, alpha: float = 1.0) -> None:
@@ -132,13 +137,14 @@ def draw_arrows(ax, view: FrameView, start_mm: Mapping[str, np.ndarray], end_mm:
 
 
 def draw_contour_pair(ax, first: ReportPhoto, second: ReportPhoto, first_to_view: Similarity,
-                      second_to_view: Similarity, colours: tuple[str, str], names: tuple[str, str]) -> None:
+                      second_to_view: Similarity, colours: tuple[str, str], names: tuple[str, str],
+                      ncol: int = 2) -> None:
     """Both photos' lip contours on one canvas, in two colours (legend included)."""
     draw_contours(ax, first.analysis, first_to_view.apply, outer=colours[0], inner=colours[0], lw=1.6, ls="--",
                   label=names[0])
     draw_contours(ax, second.analysis, second_to_view.apply, outer=colours[1], inner=colours[1], lw=1.6,
                   label=names[1])
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=7, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol, fontsize=7, frameon=False)
 
 
 def draw_table(ax, header: Sequence[str], rows: Sequence[Sequence[str]], *, fontsize: float = 7.5,

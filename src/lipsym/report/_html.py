@@ -29,8 +29,18 @@ figure img { max-width: 100%; height: auto; border: 1px solid #ccc; }
 figcaption { font-size: 0.85em; color: #333; }
 .note { font-size: 0.85em; color: #444; }
 .warning { background: #F0E442; padding: 0.3em 0.6em; }
-@media print { body { margin: 0; max-width: none; } section.new-page { break-before: page; }
-               figure, table { break-inside: avoid; } }
+h2 { break-after: avoid; }
+/* Printing: no page size is forced, so A4 and Letter both print from the browser's dialog; margins fit both.
+   Images are capped in height so that a figure and its caption share a page; only the detail starts a page. */
+@page { margin: 14mm 12mm; }
+@media print { body { margin: 0; max-width: none; font-size: 10pt; } section.new-page { break-before: page; }
+               figure, tr, caption { break-inside: avoid; } table { font-size: 8pt; }
+               figure img { max-height: 120mm; object-fit: contain; object-position: left; }
+               h2, caption { break-after: avoid; }
+               /* The summary is one page: its tables are set tighter. */
+               body > section:first-of-type table { font-size: 7pt; }
+               body > section:first-of-type td, body > section:first-of-type th { padding: 0.05em 0.25em; }
+               body > section:first-of-type p { margin: 0.3em 0; } }
 """
 
 
@@ -53,7 +63,9 @@ def _block(block, images: Mapping[str, bytes]) -> str:
         return f"<table>{cap}{head}<tbody>{body}</tbody></table>"
     if isinstance(block, Image):
         alt = escape(block.caption or block.name)
-        return (f'<figure><img src="{data_uri(images[block.name])}" alt="{alt}">'
+        # The PDF's width fraction: a small image on the summary stays small in print too.
+        return (f'<figure><img src="{data_uri(images[block.name])}" alt="{alt}" '
+                f'style="width: {100 * block.width_fraction:.0f}%">'
                 f"<figcaption>{escape(block.caption)}</figcaption></figure>")
     raise TypeError(f"unknown report block {type(block).__name__}")
 

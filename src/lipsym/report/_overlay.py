@@ -27,6 +27,8 @@ from lipsym.analysis._result import PhotoAnalysis
 from lipsym.errors import ConfigurationError, MeasurementError
 from lipsym.measures import PhotoMeasures
 from lipsym.measures._contours import dense_contour, height_at
+from lipsym.measures._registry import unit_label
+from lipsym.report._format import PM_LABEL, pm_se, signed
 
 # Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
 BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, YELLOW = (
@@ -85,7 +87,32 @@ def label_box(colour: str, alpha: float = 0.9) -> dict:
     return dict(boxstyle="round,pad=0.2", facecolor=colour, alpha=alpha, edgecolor="none")
 
 
-def show_photo(ax, rgb: np.ndarray, box_px: tuple[float, float, float, float]) -> None:
+#: Median luminance (0-255) under which a lip crop is shown contrast-stretched: dark lips on dark skin
+#: otherwise print too dark to check the contours by eye (issue #14.6).
+DARK_MEDIAN = 90.0
+
+
+def stretch_if_dark(crop: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A crop stretched from its 1st-99th luminance percentile to full range when its median is dark.
+
+    Only the display changes; the measures never see these pixels.
+
+    Returns
+    -------
+    crop : ndarray, uint8
+    stretched : bool
+    """
+    lum = crop[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    if crop.size == 0 or float(np.median(lum)) >= DARK_MEDIAN:
+        return crop, False
+    lo, hi = np.percentile(lum, (1, 99))
+    if hi - lo < 1.0:
+        return crop, False
+    out = (crop[..., :3].astype(np.float32) - lo) * (255.0 / (hi - lo))
+    return np.clip(out, 0, 255).astype(np.uint8), True
+
+
+def show_photo(ax, rgb: np.ndarray, box_px: tuple[float, float, float, float], *, stretch_dark: bool = False) -> bool:
     """Show the part of a photo inside a box, in photo-pixel coordinates.
 
     Only the box (plus a margin) is handed to matplotlib, so a 24 MP photo
@@ -97,15 +124,24 @@ def show_photo(ax, rgb: np.ndarray, box_px: tuple[float, float, float, float]) -
     rgb : ndarray, shape (H, W, 3), uint8
     box_px : (x0, y0, x1, y1)
         Photo pixels; the axes' limits are set to it (y down).
+    stretch_dark : bool
+        Stretch the contrast of a dark crop (:func:`stretch_if_dark`).
+
+    Returns
+    -------
+    bool
+        Whether the crop was shown stretched.
     """
     x0, y0, x1, y1 = box_px
     h, w = rgb.shape[:2]
     c0, r0 = max(int(np.floor(x0)) - 1, 0), max(int(np.floor(y0)) - 1, 0)
     c1, r1 = min(int(np.ceil(x1)) + 2, w), min(int(np.ceil(y1)) + 2, h)
-    ax.imshow(rgb[r0:r1, c0:c1], extent=(c0 - 0.5, c1 - 0.5, r1 - 0.5, r0 - 0.5), interpolation="lanczos")
+    crop, stretched = stretch_if_dark(rgb[r0:r1, c0:c1]) if stretch_dark else (rgb[r0:r1, c0:c1], False)
+    ax.imshow(crop, extent=(c0 - 0.5, c1 - 0.5, r1 - 0.5, r0 - 0.5), interpolation="lanczos")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y1, y0)
     ax.axis("off")
+    return stretched
 
 
 def lip_box(a: PhotoAnalysis, margin: float = 0.35) -> tuple[float, float, float, float]:
@@ -212,9 +248,9 @@ def draw_measure_segments(ax, a: PhotoAnalysis, m: PhotoMeasures, to_view: ToVie
         ch, peak = pts[f"cheilion_{side}"], pts[f"crista_philtri_{side}"]
         fch, fpk = f.to_frame(ch), f.to_frame(peak)
         _segment(ax, f.to_photo(np.array([fch[0], 0.0])), ch, POINT_COLOURS["cheilion"],
-                 f"{getattr(m.sided['commissure_height'], side):+.1f} mm", to_view, (dx, 12), fontsize)
+                 f"{signed(getattr(m.sided['commissure_height'], side), 1)} mm", to_view, (dx, 12), fontsize)
         _segment(ax, f.to_photo(np.array([fpk[0], ls_y])), peak, POINT_COLOURS["crista_philtri"],
-                 f"{getattr(m.sided['bow_peak_height_above_labrale_superius'], side):+.1f} mm", to_view,
+                 f"{signed(getattr(m.sided['bow_peak_height_above_labrale_superius'], side), 1)} mm", to_view,
                  (0.6 * dx, 16), fontsize)
         if not detail:
             continue
@@ -234,13 +270,13 @@ def draw_measure_segments(ax, a: PhotoAnalysis, m: PhotoMeasures, to_view: ToVie
 
 def measure_summary_text(m: PhotoMeasures) -> str:
     """The main asymmetries (left − right, subject's sides) with their SE, one per line."""
-    lines = ["asymmetry left − right (subject's sides):"]
+    lines = [f"asymmetry left − right (subject's sides) {PM_LABEL}:"]
     for key, name in (("commissure_height", "commissure height"), ("commissure_lateral", "commissure lateral"),
                       ("bow_peak_height", "Cupid's bow peak height"),
                       ("upper_vermilion_height_mid", "upper vermilion height"),
                       ("lower_vermilion_height_mid", "lower vermilion height")):
         s = m.sided[key]
-        lines.append(f"{name} {s.asymmetry:+.2f} ± {s.standard_error:.2f} {s.unit}")
+        lines.append(f"{name} {pm_se(s.asymmetry, s.standard_error)} {unit_label(s.unit)}")
     return "\n".join(lines)
 
 
@@ -334,17 +370,36 @@ def draw_overlay(rgb: np.ndarray, analysis: PhotoAnalysis, measures: PhotoMeasur
     all_landmarks : bool
         Draw the 478 landmarks as small dots.
     width_in : float
-        Figure width in inches at 150 dpi.
+        Figure width in inches (printed size; labels keep their point size).
+
+    Notes
+    -----
+    The resolution follows the photo: from 150 dpi up to :data:`MAX_DPI`, so
+    that a high-resolution photo keeps its detail (a 24 MP full face is no
+    longer cut to 600 px). Dark lip views are contrast-stretched
+    (:func:`stretch_if_dark`) and say so.
     """
     if view not in ("lips", "face"):
         raise ConfigurationError(f"overlay view must be 'lips' or 'face', got {view!r}")
     box = lip_box(analysis) if view == "lips" else face_box(analysis)
     x0, y0, x1, y1 = box
-    fig = new_figure(width_in, width_in * (y1 - y0) / (x1 - x0))
+    dpi = overlay_dpi(x1 - x0, width_in)
+    fig = new_figure(width_in, width_in * (y1 - y0) / (x1 - x0), dpi=dpi)
     ax = fig.add_axes((0, 0, 1, 1))
-    show_photo(ax, rgb, box)
+    if show_photo(ax, rgb, box, stretch_dark=view == "lips"):
+        ax.text(0.01, 0.01, "contrast stretched for viewing", transform=ax.transAxes, fontsize=6.5, ha="left",
+                va="bottom", color="white", bbox=label_box("#444444"), zorder=10)
     draw_annotations(ax, analysis, measures, view=view, all_landmarks=all_landmarks)
     return figure_png(fig)
+
+
+#: Highest overlay resolution, dots per inch (a 4 in full-face view: at most 1600 px wide).
+MAX_DPI = 400
+
+
+def overlay_dpi(box_width_px: float, width_in: float) -> int:
+    """Resolution that shows the photo's pixels one to one, between 150 dpi and :data:`MAX_DPI`."""
+    return int(np.clip(box_width_px / width_in, 150, MAX_DPI))
 
 
 def write_png(path: str | os.PathLike, png: bytes, *, overwrite: bool = False) -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from lipsym.measures import PairMeasures
 from lipsym.measures._registry import display_name
+from lipsym.report._format import PM_LABEL, pm_se, signed
 from lipsym.report._overlay import BLUE, ORANGE, figure_png, new_figure, wrap_to_axes
 from lipsym.report._figures import (
     draw_aligned,
@@ -39,27 +40,30 @@ def _movement_labels(pair: PairMeasures) -> dict[str, str]:
         for side in Side:
             lift = getattr(pair.dynamic[f"{stem}_lift"], side.value)
             out = getattr(pair.dynamic[f"{stem}_outward"], side.value)
-            labels[f"{stem}_{side.value}"] = f"↑{lift:+.1f} ↔{out:+.1f} mm"
+            labels[f"{stem}_{side.value}"] = f"↑{signed(lift, 1)} ↔{signed(out, 1)} mm"
     return labels
 
 
 def static_dynamic_rows(pair: PairMeasures) -> list[list[str]]:
-    """Rows (structure, at rest, in smile, lift, movement), each left − right ± SE, mm."""
+    """Rows (structure, at rest, in smile, lift, movement), each left − right ± SE, mm.
+
+    Cupid's bow peak height stands for the peak height above labrale
+    superius too: their asymmetries are equal (labrale superius is on the midline).
+    """
     rows = []
     for stem, key in (("cheilion", "commissure_height"), ("crista_philtri", "bow_peak_height")):
         r, s = pair.rest.sided[key], pair.smile.sided[key]
         lift, move = pair.dynamic[f"{stem}_lift"], pair.dynamic[f"{stem}_movement"]
-        rows.append([display_name(key), f"{r.asymmetry:+.2f} ± {r.standard_error:.2f}",
-                     f"{s.asymmetry:+.2f} ± {s.standard_error:.2f}",
-                     f"{lift.asymmetry:+.2f} ± {lift.standard_error:.2f}",
-                     f"{move.asymmetry:+.2f} ± {move.standard_error:.2f}"])
+        rows.append([display_name(key), pm_se(r.asymmetry, r.standard_error), pm_se(s.asymmetry, s.standard_error),
+                     pm_se(lift.asymmetry, lift.standard_error), pm_se(move.asymmetry, move.standard_error)])
     return rows
 
 
 STATIC_DYNAMIC_HEADER = ("left − right, mm", "static (rest)", "smile", "dynamic (lift)", "movement")
 
 
-def rest_smile_figure(visit: ReportVisit, *, width_in: float = 11.0, all_landmarks: bool = False):
+def rest_smile_figure(visit: ReportVisit, *, width_in: float = 11.0, all_landmarks: bool = False,
+                      with_table: bool = True):
     """The rest/smile panel as a matplotlib Figure.
 
     Parameters
@@ -68,6 +72,9 @@ def rest_smile_figure(visit: ReportVisit, *, width_in: float = 11.0, all_landmar
         With a smile photo and its pair measures.
     width_in : float
         Figure width, inches (150 dpi).
+    with_table : bool
+        Draw the static/dynamic table beside the movement diagram (a report
+        that prints the table as text leaves it out and widens the diagram).
 
     Returns
     -------
@@ -94,16 +101,19 @@ def rest_smile_figure(visit: ReportVisit, *, width_in: float = 11.0, all_landmar
     ax_s = fig.add_axes((0.505, y_top, 0.495, top_in / height_in))
     draw_aligned(ax_r, rest, rest_view, title=f"rest  {rest.label}", all_landmarks=all_landmarks)
     smile_canvas = draw_aligned(ax_s, smile, smile_view, title=f"smile  {smile.label}", all_landmarks=all_landmarks)
-    ax_m = fig.add_axes((0.0, legend_in / height_in, 0.495, low_in / height_in))
+    diagram_w = 0.495 if with_table else 1.0
+    ax_m = fig.add_axes((0.0, legend_in / height_in, diagram_w, low_in / height_in))
     show_canvas(ax_m, smile_canvas, alpha=0.55)
     draw_contour_pair(ax_m, rest, smile, rest_view.photo_to_view, smile_view.photo_to_view, (BLUE, ORANGE),
                       ("rest lip contours", "smile lip contours"))
     draw_arrows(ax_m, smile_view, pair.rest.points_frame_mm, pair.smile.points_frame_mm, _movement_labels(pair))
     zoom_to(ax_m, smile_view, zoom)
     ax_m.set_title("movement rest → smile (↑ lift, ↔ outward, mm; subject's sides)", fontsize=9)
+    if not with_table:
+        return fig
     ax_t = fig.add_axes((0.52, legend_in / height_in, 0.47, low_in / height_in))
     draw_table(ax_t, STATIC_DYNAMIC_HEADER, static_dynamic_rows(pair), col_widths=(0.3, 0.18, 0.18, 0.18, 0.18),
-               title="static and dynamic asymmetry (left − right, subject's sides, ± SE)")
+               title=f"static and dynamic asymmetry (left − right, subject's sides, {PM_LABEL})")
     summary = "\n".join(s.text for s in pair.summary) + "\nMeasurements, not a diagnosis or treatment advice."
     ax_t.text(0.0, 0.55, wrap_to_axes(ax_t, summary, 7.5), transform=ax_t.transAxes, ha="left", va="top",
               fontsize=7.5)

@@ -26,12 +26,44 @@ def _line_in(pt: float) -> float:
     return pt * 1.35 / 72
 
 
-def _wrap(text: str, width_in: float, pt: float) -> list[str]:
-    chars = max(8, int(width_in * 72 / (_CHAR_W * pt)))
+_BOLD_W = 1.12  # bold / regular glyph width
+_MIN_SHRINK = 0.7  # an image may shrink to this fraction of its height to fit the rest of a page
+
+
+def _chars(width_in: float, pt: float) -> int:
+    return max(4, int(width_in * 72 / (_CHAR_W * pt)))
+
+
+def _wrap(text: str, width_in: float, pt: float, words: bool = False) -> list[str]:
+    """Lines of ``text`` that fit ``width_in``; with ``words`` a word is never split (columns are sized for it)."""
+    chars = _chars(width_in, pt) if words else max(8, _chars(width_in, pt))
+    if words:
+        text = text.replace(" ± ", "\u00a0±\u00a0")  # a value and its SE stay on one line
     lines = []
     for para in text.splitlines() or [""]:
-        lines += textwrap.wrap(para, chars, break_long_words=True) or [""]
+        lines += textwrap.wrap(para, chars, break_long_words=not words, break_on_hyphens=False) or [""]
     return lines
+
+
+def _fit_words(t: Table, widths: np.ndarray) -> np.ndarray:
+    """Column widths (in) widened so that each column's longest word fits, taken from the widest columns.
+
+    Without it a narrow column splits a word across lines ("expressio n").
+    """
+    words = [max((len(w) * (_BOLD_W if r == 0 else 1.0) for w in str(c).replace(" ± ", "\u00a0±\u00a0").split(" ")),
+                 default=0)
+             for r, row in enumerate((t.header, *t.rows)) for c in row]
+    n = len(widths)
+    need = np.zeros(n)
+    for i, w in enumerate(words):
+        need[i % n] = max(need[i % n], w * _CHAR_W * _TABLE_PT / 72 + 0.1)
+    total = widths.sum()
+    wide = np.maximum(widths, need)
+    excess, slack = wide.sum() - total, wide - need
+    if excess > 0 and slack.sum() > 0:
+        # Take the extra width from the columns with room to spare, in proportion to their room.
+        wide = wide - slack * min(excess / slack.sum(), 1.0)
+    return wide * total / wide.sum()
 
 
 class _Flow:
@@ -39,6 +71,7 @@ class _Flow:
 
     def __init__(self, pdf, footer: str):
         self.pdf, self.footer, self.page, self.fig, self.y = pdf, footer, 0, None, 0.0
+        self.fills: list[float] = []  # fraction of each page's text height used
         self.width = PAGE_IN[0] - 2 * MARGIN_IN
 
     def new_page(self) -> None:
@@ -51,6 +84,7 @@ class _Flow:
 
     def finish(self) -> None:
         if self.fig is not None:
+            self.fills.append((self.y - MARGIN_IN) / (PAGE_IN[1] - 2 * MARGIN_IN))
             self.pdf.savefig(self.fig)
             self.fig = None
 
@@ -83,9 +117,14 @@ class _Flow:
         n = len(t.header)
         widths = np.array(t.col_widths or [1.0 / n] * n, dtype=float)
         widths = widths / widths.sum() * self.width
-        if t.caption:
-            self.paragraph(t.caption, _BODY_PT, weight="bold")
+        widths = _fit_words(t, widths)
         has_header = any(t.header)
+        if t.caption:
+            # Keep the caption with the header and the first row.
+            first = max(len(c) for c in self._cells(t.rows[0], widths, bold=False)) if t.rows else 1
+            lines = len(_wrap(t.caption, self.width, _BODY_PT))
+            self.room(lines * _line_in(_BODY_PT) + (first + 2) * _line_in(_TABLE_PT) + 0.2)
+            self.paragraph(t.caption, _BODY_PT, weight="bold")
         for i, row in enumerate(t.rows):
             cells = self._cells(row, widths, bold=False)
             h = max(len(c) for c in cells) * _line_in(_TABLE_PT) + 0.06
@@ -101,7 +140,8 @@ class _Flow:
     @staticmethod
     def _cells(row, widths, bold: bool) -> list[list[str]]:
         # Bold glyphs are wider: wrap them earlier.
-        return [_wrap(str(c), (w - 0.08) / (1.25 if bold else 1.0), _TABLE_PT) for c, w in zip(row, widths)]
+        return [_wrap(str(c), (w - 0.08) / _BOLD_W if bold else w - 0.08, _TABLE_PT, words=True)
+                for c, w in zip(row, widths)]
 
     def _row(self, cells: list[list[str]], widths: np.ndarray, h: float, header: bool) -> None:
         from matplotlib.patches import Rectangle
@@ -128,6 +168,10 @@ class _Flow:
         max_h = PAGE_IN[1] - 2 * MARGIN_IN - 0.6 - caption_h
         if h > max_h:
             w, h = w * max_h / h, max_h
+        left = PAGE_IN[1] - MARGIN_IN - self.y - 0.05 - caption_h
+        if self.fig is not None and h > left >= _MIN_SHRINK * h:
+            # Shrink a little rather than leave most of a page empty.
+            w, h = w * left / h, left
         self.room(h + 0.05 + caption_h)
         ax = self.fig.add_axes((MARGIN_IN / PAGE_IN[0], 1 - (self.y + h) / PAGE_IN[1], w / PAGE_IN[0], h / PAGE_IN[1]))
         ax.imshow(rgb, interpolation="none")
@@ -160,7 +204,12 @@ def _section(flow: _Flow, s: Section, images: Mapping[str, bytes]) -> None:
 
 
 def render_pdf(doc: Document, images: Mapping[str, bytes], footer: str) -> bytes:
-    """The report as PDF bytes.
+    """The report as PDF bytes (:func:`layout_pdf` without the page fills)."""
+    return layout_pdf(doc, images, footer)[0]
+
+
+def layout_pdf(doc: Document, images: Mapping[str, bytes], footer: str) -> tuple[bytes, list[float]]:
+    """The report as PDF bytes, and how full each page is (0-1 of the text height; tests check for empty pages).
 
     Parameters
     ----------
@@ -184,4 +233,4 @@ def render_pdf(doc: Document, images: Mapping[str, bytes], footer: str) -> bytes
         for s in doc.sections:
             _section(flow, s, images)
         flow.finish()
-    return buf.getvalue()
+    return buf.getvalue(), flow.fills

@@ -11,14 +11,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping
 
 from lipsym import __version__
 from lipsym.comparison._compare import MeasureChange, compare_measures
 from lipsym.errors import ConflictError
 from lipsym.io._outputs import write_atomic
 from lipsym.report._overlay import draw_overlay
-from lipsym.report._before_after import comparison_png
+from lipsym.report._before_after import comparison_png, plain_comparison_png
+from lipsym.report._blocks import Section
 from lipsym.report._content import ReportHeader, report_document
 from lipsym.report._html import render_html
 from lipsym.report._panel import rest_smile_png
@@ -26,8 +27,9 @@ from lipsym.report._pdf import render_pdf
 from lipsym.report._photos import ReportVisit
 
 HTML_NAME, PDF_NAME = "report.html", "report.pdf"
-#: Figure widths (inches) close to their printed size on A4, so that labels print at their nominal size.
-FACE_WIDTH_IN, PAGE_FIGURE_WIDTH_IN = 4.0, 8.5
+#: Figure widths (inches) at their printed size on A4 and Letter (the PDF's text is 7.07 in wide), so that
+#: labels print at their nominal point size.
+FACE_WIDTH_IN, PAGE_FIGURE_WIDTH_IN = 3.4, 7.0
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,14 @@ def _changes(visit: ReportVisit, previous: ReportVisit) -> dict[str, dict[str, M
     return out
 
 
+def _silent(message: str) -> None:
+    pass
+
+
 def build_report(visit: ReportVisit, header: ReportHeader = ReportHeader(), previous: ReportVisit | None = None, *,
-                 all_landmarks: bool = False) -> VisitReport:
+                 all_landmarks: bool = False, summary: Section | None = None, appendix: tuple[Section, ...] = (),
+                 extra_figures: Mapping[str, bytes] | None = None,
+                 progress: Callable[[str], None] = _silent) -> VisitReport:
     """Draw the figures and render the HTML and PDF report of a visit.
 
     Parameters
@@ -74,6 +82,14 @@ def build_report(visit: ReportVisit, header: ReportHeader = ReportHeader(), prev
         A previous visit to compare with (rest with rest, smile with smile).
     all_landmarks : bool
         Also draw the 478 landmarks on the full-face overlays.
+    summary : Section, optional
+        Page 1 instead of the default summary (:func:`lipsym.report._content.summary_section`).
+    appendix : tuple of Section
+        Sections after the detail.
+    extra_figures : mapping of str to bytes, optional
+        Role → PNG of figures the summary or appendix shows (file ``ROLE.png``).
+    progress : callable, optional
+        Called with a short message as each step starts (the CLI prints them on stderr).
     """
     figures: dict[str, bytes] = {}
     roles: dict[str, str] = {}
@@ -82,23 +98,32 @@ def build_report(visit: ReportVisit, header: ReportHeader = ReportHeader(), prev
         roles[role] = f"{role}.png"
         figures[roles[role]] = png
 
+    for role, png in (extra_figures or {}).items():
+        add(role, png)
     for p in visit.photos:
         e = p.analysis.expression
+        progress(f"drawing the {e} overlays")
         add(f"{e}_face", draw_overlay(p.rgb, p.analysis, p.measures, view="face", all_landmarks=all_landmarks,
                                       width_in=FACE_WIDTH_IN))
         add(f"{e}_lips", draw_overlay(p.rgb, p.analysis, p.measures, view="lips"))
     if visit.pair is not None:
-        add("rest_smile", rest_smile_png(visit, width_in=PAGE_FIGURE_WIDTH_IN))
+        progress("drawing the rest/smile panel")
+        # The report prints the static/dynamic table as text: the figure leaves it out.
+        add("rest_smile", rest_smile_png(visit, width_in=PAGE_FIGURE_WIDTH_IN, with_table=False))
     changes = {}
     if previous is not None:
+        progress("drawing the comparison with the previous visit")
         changes = _changes(visit, previous)
+        if "plain" not in roles:
+            add("plain", plain_comparison_png(previous.rest, visit.rest, labels=("previous visit", "this visit")))
         for e, (b, a) in (("rest", (previous.rest, visit.rest)), ("smile", (previous.smile, visit.smile))):
             if e in changes:
                 title = f"{e}: previous visit → this visit" + (f" · {header.patient}" if header.patient else "")
-                # The report prints the change tables as text; the figure keeps the key changes.
-                add(f"comparison_{e}", comparison_png(b, a, title=title, with_table=False,
+                # The report prints the change table as text: the figure leaves out the table and the key changes.
+                add(f"comparison_{e}", comparison_png(b, a, title=title, with_table=False, with_text=False,
                                                       width_in=PAGE_FIGURE_WIDTH_IN))
-    doc = report_document(header, visit, roles, previous, changes)
+    doc = report_document(header, visit, roles, previous, changes, summary=summary, appendix=appendix)
+    progress("rendering the HTML and the PDF")
     footer = f"lipsym {__version__} · measurements, not a diagnosis or treatment advice"
     return VisitReport(MappingProxyType(figures), render_html(doc, figures), render_pdf(doc, figures, footer),
                        MappingProxyType({k: MappingProxyType(v) for k, v in changes.items()}))

@@ -66,7 +66,10 @@ def track_document(timeline: Timeline, keys: Iterable[str], settling: Any, plot:
     return envelope("lipsym.track", {
         "patient": timeline.patient.identifier,
         "asymmetry_sign": ASYMMETRY_SIGN,
+        # Which stored analysis (and settings) each condition's numbers come from.
         "visits": [{"visit": plain(vm.visit), "treatments": plain(vm.treatments),
+                    "analyses": {c: {"analysis_id": i, "settings_hash": vm.settings_hashes.get(c)}
+                                 for c, i in vm.analysis_ids.items()},
                     "measures": {c: {k: plain(vm.sided[c][k]) for k in keys if k in vm.sided[c]}
                                  for c in PHOTO_CONDITIONS if c in vm.sided}} for vm in timeline.visits],
         "settling": plain(settling),
