@@ -169,3 +169,28 @@ def test_a_pair_of_two_people_is_refused_by_the_item_analysis_unless_allowed(lan
     same = analyze_item(ItemSpec.pair(LONDON / "neutral" / "004_03.jpg", LONDON / "smiling" / "004_08.jpg"),
                         landmarker)
     assert same.ok
+
+
+@needs_shared
+@pytest.mark.slow
+def test_compare_refuses_two_people_with_exit_9_and_names_capture_differences(tmp_path):
+    import subprocess
+    import sys
+
+    def compare(*extra):
+        out = tmp_path / f"c{len(extra)}.png"
+        return subprocess.run([sys.executable, "-m", "lipsym", "compare", str(LONDON / "neutral" / "004_03.jpg"),
+                               str(LONDON / "neutral" / "013_03.jpg"), "-o", str(out), "--json", *extra],
+                              capture_output=True, text=True)
+
+    refused = compare()
+    assert refused.returncode == 9, refused.stderr
+    line, = refused.stderr.strip().splitlines()
+    assert line.startswith("lipsym: ") and "004_03.jpg" in line and "013_03.jpg" in line
+    assert not (tmp_path / "c0.png").exists()            # refused before anything was written
+    allowed = compare("--allow-different-person")
+    assert allowed.returncode == 0, allowed.stderr
+    doc = json.loads(allowed.stdout)
+    assert doc["schema"] == "lipsym.photo_comparison" and isinstance(doc["capture_warnings"], list)
+    change = next(c for c in doc["changes"]["rest"] if c["key"] == "commissure_height")
+    assert change["minimal_detectable_change"] >= 0.8 - 1e-9   # two captures: never below the 3-D test-retest MDC

@@ -22,7 +22,7 @@ from lipsym.landmarks._detector import Landmarker
 from lipsym.report._overlay import write_png
 from lipsym.report import load_report_photo, load_visit
 from lipsym.report._before_after import key_changes_text
-from lipsym.comparison._compare import compare_measures
+from lipsym.comparison._photos import compare_captures
 from lipsym.cli.common import add_analysis_options, analysis_options, check_outputs, landmarker_options
 from lipsym.cli.patient_compare import add_patient_options, comparison_image, run_patient
 from lipsym.cli.store_common import print_json
@@ -98,11 +98,18 @@ def run(args) -> int:
             b = load_visit(args.before_rest, args.before_smile, landmarker, options=options)
             a = load_visit(args.after_rest, args.after_smile, landmarker, options=options)
             befores, afters = list(b.photos), list(a.photos)
+    # Refuses two different people before anything is drawn or written.
+    compared = {b.analysis.expression: compare_captures(b.analysis, a.analysis, b.measures, a.measures,
+                                                        allow_different_person=options.allow_different_person)
+                for b, a in zip(befores, afters)}
     write_png(out, comparison_image(befores, afters, args), overwrite=args.force)
-    changes = {b.analysis.expression: compare_measures(b.measures, a.measures) for b, a in zip(befores, afters)}
+    changes = {expression: c.changes for expression, c in compared.items()}
+    warnings = [w for c in compared.values() for w in c.warnings]
+    for w in warnings:
+        print(f"lipsym: warning: {w.message}", file=sys.stderr)
     if args.json:
         files = [[str(p.analysis.path) if p.analysis.path else None for p in photos] for photos in (befores, afters)]
-        print_json(photo_comparison_document(*files, changes, str(out)))
+        print_json(photo_comparison_document(*files, changes, str(out), warnings=warnings))
     else:
         for expression, ch in changes.items():
             print(f"{expression}: " + key_changes_text(ch))

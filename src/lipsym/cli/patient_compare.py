@@ -46,10 +46,13 @@ def run_patient(args) -> int:
         raise ConflictError(f"{args.output} exists; not overwriting it (use --force to replace it)")
     with open_store(args) as store:
         comparison = compare_recorded_visits(store, args.inputs[0], args.from_visit, args.to_visit,
-                                             all_measures=args.all_measures)
+                                             all_measures=args.all_measures,
+                                             allow_different_person=args.allow_different_person)
         paths = ([recorded_photo_paths(store, vm) for vm in (comparison.before, comparison.after)]
                  if args.output else None)
     warn_mixed_settings(comparison.compared)
+    for w in comparison.capture_warnings:
+        print(f"lipsym: warning: {w.message}", file=sys.stderr)
     if paths is not None:
         _write_images(args, paths, comparison.title)
     if args.json:

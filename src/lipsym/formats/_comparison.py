@@ -25,7 +25,7 @@ def changes_to_json(changes: Mapping[str, Mapping[str, MeasureChange]]) -> dict[
 
 def photo_comparison_document(before: Sequence[str | None], after: Sequence[str | None],
                               changes: Mapping[str, Mapping[str, MeasureChange]],
-                              image: str | None = None) -> dict[str, Any]:
+                              image: str | None = None, warnings: Sequence[Any] = ()) -> dict[str, Any]:
     """``lipsym.photo_comparison``: ``lipsym compare BEFORE AFTER --json`` (or two visits' photos).
 
     Parameters
@@ -36,8 +36,17 @@ def photo_comparison_document(before: Sequence[str | None], after: Sequence[str 
         Expression → measure key → change.
     image : str, optional
         The comparison image written with it.
+    warnings : sequence of CaptureWarning
+        How differently the photos were taken (:func:`lipsym.comparison.capture_warnings`).
     """
     return envelope("lipsym.photo_comparison", {
         "before": list(before), "after": list(after), "asymmetry_sign": CHANGE_ASYMMETRY_SIGN,
         "changes": changes_to_json(changes), "image": image,
+        "capture_warnings": capture_warnings_to_json(warnings),
     })
+
+
+def capture_warnings_to_json(warnings: Sequence[Any]) -> list[dict[str, Any]]:
+    """Capture-consistency warnings as JSON (code, both photos' values, the limit, the MDC widening, message)."""
+    return [{"code": w.code, "before": w.before, "after": w.after, "difference": w.difference, "limit": w.limit,
+             "unit": w.unit, "widens_mdc_mm": w.widens_mdc_mm, "message": w.message} for w in warnings]

@@ -21,7 +21,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from lipsym.comparison._compare import KEY_MEASURES, MeasureChange, compare_measures
+from lipsym.comparison._compare import KEY_MEASURES, MeasureChange
+from lipsym.comparison._photos import compare_captures
 from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, plain, signed, table_keys
 from lipsym.errors import ConfigurationError
 from lipsym.measures._registry import display_name, unit_label
@@ -114,7 +115,10 @@ class _Row:
 
 def _plan_row(b: ReportPhoto, a: ReportPhoto, keys, width_in: float, with_table: bool, with_text: bool) -> _Row:
     reg = register_stable(a.analysis, b.analysis)
-    changes = compare_measures(b.measures, a.measures, keys)
+    # Two photos are two captures: the MDC includes how differently they were
+    # taken (the command refused different people before drawing).
+    changes = compare_captures(b.analysis, a.analysis, b.measures, a.measures, keys=keys,
+                               allow_different_person=True).changes
     lips = [lip_points_mm(b), lip_points_mm(a, reg.after_to_before, b)]
     ipd_mm = b.measures.interpupillary_distance_mm
     box, zoom = lower_face_box_mm(lips, ipd_mm), lip_zoom_box_mm(lips, ipd_mm)

@@ -27,7 +27,7 @@ def _line_in(pt: float) -> float:
 
 
 _BOLD_W = 1.12  # bold / regular glyph width
-_MIN_SHRINK = 0.7  # an image may shrink to this fraction of its height to fit the rest of a page
+_MIN_SHRINK = 0.55  # an image may shrink to this fraction of its height to fit the rest of a page
 
 
 def _chars(width_in: float, pt: float) -> int:

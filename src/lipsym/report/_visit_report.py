@@ -14,7 +14,8 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from lipsym import __version__
-from lipsym.comparison._compare import MeasureChange, compare_measures
+from lipsym.comparison._compare import MeasureChange
+from lipsym.comparison._photos import compare_captures
 from lipsym.errors import ConflictError
 from lipsym.io._outputs import write_atomic
 from lipsym.report._overlay import draw_overlay
@@ -56,10 +57,13 @@ class VisitReport:
 
 
 def _changes(visit: ReportVisit, previous: ReportVisit) -> dict[str, dict[str, MeasureChange]]:
-    out = {"rest": compare_measures(previous.rest.measures, visit.rest.measures)}
+    couples = {"rest": (previous.rest, visit.rest)}
     if visit.smile is not None and previous.smile is not None:
-        out["smile"] = compare_measures(previous.smile.measures, visit.smile.measures)
-    return out
+        couples["smile"] = (previous.smile, visit.smile)
+    # Two visits' photos are two captures (the MDC includes how differently they were taken).
+    return {expression: compare_captures(b.analysis, a.analysis, b.measures, a.measures,
+                                         allow_different_person=True).changes
+            for expression, (b, a) in couples.items()}
 
 
 def _silent(message: str) -> None:

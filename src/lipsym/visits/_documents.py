@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from lipsym.comparison._capture_checks import CaptureWarning
+from lipsym.comparison._photos import compare_captures
+from lipsym.formats._comparison import capture_warnings_to_json
 from lipsym.comparison._compare import KEY_MEASURES, MeasureChange
 from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError
 from lipsym.formats._comparison import CHANGE_ASYMMETRY_SIGN, changes_to_json
@@ -154,6 +157,9 @@ class VisitComparison:
         Condition → measure key → change.
     treatments_between : tuple of Treatment
         Given after ``before`` and up to ``after``.
+    capture_warnings : tuple of CaptureWarning
+        How differently the two visits' photos were taken (each widens the
+        MDC by its modelled amount, already in ``changes``).
     """
 
     timeline: Timeline
@@ -161,6 +167,7 @@ class VisitComparison:
     after: VisitMeasures
     changes: Mapping[str, Mapping[str, MeasureChange]]
     treatments_between: tuple[Treatment, ...]
+    capture_warnings: tuple[CaptureWarning, ...] = ()
 
     @property
     def title(self) -> str:
@@ -174,7 +181,7 @@ class VisitComparison:
 
 
 def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visit: str, *,
-                            all_measures: bool = False) -> VisitComparison:
+                            all_measures: bool = False, allow_different_person: bool = False) -> VisitComparison:
     """Compare two recorded visits of a patient from their stored measures.
 
     Parameters
@@ -186,9 +193,13 @@ def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visi
     all_measures : bool
         Every measure and the dynamic component, not only the key measures
         at rest and in smile.
+    allow_different_person : bool
+        Compare even when the visits' photos do not look like the same person.
 
     Raises
     ------
+    DifferentPersonError
+        A condition's two photos do not plausibly show the same person.
     ConfigurationError
         The visits have no analysed photo condition in common.
     NotFoundError
@@ -201,10 +212,17 @@ def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visi
     if not changes:
         raise ConfigurationError(f"visits {before.label} and {after.label} have no analysed photos in common "
                                  "(rest or smile); run lipsym analyze-pending")
+    warnings = []
+    for condition in PHOTO_CONDITIONS:
+        if condition in before.photos and condition in after.photos:
+            # Same person, and how the photos were taken; the changes already carry the captures.
+            warnings += compare_captures(before.photos[condition], after.photos[condition],
+                                         before.sided.get(condition, {}), after.sided.get(condition, {}), keys=(),
+                                         allow_different_person=allow_different_person).warnings
     between = tuple(t for vm in timeline.visits
                     if before.visit.visit_date <= vm.visit.visit_date <= after.visit.visit_date
                     and vm.visit.id != before.visit.id for t in vm.treatments)
-    return VisitComparison(timeline, before, after, MappingProxyType(changes), between)
+    return VisitComparison(timeline, before, after, MappingProxyType(changes), between, tuple(warnings))
 
 
 def visit_comparison_document(comparison: VisitComparison, image: str | None = None) -> dict[str, Any]:
@@ -223,6 +241,7 @@ def visit_comparison_document(comparison: VisitComparison, image: str | None = N
         "asymmetry_sign": ASYMMETRY_SIGN,
         "changes": changes_to_json(comparison.changes),
         "treatments_between": plain(comparison.treatments_between),
+        "capture_warnings": capture_warnings_to_json(comparison.capture_warnings),
         "image": image,
     })
 

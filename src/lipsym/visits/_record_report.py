@@ -194,7 +194,9 @@ def record_report(store: Store, patient: str, *, visit: str = "last", course: bo
                                                                              f"this visit {current.label}"))
     if course:
         progress("drawing the track plot")
-        figures["track"] = track_png(timeline)
+        # The key measures only: every registered measure makes a plot a page tall
+        # that leaves the page before it half empty (`lipsym track` draws them all).
+        figures["track"] = track_png(timeline, KEY_MEASURES)
     header = ReportHeader(patient=timeline.patient.identifier, visit_date=current.label,
                           previous_visit_date=previous.label if previous else "", clinic=clinic)
     summary = _summary(timeline, current, baseline, previous, settling, header, figures,
