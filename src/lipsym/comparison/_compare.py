@@ -32,6 +32,15 @@ kept above the published test-retest and the pixel floors
 Without captures the standard error is the one-photo figure above, which
 understates the error of a change between two visits.
 
+When a visit holds several photos of the expression (replicates,
+:mod:`lipsym.comparison._replicates`), its value is their robust mean and
+their spread is that visit's own measured re-capture error. Given the
+replicates (``replicates=(before, after)``), the change's measured
+between-capture SD is ``sqrt(SD_before²/n_before + SD_after²/n_after)``
+(over the visits with two or more photos); it replaces the model's
+``SD_between`` when it is larger (this clinic's photos vary more than the
+model assumes), else the model's stands, and the floors still apply.
+
 Settling (follow-up after a treatment) classifies each change by what it did
 to the size of the asymmetry, against the same noise level: ``converging``
 when |asymmetry| shrank by more than the MDC, ``diverging`` when it grew by
@@ -46,6 +55,7 @@ from typing import Iterable, Mapping
 
 from lipsym.comparison._capture import Capture
 from lipsym.comparison._capture_model import between_capture_sd, change_se_floor
+from lipsym.comparison._replicates import ReplicateMeasure
 from lipsym.measures import PhotoMeasures, SidedMeasure
 
 #: z for a two-sided 95 % interval.
@@ -87,6 +97,13 @@ class MeasureChange:
         ``|change| > minimal_detectable_change``.
     settling : {"converging", "stable", "diverging"}
         What happened to ``|asymmetry|``, against the same MDC.
+    before_replicates, after_replicates : int
+        Photos each value is the robust mean of (1: a single photo).
+    before_replicate_sd, after_replicate_sd : float or None
+        SD of the replicates' asymmetries at each visit (None for one photo).
+    replicate_se : float or None
+        The measured between-capture SD of the change,
+        ``sqrt(Σ SD²/n)`` over the visits with replicates; None without.
     """
 
     key: str
@@ -100,6 +117,11 @@ class MeasureChange:
     minimal_detectable_change: float
     detectable: bool
     settling: str
+    before_replicates: int = 1
+    after_replicates: int = 1
+    before_replicate_sd: float | None = None
+    after_replicate_sd: float | None = None
+    replicate_se: float | None = None
 
     def contains(self, value: float, z: float = Z95) -> bool:
         """Whether ``value`` lies within ``z`` standard errors of the measured change."""
@@ -107,7 +129,8 @@ class MeasureChange:
 
 
 def compare_sided(before: SidedMeasure, after: SidedMeasure,
-                  captures: tuple[Capture, Capture] | None = None) -> MeasureChange:
+                  captures: tuple[Capture, Capture] | None = None,
+                  replicates: tuple[ReplicateMeasure | None, ReplicateMeasure | None] | None = None) -> MeasureChange:
     """Change of one sided measure's asymmetry.
 
     Parameters
@@ -119,14 +142,23 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure,
         :func:`capture_from_dict`): adds the between-capture variability and
         the floors to the standard error. Default: the one-photo standard
         errors only.
+    replicates : (ReplicateMeasure or None, ReplicateMeasure or None), optional
+        The replicates ``before`` and ``after`` are the robust means of
+        (:func:`lipsym.comparison.aggregate_replicates`); their measured
+        spread replaces the between-capture SD when larger (module docstring).
     """
     if before.key != after.key or before.unit != after.unit:
         raise ValueError(f"cannot compare {before.key} ({before.unit}) with {after.key} ({after.unit})")
+    rep_b, rep_a = replicates if replicates is not None else (None, None)
+    spread = [r for r in (rep_b, rep_a) if r is not None and r.n > 1]
+    measured = math.sqrt(sum(r.standard_error_of_mean ** 2 for r in spread)) if spread else None
     se = math.hypot(before.standard_error, after.standard_error)
     if captures is not None:
         cap_b, cap_a = captures
-        se = max(math.hypot(se, between_capture_sd(before.key, before.unit, cap_b, cap_a)),
-                 change_se_floor(before.unit, cap_b, cap_a))
+        between = max(between_capture_sd(before.key, before.unit, cap_b, cap_a), measured or 0.0)
+        se = max(math.hypot(se, between), change_se_floor(before.unit, cap_b, cap_a))
+    elif measured is not None:
+        se = math.hypot(se, measured)
     mdc = Z95 * se
     change = after.asymmetry - before.asymmetry
     shrink = abs(before.asymmetry) - abs(after.asymmetry)
@@ -135,13 +167,19 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure,
         key=before.key, unit=before.unit, before=before.asymmetry, after=after.asymmetry,
         before_se=before.standard_error, after_se=after.standard_error, change=change,
         standard_error=se, minimal_detectable_change=mdc, detectable=abs(change) > mdc, settling=settling,
+        before_replicates=rep_b.n if rep_b else 1, after_replicates=rep_a.n if rep_a else 1,
+        before_replicate_sd=rep_b.sd if rep_b and rep_b.n > 1 else None,
+        after_replicate_sd=rep_a.sd if rep_a and rep_a.n > 1 else None, replicate_se=measured,
     )
 
 
 def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
                      after: PhotoMeasures | Mapping[str, SidedMeasure],
                      keys: Iterable[str] | None = None,
-                     captures: tuple[Capture, Capture] | None = None) -> dict[str, MeasureChange]:
+                     captures: tuple[Capture, Capture] | None = None,
+                     replicates: tuple[Mapping[str, ReplicateMeasure] | None,
+                                       Mapping[str, ReplicateMeasure] | None] | None = None,
+                     ) -> dict[str, MeasureChange]:
     """Change of every sided asymmetry between two photos of one face.
 
     Parameters
@@ -153,6 +191,9 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
         :data:`KEY_MEASURES` first.
     captures : (Capture, Capture), optional
         How the two photos were taken; see :func:`compare_sided`.
+    replicates : (mapping or None, mapping or None), optional
+        Key → :class:`ReplicateMeasure` of each side that is the robust mean
+        of replicate photos; see :func:`compare_sided`.
 
     Returns
     -------
@@ -185,4 +226,5 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
     if keys is None:
         common = [k for k in b if k in a]
         keys = [k for k in KEY_MEASURES if k in common] + [k for k in common if k not in KEY_MEASURES]
-    return {k: compare_sided(b[k], a[k], captures) for k in keys}
+    rep_b, rep_a = replicates if replicates is not None else (None, None)
+    return {k: compare_sided(b[k], a[k], captures, ((rep_b or {}).get(k), (rep_a or {}).get(k))) for k in keys}

@@ -52,14 +52,20 @@ def compare_visits(before: VisitMeasures, after: VisitMeasures, *, conditions: I
         between two captures: its standard error includes the
         between-capture error of the two photos' pose, distance,
         resolution and expression (:func:`lipsym.comparison.between_capture_sd`)
-        whenever their stored documents say how they were taken.
+        whenever their stored documents say how they were taken. A visit
+        with replicate photos of a condition is compared by their robust
+        mean, and their measured spread replaces the model's
+        between-capture SD when it is larger
+        (:func:`lipsym.comparison.compare_sided`).
     """
     out = {}
     for condition in conditions:
         b, a = before.sided.get(condition), after.sided.get(condition)
         if b and a:
             wanted = None if keys is None else [k for k in keys if k in b and k in a]
-            out[condition] = compare_measures(b, a, wanted, captures=visit_captures(before, after, condition))
+            out[condition] = compare_measures(b, a, wanted, captures=visit_captures(before, after, condition),
+                                              replicates=(before.replicates.get(condition),
+                                                          after.replicates.get(condition)))
     return out
 
 

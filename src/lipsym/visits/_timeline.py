@@ -1,8 +1,11 @@
 """A patient's visits with their measures and treatments, read from the store.
 
 The read side of the visit record: :func:`load_timeline` gathers, for each
-visit, the sided measures of its latest analysis per condition (rest,
-smile, dynamic) and the treatments given at it. Everything downstream
+visit, the sided measures of each condition (rest, smile, dynamic) and the
+treatments given at it. A photo's latest analysis stands for it (a
+re-analysis with new settings supersedes the old one); a condition with
+several photos (replicates, docs/visit-record.md) takes their robust mean,
+with their spread (:func:`lipsym.comparison.aggregate_replicates`). Everything downstream
 (:mod:`lipsym.visits`, ``lipsym track`` / ``compare``) works on this
 frozen snapshot, not on the store.
 """
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from lipsym.comparison._replicates import ReplicateMeasure, aggregate_replicates
 from lipsym.errors import ConfigurationError, NotFoundError
 from lipsym.measures import SidedMeasure
 from lipsym.visits.store import MeasureRow, Patient, Store, Treatment, Visit
@@ -33,11 +37,12 @@ class VisitMeasures:
     ----------
     visit : Visit
     sided : mapping of str to mapping of str to SidedMeasure
-        Condition (``rest``, ``smile``, ``dynamic``) → measure key → measure,
-        from the visit's latest analysis that has that condition. Empty for
-        a visit without analysed photos.
+        Condition (``rest``, ``smile``, ``dynamic``) → measure key → measure:
+        the latest analysis of the condition's photo, or, when the visit has
+        several photos of it, their robust mean (``replicates``). Empty for a
+        visit without analysed photos.
     analysis_ids : mapping of str to int
-        Condition → the analysis the measures come from.
+        Condition → the latest analysis the measures come from.
     treatments : tuple of Treatment
         Given at this visit.
     settings_hashes : mapping of str to str
@@ -47,6 +52,11 @@ class VisitMeasures:
         stored result document (pose, scale, frame, points): how it was
         captured, for the change's between-capture error and the
         same-person check.
+    replicates : mapping of str to mapping of str to ReplicateMeasure
+        Condition → key → the replicates' value, SD and n, for the
+        conditions measured on two or more photos at this visit.
+    replicate_analysis_ids : mapping of str to tuple of int
+        Condition → every analysis its measures come from (one per photo).
     """
 
     visit: Visit
@@ -55,6 +65,8 @@ class VisitMeasures:
     treatments: tuple[Treatment, ...]
     settings_hashes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     photos: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    replicates: Mapping[str, Mapping[str, ReplicateMeasure]] = field(default_factory=lambda: MappingProxyType({}))
+    replicate_analysis_ids: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def treated(self) -> bool:
@@ -140,21 +152,48 @@ class Timeline:
         return found[0]
 
 
-def _latest_per_condition(rows: list[MeasureRow]) -> tuple[dict, dict, dict]:
+#: Which photo(s) a condition's measures are of, in a measure row.
+_PHOTOS_OF = {"rest": ("rest_photo_id",), "smile": ("smile_photo_id",),
+              "dynamic": ("rest_photo_id", "smile_photo_id")}
+
+
+@dataclass(frozen=True)
+class _Condition:
+    """One condition of one visit: its measures and where they come from."""
+
+    sided: Mapping[str, SidedMeasure]
+    analysis_id: int
+    settings_hash: str
+    analysis_ids: tuple[int, ...]
+    replicates: Mapping[str, ReplicateMeasure] | None
+
+
+def _per_condition(rows: list[MeasureRow]) -> dict[str, _Condition]:
     by_analysis: dict[int, list[MeasureRow]] = {}
     for row in rows:
         by_analysis.setdefault(row.analysis_id, []).append(row)
-    sided: dict[str, Mapping[str, SidedMeasure]] = {}
-    ids: dict[str, int] = {}
-    hashes: dict[str, str] = {}
-    # Latest analysis first: a re-analysis (new settings, pair after a
-    # single photo) supersedes earlier ones condition by condition.
+    # Condition → photo(s) → (analysis id, measures). Latest analysis first:
+    # a re-analysis (new settings, pair after a single photo) supersedes
+    # earlier ones photo by photo; other photos of the condition are replicates.
+    found: dict[str, dict[tuple, tuple[int, Mapping[str, SidedMeasure]]]] = {}
     for analysis_id in sorted(by_analysis, reverse=True):
+        first = by_analysis[analysis_id][0]
         for condition, measures in sided_from_rows(by_analysis[analysis_id]).items():
-            if condition not in sided:
-                sided[condition], ids[condition] = measures, analysis_id
-                hashes[condition] = by_analysis[analysis_id][0].settings_hash
-    return sided, ids, hashes
+            photo = tuple(getattr(first, name) for name in _PHOTOS_OF.get(condition, ("analysis_id",)))
+            found.setdefault(condition, {}).setdefault(photo, (analysis_id, measures))
+    out = {}
+    for condition, by_photo in found.items():
+        # Photo order (the order they were recorded) makes the replicates' order stable.
+        chosen = [by_photo[photo] for photo in sorted(by_photo, key=lambda p: tuple(x or 0 for x in p))]
+        ids = tuple(analysis_id for analysis_id, _ in chosen)
+        latest = max(ids)
+        if len(chosen) == 1:
+            sided, replicates = chosen[0][1], None
+        else:
+            replicates = MappingProxyType(aggregate_replicates([m for _, m in chosen]))
+            sided = MappingProxyType({k: r.measure for k, r in replicates.items()})
+        out[condition] = _Condition(sided, latest, by_analysis[latest][0].settings_hash, ids, replicates)
+    return out
 
 
 def load_timeline(store: Store, patient: Patient | str) -> Timeline:
@@ -179,11 +218,15 @@ def load_timeline(store: Store, patient: Patient | str) -> Timeline:
         treatments_by_visit.setdefault(given.visit.id, []).append(given.treatment)
     visits = []
     for visit in store.list_visits(record):
-        sided, ids, hashes = _latest_per_condition(rows_by_visit.get(visit.id, []))
-        visits.append(VisitMeasures(visit=visit, sided=MappingProxyType(sided), analysis_ids=MappingProxyType(ids),
-                                    treatments=tuple(treatments_by_visit.get(visit.id, ())),
-                                    settings_hashes=MappingProxyType(hashes),
-                                    photos=MappingProxyType(_photo_entries(store, ids))))
+        conditions = _per_condition(rows_by_visit.get(visit.id, []))
+        ids = {c: v.analysis_id for c, v in conditions.items()}
+        visits.append(VisitMeasures(
+            visit=visit, sided=MappingProxyType({c: v.sided for c, v in conditions.items()}),
+            analysis_ids=MappingProxyType(ids), treatments=tuple(treatments_by_visit.get(visit.id, ())),
+            settings_hashes=MappingProxyType({c: v.settings_hash for c, v in conditions.items()}),
+            photos=MappingProxyType(_photo_entries(store, ids)),
+            replicates=MappingProxyType({c: v.replicates for c, v in conditions.items() if v.replicates}),
+            replicate_analysis_ids=MappingProxyType({c: v.analysis_ids for c, v in conditions.items()})))
     return Timeline(patient=record, visits=tuple(visits))
 
 
