@@ -9,7 +9,9 @@ a folder
     ``PATIENT/YYYY-MM-DD/rest.<ext>`` and ``smile.<ext>``: a folder whose
     name is a date is a *visit folder*, and the folder above it names the
     patient. In a visit folder, ``rest`` and ``smile`` (any case, any
-    supported extension) form a pair; any other photo there is analysed
+    supported extension) form a pair; replicates are numbered (``rest1``,
+    ``rest2``, ``rest_3``; ``smile1`` ...) and pair up in number order, the
+    i-th rest with the i-th smile; any other photo there is analysed
     alone with expression ``other``; a rest or smile photo without its
     partner is analysed alone with its own expression. Photos anywhere else
     in the tree are analysed alone (expression ``other``, no patient, no date).
@@ -22,7 +24,7 @@ a manifest CSV
     with neither patient nor date are single photos.
 
 Problems that concern one photo (an impossible date, a missing file, two
-rest photos in one visit) do not stop discovery: they are returned as
+files of one rest photo in one visit, ``rest.jpg`` and ``rest.png``) do not stop discovery: they are returned as
 :class:`Problem` s with a one-line reason, and the other items are kept.
 Only an unusable input (no such folder, a CSV without the required columns)
 raises a :class:`CollectionError`.
@@ -53,6 +55,8 @@ PAIR_NAME = "pair"
 _EXPRESSIONS = ("rest", "smile", "other")
 # Anything shaped like a date is meant as one: an impossible date is reported, not silently ignored.
 _DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: A rest or smile photo's file stem, with its optional replicate number (``rest``, ``rest2``, ``smile_3``).
+_ROLE_STEM = re.compile(r"^(rest|smile)(?:[ _-]?(\d+))?$")
 
 
 class CollectionError(ConfigurationError):
@@ -234,13 +238,23 @@ def _folder_items(folder: Path, rel: PurePosixPath, root: Path,
 
 
 def _role_of(filename: str) -> str:
-    stem = os.path.splitext(filename)[0].lower()
-    return stem if stem in ("rest", "smile") else "other"
+    m = _ROLE_STEM.match(os.path.splitext(filename)[0].lower())
+    return m.group(1) if m else "other"
+
+
+def _replicate_order(path: Path) -> tuple[int, str]:
+    """Sort key of a replicate: its number (none = 0), then its name."""
+    m = _ROLE_STEM.match(path.stem.lower())
+    return (int(m.group(2)) if m and m.group(2) else 0, path.name.lower())
 
 
 def _visit_items(prefix: str, patient: str, day: _dt.date,
                  photos: list[tuple[str, Path]]) -> tuple[list[Item], list[Problem]]:
-    """Pair a visit's photos: one rest + one smile → a pair; the rest alone.
+    """Pair a visit's photos: the i-th rest with the i-th smile (replicate order); the rest alone.
+
+    One pair keeps the name ``pair``; replicate pairs are ``pair1``,
+    ``pair2``, ... Two files with one stem (``rest.jpg``, ``rest.png``) are
+    the same photo twice: both are refused.
 
     Parameters
     ----------
@@ -255,18 +269,22 @@ def _visit_items(prefix: str, patient: str, day: _dt.date,
     for role, path in photos:
         by_role[role].append(path)
     for role in ("rest", "smile"):
-        if len(by_role[role]) > 1:
-            names = ", ".join(p.name for p in by_role[role])
-            problems.extend(Problem(str(p), f"{p}: visit {prefix} has several {role} photos ({names}); keep one")
-                            for p in by_role[role])
-            by_role[role] = []
+        stems: dict[str, list[Path]] = {}
+        for p in by_role[role]:
+            stems.setdefault(p.stem.lower(), []).append(p)
+        for same in (paths for paths in stems.values() if len(paths) > 1):
+            names = ", ".join(p.name for p in same)
+            problems.extend(Problem(str(p), f"{p}: visit {prefix} has several {role} photos of one name ({names}); "
+                                    "keep one") for p in same)
+        by_role[role] = sorted((paths[0] for paths in stems.values() if len(paths) == 1), key=_replicate_order)
     rest, smile = by_role["rest"], by_role["smile"]
     visit = {"patient": patient, "visit_date": day}
-    if rest and smile:
-        items.append(Item(name=f"{prefix}/{PAIR_NAME}", rest=rest[0], smile=smile[0], **visit))
-    else:
-        items.extend(Item(name=f"{prefix}/{p.name}", **{role: p}, **visit)
-                     for role, paths in (("rest", rest), ("smile", smile)) for p in paths)
+    paired = min(len(rest), len(smile))
+    for i in range(paired):
+        name = PAIR_NAME if paired == 1 else f"{PAIR_NAME}{i + 1}"
+        items.append(Item(name=f"{prefix}/{name}", rest=rest[i], smile=smile[i], **visit))
+    items.extend(Item(name=f"{prefix}/{p.name}", **{role: p}, **visit)
+                 for role, paths in (("rest", rest[paired:]), ("smile", smile[paired:])) for p in paths)
     seen: set[str] = set()
     for p in by_role["other"]:
         name = f"{prefix}/{p.name}"

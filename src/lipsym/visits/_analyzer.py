@@ -1,8 +1,13 @@
 """Analyse the photos recorded for a visit and store the results.
 
-A visit's first rest and first smile photo are analysed as a pair (rest,
-smile and dynamic measures, one shared scale); any further rest or smile
-photo is analysed alone. ``other`` photos are recorded but not measured.
+Every rest and every smile photo of a visit is analysed. Replicates (the
+capture protocol's several photos per expression, docs/visit-record.md)
+are paired in the order they were recorded: the i-th rest photo with the
+i-th smile photo (rest, smile and dynamic measures, the smile measured on
+its rest photo's scale), so each replicate pair also gives a dynamic
+replicate; photos left over when the counts differ are analysed alone.
+With one rest and one smile this is the single pair it always was.
+``other`` photos are recorded but not measured.
 An analysis is identified by its photos and settings, so work already in
 the store is skipped: re-running after an interruption resumes where it
 stopped, and two processes on one store do each analysis once (a race
@@ -65,12 +70,10 @@ def visit_jobs(photos: list[Photo]) -> list[AnalysisJob]:
     """
     rests = [p for p in photos if p.expression == "rest"]
     smiles = [p for p in photos if p.expression == "smile"]
-    jobs = []
-    if rests and smiles:
-        jobs.append(AnalysisJob(rests[0].visit_id, rests[0], smiles[0]))
-        rests, smiles = rests[1:], smiles[1:]
-    jobs += [AnalysisJob(p.visit_id, p, None) for p in rests]
-    jobs += [AnalysisJob(p.visit_id, None, p) for p in smiles]
+    paired = min(len(rests), len(smiles))
+    jobs = [AnalysisJob(r.visit_id, r, s) for r, s in zip(rests[:paired], smiles[:paired])]
+    jobs += [AnalysisJob(p.visit_id, p, None) for p in rests[paired:]]
+    jobs += [AnalysisJob(p.visit_id, None, p) for p in smiles[paired:]]
     return jobs
 
 
