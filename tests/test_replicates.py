@@ -187,3 +187,36 @@ def test_import_records_and_analyses_every_replicate(tmp_path: Path, capsys):
         assert rest.measure.asymmetry == statistics.median(rest.asymmetries)
         assert 0 < rest.sd < 1.0  # re-encodings of one photo: a small, measured spread
         assert "smile" not in vm.replicates and vm.visit.visit_date == dt.date(2024, 1, 10)
+
+
+# --- lipsym analyze --replicates ----------------------------------------------------------------------
+
+
+def test_analyze_without_replicates_still_wants_pairs(capsys):
+    assert main(["analyze", "--rest", "a.jpg", "--rest", "b.jpg", "--smile", "c.jpg"]) != 0
+    assert "--replicates" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@needs_shared
+def test_analyze_replicates_mode_gives_mean_sd_and_n(tmp_path: Path, capsys):
+    rests = [tmp_path / f"rest{i}.jpg" for i in (1, 2, 3)]
+    for path, (scale, quality) in zip(rests, ((1.0, 95), (0.92, 90), (0.85, 85))):
+        _replicate(LONDON / "neutral" / "010_03.jpg", path, scale, quality)
+    smile = tmp_path / "smile1.jpg"
+    _replicate(LONDON / "smiling" / "010_08.jpg", smile, 1.0, 95)
+    out = tmp_path / "out.json"
+    # Rest photos as --rest and as a rest-named PHOTO: counts differ from the smiles'.
+    argv = ["analyze", "--replicates", str(rests[2]), "--rest", str(rests[0]), "--rest", str(rests[1]),
+            "--smile", str(smile), "-o", str(out)]
+    assert main(argv) == 0
+    doc = json.loads(out.read_text())
+    assert len(doc["pairs"]) == 1 and len(doc["results"]) == 4
+    rest = doc["replicates"]["rest"][KEY]
+    assert rest["n"] == 3 and rest["asymmetry"] == pytest.approx(statistics.median(rest["asymmetries"]))
+    assert rest["sd"] == pytest.approx(statistics.stdev(rest["asymmetries"]))
+    assert doc["replicates"]["smile"][KEY]["n"] == 1 and doc["replicates"]["smile"][KEY]["sd"] is None
+    assert doc["replicates"]["dynamic"]
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((Path(__file__).parents[1] / "src/lipsym/formats/analysis.schema.json").read_text())
+    jsonschema.validate(doc, schema)

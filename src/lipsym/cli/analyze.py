@@ -12,6 +12,15 @@ Where the output goes (docs/cli.md):
   JSON there too is an error);
 - ``--overlay DIR`` writes one annotated PNG per photo analysed.
 
+``--replicates`` says every photo given is a replicate capture of one face
+at one visit (the capture protocol of docs/visit-record.md): the rest
+photos (``--rest`` and PHOTO arguments named ``rest*``) and the smile
+photos (``--smile``, ``smile*``) may differ in number, pair up in the order
+given as the visit record pairs them (:func:`lipsym.pipeline.replicate_items`),
+and the document gains a ``replicates`` section (each measure's robust mean,
+SD and n), printed after the tables. Without it, ``--rest``/``--smile`` are
+pairs as always.
+
 Every output file is checked before the first photo is read.
 """
 
@@ -27,9 +36,11 @@ from lipsym.io._outputs import write_atomic
 from lipsym.landmarks._detector import Landmarker
 from lipsym.pipeline._analyze import analyze_item
 from lipsym.pipeline._item import ItemSpec
+from lipsym.pipeline._replicates import replicate_items, replicates_section
 from lipsym.report._overlay import draw_overlay, write_png
 from lipsym.cli.analyze_table import document_tables
 from lipsym.cli.common import add_analysis_options, analysis_options, check_outputs, emit_json
+from lipsym.comparison._compare import KEY_MEASURES
 
 #: File-name stems that give a PHOTO argument its expression when --expression is not given.
 _EXPRESSION_STEMS = ("rest", "smile")
@@ -47,6 +58,9 @@ def register(sub) -> None:
     p.add_argument("--expression", choices=("rest", "smile", "other"), default=None,
                    help="expression of every PHOTO argument (default: smile for file names starting with "
                         "'smile', else rest)")
+    p.add_argument("--replicates", action="store_true",
+                   help="the photos are replicate captures of one visit: rest and smile counts may differ "
+                        "(i-th rest paired with i-th smile); adds each measure's robust mean, SD and n")
     p.add_argument("-o", "--output", metavar="FILE", help="write the JSON document to FILE ('-': stdout)")
     p.add_argument("--json", action="store_true", help="print the JSON document on stdout instead of the table")
     p.add_argument("--csv", metavar="FILE", help="also write one CSV row per photo or pair ('-': stdout)")
@@ -105,25 +119,52 @@ def _stdout_plan(args) -> tuple[bool, bool]:
     return json_out, tty and not json_out and not csv_out
 
 
+def _replicate_items(args) -> list[ItemSpec]:
+    """``--replicates``: the rest and smile photos of one visit, paired in the order given."""
+    given = [(photo_expression(p, args.expression), p) for p in args.photos]
+    if any(e == "other" for e, _ in given):
+        raise ConfigurationError("--replicates measures rest and smile photos; 'other' photos cannot be replicates")
+    rests = [*args.rest, *(p for e, p in given if e == "rest")]
+    smiles = [*args.smile, *(p for e, p in given if e == "smile")]
+    return replicate_items(rests, smiles)
+
+
+def replicates_table(section: dict) -> str:
+    """The key measures' replicate mean ± SD (n) per condition, for the terminal."""
+    lines = []
+    for condition, by_key in section.items():
+        lines.append(f"replicates, {condition}: robust mean of the asymmetry (left - right), SD, n")
+        for key in (k for k in KEY_MEASURES if k in by_key):
+            r = by_key[key]
+            sd = "-" if r["sd"] is None else f"{r['sd']:.2f}"
+            lines.append(f"  {key:<28} {r['asymmetry']:+8.2f} {r['unit']:<4} SD {sd:>5}  n={r['n']}")
+    return "\n".join(lines) + "\n" if lines else ""
+
+
 def run(args) -> int:
-    if len(args.rest) != len(args.smile):
-        raise ConfigurationError("give as many --smile as --rest photos (one pair each)")
-    if not args.photos and not args.rest:
+    if len(args.rest) != len(args.smile) and not args.replicates:
+        raise ConfigurationError("give as many --smile as --rest photos (one pair each), or --replicates")
+    if not args.photos and not args.rest and not args.smile:
         raise ConfigurationError("nothing to analyse: give PHOTO arguments or --rest R --smile S")
     json_out, table_out = _stdout_plan(args)
-    singles = [ItemSpec.photo(path, photo_expression(path, args.expression)) for path in args.photos]
-    items = singles + [ItemSpec.pair(rest, smile) for rest, smile in zip(args.rest, args.smile)]
+    if args.replicates:
+        singles, items = [], _replicate_items(args)
+    else:
+        singles = [ItemSpec.photo(path, photo_expression(path, args.expression)) for path in args.photos]
+        items = singles + [ItemSpec.pair(rest, smile) for rest, smile in zip(args.rest, args.smile)]
     overlays = _overlay_paths(items, args.overlay)
     options = analysis_options(args)
     check_outputs([args.output, args.csv, *(p for ps in overlays for p in ps)], args.force)
     if {"rest", "smile"} <= {s.expressions[0] for s in singles}:
         print("lipsym: rest and smile photos are analysed one by one; give --rest R --smile S to measure "
               "them as a pair (shared scale, dynamic measures)", file=sys.stderr)
-    results, pairs, rows = [], [], []
+    results, pairs, rows, item_results = [], [], [], []
     failures = 0
     with Landmarker(options.landmarker) as landmarker:
         for item, overlay in zip(items, overlays):
             result = analyze_item(item, landmarker, options, keep_pixels=bool(overlay))
+            if args.replicates:  # kept only when needed: a long run keeps no analyses
+                item_results.append(result)
             for error in result.errors:
                 print(f"lipsym: {error.reason}", file=sys.stderr)
             failures += not result.ok
@@ -136,6 +177,8 @@ def run(args) -> int:
                     write_png(path, png, overwrite=args.force)
         sha = landmarker.model_sha256
     doc = document(results, pairs, model_sha256=sha, settings=options.identity())
+    if args.replicates:
+        doc["replicates"] = replicates_section(item_results)
     if args.output not in (None, "-"):
         emit_json(doc, args.output, args.force)
     if json_out:
@@ -145,5 +188,5 @@ def run(args) -> int:
     elif args.csv:
         write_atomic(args.csv, to_csv(rows), overwrite=args.force)
     if table_out:
-        sys.stdout.write(document_tables(doc))
+        sys.stdout.write(document_tables(doc) + replicates_table(doc.get("replicates", {})))
     return 1 if failures else 0

@@ -16,4 +16,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_item": ["ItemSpec"],
     "_result": ["ItemError", "ItemResult"],
     "_analyze": ["analyze_item"],
+    "_replicates": ["replicate_items", "replicates_section"],
 })

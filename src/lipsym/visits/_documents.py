@@ -243,6 +243,9 @@ def visit_comparison_document(comparison: VisitComparison, image: str | None = N
         "treatments_between": plain(comparison.treatments_between),
         "capture_warnings": capture_warnings_to_json(comparison.capture_warnings),
         "image": image,
+        # How many photos (replicates) each visit's value of a condition is the robust mean of.
+        "replicates": {side: {c: len(ids) for c, ids in vm.replicate_analysis_ids.items()}
+                       for side, vm in (("from", comparison.before), ("to", comparison.after))},
     })
 
 
