@@ -187,6 +187,22 @@ def test_import_records_and_analyses_every_replicate(tmp_path: Path, capsys):
         assert rest.measure.asymmetry == statistics.median(rest.asymmetries)
         assert 0 < rest.sd < 1.0  # re-encodings of one photo: a small, measured spread
         assert "smile" not in vm.replicates and vm.visit.visit_date == dt.date(2024, 1, 10)
+    # A later visit with one photo each: compare PATIENT --json shows the replicates and their SE.
+    later = tmp_path / "later" / "R1" / "2024-02-10"
+    _replicate(LONDON / "neutral" / "010_03.jpg", later / "rest.jpg", 0.95, 92)
+    _replicate(LONDON / "smiling" / "010_08.jpg", later / "smile.jpg", 0.95, 92)
+    assert main(["import", str(tmp_path / "later"), "--db", str(db), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["compare", "R1", "--from", "first", "--to", "last", "--db", str(db), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["replicates"] == {"from": {"rest": 3, "smile": 1, "dynamic": 1},
+                                 "to": {"rest": 1, "smile": 1, "dynamic": 1}}
+    change = next(c for c in doc["changes"]["rest"] if c["key"] == KEY)
+    assert (change["before_replicates"], change["after_replicates"], change["after_replicate_sd"]) == (3, 1, None)
+    assert change["before_replicate_sd"] == pytest.approx(rest.sd)
+    assert change["replicate_se"] == pytest.approx(rest.sd / math.sqrt(3))
+    smile = next(c for c in doc["changes"]["smile"] if c["key"] == KEY)
+    assert smile["before_replicates"] == 1 and smile["replicate_se"] is None
 
 
 # --- lipsym analyze --replicates ----------------------------------------------------------------------

@@ -21,7 +21,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "import", help="record a folder (PATIENT/YYYY-MM-DD/rest.jpg, smile.jpg) or manifest CSV in the visit record",
         description="Import photos into the visit record and analyse them. SOURCE is a folder laid out as "
-                    "PATIENT/YYYY-MM-DD/rest.jpg + smile.jpg, or a manifest CSV with columns "
+                    "PATIENT/YYYY-MM-DD/rest.jpg + smile.jpg (replicates: rest1.jpg rest2.jpg ... smile1.jpg ..., "
+                    "docs/visit-record.md), or a manifest CSV with columns "
                     "patient,date,expression,path (optional: kind). Importing twice adds nothing; an "
                     "interrupted import resumes when run again.")
     p.add_argument("source", metavar="SOURCE", help="folder or manifest .csv")
@@ -32,7 +33,8 @@ def register(sub) -> None:
                         "future dates, --ipd-mm, --iris-mm)")
     p.set_defaults(run=run_import)
     q = sub.add_parser("analyze-pending", help="analyse recorded photos that have no analysis yet",
-                       description="Analyse every recorded photo (rest/smile pair per visit) not yet analysed "
+                       description="Analyse every recorded photo (the i-th rest paired with the i-th smile of a visit) "
+                                   "not yet analysed "
                                    "with these settings.")
     q.add_argument("patients", nargs="*", metavar="PATIENT", help="only these patients (default: all)")
     _common(q)
