@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from lipsym.formats._envelope import plain
+from lipsym.errors import ConfigurationError
+from lipsym.formats._envelope import envelope, plain
 from lipsym.visits.store import ENV_VAR, SCHEMA_VERSION, Store, backup_before_migration, resolve_db_path
 
 
@@ -77,3 +78,104 @@ def warn_mixed_settings(timeline) -> None:
     if timeline.mixed_settings:
         print(f"lipsym: warning: the visits of {timeline.patient.identifier} were analysed with different settings "
               "(e.g. scale calibration); changes between them include the change of settings", file=sys.stderr)
+
+
+# --- delete, restore, purge (patient, visit, treatment, photo) ------------------------------------
+
+
+def add_removal_actions(actions, noun: str, add_target, run_delete, run_restore) -> None:
+    """The ``delete`` and ``restore`` actions of a record command; ``add_target`` adds the row's arguments."""
+    delete = actions.add_parser(
+        "delete", help=f"delete a {noun} (reversible with 'restore'; --purge removes it for good)",
+        description=f"Delete a {noun} and what belongs to it. The rows are hidden, not removed: 'restore' brings"
+                    " them back, and every change is kept in 'lipsym db history'. --purge removes them for good.")
+    add_target(delete)
+    delete.add_argument("--purge", action="store_true",
+                        help="remove it and everything below it for good (asks for confirmation; the history keeps"
+                             " what was removed)")
+    delete.add_argument("--yes", action="store_true", help="with --purge: do not ask (needed when not on a terminal)")
+    delete.set_defaults(run=run_delete)
+    restore = actions.add_parser("restore", help=f"undelete a {noun} and what its delete hid")
+    add_target(restore)
+    restore.set_defaults(run=run_restore)
+    for q in (delete, restore):
+        add_db_option(q)
+        add_json_option(q)
+
+
+def confirm_purge(args, label: str) -> bool:
+    """True if ``--purge`` may go ahead: ``--yes``, or a "y" typed on a terminal.
+
+    Raises
+    ------
+    ConfigurationError
+        Not on a terminal and no ``--yes`` (a script must say so explicitly).
+    """
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise ConfigurationError(f"--purge removes {label} for good; add --yes to confirm (no terminal to ask on)")
+    answer = input(f"Remove {label} and everything recorded under it for good? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def change_document(table: str, row_id: int, action: str, rows: int, **extra: Any) -> dict[str, Any]:
+    """``lipsym.record_change``: what a delete, restore or photo edit did."""
+    return envelope("lipsym.record_change", {"table": table, "id": row_id, "action": action, "rows": rows,
+                                             **{k: plain(v) for k, v in extra.items()}})
+
+
+def run_removal(args, table: str, locate, label) -> int:
+    """``delete [--purge [--yes]]`` of the row ``locate(store)`` gives (a record, deleted or not).
+
+    A row already deleted is only purged; with --purge the delete and the
+    purge are one transaction. Declining the confirmation changes nothing
+    and exits 1.
+    """
+    with open_store(args) as store:
+        row_id = locate(store).id
+        name = label(store, row_id)
+        if args.purge and not confirm_purge(args, name):
+            print("lipsym: not purged; nothing was changed", file=sys.stderr)
+            return 1
+        with store.transaction():
+            deleted = 0 if (args.purge and store.is_deleted(table, row_id)) else store.delete_row(table, row_id)
+            purged = store.purge_row(table, row_id) if args.purge else 0
+    action, rows = ("purge", purged) if args.purge else ("delete", deleted)
+    if args.json:
+        print_json(change_document(table, row_id, action, rows))
+    elif args.purge:
+        print(f"removed {name} for good ({rows} row(s)); the history keeps what they were")
+    else:
+        print(f"deleted {name} ({rows} row(s) hidden); undo with 'restore'")
+    return 0
+
+
+def run_restoral(args, table: str, locate, label) -> int:
+    """``restore`` of the row ``locate(store)`` gives."""
+    with open_store(args) as store:
+        row_id = locate(store).id
+        rows = store.restore_row(table, row_id)
+        name = label(store, row_id)
+    if args.json:
+        print_json(change_document(table, row_id, "restore", rows))
+    else:
+        print(f"restored {name} ({rows} row(s))")
+    return 0
+
+
+def add_edit_parser(actions, noun: str, add_target, run):
+    """The ``edit`` action of a record command; the caller adds the fields a user may correct."""
+    edit = actions.add_parser("edit", help=f"correct a {noun} (the change is kept in 'lipsym db history')",
+                              description=f"Correct a {noun}. Give only the fields to change; an empty text"
+                                          " (--notes '') clears an optional field.")
+    add_target(edit)
+    add_db_option(edit)
+    add_json_option(edit)
+    edit.set_defaults(run=run)
+    return edit
+
+
+def given(args, **names: str) -> dict[str, Any]:
+    """Store keyword → value of the options the user gave (argparse default None = not given)."""
+    return {field: getattr(args, dest) for field, dest in names.items() if getattr(args, dest) is not None}

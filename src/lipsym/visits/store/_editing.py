@@ -129,15 +129,15 @@ class Editing:
 
     def delete_visit(self, visit: Visit | int) -> int:
         """Soft-delete a visit with its photos, analyses and treatments; returns the rows hidden."""
-        return self._delete("visits", visits.require(self._conn, visit).id)
+        return self.delete_row("visits", visits.require(self._conn, visit).id)
 
     def restore_visit(self, visit_id: int) -> int:
         """Undelete a visit and what its delete hid."""
-        return self._restore("visits", visit_id)
+        return self.restore_row("visits", visit_id)
 
     def purge_visit(self, visit_id: int) -> int:
         """Really remove a deleted visit and everything below it."""
-        return self._purge("visits", visit_id)
+        return self.purge_row("visits", visit_id)
 
     # --- treatments ---------------------------------------------------------
 
@@ -162,15 +162,15 @@ class Editing:
 
     def delete_treatment(self, treatment: Treatment | int) -> int:
         """Soft-delete a treatment."""
-        return self._delete("treatments", treatment.id if isinstance(treatment, Treatment) else treatment)
+        return self.delete_row("treatments", treatment.id if isinstance(treatment, Treatment) else treatment)
 
     def restore_treatment(self, treatment_id: int) -> int:
         """Undelete a treatment."""
-        return self._restore("treatments", treatment_id)
+        return self.restore_row("treatments", treatment_id)
 
     def purge_treatment(self, treatment_id: int) -> int:
         """Really remove a deleted treatment and its injection sites."""
-        return self._purge("treatments", treatment_id)
+        return self.purge_row("treatments", treatment_id)
 
     # --- photos -------------------------------------------------------------
 
@@ -203,33 +203,79 @@ class Editing:
 
     def delete_photo(self, photo: Photo | int) -> int:
         """Soft-delete a photo with its analyses."""
-        return self._delete("photos", photos.require(self._conn, photo).id)
+        return self.delete_row("photos", photos.require(self._conn, photo).id)
 
     def restore_photo(self, photo_id: int) -> int:
         """Undelete a photo and the analyses its delete hid."""
-        return self._restore("photos", photo_id)
+        return self.restore_row("photos", photo_id)
 
     def purge_photo(self, photo_id: int) -> int:
         """Really remove a deleted photo and its analyses."""
-        return self._purge("photos", photo_id)
+        return self.purge_row("photos", photo_id)
 
     # --- any table ----------------------------------------------------------
 
-    def _delete(self, table_name: str, row_id: int) -> int:
-        with write_transaction(self._conn) as conn:
-            return changes.soft_delete(conn, table_name, row_id)
+    def delete_row(self, table_name: str, row_id: int) -> int:
+        """Soft-delete a row of ``table_name`` (see :data:`EDITABLE_TABLES`) and what hangs below it.
 
-    def _restore(self, table_name: str, row_id: int) -> int:
-        with write_transaction(self._conn) as conn:
-            return changes.restore(conn, table_name, row_id)
+        Returns
+        -------
+        int
+            Rows hidden, this one included.
 
-    def _purge(self, table_name: str, row_id: int) -> int:
+        Raises
+        ------
+        ConflictError
+            The row is already deleted.
+        """
         with write_transaction(self._conn) as conn:
-            return changes.purge(conn, table_name, row_id)
+            return changes.soft_delete(conn, _table_name(table_name), row_id)
+
+    def restore_row(self, table_name: str, row_id: int) -> int:
+        """Undelete a row and what its delete hid; returns the rows restored.
+
+        Raises
+        ------
+        ConflictError
+            The row is not deleted, or what it belongs to is.
+        """
+        with write_transaction(self._conn) as conn:
+            return changes.restore(conn, _table_name(table_name), row_id)
+
+    def purge_row(self, table_name: str, row_id: int) -> int:
+        """Really remove a deleted row and everything below it; returns the rows removed.
+
+        Raises
+        ------
+        ConflictError
+            The row is not deleted (a purge is never the first step).
+        """
+        with write_transaction(self._conn) as conn:
+            return changes.purge(conn, _table_name(table_name), row_id)
+
+    def is_deleted(self, table_name: str, row_id: int) -> bool:
+        """True if the row exists and is soft-deleted."""
+        return table.is_deleted(self._conn, _TABLES[_table_name(table_name)], row_id)
+
+    def locate_patient(self, identifier: str) -> Patient:
+        """The patient with this code, deleted or not (to restore or purge it)."""
+        return patients.require_deleted(self._conn, identifier)
+
+    def locate(self, table_name: str, row_id: int) -> Any:
+        """The record of a row, deleted or not (to restore or purge it)."""
+        return table.get_by_id(self._conn, _TABLES[_table_name(table_name)], row_id, include_deleted=True)
 
     def history(self, table_name: str | None = None, row_id: int | None = None) -> list[HistoryEntry]:
         """The recorded changes, oldest first, optionally of one table (and one row id)."""
-        if table_name is not None and table_name not in EDITABLE_TABLES:
-            raise ConfigurationError(f"table {table_name!r}: choose one of {', '.join(EDITABLE_TABLES)}")
-        return history.entries(self._conn, table_name, row_id)
+        return history.entries(self._conn, None if table_name is None else _table_name(table_name), row_id)
+
+
+_TABLES = {t.name: t for t in (patients.PATIENTS, visits.VISITS, photos.PHOTOS, treatments.TREATMENTS,
+                               analyses.ANALYSES)}
+
+
+def _table_name(name: str) -> str:
+    if name not in EDITABLE_TABLES:
+        raise ConfigurationError(f"table {name!r}: choose one of {', '.join(EDITABLE_TABLES)}")
+    return name
 
