@@ -24,8 +24,6 @@ from lipsym.cli.store_common import (
     open_store,
     print_json,
     print_table,
-    run_removal,
-    run_restoral,
 )
 
 
@@ -54,7 +52,8 @@ def register(sub) -> None:
     edit.add_argument("--sex", metavar="SEX", help="female, male or other ('' clears it)")
     edit.add_argument("--notes")
     add_force_option(edit, "accept a code that looks like a person's name")
-    add_removal_actions(actions, "patient", _target, run_delete, run_restore)
+    add_removal_actions(actions, "patient", "patients", _target, _locate,
+                        lambda patient: f"patient {patient.identifier}")
 
 
 def _target(p) -> None:
@@ -77,20 +76,8 @@ def run_edit(args) -> int:
     return 0
 
 
-def _locate(args):
-    return lambda store: store.locate_patient(args.identifier)
-
-
-def _label(store, row_id: int) -> str:
-    return f"patient {store.locate('patients', row_id).identifier}"
-
-
-def run_delete(args) -> int:
-    return run_removal(args, "patients", _locate(args), _label)
-
-
-def run_restore(args) -> int:
-    return run_restoral(args, "patients", _locate(args), _label)
+def _locate(store, args):
+    return store.locate_patient(args.identifier)
 
 
 def run_add(args) -> int:

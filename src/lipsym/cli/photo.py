@@ -17,22 +17,21 @@ from lipsym.cli.store_common import (
     given,
     open_store,
     print_json,
-    run_removal,
-    run_restoral,
+    id_target,
 )
 
 
 def register(sub) -> None:
     p = sub.add_parser("photo", help="correct, delete and restore recorded photos")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    edit = add_edit_parser(actions, "photo", _target, run_edit)
+    edit = add_edit_parser(actions, "photo", _TARGET, run_edit)
     edit.add_argument("--expression", metavar="EXPRESSION", help="rest, smile or other")
     edit.add_argument("--path", metavar="FILE", help="where the photo is now (must have the recorded content)")
-    add_removal_actions(actions, "photo", _target, run_delete, run_restore)
+    add_removal_actions(actions, "photo", "photos", _TARGET, _LOCATE,
+                        lambda photo: f"photo {photo.id} ({photo.expression}, {photo.path})")
 
 
-def _target(p) -> None:
-    p.add_argument("photo_id", type=int, metavar="ID", help="photo id ('lipsym patient show --json')")
+_TARGET, _LOCATE = id_target("photo")
 
 
 def run_edit(args) -> int:
@@ -51,20 +50,3 @@ def run_edit(args) -> int:
               f" {before.expression!r}; they are stale: delete and re-import the photo, or re-analyse it",
               file=sys.stderr)
     return 0
-
-
-def _locate(args):
-    return lambda store: store.locate("photos", args.photo_id)
-
-
-def _label(store, row_id: int) -> str:
-    photo = store.locate("photos", row_id)
-    return f"photo {row_id} ({photo.expression}, {photo.path})"
-
-
-def run_delete(args) -> int:
-    return run_removal(args, "photos", _locate(args), _label)
-
-
-def run_restore(args) -> int:
-    return run_restoral(args, "photos", _locate(args), _label)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Sequence
@@ -83,8 +84,23 @@ def warn_mixed_settings(timeline) -> None:
 # --- delete, restore, purge (patient, visit, treatment, photo) ------------------------------------
 
 
-def add_removal_actions(actions, noun: str, add_target, run_delete, run_restore) -> None:
-    """The ``delete`` and ``restore`` actions of a record command; ``add_target`` adds the row's arguments."""
+def add_removal_actions(actions, noun: str, table: str, add_target, locate, describe) -> None:
+    """The ``delete`` and ``restore`` actions of a record command.
+
+    Parameters
+    ----------
+    actions : argparse subparsers
+    noun : str
+        ``"patient"``, for help texts.
+    table : str
+        The store table of the rows.
+    add_target : callable
+        ``add_target(parser)`` adds the arguments naming the row.
+    locate : callable
+        ``locate(store, args)``: the row's record, deleted or not.
+    describe : callable
+        ``describe(record)``: how messages name the row.
+    """
     delete = actions.add_parser(
         "delete", help=f"delete a {noun} (reversible with 'restore'; --purge removes it for good)",
         description=f"Delete a {noun} and what belongs to it. The rows are hidden, not removed: 'restore' brings"
@@ -94,13 +110,26 @@ def add_removal_actions(actions, noun: str, add_target, run_delete, run_restore)
                         help="remove it and everything below it for good (asks for confirmation; the history keeps"
                              " what was removed)")
     delete.add_argument("--yes", action="store_true", help="with --purge: do not ask (needed when not on a terminal)")
-    delete.set_defaults(run=run_delete)
+    delete.set_defaults(run=functools.partial(run_removal, table=table, locate=locate, describe=describe))
     restore = actions.add_parser("restore", help=f"undelete a {noun} and what its delete hid")
     add_target(restore)
-    restore.set_defaults(run=run_restore)
+    restore.set_defaults(run=functools.partial(run_restoral, table=table, locate=locate, describe=describe))
     for q in (delete, restore):
         add_db_option(q)
         add_json_option(q)
+
+
+def id_target(noun: str):
+    """``add_target`` and ``locate`` of a row named by its id (treatments, photos)."""
+    dest = f"{noun}_id"
+
+    def add_target(p) -> None:
+        p.add_argument(dest, type=int, metavar="ID", help=f"{noun} id ('lipsym patient show PATIENT --json')")
+
+    def locate(store, args):
+        return store.locate(f"{noun}s", getattr(args, dest))
+
+    return add_target, locate
 
 
 def confirm_purge(args, label: str) -> bool:
@@ -125,25 +154,25 @@ def change_document(table: str, row_id: int, action: str, rows: int, **extra: An
                                              **{k: plain(v) for k, v in extra.items()}})
 
 
-def run_removal(args, table: str, locate, label) -> int:
-    """``delete [--purge [--yes]]`` of the row ``locate(store)`` gives (a record, deleted or not).
+def run_removal(args, *, table: str, locate, describe) -> int:
+    """``delete [--purge [--yes]]`` of the row ``locate(store, args)`` gives (deleted or not).
 
     A row already deleted is only purged; with --purge the delete and the
     purge are one transaction. Declining the confirmation changes nothing
     and exits 1.
     """
     with open_store(args) as store:
-        row_id = locate(store).id
-        name = label(store, row_id)
+        record = locate(store, args)
+        name = describe(record)
         if args.purge and not confirm_purge(args, name):
             print("lipsym: not purged; nothing was changed", file=sys.stderr)
             return 1
         with store.transaction():
-            deleted = 0 if (args.purge and store.is_deleted(table, row_id)) else store.delete_row(table, row_id)
-            purged = store.purge_row(table, row_id) if args.purge else 0
+            deleted = 0 if (args.purge and store.is_deleted(table, record.id)) else store.delete_row(table, record.id)
+            purged = store.purge_row(table, record.id) if args.purge else 0
     action, rows = ("purge", purged) if args.purge else ("delete", deleted)
     if args.json:
-        print_json(change_document(table, row_id, action, rows))
+        print_json(change_document(table, record.id, action, rows))
     elif args.purge:
         print(f"removed {name} for good ({rows} row(s)); the history keeps what they were")
     else:
@@ -151,16 +180,15 @@ def run_removal(args, table: str, locate, label) -> int:
     return 0
 
 
-def run_restoral(args, table: str, locate, label) -> int:
-    """``restore`` of the row ``locate(store)`` gives."""
+def run_restoral(args, *, table: str, locate, describe) -> int:
+    """``restore`` of the row ``locate(store, args)`` gives."""
     with open_store(args) as store:
-        row_id = locate(store).id
-        rows = store.restore_row(table, row_id)
-        name = label(store, row_id)
+        record = locate(store, args)
+        rows = store.restore_row(table, record.id)
     if args.json:
-        print_json(change_document(table, row_id, "restore", rows))
+        print_json(change_document(table, record.id, "restore", rows))
     else:
-        print(f"restored {name} ({rows} row(s))")
+        print(f"restored {describe(record)} ({rows} row(s))")
     return 0
 
 

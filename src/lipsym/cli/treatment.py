@@ -17,8 +17,7 @@ from lipsym.cli.store_common import (
     given,
     open_store,
     print_json,
-    run_removal,
-    run_restoral,
+    id_target,
 )
 
 
@@ -47,7 +46,7 @@ def register(sub) -> None:
     add_db_option(add)
     add_json_option(add)
     add.set_defaults(run=run_add)
-    edit = add_edit_parser(actions, "treatment", _target, run_edit)
+    edit = add_edit_parser(actions, "treatment", _TARGET, run_edit)
     edit.add_argument("--product", metavar="NAME", help="product name")
     edit.add_argument("--type", dest="product_type", metavar="TYPE", help="ha_filler, neuromodulator or other")
     edit.add_argument("--dose", type=float, metavar="AMOUNT", help="total dose")
@@ -58,11 +57,11 @@ def register(sub) -> None:
     for name in ("lot", "technique", "injector", "notes"):
         edit.add_argument(f"--{name}")
     add_force_option(edit, "accept a dose outside the plausible range of its product type")
-    add_removal_actions(actions, "treatment", _target, run_delete, run_restore)
+    add_removal_actions(actions, "treatment", "treatments", _TARGET, _LOCATE,
+                        lambda t: f"treatment {t.id} ({t.product_name} {t.dose_value:g} {t.dose_unit})")
 
 
-def _target(p) -> None:
-    p.add_argument("treatment_id", type=int, metavar="ID", help="treatment id ('lipsym patient show --json')")
+_TARGET, _LOCATE = id_target("treatment")
 
 
 def parse_site(text: str) -> SiteSpec:
@@ -129,23 +128,6 @@ def _check_edit_plausible(args, current, changes) -> None:
     doses += [s.dose_value for s in changes.get("sites", current.sites) if s.dose_value is not None]
     for dose in doses:
         refuse_implausible(dose_implausibility(kind, dose, unit), f"treatment {current.id}", args.force)
-
-
-def _locate(args):
-    return lambda store: store.locate("treatments", args.treatment_id)
-
-
-def _label(store, row_id: int) -> str:
-    treatment = store.locate("treatments", row_id)
-    return f"treatment {row_id} ({treatment.product_name} {treatment.dose_value:g} {treatment.dose_unit})"
-
-
-def run_delete(args) -> int:
-    return run_removal(args, "treatments", _locate(args), _label)
-
-
-def run_restore(args) -> int:
-    return run_restoral(args, "treatments", _locate(args), _label)
 
 
 def _check_plausible(args, sites) -> None:

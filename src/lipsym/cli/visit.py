@@ -17,8 +17,6 @@ from lipsym.cli.store_common import (
     given,
     open_store,
     print_json,
-    run_removal,
-    run_restoral,
 )
 
 _VISIT_ID = re.compile(r"^#?(\d+)$")
@@ -41,7 +39,8 @@ def register(sub) -> None:
     edit.add_argument("--kind", metavar="KIND", help="baseline, treatment, follow-up or maintenance")
     edit.add_argument("--notes")
     add_force_option(edit, "accept a date in the future")
-    add_removal_actions(actions, "visit", _target, run_delete, run_restore)
+    add_removal_actions(actions, "visit", "visits", _target, _locate,
+                        lambda visit: f"visit {visit.id} ({visit.visit_date.isoformat()} {visit.kind})")
 
 
 def _target(p) -> None:
@@ -66,7 +65,7 @@ def run_edit(args) -> int:
     if "visit_date" in changes:
         refuse_implausible(visit_date_implausibility(changes["visit_date"]), args.patient, args.force)
     with open_store(args) as store:
-        visit = store.edit_visit(_locate(args)(store), **changes)
+        visit = store.edit_visit(_locate(store, args), **changes)
     if args.json:
         print_json(visit_document(visit))
     else:
@@ -75,32 +74,15 @@ def run_edit(args) -> int:
     return 0
 
 
-def _locate(args):
+def _locate(store, args):
     """The visit PATIENT VISIT names: a live one by any reference, a deleted one by its id."""
-    def locate(store):
-        try:
-            return load_timeline(store, args.patient).find(args.visit).visit
-        except NotFoundError:
-            match = _VISIT_ID.match(args.visit.strip())
-            if match is None:
-                raise
-        visit = store.locate("visits", int(match.group(1)))
-        if visit.patient_id != store.locate_patient(args.patient).id:
-            raise NotFoundError(f"visit {visit.id} is not a visit of {args.patient}")
-        return visit
-    return locate
-
-
-def _label(store, row_id: int) -> str:
-    visit = store.locate("visits", row_id)
-    return f"visit {visit.id} ({visit.visit_date.isoformat()} {visit.kind})"
-
-
-def run_delete(args) -> int:
-    return run_removal(args, "visits", _locate(args), _label)
-
-
-def run_restore(args) -> int:
-    return run_restoral(args, "visits", _locate(args), _label)
-
-
+    try:
+        return load_timeline(store, args.patient).find(args.visit).visit
+    except NotFoundError:
+        match = _VISIT_ID.match(args.visit.strip())
+        if match is None:
+            raise
+    visit = store.locate("visits", int(match.group(1)))
+    if visit.patient_id != store.locate_patient(args.patient).id:
+        raise NotFoundError(f"visit {visit.id} is not a visit of {args.patient}")
+    return visit
