@@ -144,6 +144,8 @@ def test_compare_track_and_export_ignore_deleted_and_empty_visits(tmp_path, caps
     assert code == 0 and "2024-02-10" in json.dumps(doc["to"]), doc["to"]
     code, doc = run_json(capsys, "track", "E1", *d)
     assert [v["visit"]["visit_date"] for v in doc["visits"]][-1] == "2030-01-01"
+    # The report's default visit is "last": the last analysed one, not the empty visit.
+    assert main(["report", "E1", "-o", str(tmp_path / "report"), "--allow-different-person", *d]) == 0
     assert main(["visit", "delete", "E1", "2030-01-01", *d]) == 0
     assert main(["visit", "delete", "E1", "2024-02-10", *d]) == 0
     code, doc = run_json(capsys, "track", "E1", *d)
