@@ -112,7 +112,13 @@ def test_delete_hides_everything_below_and_restore_brings_it_back(store):
     assert again["visits"] == snapshot["visits"] and again["patient"] == snapshot["patient"]
 
 
-def test_a_row_deleted_on_its_own_stays_deleted_when_its_parent_is_restored(store):
+def test_a_row_deleted_on_its_own_stays_deleted_when_its_parent_is_restored(store, monkeypatch):
+    # Both deletes at the same instant: the cascade must still tell them apart.
+    import lipsym.visits.store._changes as changes
+
+    frozen = changes._dt.datetime(2025, 1, 1, tzinfo=changes._dt.timezone.utc)
+    monkeypatch.setattr(changes._dt, "datetime", type("Frozen", (changes._dt.datetime,),
+                                                      {"now": classmethod(lambda cls, tz=None: frozen)}))
     store.delete_photo(1)
     assert store.list_analyses(1) == []  # its analysis went with it
     store.delete_visit(1)

@@ -13,13 +13,13 @@ Functions run inside the caller's transaction.
 
 from __future__ import annotations
 
+import datetime as _dt
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from lipsym.errors import ConflictError, NotFoundError
 from lipsym.visits.store import _history as history
-from lipsym.visits.store._schema import utc_now
 
 #: Table → (child table, the child's column(s) naming the parent). Analyses
 #: name a photo in either slot.
@@ -92,7 +92,24 @@ def soft_delete(conn: sqlite3.Connection, table_name: str, row_id: int) -> int:
     """
     if _deleted_at(conn, table_name, row_id) is not None:
         raise ConflictError(f"{table_name[:-1]} {row_id} is already deleted")
-    return _mark(conn, table_name, row_id, utc_now())
+    return _mark(conn, table_name, row_id, _unique_stamp(conn))
+
+
+def _unique_stamp(conn: sqlite3.Connection) -> str:
+    """The current UTC time in microseconds, made unique among the recorded deletes.
+
+    The stamp is what ties a cascade together for :func:`restore`: a photo
+    deleted on its own in the same millisecond as its visit must not share
+    the visit's stamp. The caller holds the write lock, so no other process
+    can take the same stamp meanwhile.
+    """
+    moment = _dt.datetime.now(_dt.timezone.utc)
+    while True:
+        stamp = moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        taken = " UNION ALL ".join(f"SELECT 1 FROM {t} WHERE deleted_at = ?" for t in _CHILDREN)
+        if conn.execute(taken, (stamp,) * len(_CHILDREN)).fetchone() is None:
+            return stamp
+        moment += _dt.timedelta(microseconds=1)
 
 
 def _mark(conn: sqlite3.Connection, table_name: str, row_id: int, stamp: str) -> int:
