@@ -1,4 +1,4 @@
-"""``lipsym db backup|check|restore|verify``: look after the visit-record database.
+"""``lipsym db backup|check|restore|verify|history``: look after the visit-record database.
 
 ``check``, ``backup`` and ``restore`` are the commands for a damaged
 database, so they never open it as a store (which refuses damage): they
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from lipsym.errors import NotFoundError
+from lipsym.errors import ConfigurationError, NotFoundError
 from lipsym.visits.store import (
     DamagedDatabaseError,
     diagnose,
@@ -19,7 +19,8 @@ from lipsym.visits.store import (
     salvage,
     to_json_dict,
 )
-from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json, print_table
+from lipsym.formats._envelope import envelope
+from lipsym.cli.store_common import add_db_option, add_json_option, jsonable, open_store, print_json, print_table
 
 #: Exit code of a command that found the database damaged (that of every StoreError).
 _DAMAGED = DamagedDatabaseError.exit_code
@@ -42,8 +43,15 @@ def register(sub) -> None:
     verify = actions.add_parser("verify", help="are the recorded photos still there, unchanged (by sha256)?")
     verify.add_argument("--search", action="append", default=[], metavar="DIR",
                         help="look for missing or changed photos' content here (repeatable)")
+    verify.add_argument("--relink", action="store_true",
+                        help="with --search: record the new path of each moved photo found by its content"
+                             " (only when exactly one file matches; kept in 'db history')")
     verify.set_defaults(run=run_verify)
-    for q in (backup, check, restore, verify):
+    history = actions.add_parser("history", help="every change of the record: what, before, after, when (UTC)")
+    history.add_argument("--table", metavar="TABLE", help="patients, visits, photos, treatments or analyses")
+    history.add_argument("--id", type=int, metavar="N", help="only the changes of this row id (with --table)")
+    history.set_defaults(run=run_history)
+    for q in (backup, check, restore, verify, history):
         add_db_option(q)
         add_json_option(q)
 
@@ -114,14 +122,46 @@ def run_restore(args) -> int:
 
 
 def run_verify(args) -> int:
+    if args.relink and not args.search:
+        raise ConfigurationError("--relink needs --search DIR: where to look for the moved photos")
     with open_store(args) as store:
         statuses = [store.verify_photo(photo, search_dirs=args.search)
                     for patient in store.list_patients() for visit in store.list_visits(patient)
                     for photo in store.list_photos(visit)]
+        relinked = {}
+        if args.relink:
+            # Only an unambiguous find is recorded: two copies of the content
+            # would make the choice of path a guess.
+            for status in statuses:
+                if status.state == "moved" and len(status.candidates) == 1:
+                    relinked[status.photo.id] = store.relocate_photo(status.photo, status.candidates[0]).path
     if args.json:
-        print_json([to_json_dict(s) for s in statuses])
+        print_json([dict(to_json_dict(s), relinked_to=relinked.get(s.photo.id)) if args.relink else to_json_dict(s)
+                    for s in statuses])
     else:
-        print_table(("photo", "state", "path", "found at"),
-                    [(s.photo.id, s.state, s.photo.path, ", ".join(s.candidates)) for s in statuses])
-    # Not an error of lipsym, but scripts need to notice.
-    return 0 if all(s.ok for s in statuses) else 1
+        print_table(("photo", "state", "path", "found at") + (("relinked",) if args.relink else ()),
+                    [(s.photo.id, s.state, s.photo.path, ", ".join(s.candidates))
+                     + (("yes" if s.photo.id in relinked else "",) if args.relink else ()) for s in statuses])
+    # Not an error of lipsym, but scripts need to notice; a relinked photo is fixed.
+    return 0 if all(s.ok or s.photo.id in relinked for s in statuses) else 1
+
+
+def run_history(args) -> int:
+    if args.id is not None and args.table is None:
+        raise ConfigurationError("--id needs --table: row ids are per table")
+    with open_store(args) as store:
+        changes = store.history(args.table, args.id)
+    if args.json:
+        print_json(envelope("lipsym.history", {"changes": jsonable(changes)}))
+    else:
+        print_table(("change", "when (UTC)", "table", "id", "action", "what changed"),
+                    [(c.id, c.changed_at, c.table_name, c.row_id, c.action, _what_changed(c)) for c in changes])
+    return 0
+
+
+def _what_changed(change) -> str:
+    """The fields an edit changed (``field: before -> after``); nothing for the other actions."""
+    if change.action != "edit":
+        return ""
+    before, after = change.before or {}, change.after or {}
+    return "; ".join(f"{k}: {before.get(k)!r} -> {after.get(k)!r}" for k in sorted(after) if before.get(k) != after.get(k))

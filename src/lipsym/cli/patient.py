@@ -1,4 +1,4 @@
-"""``lipsym patient add|list|show``: the patients of the visit record.
+"""``lipsym patient add|list|show|edit|delete|restore``: the patients of the visit record.
 
 ``--json`` prints the ``lipsym.patient``, ``lipsym.patients`` and
 ``lipsym.patient_history`` documents (:mod:`lipsym.visits._documents`).
@@ -15,7 +15,16 @@ from lipsym.visits._documents import (
 )
 from lipsym.visits._plausibility import patient_code_implausibility
 from lipsym.cli.common import add_force_option, refuse_implausible
-from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json, print_table
+from lipsym.cli.store_common import (
+    add_db_option,
+    add_edit_parser,
+    add_json_option,
+    add_removal_actions,
+    given,
+    open_store,
+    print_json,
+    print_table,
+)
 
 
 def register(sub) -> None:
@@ -37,6 +46,38 @@ def register(sub) -> None:
     for q in (add, ls, show):
         add_db_option(q)
         add_json_option(q)
+    edit = add_edit_parser(actions, "patient", _target, run_edit)
+    edit.add_argument("--code", metavar="NEW", help="new pseudonymous code")
+    edit.add_argument("--birth-year", type=int, metavar="YYYY")
+    edit.add_argument("--sex", metavar="SEX", help="female, male or other ('' clears it)")
+    edit.add_argument("--notes")
+    add_force_option(edit, "accept a code that looks like a person's name")
+    add_removal_actions(actions, "patient", "patients", _target, _locate,
+                        lambda patient: f"patient {patient.identifier}")
+
+
+def _target(p) -> None:
+    p.add_argument("identifier", metavar="PATIENT")
+
+
+def run_edit(args) -> int:
+    changes = given(args, identifier="code", birth_year="birth_year", sex="sex", notes="notes")
+    if "identifier" in changes:
+        refuse_implausible(patient_code_implausibility(changes["identifier"]), changes["identifier"], args.force)
+    if changes.get("sex") == "":
+        changes["sex"] = None
+    with open_store(args) as store:
+        patient = store.edit_patient(args.identifier, **changes)
+    if args.json:
+        print_json(patient_document(patient))
+    else:
+        print(f"patient {patient.identifier} is now: birth year {patient.birth_year}, sex {patient.sex},"
+              f" notes {patient.notes!r}")
+    return 0
+
+
+def _locate(store, args):
+    return store.locate_patient(args.identifier)
 
 
 def run_add(args) -> int:

@@ -1,4 +1,4 @@
-"""``lipsym treatment add``: record a product injected at a visit."""
+"""``lipsym treatment add|edit|delete|restore``: products injected at a visit."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from lipsym.visits._timeline import load_timeline
 from lipsym.visits.store import _validate as validate
 from lipsym.visits._plausibility import dose_implausibility, visit_date_implausibility
 from lipsym.cli.common import add_force_option, refuse_implausible
-from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json
+from lipsym.cli.store_common import (
+    add_db_option,
+    add_edit_parser,
+    add_json_option,
+    add_removal_actions,
+    given,
+    open_store,
+    print_json,
+    id_target,
+)
 
 
 def register(sub) -> None:
@@ -37,6 +46,22 @@ def register(sub) -> None:
     add_db_option(add)
     add_json_option(add)
     add.set_defaults(run=run_add)
+    edit = add_edit_parser(actions, "treatment", _TARGET, run_edit)
+    edit.add_argument("--product", metavar="NAME", help="product name")
+    edit.add_argument("--type", dest="product_type", metavar="TYPE", help="ha_filler, neuromodulator or other")
+    edit.add_argument("--dose", type=float, metavar="AMOUNT", help="total dose")
+    edit.add_argument("--unit", metavar="UNIT", help="mL (fillers) or U (neuromodulators)")
+    edit.add_argument("--site", action="append", metavar="REGION:SIDE[:DOSE]",
+                      help="injection site (repeatable; the sites given replace all recorded ones)")
+    edit.add_argument("--no-sites", action="store_true", help="remove all recorded injection sites")
+    for name in ("lot", "technique", "injector", "notes"):
+        edit.add_argument(f"--{name}")
+    add_force_option(edit, "accept a dose outside the plausible range of its product type")
+    add_removal_actions(actions, "treatment", "treatments", _TARGET, _LOCATE,
+                        lambda t: f"treatment {t.id} ({t.product_name} {t.dose_value:g} {t.dose_unit})")
+
+
+_TARGET, _LOCATE = id_target("treatment")
 
 
 def parse_site(text: str) -> SiteSpec:
@@ -71,6 +96,38 @@ def run_add(args) -> int:
         print(f"recorded {treatment.product_name} {treatment.dose_value:g} {treatment.dose_unit} "
               f"at visit {visit.id} ({visit.visit_date.isoformat()} {visit.kind}) of {args.patient}")
     return 0
+
+
+def run_edit(args) -> int:
+    changes = given(args, product_name="product", product_type="product_type", dose_value="dose",
+                    dose_unit="unit", lot="lot", technique="technique", injector="injector", notes="notes")
+    if args.site is not None or args.no_sites:
+        changes["sites"] = [parse_site(s) for s in args.site or ()]
+    with open_store(args) as store:
+        current = store.get_treatment(args.treatment_id)
+        _check_edit_plausible(args, current, changes)
+        treatment = store.edit_treatment(current, **changes)
+    if args.json:
+        print_json(treatment_document(treatment))
+    else:
+        sites = ", ".join(f"{s.region}:{s.side}" + (f":{s.dose_value:g}" if s.dose_value is not None else "")
+                          for s in treatment.sites) or "no sites"
+        print(f"treatment {treatment.id} is now: {treatment.product_name} ({treatment.product_type})"
+              f" {treatment.dose_value:g} {treatment.dose_unit}, {sites}")
+    return 0
+
+
+def _check_edit_plausible(args, current, changes) -> None:
+    """Refuse an implausible corrected dose unless --force (the store checks the rest)."""
+    try:
+        kind = validate.product_type(changes.get("product_type", current.product_type))
+        unit = validate.dose_unit(changes.get("dose_unit", current.dose_unit))
+    except ConfigurationError:
+        return
+    doses = [changes.get("dose_value", current.dose_value)]
+    doses += [s.dose_value for s in changes.get("sites", current.sites) if s.dose_value is not None]
+    for dose in doses:
+        refuse_implausible(dose_implausibility(kind, dose, unit), f"treatment {current.id}", args.force)
 
 
 def _check_plausible(args, sites) -> None:

@@ -31,6 +31,8 @@ SCHEMAS: Mapping[str, int] = MappingProxyType({
     "lipsym.treatment": 1,          # lipsym treatment add --json
     "lipsym.import_report": 1,      # lipsym import --json, lipsym analyze-pending --json
     "lipsym.track": 1,              # lipsym track --json
+    "lipsym.record_change": 1,      # lipsym patient|visit|treatment|photo edit|delete|restore --json (photo edit)
+    "lipsym.history": 1,            # lipsym db history --json
 })
 
 #: The envelope's fields, first in every document.

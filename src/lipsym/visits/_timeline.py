@@ -109,7 +109,11 @@ class Timeline:
         ref : str or int
             A visit id (``12`` or ``#12``), a date (``2024-05-02``), a date
             and kind (``2024-05-02:treatment``), a kind when the patient has
-            one visit of it (``baseline``), or ``first`` / ``last``.
+            one visit of it (``baseline``), or ``first`` / ``last``: the
+            first / last visit with analysed photos (of any visit when none
+            has any), so that a visit recorded ahead of its photos, or left
+            empty by mistake, does not make ``--to last`` a comparison with
+            nothing.
 
         Raises
         ------
@@ -123,7 +127,8 @@ class Timeline:
         if not self.visits:
             raise NotFoundError(f"patient {who!r} has no visits")
         if text in ("first", "last"):
-            return self.visits[0 if text == "first" else -1]
+            measured = [v for v in self.visits if v.sided] or list(self.visits)
+            return measured[0 if text == "first" else -1]
         if (m := _VISIT_ID.match(text)) is not None:
             found = [v for v in self.visits if v.visit.id == int(m.group(1))]
             what = f"visit id {m.group(1)}"

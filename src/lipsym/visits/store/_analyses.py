@@ -24,7 +24,7 @@ from lipsym.visits.store._records import Analysis, Measure, MeasureRow, MeasureS
 from lipsym.visits.store._schema import utc_now
 from lipsym.visits.store._visits import KIND_ORDER_SQL
 
-ANALYSES = table.Table("analyses", Analysis, "analysis")
+ANALYSES = table.Table("analyses", Analysis, "analysis", soft_delete=True)
 MEASURES = table.Table("measures", Measure, "measure")
 
 
@@ -202,7 +202,7 @@ def list_for_visit(conn: sqlite3.Connection, visit: Visit) -> list[Analysis]:
 def measures_for_patient(
     conn: sqlite3.Connection, patient: Patient, name: str | None, condition: str | None
 ) -> list[MeasureRow]:
-    where = ["v.patient_id = ?"]
+    where = ["v.patient_id = ?", "a.deleted_at IS NULL", "v.deleted_at IS NULL"]
     params: list[Any] = [patient.id]
     if name is not None:
         where.append("m.name = ?")

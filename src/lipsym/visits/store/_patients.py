@@ -10,16 +10,36 @@ import sqlite3
 
 from lipsym.errors import ConflictError, ConfigurationError, NotFoundError
 from lipsym.visits.store import _table as table
+from lipsym.visits.store import _history as history
 from lipsym.visits.store import _validate as validate
 from lipsym.visits.store._records import Patient
 from lipsym.visits.store._schema import utc_now
 
-PATIENTS = table.Table("patients", Patient, "patient")
+PATIENTS = table.Table("patients", Patient, "patient", soft_delete=True)
 
 
-def find(conn: sqlite3.Connection, identifier: str) -> Patient | None:
+def find(conn: sqlite3.Connection, identifier: str, *, include_deleted: bool = False) -> Patient | None:
     """Return the patient with ``identifier`` (case-insensitive), or None."""
-    return table.find_one(conn, PATIENTS, "identifier = ?", (identifier,))
+    return table.find_one(conn, PATIENTS, "identifier = ?", (identifier,), include_deleted=include_deleted)
+
+
+def refuse_taken(conn: sqlite3.Connection, identifier: str, patient_id: int | None = None) -> None:
+    """ConflictError if another patient (deleted ones included: the code is unique) has ``identifier``."""
+    existing = find(conn, identifier, include_deleted=True)
+    if existing is None or existing.id == patient_id:
+        return
+    if table.is_deleted(conn, PATIENTS, existing.id):
+        raise ConflictError(f"patient {existing.identifier!r} exists but is deleted; restore it"
+                            f" ('lipsym patient restore {existing.identifier}') or purge it first")
+    raise ConflictError(f"patient {existing.identifier!r} already exists")
+
+
+def require_deleted(conn: sqlite3.Connection, identifier: str) -> Patient:
+    """Return the patient with this identifier whether deleted or not (for restore and purge)."""
+    found = find(conn, validate.identifier(identifier), include_deleted=True)
+    if found is None:
+        raise NotFoundError(f"no patient {identifier!r}")
+    return found
 
 
 def require(conn: sqlite3.Connection, patient: Patient | str) -> Patient:
@@ -51,11 +71,10 @@ def insert(
     notes: str | None,
 ) -> Patient:
     """Insert a patient; ConflictError if the identifier is taken."""
-    existing = find(conn, identifier)
-    if existing is not None:
-        raise ConflictError(f"patient {existing.identifier!r} already exists")
+    refuse_taken(conn, identifier)
     patient_id = table.insert(conn, PATIENTS, dict(
         identifier=identifier, birth_year=birth_year, sex=sex, notes=notes, created_at=utc_now()))
+    history.record_insert(conn, PATIENTS.name, patient_id)
     return table.get_by_id(conn, PATIENTS, patient_id)
 
 

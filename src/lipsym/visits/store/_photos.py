@@ -21,11 +21,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError, UnreadablePhotoError
+from lipsym.visits.store import _changes as changes
+from lipsym.visits.store import _history as history
 from lipsym.visits.store import _table as table
 from lipsym.visits.store._records import Photo, PhotoStatus, Visit
 from lipsym.visits.store._schema import utc_now
 
-PHOTOS = table.Table("photos", Photo, "photo")
+PHOTOS = table.Table("photos", Photo, "photo", soft_delete=True)
 _CHUNK_BYTES = 1 << 20
 
 
@@ -128,7 +130,10 @@ def get_or_insert(
     and use :func:`relocate` to update it. A different ``expression`` for the
     same content is a contradiction and raises :class:`ConflictError`.
     """
-    existing = table.find_one(conn, PHOTOS, "visit_id = ? AND sha256 = ?", (visit.id, sha256))
+    existing = table.find_one(conn, PHOTOS, "visit_id = ? AND sha256 = ?", (visit.id, sha256), include_deleted=True)
+    if existing is not None and table.is_deleted(conn, PHOTOS, existing.id):
+        raise ConflictError(f"{path}: this photo is recorded for visit {visit.id} as photo {existing.id}, deleted;"
+                            f" restore it ('lipsym photo restore {existing.id}') or purge it first")
     if existing is not None:
         if existing.expression != expression:
             raise ConflictError(
@@ -138,11 +143,12 @@ def get_or_insert(
     photo_id = table.insert(conn, PHOTOS, dict(
         visit_id=visit.id, path=path, sha256=sha256, size_bytes=size_bytes, expression=expression,
         capture_date=capture_date, width_px=width_px, height_px=height_px, created_at=utc_now()))
+    history.record_insert(conn, PHOTOS.name, photo_id)
     return table.get_by_id(conn, PHOTOS, photo_id)
 
 
 def relocate(conn: sqlite3.Connection, photo: Photo, new_path: str) -> Photo:
-    conn.execute("UPDATE photos SET path = ? WHERE id = ?", (new_path, photo.id))
+    changes.update(conn, PHOTOS.name, photo.id, {"path": new_path})
     return table.get_by_id(conn, PHOTOS, photo.id)
 
 

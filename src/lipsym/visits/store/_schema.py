@@ -200,10 +200,36 @@ def _v2(conn: sqlite3.Connection) -> None:
     _run(conn, _V2)
 
 
+_V3 = (
+    # Soft delete: a deleted row keeps its data until purged; deleting a
+    # patient or visit marks what hangs below it with the same time, so a
+    # restore brings back exactly what that delete hid.
+    *(f"ALTER TABLE {t} ADD COLUMN deleted_at TEXT" for t in ("patients", "visits", "photos", "analyses", "treatments")),
+    # Every change of a user-editable row: what, before, after, when.
+    """
+    CREATE TABLE history (
+        id          INTEGER PRIMARY KEY,
+        changed_at  TEXT    NOT NULL,
+        table_name  TEXT    NOT NULL,
+        row_id      INTEGER NOT NULL,
+        action      TEXT    NOT NULL CHECK (action IN ('insert', 'edit', 'delete', 'restore', 'purge')),
+        before_json TEXT,
+        after_json  TEXT
+    )
+    """,
+    "CREATE INDEX history_by_row ON history (table_name, row_id)",
+)
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    _run(conn, _V3)
+
+
 #: Every schema step, in order. Append; never edit a released step.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema: patients, visits, photos, analyses, measures, treatments", _v1),
     Migration(2, "patients.notes; index of measures by name", _v2),
+    Migration(3, "soft delete (deleted_at) and the history of changes", _v3),
 )
 
 #: The version this code writes and expects.

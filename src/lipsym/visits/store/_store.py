@@ -44,6 +44,7 @@ from lipsym.visits.store._integrity import (
     inspect_file,
     refuse_damaged,
 )
+from lipsym.visits.store._editing import Editing
 from lipsym.visits.store._paths import resolve_db_path
 from lipsym.visits.store._records import (
     Analysis,
@@ -69,7 +70,7 @@ _CONDITIONS_BY_SLOTS = {
 }
 
 
-class Store:
+class Store(Editing):
     """The patient visit-record store (an SQLite file).
 
     Open with :meth:`Store.open`, preferably as a context manager::

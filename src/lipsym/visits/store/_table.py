@@ -61,12 +61,17 @@ class Table(Generic[R]):
         What a row is, for messages (``"patient"``).
     derived : tuple of str
         Record fields that are not columns (filled from other tables).
+    soft_delete : bool
+        The table has a ``deleted_at`` column (schema 3): :func:`select`,
+        :func:`find_one` and :func:`get_by_id` skip deleted rows unless
+        asked (``include_deleted=True``).
     """
 
     name: str
     record: type[R]
     noun: str
     derived: tuple[str, ...] = ()
+    soft_delete: bool = False
 
     @functools.cached_property
     def columns(self) -> tuple[str, ...]:
@@ -83,31 +88,48 @@ class Table(Generic[R]):
         return record_from_row(self.record, row, **extra)
 
 
+def _where(table: Table[Any], where: str, include_deleted: bool) -> str:
+    # The one place deleted rows are hidden: every read of a soft-deleting
+    # table goes through here, so no query can forget the condition.
+    conditions = [f"({where})"] if where else []
+    if table.soft_delete and not include_deleted:
+        conditions.append("deleted_at IS NULL")
+    return f" WHERE {' AND '.join(conditions)}" if conditions else ""
+
+
 def select(conn: sqlite3.Connection, table: Table[R], where: str = "", params: Sequence[Any] = (),
-           order: str = "id") -> list[R]:
+           order: str = "id", *, include_deleted: bool = False) -> list[R]:
     """The records of the rows matching ``where`` (SQL, ``?`` placeholders), in ``order``."""
-    sql = table.select_sql + (f" WHERE {where}" if where else "") + (f" ORDER BY {order}" if order else "")
+    sql = table.select_sql + _where(table, where, include_deleted) + (f" ORDER BY {order}" if order else "")
     return [table.from_row(row) for row in conn.execute(sql, tuple(params)).fetchall()]
 
 
-def find_one(conn: sqlite3.Connection, table: Table[R], where: str, params: Sequence[Any]) -> R | None:
+def find_one(conn: sqlite3.Connection, table: Table[R], where: str, params: Sequence[Any], *,
+             include_deleted: bool = False) -> R | None:
     """The record of the row matching ``where``, or None (the condition names a unique row)."""
-    row = conn.execute(f"{table.select_sql} WHERE {where}", tuple(params)).fetchone()
+    row = conn.execute(table.select_sql + _where(table, where, include_deleted), tuple(params)).fetchone()
     return None if row is None else table.from_row(row)
 
 
-def get_by_id(conn: sqlite3.Connection, table: Table[R], row_id: int) -> R:
+def get_by_id(conn: sqlite3.Connection, table: Table[R], row_id: int, *, include_deleted: bool = False) -> R:
     """The record with this id.
 
     Raises
     ------
     NotFoundError
-        No such row.
+        No such row (or it is deleted and ``include_deleted`` is False).
     """
-    found = find_one(conn, table, "id = ?", (row_id,))
+    found = find_one(conn, table, "id = ?", (row_id,), include_deleted=include_deleted)
     if found is None:
-        raise NotFoundError(f"no {table.noun} with id {row_id}")
+        deleted = not include_deleted and table.soft_delete and is_deleted(conn, table, row_id)
+        raise NotFoundError(f"no {table.noun} with id {row_id}" + (" (it is deleted; restore it first)" if deleted else ""))
     return found
+
+
+def is_deleted(conn: sqlite3.Connection, table: Table[Any], row_id: int) -> bool:
+    """True if the row exists and is soft-deleted."""
+    row = conn.execute(f"SELECT deleted_at FROM {table.name} WHERE id = ?", (row_id,)).fetchone()
+    return row is not None and row[0] is not None
 
 
 def require(conn: sqlite3.Connection, table: Table[R], ref: R | int) -> R:

@@ -16,13 +16,15 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lipsym.errors import ConfigurationError
+from lipsym.visits.store import _changes as changes
+from lipsym.visits.store import _history as history
 from lipsym.visits.store import _table as table
 from lipsym.visits.store import _validate as validate
 from lipsym.visits.store._records import Patient, SiteSpec, Treatment, TreatmentSite, Visit, VisitTreatment
 from lipsym.visits.store._schema import utc_now
 from lipsym.visits.store._visits import KIND_ORDER_SQL, VISITS
 
-TREATMENTS = table.Table("treatments", Treatment, "treatment", derived=("sites",))
+TREATMENTS = table.Table("treatments", Treatment, "treatment", derived=("sites",), soft_delete=True)
 SITES = table.Table("treatment_sites", TreatmentSite, "injection site")
 
 # Relative slack when comparing the sum of site doses with the total, so
@@ -130,9 +132,31 @@ def get_or_insert(conn: sqlite3.Connection, visit: Visit, spec: TreatmentSpec) -
             return existing
     fields = {f: getattr(spec, f) for f in _SPEC_COLUMNS}
     treatment_id = table.insert(conn, TREATMENTS, dict(fields, visit_id=visit.id, created_at=utc_now()))
-    table.insert_many(conn, SITES, (dict(dataclasses.asdict(site), treatment_id=treatment_id, position=i)
-                                    for i, site in enumerate(spec.sites)))
+    _insert_sites(conn, treatment_id, spec.sites)
+    history.record_insert(conn, TREATMENTS.name, treatment_id)
     return get_by_id(conn, treatment_id)
+
+
+def _insert_sites(conn: sqlite3.Connection, treatment_id: int, sites: Iterable[SiteSpec]) -> None:
+    table.insert_many(conn, SITES, (dict(dataclasses.asdict(site), treatment_id=treatment_id, position=i)
+                                    for i, site in enumerate(sites)))
+
+
+def spec_of(treatment: Treatment) -> dict[str, Any]:
+    """The keyword arguments of :func:`prepare` that describe a stored treatment."""
+    fields = {f: getattr(treatment, f) for f in _SPEC_COLUMNS}
+    return dict(fields, sites=[SiteSpec(region=s.region, side=s.side, dose_value=s.dose_value)
+                               for s in treatment.sites])
+
+
+def replace(conn: sqlite3.Connection, treatment: Treatment, spec: TreatmentSpec) -> Treatment:
+    """Overwrite a treatment's fields and sites with ``spec``; record the edit."""
+    before = history.snapshot(conn, TREATMENTS.name, treatment.id)
+    changes.set_columns(conn, TREATMENTS.name, treatment.id, {f: getattr(spec, f) for f in _SPEC_COLUMNS})
+    conn.execute("DELETE FROM treatment_sites WHERE treatment_id = ?", (treatment.id,))
+    _insert_sites(conn, treatment.id, spec.sites)
+    changes.record_edit(conn, TREATMENTS.name, treatment.id, before)
+    return get_by_id(conn, treatment.id)
 
 
 def for_patient(conn: sqlite3.Connection, patient: Patient) -> list[VisitTreatment]:
@@ -140,7 +164,7 @@ def for_patient(conn: sqlite3.Connection, patient: Patient) -> list[VisitTreatme
     rows = conn.execute(
         f"SELECT t.id AS treatment_id, {', '.join(f'v.{c}' for c in VISITS.columns)}"
         " FROM treatments AS t JOIN visits AS v ON v.id = t.visit_id"
-        f" WHERE v.patient_id = ? ORDER BY v.visit_date, {order}, t.id",
+        f" WHERE v.patient_id = ? AND t.deleted_at IS NULL AND v.deleted_at IS NULL ORDER BY v.visit_date, {order}, t.id",
         (patient.id,),
     ).fetchall()
     return [VisitTreatment(visit=table.record_from_row(Visit, {c: r[c] for c in VISITS.columns}),

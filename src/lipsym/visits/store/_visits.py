@@ -6,11 +6,12 @@ import datetime as _dt
 import sqlite3
 
 from lipsym.errors import ConflictError
+from lipsym.visits.store import _history as history
 from lipsym.visits.store import _table as table
 from lipsym.visits.store._records import Patient, Visit
 from lipsym.visits.store._schema import utc_now
 
-VISITS = table.Table("visits", Visit, "visit")
+VISITS = table.Table("visits", Visit, "visit", soft_delete=True)
 
 #: Order of visit kinds on the same day: photos before treatment first.
 KIND_ORDER_SQL = (
@@ -24,19 +25,29 @@ def require(conn: sqlite3.Connection, visit: Visit | int) -> Visit:
     return table.require(conn, VISITS, visit)
 
 
-def find(conn: sqlite3.Connection, patient: Patient, visit_date: _dt.date, kind: str) -> Visit | None:
+def find(conn: sqlite3.Connection, patient: Patient, visit_date: _dt.date, kind: str, *,
+         include_deleted: bool = False) -> Visit | None:
     return table.find_one(conn, VISITS, "patient_id = ? AND visit_date = ? AND kind = ?",
-                          (patient.id, visit_date.isoformat(), kind))
+                          (patient.id, visit_date.isoformat(), kind), include_deleted=include_deleted)
+
+
+def refuse_taken(conn: sqlite3.Connection, patient: Patient, visit_date: _dt.date, kind: str,
+                 visit_id: int | None = None) -> None:
+    """ConflictError if the patient has another visit (deleted ones included) of this kind on this date."""
+    existing = find(conn, patient, visit_date, kind, include_deleted=True)
+    if existing is None or existing.id == visit_id:
+        return
+    state = " (deleted; restore or purge it first)" if table.is_deleted(conn, VISITS, existing.id) else ""
+    raise ConflictError(
+        f"patient {patient.identifier!r} already has a {kind} visit on {visit_date.isoformat()}{state}")
 
 
 def insert(conn: sqlite3.Connection, patient: Patient, visit_date: _dt.date, kind: str, notes: str | None) -> Visit:
     """Insert a visit; ConflictError if the patient already has it."""
-    if find(conn, patient, visit_date, kind) is not None:
-        raise ConflictError(
-            f"patient {patient.identifier!r} already has a {kind} visit on {visit_date.isoformat()}"
-        )
+    refuse_taken(conn, patient, visit_date, kind)
     visit_id = table.insert(conn, VISITS, dict(
         patient_id=patient.id, visit_date=visit_date, kind=kind, notes=notes, created_at=utc_now()))
+    history.record_insert(conn, VISITS.name, visit_id)
     return table.get_by_id(conn, VISITS, visit_id)
 
 
