@@ -20,6 +20,7 @@ from lipsym.landmarks._default import default_landmarker
 from lipsym.landmarks._detector import FaceLandmarks, Landmarker
 from lipsym.face._quality import QualityFlag, quality_flags
 from lipsym.refine._lips import refine_lips
+from lipsym.refine._evidence import STRUCTURE_MEASURES, STRUCTURE_PAIRS, structure_evidence
 from lipsym.refine._result import Refinement
 from lipsym.analysis._options import AnalysisOptions
 from lipsym.analysis._result import PhotoAnalysis
@@ -98,6 +99,7 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
                 f"{refinement.fallback_fraction:.0%} of lip landmark pairs kept MediaPipe's positions "
                 f"(weak image evidence{'; commissures included' if not refinement.commissure_used else ''}): "
                 "asymmetries may be pulled toward zero"))
+        flags += weak_evidence_flags(refinement)
     # The bow peaks are located along the border on MediaPipe's contour: the
     # refinement corrects the border's asymmetry, not where along it the peak lies.
     anatomy = anatomy_from_landmarks(points, frame, bow_reference_px=None if refinement is None else marks.points_px)
@@ -124,6 +126,28 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
         warnings=tuple(warnings),
         refinement=refinement,
     )
+
+
+def weak_evidence_flags(refinement: Refinement) -> list[QualityFlag]:
+    """One ``weak_evidence_<structure>`` flag per structure whose refinement rests on weak image evidence.
+
+    The flag names the measures affected (their standard errors are widened
+    by :func:`lipsym.measures._uncertainty.weak_evidence_sd`) and why; its value is the
+    weaker correlation peak of the registration (limit: 1, a perfect match).
+    """
+    pairs = refinement.by_index()
+    flags = []
+    for structure, pair in STRUCTURE_PAIRS.items():
+        p = pairs[pair.left]
+        strong, why = structure_evidence(p)
+        if not strong:
+            peak = p.peak_correlation if p.evidence is None else p.evidence.peak_correlation
+            flags.append(QualityFlag(
+                f"weak_evidence_{structure}", float(peak), 1.0, "correlation",
+                f"{structure.replace('_', ' ')}: weak image evidence ({why}); "
+                f"{', '.join(STRUCTURE_MEASURES[structure])} rest partly or wholly on MediaPipe's points "
+                "and carry a wider standard error"))
+    return flags
 
 
 def refine_in_original_px(photo: Photo, points_px: np.ndarray) -> Refinement:

@@ -10,6 +10,50 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """How strong the image evidence behind one registration was.
+
+    Attributes
+    ----------
+    peak_correlation : float
+        Normalised correlation at the peak, the weaker of the two search
+        directions (left patch in the mirrored right search, and back).
+    sharpness : float
+        How fast the correlation falls off the peak across the lip (both
+        axes for a corner, the weaker one): the drop for a shift of 1 % of
+        the interpupillary distance, from the peak's curvature. A flat peak
+        (a faint or blurred border) locates nothing.
+    uniqueness : float
+        The best correlation minus the next distinct maximum across the lip
+        (or minus the lowest, when there is none): near 0 when a second
+        border or a texture ridge matches as well.
+    contrast : float
+        SD of the weaker patch's features (8-bit levels).
+    disagreement_ipd : float
+        How far the two search directions disagree (they should find the
+        same residual, with opposite signs), fraction of the IPD: across the
+        lip for a contour, both axes for a corner.
+    strong : bool
+        All of the above within the limits of the pair's kind
+        (:mod:`lipsym.refine._evidence`).
+    reason : str
+        Which limit failed ("" when strong).
+    """
+
+    peak_correlation: float
+    sharpness: float
+    uniqueness: float
+    contrast: float
+    disagreement_ipd: float
+    strong: bool = True
+    reason: str = ""
+
+
+#: Evidence of a registration that could not be made at all.
+NO_EVIDENCE = Evidence(0.0, 0.0, 0.0, 0.0, float("inf"), False, "not registered")
+
+
+@dataclass(frozen=True)
 class PairRefinement:
     """What refinement did to one landmark pair.
 
@@ -34,6 +78,9 @@ class PairRefinement:
         fissure (:func:`lipsym.refine.fissure_end`) when it can be followed,
         then registered there ("fissure" alone when that registration fell
         back).
+    evidence : Evidence or None
+        The registration's evidence (for the Cupid's bow, the weaker of its
+        two passes); None when not recorded.
     """
 
     right: int
@@ -43,6 +90,7 @@ class PairRefinement:
     used: bool
     reason: str = ""
     method: str = "registration"
+    evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)
