@@ -48,6 +48,9 @@ def test_every_lip_pair_reports_its_evidence(landmarker):
     for pair in (BOW_PAIR, COMMISSURES):
         assert structure_evidence(a.refinement.by_index()[pair.left]) == (True, "")
     assert not [f for f in a.flags if f.code.startswith("weak_evidence")]
+    confidence = a.refinement.measure_confidence
+    assert {"bow_peak_height", "commissure_height"} <= set(confidence)
+    assert not any(c.flagged for c in confidence.values())
 
 
 def test_faint_bow_border_is_flagged_half_corrected_and_wider(landmarker, monkeypatch):
@@ -61,6 +64,9 @@ def test_faint_bow_border_is_flagged_half_corrected_and_wider(landmarker, monkey
     assert pair.used and not pair.evidence.strong and "flat correlation peak" in pair.evidence.reason
     flags = {f.code: f for f in weak.flags}
     assert "weak_evidence_cupids_bow" in flags and "bow_peak_height" in flags["weak_evidence_cupids_bow"].message
+    confidence = weak.refinement.measure_confidence
+    assert confidence["bow_peak_height"].flagged and confidence["bow_peak_height"].structure == "cupids_bow"
+    assert not confidence["commissure_height"].flagged
     monkeypatch.setattr(bow, "BOW_LIMITS", EvidenceLimits())
     trusted = _analyse(rgb, landmarker)
     full = trusted.refinement.by_index()[BOW_PAIR.left]

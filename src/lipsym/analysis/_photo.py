@@ -20,7 +20,6 @@ from lipsym.landmarks._default import default_landmarker
 from lipsym.landmarks._detector import FaceLandmarks, Landmarker
 from lipsym.face._quality import QualityFlag, quality_flags
 from lipsym.refine._lips import refine_lips
-from lipsym.refine._evidence import STRUCTURE_MEASURES, STRUCTURE_PAIRS, structure_evidence
 from lipsym.refine._result import Refinement
 from lipsym.analysis._options import AnalysisOptions
 from lipsym.analysis._result import PhotoAnalysis
@@ -131,22 +130,22 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
 def weak_evidence_flags(refinement: Refinement) -> list[QualityFlag]:
     """One ``weak_evidence_<structure>`` flag per structure whose refinement rests on weak image evidence.
 
-    The flag names the measures affected (their standard errors are widened
-    by :func:`lipsym.measures._uncertainty.weak_evidence_sd`) and why; its value is the
-    weaker correlation peak of the registration (limit: 1, a perfect match).
+    From :attr:`lipsym.refine.Refinement.measure_confidence`: the flag names
+    the measures affected (their standard errors are widened by
+    :func:`lipsym.measures._uncertainty.weak_evidence_sd`) and why; its value
+    is the registration's weaker correlation peak (limit: 1, a perfect match).
     """
-    pairs = refinement.by_index()
+    weak: dict[str, list] = {}
+    for key, c in refinement.measure_confidence.items():
+        if not c.strong:
+            weak.setdefault(c.structure, [c]).append(key)
     flags = []
-    for structure, pair in STRUCTURE_PAIRS.items():
-        p = pairs[pair.left]
-        strong, why = structure_evidence(p)
-        if not strong:
-            peak = p.peak_correlation if p.evidence is None else p.evidence.peak_correlation
-            flags.append(QualityFlag(
-                f"weak_evidence_{structure}", float(peak), 1.0, "correlation",
-                f"{structure.replace('_', ' ')}: weak image evidence ({why}); "
-                f"{', '.join(STRUCTURE_MEASURES[structure])} rest partly or wholly on MediaPipe's points "
-                "and carry a wider standard error"))
+    for structure, (c, *keys) in weak.items():
+        peak = 0.0 if c.evidence is None else c.evidence.peak_correlation
+        flags.append(QualityFlag(
+            f"weak_evidence_{structure}", float(peak), 1.0, "correlation",
+            f"{structure.replace('_', ' ')}: weak image evidence ({c.reason}); {', '.join(keys)} "
+            "rest partly or wholly on MediaPipe's points and carry a wider standard error"))
     return flags
 
 

@@ -20,7 +20,6 @@ from lipsym.measures._cupids_bow import cupids_bow_measures
 from lipsym.measures._registry import scale_power
 from lipsym.measures._uncertainty import weak_evidence_sd
 from lipsym.measures._values import ScalarMeasure, SidedMeasure
-from lipsym.refine._evidence import STRUCTURE_MEASURES, STRUCTURE_PAIRS, structure_evidence
 from lipsym.measures._vermilion import vermilion_measures
 
 #: Points whose frame positions are kept for rest → smile movement.
@@ -62,22 +61,18 @@ def _widen_weak(analysis: PhotoAnalysis, by_key: dict[str, SidedMeasure], scale:
                 ipd_px: float) -> dict[str, SidedMeasure]:
     """The measures of structures whose refinement's image evidence was weak, with their wider standard error.
 
-    See :mod:`lipsym.refine._evidence` (which measures) and
+    See :attr:`lipsym.refine.Refinement.measure_confidence` (which measures) and
     :func:`lipsym.measures._uncertainty.weak_evidence_sd` (how much wider);
     the analysis carries a ``weak_evidence_<structure>`` flag for each.
     """
     if analysis.refinement is None:
         return by_key
-    pairs = analysis.refinement.by_index()
-    for structure, keys in STRUCTURE_MEASURES.items():
-        if structure_evidence(pairs[STRUCTURE_PAIRS[structure].left])[0]:
-            continue
-        for key in keys:
-            m = by_key.get(key)
-            if m is not None:
-                power = scale_power(m.unit)
-                extra = weak_evidence_sd(key, ipd_px, power) * scale.mm_per_px ** power
-                by_key[key] = replace(m, standard_error=math.hypot(m.standard_error, extra))
+    for key, confidence in analysis.refinement.measure_confidence.items():
+        m = by_key.get(key)
+        if m is not None and not confidence.strong:
+            power = scale_power(m.unit)
+            extra = weak_evidence_sd(key, ipd_px, power) * scale.mm_per_px ** power
+            by_key[key] = replace(m, standard_error=math.hypot(m.standard_error, extra))
     return by_key
 
 

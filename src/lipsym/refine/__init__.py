@@ -50,7 +50,7 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_lips": ["refine_lips"],
     "_pupils": ["refine_pupils"],
-    "_result": ["Refinement", "PairRefinement", "Evidence"],
+    "_result": ["Refinement", "PairRefinement", "Evidence", "MeasureConfidence"],
     "_evidence": ["EvidenceLimits", "BOW_LIMITS", "STRUCTURE_MEASURES", "structure_evidence"],
     "_pairs": ["LandmarkPair", "LIP_PAIRS", "CORNER_PAIRS", "COMMISSURES", "BOW_PAIR"],
     "_fissure": ["fissure_end"],

@@ -16,10 +16,11 @@ stubble): the correlation peak across the lip is then flat. See
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Mapping
 
 from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LandmarkPair
-from lipsym.refine._result import Evidence, PairRefinement
+from lipsym.refine._result import Evidence, MeasureConfidence, PairRefinement
 
 #: The Cupid's bow registration's peak is too flat below this drop in
 #: correlation for a shift of 1 % of the IPD across the lip (the weaker of
@@ -105,6 +106,18 @@ def weaker(a: Evidence, b: Evidence) -> Evidence:
                     min(a.uniqueness, b.uniqueness), min(a.contrast, b.contrast),
                     max(a.disagreement_ipd, b.disagreement_ipd), a.strong and b.strong,
                     "; ".join(r for r in (a.reason, b.reason) if r))
+
+
+def measure_confidence(pairs: tuple[PairRefinement, ...]) -> Mapping[str, MeasureConfidence]:
+    """Per measure key of :data:`STRUCTURE_MEASURES`, its structure's :func:`structure_evidence`."""
+    by_index = {p.left: p for p in pairs}
+    out = {}
+    for structure, keys in STRUCTURE_MEASURES.items():
+        pair = by_index[STRUCTURE_PAIRS[structure].left]
+        strong, why = structure_evidence(pair)
+        for key in keys:
+            out[key] = MeasureConfidence(structure, strong, why, pair.evidence)
+    return MappingProxyType(out)
 
 
 def structure_evidence(pair: PairRefinement) -> tuple[bool, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
@@ -94,6 +94,36 @@ class PairRefinement:
 
 
 @dataclass(frozen=True)
+class MeasureConfidence:
+    """Whether one measure's refinement rests on strong image evidence.
+
+    Attributes
+    ----------
+    structure : str
+        The judged structure whose refined pair drives the measure
+        (``"cupids_bow"``, ``"commissures"``: :data:`lipsym.refine.STRUCTURE_MEASURES`).
+    strong : bool
+        False when the pair fell back or its evidence failed the structure's
+        limits: the measure is then flagged (``weak_evidence_<structure>``)
+        and its standard error widened.
+    reason : str
+        Why it is weak ("" when strong).
+    evidence : Evidence or None
+        The numbers behind it.
+    """
+
+    structure: str
+    strong: bool
+    reason: str = ""
+    evidence: Evidence | None = None
+
+    @property
+    def flagged(self) -> bool:
+        """True when weak."""
+        return not self.strong
+
+
+@dataclass(frozen=True)
 class Refinement:
     """Refined landmarks and the evidence behind them.
 
@@ -110,6 +140,9 @@ class Refinement:
     pupils : PairRefinement or None
         The pupil pair (468, 473), registered first: it sets the facial
         frame's axis (:func:`lipsym.refine.refine_pupils`). None when not attempted.
+    measure_confidence : mapping of str to MeasureConfidence
+        Per measure key whose refined structure is judged
+        (:data:`lipsym.refine.STRUCTURE_MEASURES`): strong or weak evidence, and why.
     """
 
     points_px: np.ndarray
@@ -117,6 +150,7 @@ class Refinement:
     fallback_fraction: float
     commissure_used: bool
     pupils: PairRefinement | None = None
+    measure_confidence: Mapping[str, MeasureConfidence] = field(default_factory=lambda: MappingProxyType({}))
 
     def by_index(self) -> Mapping[int, PairRefinement]:
         """Pairs keyed by both of their landmark indices."""
