@@ -132,3 +132,16 @@ class DifferentPersonError(LipsymError):
     """
 
     exit_code = 9
+
+
+# --- manual corrections -------------------------------------------------------
+
+
+class CorrectionError(LipsymError):
+    """A manual landmark correction cannot be applied.
+
+    An unknown point name, a point outside the photo, a malformed corrections
+    document (:class:`lipsym.analysis.Corrections`); the message is one line.
+    """
+
+    exit_code = 2

@@ -33,6 +33,7 @@ SCHEMAS: Mapping[str, int] = MappingProxyType({
     "lipsym.track": 1,              # lipsym track --json
     "lipsym.record_change": 1,      # lipsym patient|visit|treatment|photo edit|delete|restore --json (photo edit)
     "lipsym.history": 1,            # lipsym db history --json
+    "lipsym.corrections": 1,        # manual landmark corrections (lipsym correct --file, the app's save)
 })
 
 #: The envelope's fields, first in every document.
