@@ -145,3 +145,11 @@ class CorrectionError(LipsymError):
     """
 
     exit_code = 2
+
+
+class CorrectionConflictError(ConflictError):
+    """Another manual correction of the same photos was saved after the one the caller loaded.
+
+    Saving would silently set the other save aside; the caller reloads the
+    latest corrected analysis and applies its moves again.
+    """
