@@ -17,5 +17,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_options": ["AnalysisOptions"],
     "_pair": ["PairAnalysis", "analyze_pair"],
     "_corrections": ["correctable_points", "PointMove", "Corrections", "AppliedMove", "apply_corrections",
-                     "CORRECTABLE_POINTS"],
+                     "CORRECTABLE_POINTS", "read_corrections"],
 })

@@ -234,6 +234,31 @@ class Corrections:
         return cls.from_dict(document)
 
 
+def read_corrections(path) -> Corrections:
+    """Read a corrections file (JSON, :meth:`Corrections.from_dict`).
+
+    Raises
+    ------
+    CorrectionError
+        The file cannot be read, is not JSON or not a corrections document;
+        the one-line message names the file.
+    """
+    import os
+
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as stream:
+            text = stream.read((1 << 20) + 1)
+    except OSError as error:
+        raise CorrectionError(f"{name}: cannot read the corrections file ({error.strerror or error})") from None
+    if len(text) > 1 << 20:
+        raise CorrectionError(f"{name}: a corrections file larger than 1 MiB is not one")
+    try:
+        return Corrections.from_json(text)
+    except CorrectionError as error:
+        raise CorrectionError(f"{name}: {error}") from None
+
+
 @dataclass(frozen=True)
 class AppliedMove:
     """One point moved by hand, and how far.

@@ -131,14 +131,18 @@ class StoredAnalyses:
         CorrectionError
             This analysis has no photo of that condition.
         """
-        found = self.rest if condition == "rest" else self.smile if condition == "smile" else None
+        found = self.photo_or_none(condition)
         if found is None:
             raise CorrectionError(f"analysis {self.analysis.id} has no {condition} photo "
                                   f"(it has: {', '.join(c for c in SLOTS if self._has(c))})")
         return found
 
+    def photo_or_none(self, condition: str) -> PhotoAnalysis | None:
+        """The PhotoAnalysis of a condition, or None when the analysis has no such photo."""
+        return self.rest if condition == "rest" else self.smile if condition == "smile" else None
+
     def _has(self, condition: str) -> bool:
-        return (self.rest if condition == "rest" else self.smile) is not None
+        return self.photo_or_none(condition) is not None
 
     @property
     def corrections(self) -> dict[str, Corrections]:
@@ -444,3 +448,36 @@ def correct_visit(store: Store, patient: str, visit_ref: str, condition: str, co
     manual = manual_correction(record)
     complete = {**loaded.corrections, condition: merged}
     return CorrectionOutcome(record, manual, loaded, corrected_result(loaded, complete, record.settings))
+
+
+# --- drawing a visit with its corrections (report, compare -o) ---------------------
+
+
+def drawn_correction(store: Store, analysis_ids: Mapping[str, int]) -> ManualCorrection | None:
+    """The manual correction of the analysis a visit's photos are drawn from, if it is manual.
+
+    ``analysis_ids``: :attr:`lipsym.visits.VisitMeasures.analysis_ids`; the
+    rest photo's analysis is drawn (as
+    :func:`lipsym.visits._documents.recorded_photo_paths` chooses it).
+    """
+    analysis_id = analysis_ids.get("rest") or analysis_ids.get("smile")
+    return None if analysis_id is None else manual_correction(store.get_analysis(analysis_id))
+
+
+def corrected_report_visit(visit, manual: ManualCorrection | None):
+    """A :class:`lipsym.report.ReportVisit` with a manual analysis's moves applied and measured again.
+
+    The recorded photos are analysed again to draw them; this puts the
+    points where the clinician moved them, so that figures and the detail
+    pages show the corrected analysis the numbers come from.
+    """
+    if manual is None:
+        return visit
+    from lipsym.report._photos import ReportVisit, photo_from_analysis, visit_from_analyses
+
+    rest = apply_corrections(visit.rest.analysis, manual.corrections.get("rest", Corrections()))
+    if visit.smile is None:
+        return ReportVisit(photo_from_analysis(visit.rest.rgb, rest, visit.rest.label))
+    smile = apply_corrections(visit.smile.analysis, manual.corrections.get("smile", Corrections()))
+    return visit_from_analyses(visit.rest.rgb, rest, visit.smile.rgb, smile, rest_label=visit.rest.label,
+                               smile_label=visit.smile.label)

@@ -73,6 +73,8 @@ def track_document(timeline: Timeline, keys: Iterable[str], settling: Any, plot:
         "visits": [{"visit": plain(vm.visit), "treatments": plain(vm.treatments),
                     "analyses": {c: {"analysis_id": i, "settings_hash": vm.settings_hashes.get(c)}
                                  for c, i in vm.analysis_ids.items()},
+                    # Whether landmarks were corrected by hand, and which points were moved.
+                    **vm.provenance(),
                     "measures": {c: {k: plain(vm.sided[c][k]) for k in keys if k in vm.sided[c]}
                                  for c in PHOTO_CONDITIONS if c in vm.sided}} for vm in timeline.visits],
         "settling": plain(settling),
@@ -246,6 +248,8 @@ def visit_comparison_document(comparison: VisitComparison, image: str | None = N
         # How many photos (replicates) each visit's value of a condition is the robust mean of.
         "replicates": {side: {c: len(ids) for c, ids in vm.replicate_analysis_ids.items()}
                        for side, vm in (("from", comparison.before), ("to", comparison.after))},
+        # Whether each visit's landmarks were corrected by hand, and which points were moved.
+        "provenance": {side: vm.provenance() for side, vm in (("from", comparison.before), ("to", comparison.after))},
     })
 
 

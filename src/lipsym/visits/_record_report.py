@@ -27,6 +27,7 @@ from lipsym.report._content import SIGNATURE, ReportHeader, flag_notice
 from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, signed, table_keys
 from lipsym.report._photos import ReportVisit, load_visit
 from lipsym.report._visit_report import VisitReport, _silent, build_report
+from lipsym.visits._corrections import corrected_report_visit, drawn_correction
 from lipsym.visits._documents import recorded_photo_paths
 from lipsym.visits._settling import PHOTO_CONDITIONS, FollowUpSettling, compare_visits, follow_up_settling
 from lipsym.visits._timeline import Timeline, VisitMeasures, load_timeline
@@ -98,7 +99,9 @@ _SUMMARY_WIDTHS = (0.05, 0.27, 0.105, 0.105, 0.085, 0.115, 0.105, 0.085, 0.08)
 
 def _visit_photos(store: Store, vm: VisitMeasures, landmarker: Landmarker, options: AnalysisOptions) -> ReportVisit:
     rest, smile = recorded_photo_paths(store, vm)
-    return load_visit(rest, smile, landmarker, options=options)
+    # Drawn with the landmarks the clinician corrected, when the visit's analysis is manual.
+    return corrected_report_visit(load_visit(rest, smile, landmarker, options=options),
+                                  drawn_correction(store, vm.analysis_ids))
 
 
 def course_sections(timeline: Timeline, settling: list[FollowUpSettling], track: bytes | None) -> tuple[Section, ...]:
@@ -232,6 +235,8 @@ def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures
                  if c.since_treatment is not None and c.since_treatment.detectable]
         blocks.append(Paragraph(f"Settling since the treatment of {settled.treatment_visit.visit_date.isoformat()}: "
                                 + ("; ".join(calls) if calls else "no change beyond the MDC95 (stable).")))
+    shown = {vm.visit.id: vm for vm in (current, previous, baseline) if vm is not None}
+    blocks += [Paragraph(f"{vm.label}: {line}.") for vm in shown.values() if (line := vm.provenance_line())]
     blocks += flag_notice(photos)
     # The decision-support statement is in every page's footer; the summary must fit one page.
     blocks += [Paragraph(PM_NOTE, "note"), Paragraph(SIGNATURE)]
