@@ -54,6 +54,9 @@ from lipsym.face._anatomy import (FIXED_POINTS, INNER_LOWER, INNER_UPPER, OUTER_
 from lipsym.face._frame import frame_from_landmarks
 from lipsym.face._scale import Scale
 
+#: A point within this distance of its automatic position is not moved, px (far below any
+#: drag: a thousandth of a pixel; positions printed to 4 decimals read back within it).
+UNMOVED_PX = 1e-3
 #: Schema name of the corrections document (:data:`lipsym.formats.SCHEMAS`).
 CORRECTIONS_SCHEMA = "lipsym.corrections"
 CORRECTIONS_SCHEMA_VERSION = 1
@@ -347,7 +350,9 @@ def apply_corrections(analysis: PhotoAnalysis, corrections: Corrections) -> Phot
     -------
     PhotoAnalysis
         Provenance ``"manual"`` (even with no moves), ``corrections`` the
-        moves with their displacements, the frame rebuilt from the moved
+        moves with their displacements (a point put back within
+        :data:`UNMOVED_PX` of its automatic position is left out: that
+        undoes its move), the frame rebuilt from the moved
         points (so moved pupils move the frame), the anatomy rebuilt (bow
         peaks derived again from a moved border unless moved themselves),
         ``automatic`` the analysis before any correction. No detection, no
@@ -366,6 +371,10 @@ def apply_corrections(analysis: PhotoAnalysis, corrections: Corrections) -> Phot
     wanted = _corrections_of(analysis).merged(corrections) if analysis.automatic is not None else corrections
     for move in wanted.moves:
         _check_inside(move, base)
+    before = correctable_points(base)
+    # A point put back where the automatic analysis had it is not a move (that is how a move is undone).
+    wanted = Corrections(tuple(m for m in wanted.moves
+                               if math.hypot(m.x_px - before[m.name][0], m.y_px - before[m.name][1]) > UNMOVED_PX))
     points = np.array(base.points_px, dtype=np.float64)
     derived = {}
     for move in wanted.moves:
@@ -386,7 +395,6 @@ def apply_corrections(analysis: PhotoAnalysis, corrections: Corrections) -> Phot
             named[name] = xy
         anatomy = Anatomy(points_px=MappingProxyType(named), contours=anatomy.contours)
     scale = _scale_after(base.scale, frame.interpupillary_distance_px)
-    before = correctable_points(base)
     applied = tuple(_applied(m, before[m.name], base, scale) for m in wanted.moves)
     return replace(base, frame=frame, anatomy=anatomy, scale=scale, provenance="manual", corrections=applied,
                    corrected_points_px=points, automatic=base)
