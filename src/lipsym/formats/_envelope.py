@@ -33,6 +33,7 @@ SCHEMAS: Mapping[str, int] = MappingProxyType({
     "lipsym.track": 1,              # lipsym track --json
     "lipsym.record_change": 1,      # lipsym patient|visit|treatment|photo edit|delete|restore --json (photo edit)
     "lipsym.history": 1,            # lipsym db history --json
+    "lipsym.clinic_calibration": 1, # lipsym calibrate --json
 })
 
 #: The envelope's fields, first in every document.

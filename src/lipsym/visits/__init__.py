@@ -17,6 +17,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_import": ["ImportReport", "import_path", "import_collection", "analyze_pending"],
     "_analyzer": ["AnalysisJob", "VisitAnalyzer", "visit_jobs"],
     "_track_plot": ["track_png"],
+    "_calibration": ["calibrate_clinic", "CALIBRATED_EXPRESSIONS"],
+    "_calibration_record": ["load_clinic_calibration", "save_clinic_calibration"],
     "_plausibility": ["DOSE_RANGES", "dose_implausibility", "visit_date_implausibility", "patient_code_implausibility"],
     "_documents": ["VisitComparison", "compare_recorded_visits", "visit_comparison_document", "PatientHistory",
                    "patient_history", "patient_history_document", "PatientSummary", "patient_summaries",

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from lipsym.comparison._calibration import ClinicCalibration
 from lipsym.comparison._replicates import ReplicateMeasure, aggregate_replicates
 from lipsym.errors import ConfigurationError, NotFoundError
 from lipsym.measures import SidedMeasure
 from lipsym.visits.store import MeasureRow, Patient, Store, Treatment, Visit
 from lipsym.visits.store import _validate as validate
 from lipsym.formats._store_rows import sided_from_rows
+from lipsym.visits._calibration_record import load_clinic_calibration
 
 _VISIT_ID = re.compile(r"^#?(\d+)$")
 
@@ -87,10 +89,14 @@ class Timeline:
     ----------
     patient : Patient
     visits : tuple of VisitMeasures
+    calibration : ClinicCalibration or None
+        The clinic's re-capture calibration stored in the record
+        (``lipsym calibrate``), which comparisons of these visits use.
     """
 
     patient: Patient
     visits: tuple[VisitMeasures, ...]
+    calibration: ClinicCalibration | None = None
 
     @property
     def mixed_settings(self) -> bool:
@@ -232,7 +238,7 @@ def load_timeline(store: Store, patient: Patient | str) -> Timeline:
             photos=MappingProxyType(_photo_entries(store, ids)),
             replicates=MappingProxyType({c: v.replicates for c, v in conditions.items() if v.replicates}),
             replicate_analysis_ids=MappingProxyType({c: v.analysis_ids for c, v in conditions.items()})))
-    return Timeline(patient=record, visits=tuple(visits))
+    return Timeline(patient=record, visits=tuple(visits), calibration=load_clinic_calibration(store))
 
 
 def _photo_entries(store: Store, analysis_ids: Mapping[str, int]) -> dict[str, Mapping[str, Any]]:
