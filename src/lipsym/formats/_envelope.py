@@ -36,6 +36,7 @@ SCHEMAS: Mapping[str, int] = MappingProxyType({
     "lipsym.corrections": 1,        # manual landmark corrections (lipsym correct --file, the app's save)
     "lipsym.correction": 1,         # lipsym correct --file --json: the manual analysis recorded
     "lipsym.correctable_points": 1, # lipsym correct --list --json
+    "lipsym.clinic_calibration": 1, # lipsym calibrate --json
 })
 
 #: The envelope's fields, first in every document.

@@ -23,6 +23,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
                      "CorrectionOutcome", "correct_visit", "load_visit_analyses", "visit_analysis",
                      "analysis_options"],
     "_provenance": ["ManualCorrection", "manual_correction", "provenance_of", "latest_manual", "automatic_analysis"],
+    "_calibration": ["calibrate_clinic", "CALIBRATED_EXPRESSIONS"],
+    "_calibration_record": ["load_clinic_calibration", "save_clinic_calibration"],
     "_plausibility": ["DOSE_RANGES", "dose_implausibility", "visit_date_implausibility", "patient_code_implausibility"],
     "_documents": ["VisitComparison", "compare_recorded_visits", "visit_comparison_document", "PatientHistory",
                    "patient_history", "patient_history_document", "PatientSummary", "patient_summaries",

@@ -210,7 +210,8 @@ def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visi
     timeline = load_timeline(store, patient)
     before, after = timeline.find(from_visit), timeline.find(to_visit)
     conditions = (*PHOTO_CONDITIONS, "dynamic") if all_measures else PHOTO_CONDITIONS
-    changes = compare_visits(before, after, conditions=conditions, keys=None if all_measures else KEY_MEASURES)
+    changes = compare_visits(before, after, conditions=conditions, keys=None if all_measures else KEY_MEASURES,
+                             calibration=timeline.calibration)
     if not changes:
         raise ConfigurationError(f"visits {before.label} and {after.label} have no analysed photos in common "
                                  "(rest or smile); run lipsym analyze-pending")

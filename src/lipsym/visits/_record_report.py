@@ -73,8 +73,9 @@ def _settling_of(settling: list[FollowUpSettling], vm: VisitMeasures) -> FollowU
 def summary_rows(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures | None,
                  previous: VisitMeasures | None, settled: FollowUpSettling | None) -> tuple[tuple[str, ...], ...]:
     """Key measures: value now, change since baseline (with each side's change), since the last visit, settling."""
-    since_base = compare_visits(baseline, current, keys=KEY_MEASURES) if baseline is not None else {}
-    since_prev = compare_visits(previous, current, keys=KEY_MEASURES) if previous is not None else {}
+    cal = timeline.calibration
+    since_base = compare_visits(baseline, current, keys=KEY_MEASURES, calibration=cal) if baseline is not None else {}
+    since_prev = compare_visits(previous, current, keys=KEY_MEASURES, calibration=cal) if previous is not None else {}
     settle = {(c.condition, c.key): c.since_treatment.settling for c in (settled.changes if settled else ())
               if c.since_treatment is not None}
     rows = []

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from lipsym.comparison._calibration import ClinicCalibration
 from lipsym.comparison._replicates import ReplicateMeasure, aggregate_replicates
 from lipsym.errors import ConfigurationError, NotFoundError
 from lipsym.measures import SidedMeasure
@@ -30,6 +31,7 @@ from lipsym.visits.store import MeasureRow, Patient, Store, Treatment, Visit
 from lipsym.visits.store._analyses import prepare_settings
 from lipsym.visits.store import _validate as validate
 from lipsym.formats._store_rows import sided_from_rows
+from lipsym.visits._calibration_record import load_clinic_calibration
 
 _VISIT_ID = re.compile(r"^#?(\d+)$")
 
@@ -123,10 +125,14 @@ class Timeline:
     ----------
     patient : Patient
     visits : tuple of VisitMeasures
+    calibration : ClinicCalibration or None
+        The clinic's re-capture calibration stored in the record
+        (``lipsym calibrate``), which comparisons of these visits use.
     """
 
     patient: Patient
     visits: tuple[VisitMeasures, ...]
+    calibration: ClinicCalibration | None = None
 
     @property
     def mixed_settings(self) -> bool:
@@ -276,7 +282,7 @@ def load_timeline(store: Store, patient: Patient | str) -> Timeline:
             measurement_settings_hashes=MappingProxyType(
                 {c: manual[v.analysis_id][1] if v.analysis_id in manual else v.settings_hash
                  for c, v in conditions.items()})))
-    return Timeline(patient=record, visits=tuple(visits))
+    return Timeline(patient=record, visits=tuple(visits), calibration=load_clinic_calibration(store))
 
 
 def _manual_analyses(store: Store, visit: Visit) -> dict[int, tuple[ManualCorrection, str]]:
