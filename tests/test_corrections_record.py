@@ -49,6 +49,14 @@ def db(record, tmp_path):
     return copy
 
 
+def _validator():
+    import jsonschema
+    from importlib import resources
+
+    schema = json.loads(resources.files("lipsym.formats").joinpath("analysis.schema.json").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
 def _pair_analysis(store, date):
     vm = load_timeline(store, PATIENT).find(date)
     return store.get_analysis(vm.analysis_ids["dynamic"])
@@ -77,6 +85,7 @@ def test_a_stored_analysis_is_reproduced_and_a_save_keeps_both_analyses(db, land
         entry = next(r for r in doc["results"] if r["expression"] == "rest")
         assert entry["provenance"] == "manual" and entry["corrections"][0]["point"] == "cheilion_right"
         assert entry["corrections"][0]["displacement_px"] == [0.0, 10.0]
+        assert not list(_validator().iter_errors(doc))  # still a valid lipsym.analysis document
         # Stored measures are those of the corrected pair.
         stored = {(m.name, m.condition): m.value for m in store.get_measures(saved)}
         expected = measure_pair(loaded.rest.automatic if loaded.rest.automatic else loaded.rest, loaded.smile)
@@ -109,6 +118,20 @@ def test_two_editors_never_lose_a_save(db, landmarker):
                                   expected_latest_id=tab_b.latest_manual_id)
         assert manual_correction(second).moved_points == {"rest": ["cheilion_left"], "smile": ["stomion"]}
         assert manual_correction(second).supersedes == first.id
+
+
+def test_two_connections_never_lose_a_save(db, landmarker):
+    """As two server processes (or a server and a script) would: each with its own connection."""
+    with Store.open(db) as one, Store.open(db) as two:
+        automatic = _pair_analysis(one, DATES[1])
+        tab_a = load_stored_analyses(one, automatic, landmarker=landmarker)
+        tab_b = load_stored_analyses(two, automatic.id, landmarker=landmarker)
+        saved = save_corrections(one, tab_a, {"rest": Corrections((_move(tab_a.rest, "mesh_037", 0, -2),))},
+                                 expected_latest_id=None)
+        with pytest.raises(CorrectionConflictError):
+            save_corrections(two, tab_b, {"rest": Corrections((_move(tab_b.rest, "mesh_267", 0, -2),))},
+                             expected_latest_id=None)
+        assert latest_manual(two, automatic).id == saved.id
 
 
 def test_correct_visit_merges_moves_and_rejects_bad_ones(db, landmarker):
