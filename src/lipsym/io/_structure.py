@@ -40,8 +40,6 @@ _SUB_IFDS, _EXIF_IFD, _GPS_IFD, _INTEROP_IFD = 330, 34665, 34853, 40965
 _THUMB_OFFSET, _THUMB_LENGTH = 513, 514
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
 _DEFLATE = (8, 32946)
-# A TIFF writer may pad its last structure to a word boundary.
-_TIFF_TRAILING_SLACK = 1
 _MAX_IFDS = 64
 
 
@@ -179,7 +177,8 @@ def _check_tiff(data: bytes) -> str | None:
         if problem:
             return problem
     end = max(stop for _, stop in tiff.ranges)
-    if len(data) > end + _TIFF_TRAILING_SLACK:
+    # A writer may pad an odd-length last structure to a word boundary.
+    if len(data) > end + (end & 1):
         return (f"{len(data) - end} bytes follow the last structure its TIFF directory refers to"
                 " (bytes were added, or its directory is damaged)")
     return None
