@@ -122,6 +122,10 @@ def _check_boxes(data: bytes) -> str | None:
     return None
 
 
+class _DirectoryError(ValueError):
+    """A TIFF directory entry that cannot be right (its message is the reason)."""
+
+
 class _Tiff:
     """A minimal TIFF/BigTIFF-free IFD reader: entries and the byte ranges they reference."""
 
@@ -144,6 +148,8 @@ class _Tiff:
             where = at + 2 + 12 * index + 8
             if size > 4:
                 where = self.unpack("I", where)[0]
+                if where + size > len(self.data):
+                    raise _DirectoryError(f"the data of its TIFF tag {tag} runs past the end of the file")
                 self.ranges.append((where, where + size))
             if kind in (3, 4, 13) and where + size <= len(self.data):
                 letter = "H" if kind == 3 else "I"
@@ -172,6 +178,8 @@ def _check_tiff(data: bytes) -> str | None:
             images.append(entries)
     except struct.error:
         return "its TIFF directory runs past the end of the file"
+    except _DirectoryError as exc:
+        return str(exc)
     for entries in images:
         problem = _check_tiff_image(data, entries, tiff.ranges)
         if problem:
