@@ -16,8 +16,9 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from matplotlib.text import Annotation, Text
-from matplotlib.transforms import Bbox
+
+# matplotlib is imported inside the functions, as in lipsym.report._overlay:
+# commands that draw nothing do not pay for importing it.
 
 #: Free space kept around each label, in points.
 PAD_PT = 1.5
@@ -31,8 +32,10 @@ _MAX_MARKERS = 40
 MARKER_RADIUS_PT = 3.5
 
 
-def label_boxes(ax) -> list[tuple[object, Bbox]]:
+def label_boxes(ax) -> list[tuple[object, object]]:
     """Every visible text of ``ax`` with its rendered box (label background included, leader line not), in display px."""
+    from matplotlib.text import Annotation, Text
+
     renderer = ax.figure.canvas.get_renderer()
     boxes = []
     for text in ax.texts:
@@ -51,11 +54,15 @@ def label_boxes(ax) -> list[tuple[object, Bbox]]:
     return boxes
 
 
-def _padded(box: Bbox, pad_px: float) -> Bbox:
+def _padded(box, pad_px: float):
+    from matplotlib.transforms import Bbox
+
     return Bbox.from_extents(box.x0 - pad_px, box.y0 - pad_px, box.x1 + pad_px, box.y1 + pad_px)
 
 
-def _marker_boxes(ax, radius_px: float) -> list[Bbox]:
+def _marker_boxes(ax, radius_px: float) -> list:
+    from matplotlib.transforms import Bbox
+
     boxes = []
     for collection in ax.collections:
         offsets = collection.get_offsets()
@@ -82,6 +89,8 @@ def declutter(ax) -> int:
     int
         How many labels were moved.
     """
+    from matplotlib.text import Annotation
+
     fig = ax.figure
     px_per_pt = fig.dpi / 72.0
     pad_px = PAD_PT * px_per_pt
@@ -111,12 +120,12 @@ def declutter(ax) -> int:
     return moved
 
 
-def _free(box: Bbox, placed: list[Bbox], frame: Bbox) -> bool:
+def _free(box, placed: list, frame) -> bool:
     inside = box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
     return inside and not any(box.overlaps(other) for other in placed)
 
 
-def _shift_annotation(text: Annotation, shift_pt: np.ndarray, *, far: bool) -> None:
+def _shift_annotation(text, shift_pt: np.ndarray, *, far: bool) -> None:
     x, y = text.xyann
     text.xyann = (x + shift_pt[0], y + shift_pt[1])
     if far and text.arrowprops is None:
