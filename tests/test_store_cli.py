@@ -124,7 +124,7 @@ ERRORS = [
     (["compare", "P999", "--from", "first", "--to", "last"], 7, "P999"),
     (["compare", "P001", "--from", "baseline", "--to", "2024-09-09"], 7, "no visit on 2024-09-09"),
     (["compare", "P001", "--from", "soon", "--to", "baseline"], 2, "give a visit id"),
-    (["compare", "P001", "--from", "baseline", "--to", "baseline"], 2, "no analysed photos"),
+    (["compare", "P001", "--from", "baseline", "--to", "baseline"], 7, "are the same visit"),
     (["compare", "P001", "--from", "baseline"], 2, "--to"),
     (["export"], 2, "PATIENT"),
 ]
