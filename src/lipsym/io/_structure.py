@@ -16,8 +16,9 @@ them is refused here, before decoding:
 * TIFF: every strip or tile lies inside the file; an uncompressed strip
   holds exactly its rows' bytes; a Deflate strip inflates completely with a
   correct Adler-32 (libtiff stops reading once it has the pixels, so it never
-  checks it); and no bytes follow the last structure the IFDs reference
-  (bytes inserted into pixel data push the data's tail out there).
+  checks it); and nothing but a few zero bytes of padding follows the last
+  structure the IFDs reference (bytes inserted into pixel data push the
+  data's tail out there).
 
 These are the formats' own rules, not heuristics: a file written by any
 conforming writer passes them (tested on files from Pillow, OpenCV and
@@ -41,6 +42,8 @@ _THUMB_OFFSET, _THUMB_LENGTH = 513, 514
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8}
 _DEFLATE = (8, 32946)
 _MAX_IFDS = 64
+#: Zero bytes a TIFF may end with after its last structure (writers' padding).
+_ZERO_TAIL_MAX = 16
 
 
 def check_structure(data: bytes, fmt: str, shown: str) -> None:
@@ -185,8 +188,10 @@ def _check_tiff(data: bytes) -> str | None:
         if problem:
             return problem
     end = max(stop for _, stop in tiff.ranges)
-    # A writer may pad an odd-length last structure to a word boundary.
-    if len(data) > end + (end & 1):
+    # A writer may pad an odd-length last structure to a word boundary, and
+    # leave a few zero bytes at the end (Pillow's multi-page writer: 4).
+    tail = data[end + (end & 1):]
+    if tail and (len(tail) > _ZERO_TAIL_MAX or tail.count(0) != len(tail)):
         return (f"{len(data) - end} bytes follow the last structure its TIFF directory refers to"
                 " (bytes were added, or its directory is damaged)")
     return None
