@@ -13,7 +13,8 @@ export function measuresPanel(view) {
       h("td", { class: "num" }, fmt(v.right)), h("td", { class: "num" }, fmt(v.left)),
       h("td", { class: "num asym" }, signed(v.asymmetry)), h("td", { class: "num" }, fmt(v.standard_error)),
       h("td", {}, view.names[k]?.unit || v.unit),
-      h("td", { class: v.band ? `band band-${(v.band.label || "").replace(/\W+/g, "-")}` : "" }, v.band ? v.band.label : "–")));
+      h("td", { class: v.band ? `band band-${v.band.label}` : "", title: v.band ? `${v.band.text} (${v.band.source})` : null },
+        v.band ? v.band.label.replace(/_/g, " ") : "–")));
     parts.push(h("div", { class: "measures", "data-expression": photo.expression },
       h("h3", {}, photo.expression === "rest" ? "At rest" : "In smile",
         h("span", { class: "muted small" }, ` · scale ${fmt(m.scale_used.mm_per_px, 4)} mm/px (${m.scale_used.source}) · IPD ${fmt(m.interpupillary_distance_mm, 1)} mm`)),

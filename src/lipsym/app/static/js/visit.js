@@ -26,7 +26,7 @@ export async function visitPage(visitId, analysisId) {
     work.append(h("p", { class: "muted" }, "No analysed photos yet: drop a rest and a smile photo above."));
   }
 
-  page.append(
+  page.append(...[
     h("p", { class: "crumbs" }, h("a", { href: `#/patient/${encodeURIComponent(p.identifier)}` }, `Patient ${p.identifier}`), " › visit"),
     h("h1", {}, `${v.visit_date} · ${v.kind}`),
     v.notes ? h("p", { class: "muted" }, v.notes) : null,
@@ -39,7 +39,7 @@ export async function visitPage(visitId, analysisId) {
       { name: "kind", label: "Kind", options: KINDS },
       { name: "notes", label: "Notes" },
     ], "Save visit", async (vals) => { await api("PATCH", `/api/visits/${visitId}`, vals); location.reload(); },
-    { initial: { date: v.visit_date, kind: v.kind, notes: v.notes }, force: true })));
+    { initial: { date: v.visit_date, kind: v.kind, notes: v.notes }, force: true }))].filter(Boolean));
   return { el: page, cleanup: () => editor && editor.close() };
 }
 
