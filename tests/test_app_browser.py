@@ -93,3 +93,101 @@ def test_patient_list_to_visit_view_draws_the_overlay_and_makes_no_external_requ
     assert page.errors == []
     hosts = {urlsplit(u).hostname for u in page.requests if not u.startswith(("data:", "blob:"))}
     assert hosts == {"127.0.0.1"}, page.requests
+
+
+def editor_state(page, expression="rest"):
+    """The page's own numbers: the photo's points (current and automatic), its view and the zoom."""
+    return page.evaluate("""(expr) => {
+        const ed = window.lipsymEditor;
+        const ph = ed.view.photos.find((p) => p.expression === expr);
+        const v = ed.viewers[ph.photo_id];
+        return {photo_id: ph.photo_id, current: ed.current[ph.photo_id], auto: ed.auto[ph.photo_id],
+                sided: ph.result.measures.sided, mm_per_px: ph.result.measures.scale_used.mm_per_px,
+                frame: ph.result.frame, unit: v.unit(), undo: ed.undoStack.length};
+    }""", expression)
+
+
+def wait_settled(page):
+    page.wait_for_function("() => window.lipsymEditor && window.lipsymEditor.settled && !window.lipsymEditor.inflight "
+                           "&& !window.lipsymEditor.pending")
+
+
+def test_arrow_keys_nudge_the_selected_point_and_undo_redo_walk_back(live, page):
+    app, seeded = live
+    open_visit(page, app, seeded)
+    svg = page.locator("svg.overlay[data-expression='rest']")
+    start = editor_state(page)["current"]["cheilion_right"]
+    svg.locator("circle[data-name='cheilion_right']").click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowDown")
+    page.keyboard.press("Shift+ArrowDown")
+    wait_settled(page)
+    moved = editor_state(page)["current"]["cheilion_right"]
+    assert moved[0] - start[0] == pytest.approx(1.0, abs=1e-9)
+    assert moved[1] - start[1] == pytest.approx(0.4, abs=1e-9)
+    for _ in range(3):
+        page.keyboard.press("Control+z")
+    wait_settled(page)
+    assert editor_state(page)["current"]["cheilion_right"] == pytest.approx(start, abs=1e-9)
+    page.keyboard.press("Control+y")
+    wait_settled(page)
+    assert editor_state(page)["current"]["cheilion_right"][0] - start[0] == pytest.approx(1.0, abs=1e-9)
+    page.click("text=Reset all to automatic")
+    wait_settled(page)
+    assert editor_state(page)["current"]["cheilion_right"] == pytest.approx(start, abs=1e-9)
+    assert page.errors == []
+
+
+def test_dragging_a_cheilion_changes_the_commissure_measure_and_saving_records_a_manual_analysis(live, page):
+    """Drag the rest photo's left cheilion 12 screen px down; the height asymmetry follows; save."""
+    import httpx
+    import numpy as np
+
+    app, seeded = live
+    open_visit(page, app, seeded)
+    before = editor_state(page)
+    svg = page.locator("svg.overlay[data-expression='rest']")
+    svg.locator("circle[data-name='cheilion_left']").scroll_into_view_if_needed()
+    box = svg.locator("circle[data-name='cheilion_left']").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    drag_screen_px = 12
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 13):  # a real drag: the measures are re-computed while it moves
+        page.mouse.move(x, y + drag_screen_px * i / 12)
+    page.mouse.up()
+    wait_settled(page)
+    after = editor_state(page)
+    moved_px = np.subtract(after["current"]["cheilion_left"], before["current"]["cheilion_left"])
+    # The drag, converted by the page's zoom (image px per screen px), lands where the mouse went;
+    # the point keeps the grab offset, so only the mouse's own 1/64 px rounding in Chromium remains.
+    assert moved_px == pytest.approx([0.0, drag_screen_px * before["unit"]], abs=0.05 * before["unit"] + 1e-6)
+    # The expected change: the move projected on the frame's y axis (up), times mm per px;
+    # commissure height asymmetry is left − right, so moving the LEFT corner down lowers it.
+    y_axis = np.array(before["frame"]["y_axis"])
+    x_axis = np.subtract(before["current"]["pupil_left"], before["current"]["pupil_right"])
+    x_axis /= np.linalg.norm(x_axis)
+    exact_y = np.array([x_axis[1], -x_axis[0]]) * np.sign(np.dot([x_axis[1], -x_axis[0]], y_axis))
+    expected = float(moved_px @ exact_y) * before["mm_per_px"]
+    change = after["sided"]["commissure_height"]["asymmetry"] - before["sided"]["commissure_height"]["asymmetry"]
+    # Points reach the page rounded to 1e-4 px: that is the only slack.
+    assert change == pytest.approx(expected, abs=1e-4 * before["mm_per_px"])
+    assert expected < -0.5  # a real change: 12 screen px is several image px
+    shown = page.locator(".measures[data-expression='rest'] tr[data-key='commissure_height'] td.asym").inner_text()
+    assert shown.replace("\u2212", "-") == f"{after['sided']['commissure_height']['asymmetry']:+.2f}"
+    page.click("text=Save correction")
+    page.wait_for_selector("text=saved as analysis")
+    with httpx.Client(base_url=app.url) as http:
+        analyses = http.get(f"/api/visits/{seeded['visit_id']}").json()["analyses"]
+    manual = [a for a in analyses if a["provenance"] == "manual"]
+    assert len(manual) == 1 and len(analyses) == 2
+    with app.state.store() as store:
+        record = store.get_analysis(manual[0]["id"])
+    (move,) = record.result["results"][0]["corrections"]
+    assert move["point"] == "cheilion_left"
+    assert move["displacement_px"] == pytest.approx(list(moved_px), abs=1e-3)
+    assert record.result["results"][0]["measures"]["sided"]["commissure_height"]["asymmetry"] == pytest.approx(
+        after["sided"]["commissure_height"]["asymmetry"], abs=1e-9)
+    # The page opens the saved analysis, marked as corrected.
+    page.wait_for_selector("text=corrected manually")
+    assert page.errors == []

@@ -28,7 +28,7 @@ from lipsym.errors import LipsymError
 from lipsym.formats._envelope import plain
 from lipsym.app._http import error_response, int_param
 from lipsym.app._state import AppState, BadRequest, Job, http_status
-from lipsym.app._workspace import Workspace
+from lipsym.app._workspace import fresh_workspace
 
 _EXPRESSIONS = ("rest", "smile")
 #: Longest side of the copy sent to the browser, px: a 24 MP photo is sent at full size up to this;
@@ -134,8 +134,9 @@ def _run_job(landmarker, state: AppState, job: Job) -> None:
                     result.raise_error()
                     analysis = analyzer.record(store, item, result.document(), result.specs(), result.model_sha256)
                     job.analyses.append(analysis.id)
-                    photos = tuple(p for p in (item.rest, item.smile) if p is not None)
-                    state.workspaces.put(Workspace(analysis, photos, tuple(result.analyses)))
+                    photos = {c: p for c, p in (("rest", item.rest), ("smile", item.smile)) if p is not None}
+                    state.workspaces.put(fresh_workspace(analysis, photos, dict(zip(photos, result.analyses)),
+                                                         analyzer.options))
                 except LipsymError as exc:
                     reason = str(exc)
                     for p in (item.rest, item.smile):
@@ -163,8 +164,6 @@ def photo_image(state: AppState, params: dict, body: dict) -> Response:
     with _images_lock:
         data = _images.get(photo_id)
     if data is None:
-        from lipsym.app._workspace import recorded_photos
-
         with state.store() as store:
             photo = store.get_photo(photo_id)
             _check_one(store, photo)

@@ -71,6 +71,8 @@ def create_app(config: AppConfig, *, state: AppState | None = None) -> Starlette
         route("/api/jobs/{job_id}", _photos.job_status),
         route("/api/photos/{photo_id}/image", _photos.photo_image),
         route("/api/analyses/{analysis_id}", _views.analysis_view),
+        route("/api/analyses/{analysis_id}/preview", _views.preview, ("POST",)),
+        route("/api/analyses/{analysis_id}/corrections", _views.save, ("POST",)),
         route("/api/compare-image", _views.comparison_image),
         route("/api/reports/{key}/{name}", _views.report_file),
         Mount("/static", app=StaticFiles(directory=_static_dir()), name="static"),

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from lipsym.app._http import int_param
 from lipsym.app._payloads import measured, names, overlay
 from lipsym.app._state import AppState, BadRequest
-from lipsym.app._workspace import Workspace, build_workspace, recorded_photos
+from lipsym.app._workspace import Workspace, build_workspace, fresh_workspace
 
 #: How long a request waits for the analysis thread (a queued batch of uploads may be ahead of it), s.
 WAIT_S = 600
@@ -20,35 +20,131 @@ COMPARE_PX_PER_MM = 7.0
 
 
 def workspace(state: AppState, analysis_id: int) -> Workspace:
-    """The recorded analysis's PhotoAnalysis objects: from the cache, else analysed once on the analysis thread."""
+    """The recorded analysis's PhotoAnalysis objects: from the cache, else loaded once on the analysis thread."""
     ws = state.workspaces.get(analysis_id)
-    if ws is not None:
-        return ws
-    with state.store() as store:
-        analysis = store.get_analysis(analysis_id)
-        photos = recorded_photos(store, analysis)
-    ws = state.worker.submit(build_workspace, state.worker.options, analysis, photos).result(timeout=WAIT_S)
-    state.workspaces.put(ws)
+    if ws is None:
+        ws = state.worker.submit(build_workspace, state, analysis_id).result(timeout=WAIT_S)
+        state.workspaces.put(ws)
     return ws
 
 
 def analysis_view(state: AppState, params: dict, body: dict) -> dict[str, Any]:
-    """``GET /api/analyses/{analysis_id}``: each photo's overlay, flags and measures, and the dynamic part."""
+    """``GET /api/analyses/{analysis_id}``: each photo's points, overlay, flags and measures, and the dynamic part.
+
+    ``base`` is the latest manual analysis of these photos now: a save names it,
+    so a save made meanwhile in another tab is detected, never overwritten.
+    """
+    from lipsym.visits._provenance import latest_manual, manual_correction
+
     ws = workspace(state, int_param(params, "analysis_id"))
-    return view_of(ws, ws.analyses)
+    with state.store() as store:
+        latest = latest_manual(store, ws.loaded.automatic)
+    manual = manual_correction(ws.analysis)
+    view = view_of(ws, ws.analyses, *_measures(ws.analyses))
+    view.update(base=None if latest is None else latest.id, provenance="manual" if manual else "automatic",
+                provenance_note=manual.summary() if manual else None,
+                superseded=latest is not None and manual is not None and latest.id != ws.analysis.id)
+    if view["superseded"]:
+        view["provenance_note"] += f"; a later correction exists (analysis #{latest.id})"
+    return view
 
 
-def view_of(ws: Workspace, analyses) -> dict[str, Any]:
+def _measures(analyses):
+    from lipsym.measures._pair import measure_pair
+    from lipsym.measures._photo import measure_photo
+
+    if len(analyses) == 2:
+        pair = measure_pair(*analyses)
+        return (pair.rest, pair.smile), pair
+    return (measure_photo(analyses[0]),), None
+
+
+def view_of(ws: Workspace, analyses, measures, pair) -> dict[str, Any]:
     """The view of a workspace's photos as analysed by ``analyses`` (automatic or corrected)."""
-    entries, dynamic = measured(analyses)
+    from lipsym.analysis._corrections import correctable_points
+
+    entries, dynamic = measured(analyses, measures, pair)
     photos = []
-    for photo, analysis, entry in zip(ws.photos, analyses, entries):
-        entry = {**entry, "file": None}
-        photos.append({"photo_id": photo.id, "expression": photo.expression, "image": f"/api/photos/{photo.id}/image",
-                       "result": entry, "overlay": overlay(analysis)})
+    for condition, analysis, entry in zip(ws.conditions, analyses, entries):
+        photo = ws.photos[condition]
+        auto = analysis.automatic if analysis.automatic is not None else analysis
+        photos.append({"photo_id": photo.id, "expression": condition, "image": f"/api/photos/{photo.id}/image",
+                       "result": {**entry, "file": None},
+                       "overlay": {**overlay(analysis), "points": _rounded(correctable_points(analysis)),
+                                   "auto_points": _rounded(correctable_points(auto)),
+                                   "moved": [m.name for m in analysis.corrections]}})
     keys = {k for e in entries for k in e["measures"]["sided"]} | set((dynamic or {}).get("dynamic", {}))
     return {"analysis_id": ws.analysis.id, "visit_id": ws.analysis.visit_id, "photos": photos, "pair": dynamic,
-            "names": names(sorted(keys))}
+            "names": names(sorted(keys)), "editable": True}
+
+
+def _rounded(points) -> dict[str, list[float]]:
+    return {k: [round(v[0], 4), round(v[1], 4)] for k, v in points.items()}
+
+
+def _corrections(ws: Workspace, body: dict):
+    """The request's moves as the library's Corrections, by photo condition (every condition, complete)."""
+    from lipsym.analysis._corrections import Corrections, PointMove
+
+    moves = body.get("moves")
+    if not isinstance(moves, list):
+        raise BadRequest("moves: expected a list of {photo_id, name, x_px, y_px}")
+    by_condition: dict[str, list] = {c: [] for c in ws.conditions}
+    for m in moves:
+        if not isinstance(m, dict) or not isinstance(m.get("photo_id"), int):
+            raise BadRequest("moves: each move is {photo_id, name, x_px, y_px}")
+        by_condition[ws.condition_of(m["photo_id"])].append(PointMove(m.get("name"), m.get("x_px"), m.get("y_px")))
+    return {c: Corrections(tuple(v)) for c, v in by_condition.items()}
+
+
+def preview(state: AppState, params: dict, body: dict) -> dict[str, Any]:
+    """``POST /api/analyses/{analysis_id}/preview``: the measures with these moves, while dragging.
+
+    The library applies the moves to the automatic analysis and measures it
+    (:func:`lipsym.visits._corrections.corrected_result`): no detection, no
+    photo read, nothing stored.
+    """
+    from lipsym.visits._corrections import corrected_result
+
+    ws = workspace(state, int_param(params, "analysis_id"))
+    result = corrected_result(ws.loaded, _corrections(ws, body))
+    return view_of(ws, result.analyses, result.measures, result.pair)
+
+
+def save(state: AppState, params: dict, body: dict) -> Any:
+    """``POST /api/analyses/{analysis_id}/corrections``: record a new ``manual`` analysis.
+
+    ``base`` is the ``base`` the page was given (the latest manual analysis it
+    loaded, or null): when another save came since, nothing is saved and the
+    answer is 409 with the one-line reason and the id of that later analysis.
+    """
+    from starlette.responses import JSONResponse
+
+    from lipsym.errors import CorrectionConflictError
+    from lipsym.visits._corrections import save_corrections
+    from lipsym.visits._provenance import latest_manual, manual_correction
+
+    ws = workspace(state, int_param(params, "analysis_id"))
+    base = body.get("base")
+    if base is not None and not isinstance(base, int):
+        raise BadRequest("base: expected the analysis id the page was given, or null")
+    corrections = _corrections(ws, body)
+    with state.store() as store:
+        try:
+            record = save_corrections(store, ws.loaded, corrections, expected_latest_id=base)
+        except CorrectionConflictError as exc:
+            latest = latest_manual(store, ws.loaded.automatic)
+            return JSONResponse({"error": str(exc), "conflict": True,
+                                 "latest_analysis_id": None if latest is None else latest.id}, status_code=409)
+    manual = manual_correction(record)
+    if state.workspaces.get(record.id) is None:  # the page opens it next: no need to load it again
+        from lipsym.visits._corrections import corrected_result
+
+        result = corrected_result(ws.loaded, corrections)
+        state.workspaces.put(fresh_workspace(record, ws.photos, dict(zip(ws.conditions, result.analyses)),
+                                             ws.loaded.options, automatic=ws.loaded.automatic))
+    return {"analysis_id": record.id, "based_on": manual.based_on, "moved": manual.moved_points,
+            "summary": manual.summary()}
 
 
 def comparison(state: AppState, params: dict, body: dict) -> dict[str, Any]:
@@ -88,8 +184,8 @@ def _render(landmarker, kind: str, before: Workspace, after: Workspace) -> Respo
     from lipsym.report._photos import photo_from_analysis
 
     def rest_of(ws: Workspace):
-        i = ws.index("rest") if any(p.expression == "rest" for p in ws.photos) else 0
-        return ws.photos[i], ws.analyses[i]
+        condition = "rest" if "rest" in ws.photos else ws.conditions[0]
+        return ws.photos[condition], ws.analyses[ws.index(condition)]
 
     if kind == "plain":
         (pb, ab), (pa, aa) = rest_of(before), rest_of(after)

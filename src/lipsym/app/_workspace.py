@@ -3,80 +3,103 @@
 The visit view draws named points and lip contours, which the stored result
 document does not hold (it keeps named points only), and a live correction
 re-measures the analysis without detecting again. Both need the
-:class:`~lipsym.analysis.PhotoAnalysis` objects: they are made once per
-recorded analysis, by the same :func:`lipsym.pipeline.analyze_item` that
-``lipsym report`` and ``lipsym compare -o`` use (with the record's settings), from the recorded photo files
-checked against their SHA-256 first, and kept here.
+:class:`~lipsym.analysis.PhotoAnalysis` objects: the visit record's
+:func:`lipsym.visits._corrections.load_stored_analyses` makes them once per
+recorded analysis (the recorded photos checked against their SHA-256 and
+analysed again with the stored settings, a manual analysis's moves applied),
+and they are kept here. Photos analysed by the app itself are kept straight
+from that analysis.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lipsym.analysis._result import PhotoAnalysis
-from lipsym.errors import ConflictError, PhotoNotFoundError
-from lipsym.visits.store import Analysis, Photo, Store
+from lipsym.visits.store import Analysis, Photo
 
-#: How many analyses' photos stay in memory (each holds its decoded photos, ~20-75 MB at 6-24 MP).
-CACHE_SIZE = 6
+#: How many analyses stay in memory (no pixels are kept: a few MB each).
+CACHE_SIZE = 32
+_SLOTS = ("rest", "smile")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Workspace:
-    """One recorded analysis, analysed again in memory.
+    """One recorded analysis with its PhotoAnalysis objects.
 
     Attributes
     ----------
-    analysis : Analysis
-        The record the workspace was made from.
-    photos : tuple of Photo
-        Rest first, then smile (either may be absent).
-    analyses : tuple of PhotoAnalysis
-        In the order of ``photos``, as the pipeline made them (pixels are not kept).
+    loaded : lipsym.visits._corrections.StoredAnalyses
+        The record, its automatic analysis and the (possibly corrected) photo analyses.
+    photos : mapping of str to Photo
+        Condition (``rest``, ``smile``) → the recorded photo, for the conditions the analysis has.
     """
 
-    analysis: Analysis
-    photos: tuple[Photo, ...]
-    analyses: tuple[PhotoAnalysis, ...]
+    loaded: Any
+    photos: Mapping[str, Photo]
+
+    @property
+    def analysis(self) -> Analysis:
+        return self.loaded.analysis
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """The analysis's photo conditions, rest first."""
+        return tuple(c for c in _SLOTS if c in self.photos)
+
+    @property
+    def analyses(self) -> tuple[PhotoAnalysis, ...]:
+        """As the record stands (corrected for a manual analysis), in :attr:`conditions` order."""
+        return tuple(self.loaded.photo(c) for c in self.conditions)
+
+    def condition_of(self, photo_id: int) -> str:
+        for c, p in self.photos.items():
+            if p.id == photo_id:
+                return c
+        from lipsym.errors import CorrectionError
+
+        raise CorrectionError(f"photo {photo_id} is not a photo of analysis {self.analysis.id}")
 
     def index(self, expression: str) -> int:
-        """Position of the ``rest`` or ``smile`` photo."""
-        for i, p in enumerate(self.photos):
-            if p.expression == expression:
-                return i
-        raise KeyError(expression)
+        """Position of the ``rest`` or ``smile`` photo in :attr:`conditions`."""
+        return self.conditions.index(expression)
 
 
-def recorded_photos(store: Store, analysis: Analysis) -> tuple[Photo, ...]:
-    """The analysis's photos, rest first, each checked unchanged since it was recorded.
+def photos_of(store, analysis: Analysis) -> dict[str, Photo]:
+    return {c: store.get_photo(i) for c, i in zip(_SLOTS, (analysis.rest_photo_id, analysis.smile_photo_id))
+            if i is not None}
+
+
+def build_workspace(landmarker, state, analysis_id: int) -> Workspace:
+    """Load a recorded analysis's PhotoAnalysis objects (runs on the analysis thread).
 
     Raises
     ------
-    PhotoNotFoundError, ConflictError
+    NotFoundError, PhotoNotFoundError, ConflictError, PhotoError, FaceError, MeasurementError
     """
-    photos = tuple(store.get_photo(i) for i in (analysis.rest_photo_id, analysis.smile_photo_id) if i is not None)
-    for photo in photos:
-        status = store.verify_photo(photo)
-        if status.state == "missing":
-            raise PhotoNotFoundError(f"photo {photo.id}: the recorded file is missing ({photo.path})")
-        if status.state != "ok":
-            raise ConflictError(f"photo {photo.id}: the file changed since it was recorded (sha256 differs)")
-    return photos
+    from lipsym.visits._corrections import analysis_options, load_stored_analyses
+
+    with state.store() as store:
+        record = store.get_analysis(analysis_id)
+        # The app's landmarker serves analyses made with the landmarker settings it was built with;
+        # any other is built by the library from the stored settings.
+        same = analysis_options(record.settings).landmarker == state.worker.options.landmarker
+        loaded = load_stored_analyses(store, record, landmarker=landmarker if same else None)
+        return Workspace(loaded, photos_of(store, loaded.automatic))
 
 
-def build_workspace(landmarker, options, analysis: Analysis, photos: tuple[Photo, ...]) -> Workspace:
-    """Analyse the recorded photos again (runs on the analysis thread)."""
-    from lipsym.pipeline._analyze import analyze_item
-    from lipsym.pipeline._item import ItemSpec
+def fresh_workspace(analysis: Analysis, photos: Mapping[str, Photo], analyses: Mapping[str, PhotoAnalysis],
+                    options, automatic: Analysis | None = None) -> Workspace:
+    """A workspace of photos this process has just analysed or corrected (nothing to load again)."""
+    from lipsym.visits._corrections import StoredAnalyses
 
-    item = (ItemSpec.pair(photos[0].path, photos[1].path) if len(photos) == 2
-            else ItemSpec.photo(photos[0].path, photos[0].expression))
-    result = analyze_item(item, landmarker, options)
-    result.raise_error()
-    return Workspace(analysis, photos, tuple(result.analyses))
+    loaded = StoredAnalyses(analysis, automatic or analysis, analyses.get("rest"), analyses.get("smile"),
+                            None if automatic is None else analysis.id, options)
+    return Workspace(loaded, dict(photos))
 
 
 class WorkspaceCache:
@@ -100,7 +123,3 @@ class WorkspaceCache:
             self._items.move_to_end(ws.analysis.id)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-
-    def info(self) -> dict[str, Any]:
-        with self._lock:
-            return {"cached": list(self._items)}

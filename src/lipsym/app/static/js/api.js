@@ -2,7 +2,7 @@
 const TOKEN = document.querySelector('meta[name="lipsym-token"]').content;
 
 export class ApiError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(status, message, data = null) { super(message); this.status = status; this.data = data; }
 }
 
 export async function api(method, url, body) {
@@ -14,7 +14,7 @@ export async function api(method, url, body) {
   }
   const res = await fetch(url, init);
   const data = res.headers.get("content-type")?.includes("json") ? await res.json() : null;
-  if (!res.ok) throw new ApiError(res.status, (data && data.error) || `${res.status} ${res.statusText}`);
+  if (!res.ok) throw new ApiError(res.status, (data && data.error) || `${res.status} ${res.statusText}`, data);
   return data;
 }
 

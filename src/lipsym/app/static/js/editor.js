@@ -14,7 +14,7 @@ export class Editor {
     this.summary = summary; this.view = view;
     this.analysisId = view.analysis_id;
     this.base = view.base || null; // conflict check: what this tab started from
-    this.auto = {}; this.current = {};
+    this.auto = {}; this.current = {}; this.explicit = {}; // explicit: the points the user placed, per photo
     this.undoStack = []; this.redoStack = [];
     this.inflight = false; this.pending = false; this.lastRoundTripMs = null;
     this.viewers = {};
@@ -22,8 +22,9 @@ export class Editor {
     const row = h("div", { class: "viewers" });
     for (const ph of view.photos) {
       const id = ph.photo_id;
-      this.auto[id] = ph.overlay.auto_points || ph.overlay.points;
+      this.auto[id] = ph.overlay.auto_points;
       this.current[id] = { ...ph.overlay.points };
+      this.explicit[id] = new Set(ph.overlay.moved || []);
       const viewer = new Viewer({
         image: ph.image, width: ph.result.width_px, height: ph.result.height_px, label: ph.expression,
         editable,
@@ -71,7 +72,13 @@ export class Editor {
       const viewer = this.viewers[ph.photo_id];
       if (!viewer) continue;
       if (points) viewer.draw({ points: this.current[ph.photo_id], contours: ph.overlay.contours, frame: ph.result.frame });
-      else viewer.drawContours(ph.overlay.contours);
+      else {
+        viewer.drawContours(ph.overlay.contours);
+        // Points the user did not place follow the server (bow peaks re-derived from a moved border).
+        for (const [name, p] of Object.entries(ph.overlay.points)) {
+          if (!this.explicit[ph.photo_id].has(name)) { this.current[ph.photo_id][name] = p; viewer.movePoint(name, p[0], p[1]); }
+        }
+      }
     }
     this.table.replaceChildren(measuresPanel(view));
     this.updateButtons();
@@ -79,10 +86,10 @@ export class Editor {
 
   moves() {
     const out = [];
-    for (const [id, pts] of Object.entries(this.current)) {
-      for (const [name, p] of Object.entries(pts)) {
-        const a = this.auto[id][name];
-        if (!a || Math.abs(a[0] - p[0]) > 1e-6 || Math.abs(a[1] - p[1]) > 1e-6) out.push({ photo_id: Number(id), name, x_px: p[0], y_px: p[1] });
+    for (const [id, names] of Object.entries(this.explicit)) {
+      for (const name of names) {
+        const p = this.current[id][name];
+        out.push({ photo_id: Number(id), name, x_px: p[0], y_px: p[1] });
       }
     }
     return out;
@@ -90,11 +97,18 @@ export class Editor {
 
   moved(photoId, name, x, y, final, start) {
     this.current[photoId][name] = [x, y];
+    if (!this.dragStart) this.dragStart = { was: this.explicit[photoId].has(name) };
+    this.explicit[photoId].add(name);
     if (final) {
-      this.undoStack.push({ photoId, name, from: start, to: [x, y] });
+      this.undoStack.push({ photoId, name, from: start, to: [x, y], was: this.dragStart.was, now: true });
       this.redoStack = [];
+      this.dragStart = null;
     }
     this.refresh(final);
+  }
+
+  mark(photoId, name, explicit) {
+    if (explicit) this.explicit[photoId].add(name); else this.explicit[photoId].delete(name);
   }
 
   // At most one preview in flight; the latest positions are sent when it returns.
@@ -127,17 +141,27 @@ export class Editor {
     const step = this.undoStack.pop();
     if (!step) return;
     this.redoStack.push(step);
-    if (step.all) for (const [id, pts] of Object.entries(step.from)) for (const [n, p] of Object.entries(pts)) this.setPoint(id, n, p);
-    else this.setPoint(step.photoId, step.name, step.from);
+    if (step.all) this.restore(step.from);
+    else { this.setPoint(step.photoId, step.name, step.from); this.mark(step.photoId, step.name, step.was); }
     this.refresh(true);
+  }
+
+  snapshot() {
+    return { points: JSON.parse(JSON.stringify(this.current)),
+      explicit: Object.fromEntries(Object.entries(this.explicit).map(([id, s]) => [id, [...s]])) };
+  }
+
+  restore(snap) {
+    for (const [id, pts] of Object.entries(snap.points)) for (const [n, p] of Object.entries(pts)) this.setPoint(id, n, p);
+    for (const [id, names] of Object.entries(snap.explicit)) this.explicit[id] = new Set(names);
   }
 
   redo() {
     const step = this.redoStack.pop();
     if (!step) return;
     this.undoStack.push(step);
-    if (step.all) for (const [id, pts] of Object.entries(step.to)) for (const [n, p] of Object.entries(pts)) this.setPoint(id, n, p);
-    else this.setPoint(step.photoId, step.name, step.to);
+    if (step.all) this.restore(step.to);
+    else { this.setPoint(step.photoId, step.name, step.to); this.mark(step.photoId, step.name, step.now); }
     this.refresh(true);
   }
 
@@ -151,16 +175,36 @@ export class Editor {
     if (!sel) { this.status.textContent = "select a point first"; return; }
     const [id, name] = sel;
     const from = [...this.current[id][name]], to = [...this.auto[id][name]];
-    this.undoStack.push({ photoId: id, name, from, to }); this.redoStack = [];
+    this.undoStack.push({ photoId: id, name, from, to, was: this.explicit[id].has(name), now: false }); this.redoStack = [];
     this.setPoint(id, name, to);
+    this.mark(id, name, false);
     this.refresh(true);
   }
 
   resetAll() {
-    const from = JSON.parse(JSON.stringify(this.current)), to = JSON.parse(JSON.stringify(this.auto));
+    const from = this.snapshot();
+    const to = { points: JSON.parse(JSON.stringify(this.auto)), explicit: Object.fromEntries(Object.keys(this.auto).map((id) => [id, []])) };
     this.undoStack.push({ all: true, from, to }); this.redoStack = [];
-    for (const [id, pts] of Object.entries(to)) for (const [n, p] of Object.entries(pts)) this.setPoint(id, n, p);
+    this.restore(to);
     this.refresh(true);
+  }
+
+  // Open the latest saved correction, then move this tab's points on top of it (the user saves again).
+  async rebase(latestId, mine) {
+    const view = await api("GET", `/api/analyses/${latestId}`);
+    const fresh = new Editor({ id: latestId }, view);
+    for (const m of mine) {
+      const from = view.photos.find((p) => p.photo_id === m.photo_id).overlay.points[m.name];
+      fresh.undoStack.push({ photoId: String(m.photo_id), name: m.name, from, to: [m.x_px, m.y_px],
+        was: fresh.explicit[m.photo_id].has(m.name), now: true });
+      fresh.current[m.photo_id][m.name] = [m.x_px, m.y_px];
+      fresh.explicit[m.photo_id].add(m.name);
+    }
+    fresh.render(view, true);
+    fresh.refresh(true);
+    this.close();
+    this.el.replaceWith(fresh.el);
+    fresh.status.textContent = `loaded analysis #${latestId} and re-applied your ${mine.length} move(s): check, then save`;
   }
 
   updateButtons() {
@@ -179,8 +223,16 @@ export class Editor {
       this.saved = r;
       setTimeout(() => { location.hash = `#/visit/${this.view.visit_id}/${r.analysis_id}`; }, 800);
     } catch (err) {
-      this.status.replaceChildren(errorBox(err));
       this.status.className = "status error";
+      if (err.status === 409 && err.data && err.data.latest_analysis_id) {
+        // Another tab saved first: nothing was overwritten. Offer its correction with these moves on top.
+        const mine = this.moves();
+        const retry = h("button", { type: "button", class: "secondary", onclick: () => this.rebase(err.data.latest_analysis_id, mine) },
+          "Load that correction and re-apply my moves");
+        this.status.replaceChildren(h("span", { class: "conflict", role: "alert" }, err.message), " ", retry);
+      } else {
+        this.status.replaceChildren(errorBox(err));
+      }
     } finally { this.btn.save.disabled = false; }
   }
 }
