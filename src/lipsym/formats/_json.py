@@ -109,6 +109,10 @@ def photo_to_dict(a: PhotoAnalysis, measures: PhotoMeasures | None = None, *,
             "pupils": None if a.refinement.pupils is None else _pair_dict(a.refinement.pupils),
         },
     }
+    if a.provenance != "automatic":
+        # Points moved by hand (lipsym.analysis.apply_corrections): say so, and which.
+        d["provenance"] = a.provenance
+        d["corrections"] = [m.to_dict() for m in a.corrections]
     if include_landmarks:
         d["landmarks_px"] = [[_num(v, 3) for v in row] for row in a.points_px]
     if measures is not None:

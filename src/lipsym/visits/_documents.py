@@ -73,6 +73,8 @@ def track_document(timeline: Timeline, keys: Iterable[str], settling: Any, plot:
         "visits": [{"visit": plain(vm.visit), "treatments": plain(vm.treatments),
                     "analyses": {c: {"analysis_id": i, "settings_hash": vm.settings_hashes.get(c)}
                                  for c, i in vm.analysis_ids.items()},
+                    # Whether landmarks were corrected by hand, and which points were moved.
+                    **vm.provenance(),
                     "measures": {c: {k: plain(vm.sided[c][k]) for k in keys if k in vm.sided[c]}
                                  for c in PHOTO_CONDITIONS if c in vm.sided}} for vm in timeline.visits],
         "settling": plain(settling),
@@ -208,7 +210,8 @@ def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visi
     timeline = load_timeline(store, patient)
     before, after = timeline.find(from_visit), timeline.find(to_visit)
     conditions = (*PHOTO_CONDITIONS, "dynamic") if all_measures else PHOTO_CONDITIONS
-    changes = compare_visits(before, after, conditions=conditions, keys=None if all_measures else KEY_MEASURES)
+    changes = compare_visits(before, after, conditions=conditions, keys=None if all_measures else KEY_MEASURES,
+                             calibration=timeline.calibration)
     if not changes:
         raise ConfigurationError(f"visits {before.label} and {after.label} have no analysed photos in common "
                                  "(rest or smile); run lipsym analyze-pending")
@@ -246,6 +249,8 @@ def visit_comparison_document(comparison: VisitComparison, image: str | None = N
         # How many photos (replicates) each visit's value of a condition is the robust mean of.
         "replicates": {side: {c: len(ids) for c, ids in vm.replicate_analysis_ids.items()}
                        for side, vm in (("from", comparison.before), ("to", comparison.after))},
+        # Whether each visit's landmarks were corrected by hand, and which points were moved.
+        "provenance": {side: vm.provenance() for side, vm in (("from", comparison.before), ("to", comparison.after))},
     })
 
 
