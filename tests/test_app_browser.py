@@ -191,3 +191,83 @@ def test_dragging_a_cheilion_changes_the_commissure_measure_and_saving_records_a
     # The page opens the saved analysis, marked as corrected.
     page.wait_for_selector("text=corrected manually")
     assert page.errors == []
+
+
+def test_photos_dropped_on_a_visit_are_uploaded_and_analysed_and_a_bad_file_gets_its_reason(live, page):
+    import base64
+
+    import httpx
+
+    from test_app_support import REST, SMILE
+
+    app, seeded = live
+    with httpx.Client(base_url=app.url) as http:
+        visit = http.post(f"/api/patients/{seeded['patient']}/visits", json={"date": "2024-07-01", "kind": "follow-up"},
+                          headers={"X-Lipsym-Token": app.token}).json()["id"]
+    page.goto(f"{app.url}/#/visit/{visit}")
+    page.wait_for_selector(".dropzone[data-expression='rest']")
+    # The rest photo and a text file through the file picker...
+    page.set_input_files("input[data-expression='rest']", files=[
+        {"name": "rest.jpg", "mimeType": "image/jpeg", "buffer": REST.read_bytes()},
+        {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"this is not a photo"}])
+    page.wait_for_selector("text=Drop the smile photo(s) too")
+    assert page.locator(".uploads li:has-text('notes.txt') .error").inner_text().startswith("notes.txt: ")
+    # ...and the smile photo dropped on its zone: the analysis starts, with progress, and the page opens it.
+    page.evaluate("""([b64, name]) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name, { type: "image/jpeg" }));
+        const zone = document.querySelector(".dropzone[data-expression='smile']");
+        zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }""", [base64.b64encode(SMILE.read_bytes()).decode(), "smile.jpg"])
+    page.wait_for_selector("text=analysis done: 1 recorded, 0 failed", timeout=60000)
+    page.wait_for_selector("svg.overlay[data-expression='smile'] circle[data-name='cheilion_left']", timeout=60000)
+    with httpx.Client(base_url=app.url) as http:
+        shown = http.get(f"/api/visits/{visit}").json()
+    assert sorted(p["expression"] for p in shown["photos"]) == ["rest", "smile"]
+    assert [(a["rest_photo_id"] is not None, a["smile_photo_id"] is not None) for a in shown["analyses"]] == [(True, True)]
+    assert page.errors == []
+
+
+def drag(page, expression, name, dy_screen_px):
+    svg = page.locator(f"svg.overlay[data-expression='{expression}']")
+    point = svg.locator(f"circle[data-name='{name}']")
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 7):
+        page.mouse.move(x, y + dy_screen_px * i / 6)
+    page.mouse.up()
+    wait_settled(page)
+
+
+def test_two_tabs_editing_one_visit_lose_neither_save(live, browser):
+    app, seeded = live
+    # Two windows rather than two tabs of one window: a hidden tab's timers are throttled to 1 Hz,
+    # which only slows the test; the server sees the same two editors either way.
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
+    tab_a, tab_b = (c.new_page() for c in contexts)
+    for tab in (tab_a, tab_b):
+        open_visit(tab, app, seeded)
+    drag(tab_a, "rest", "cheilion_right", 8)
+    drag(tab_b, "rest", "labrale_inferius", 6)
+    tab_a.click("text=Save correction")
+    tab_a.wait_for_selector("text=saved as analysis")
+    tab_b.click("text=Save correction")
+    conflict = tab_b.wait_for_selector(".conflict")
+    assert "another correction of these photos was saved" in conflict.inner_text()
+    tab_b.click("text=Load that correction and re-apply my moves")
+    tab_b.wait_for_selector("text=re-applied your")
+    wait_settled(tab_b)
+    tab_b.click("text=Save correction")
+    tab_b.wait_for_selector("text=saved as analysis")
+    with app.state.store() as store:
+        from lipsym.visits._provenance import latest_manual, manual_correction
+
+        latest = latest_manual(store, store.get_analysis(seeded["analysis_id"]))
+        moved = manual_correction(latest).moved_points["rest"]
+    assert {"cheilion_right", "labrale_inferius"} <= set(moved)
+    for c in contexts:
+        c.close()

@@ -67,6 +67,10 @@ function uploadPanel(visitId, photos) {
     return zone;
   });
 
+  // Analysis starts by itself once every rest photo has its smile photo (so a rest photo dropped
+  // first is not analysed alone); otherwise the button does it.
+  const analyseBtn = h("button", { type: "button", class: "secondary", hidden: true, onclick: () => analyse() }, "Analyse the photos now");
+  const hint = h("span", { class: "muted small" });
   async function send(files, expr) {
     const results = await Promise.all(files.map(async (file) => {
       const bar = h("progress", { max: 1, value: 0 });
@@ -75,16 +79,23 @@ function uploadPanel(visitId, photos) {
       try {
         await uploadPhoto(visitId, file, expr, (f) => { bar.value = f; });
         bar.value = 1; msg.textContent = "recorded"; msg.className = "ok";
+        counts[expr] = (counts[expr] || 0) + 1;
         return true;
       } catch (err) {
         msg.textContent = err.message; msg.className = "error";
         return false;
       }
     }));
-    if (results.some(Boolean)) await analyse();
+    if (!results.some(Boolean)) return;
+    if (counts.rest && counts.rest === counts.smile) await analyse();
+    else {
+      analyseBtn.hidden = false;
+      hint.textContent = counts.rest > (counts.smile || 0) ? " Drop the smile photo(s) too, or analyse now." : " Drop the rest photo(s) too, or analyse now.";
+    }
   }
 
   async function analyse() {
+    analyseBtn.hidden = true; hint.textContent = "";
     let j = await api("POST", `/api/visits/${visitId}/analyze`);
     const bar = h("progress", { max: 1, value: 0 });
     const text = h("span", {}, "analysing…");
@@ -98,9 +109,10 @@ function uploadPanel(visitId, photos) {
     }
     failures.replaceChildren(...j.failures.map((f) => h("li", { class: "error" }, f.photos ? `${f.photos}: ${f.reason}` : f.reason)));
     text.textContent = `analysis done: ${j.analyses.length} recorded, ${j.failures.length} failed`;
-    if (j.analyses.length) setTimeout(() => { location.hash = `#/visit/${visitId}/${j.analyses[j.analyses.length - 1]}`; }, j.failures.length ? 2500 : 300);
+    if (j.analyses.length) setTimeout(() => { location.hash = `#/visit/${visitId}/${j.analyses[j.analyses.length - 1]}`; }, j.failures.length ? 4000 : 1500);
   }
-  return h("div", { class: "card" }, h("h2", {}, "Photos"), h("div", { class: "zones" }, zones), list, job);
+  return h("div", { class: "card" }, h("h2", {}, "Photos"), h("div", { class: "zones" }, zones), list,
+    h("div", { class: "toolbar" }, analyseBtn, hint), job);
 }
 
 function treatmentText(t) {
