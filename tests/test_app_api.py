@@ -238,3 +238,59 @@ def test_the_before_after_comparison(app):
     assert before.headers["content-type"] == "image/jpeg" and before.content == after.content
     plain = client.get("/api/compare-image", params={"before": a, "after": b, "kind": "plain"})
     assert plain.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_heic_and_24_megapixel_photos_upload_and_analyse(app, tmp_path):
+    """A phone's HEIC and a 24 MP camera JPEG: recorded by content and analysed like any photo."""
+    import time
+
+    import numpy as np
+    import pillow_heif
+    from PIL import Image
+
+    client, _, headers, seeded = app
+    rest = Image.open(REST).convert("RGB")
+    heic = io.BytesIO()
+    pillow_heif.from_pillow(rest).save(heic, quality=90)
+    # 24 MP (6000 × 4000): the sample face, enlarged 2.9× onto a grey canvas, like a face in a camera frame.
+    smile = Image.open(SMILE).convert("RGB").resize((3915, 3915), Image.LANCZOS)
+    canvas = Image.new("RGB", (6000, 4000), (128, 128, 128))
+    canvas.paste(smile, (1040, 42))
+    big = io.BytesIO()
+    canvas.save(big, format="JPEG", quality=88)
+    assert canvas.size[0] * canvas.size[1] == 24_000_000
+    vid = client.post(f"/api/patients/{seeded['patient']}/visits", json={"date": "2024-08-01", "kind": "follow-up"},
+                      headers=headers).json()["id"]
+    for expression, name, data in (("rest", "IMG_0001.HEIC", heic.getvalue()), ("smile", "DSC_0002.JPG", big.getvalue())):
+        r = client.put(f"/api/visits/{vid}/photos", params={"expression": expression, "name": name},
+                       content=data, headers=headers)
+        assert r.status_code == 201, r.text
+    job = client.post(f"/api/visits/{vid}/analyze", headers=headers).json()
+    while job["state"] != "done":
+        time.sleep(0.2)
+        job = client.get(f"/api/jobs/{job['id']}").json()
+    assert job["failures"] == [] and len(job["analyses"]) == 1
+    view = client.get(f"/api/analyses/{job['analyses'][0]}").json()
+    assert [p["result"]["width_px"] for p in view["photos"]] == [1350, 6000]
+    # The same face: the HEIC rest photo measures as the JPEG did (lossy re-encoding aside).
+    first = client.get(f"/api/analyses/{seeded['analysis_id']}").json()
+    ipd = [p["result"]["measures"]["interpupillary_distance_mm"] for p in (first["photos"][0], view["photos"][0])]
+    assert ipd[1] == pytest.approx(ipd[0], rel=0.02)
+    image = client.get(view["photos"][1]["image"])
+    assert Image.open(io.BytesIO(image.content)).size == (4096, 2731)  # the display copy is capped at 4096 px
+    assert np.isfinite(view["photos"][1]["result"]["measures"]["sided"]["commissure_height"]["asymmetry"])
+
+
+@pytest.mark.slow
+def test_the_visit_report_is_made_and_downloaded(app):
+    client, _, headers, seeded = app
+    r = client.post(f"/api/visits/{seeded['visit_id']}/report", headers=headers)
+    assert r.status_code == 200, r.text
+    links = r.json()
+    html = client.get(links["html"])
+    assert html.headers["content-type"].startswith("text/html") and "<html" in html.text.lower()
+    assert "attachment" in html.headers["content-disposition"]
+    pdf = client.get(links["pdf"])
+    assert pdf.content[:5] == b"%PDF-"
+    assert client.get("/api/reports/nope/report.pdf").status_code == 404

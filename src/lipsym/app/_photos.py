@@ -154,7 +154,9 @@ def job_status(state: AppState, params: dict, body: dict) -> dict[str, Any]:
     with state.lock:
         job = state.jobs.get(params["job_id"])
     if job is None:
-        raise BadRequest("no such job")
+        from lipsym.errors import NotFoundError
+
+        raise NotFoundError("no such job")
     return job.as_dict()
 
 

@@ -229,7 +229,9 @@ def report_file(state: AppState, params: dict, body: dict) -> Response:
         files = state.reports.get(params["key"])
     name = params["name"]
     if files is None or name not in files:
-        raise BadRequest("no such report (make it again)")
+        from lipsym.errors import NotFoundError
+
+        raise NotFoundError("no such report (make it again)")
     media = "text/html; charset=utf-8" if name.endswith(".html") else "application/pdf"
     return Response(files[name], media_type=media,
                     headers={"content-disposition": f'attachment; filename="{name}"'})
