@@ -9,6 +9,10 @@ export async function comparePage(code, fromId, toId) {
   const page = h("section", { class: "compare" },
     h("p", { class: "crumbs" }, h("a", { href: `#/patient/${encodeURIComponent(code)}` }, `Patient ${code}`), " › before/after"),
     h("h1", {}, data.title));
+  for (const [side, p] of Object.entries(doc.provenance || {})) {
+    if (p.provenance === "manual") page.append(h("p", { class: "note" },
+      `${side === "from" ? "Before" : "After"}: the measures come from landmarks corrected by hand (${p.points_moved} point${p.points_moved === 1 ? "" : "s"} moved).`));
+  }
   if (a.from.rest && a.to.rest) {
     const q = (kind) => `/api/compare-image?before=${a.from.rest}&after=${a.to.rest}&kind=${kind}`;
     const before = h("img", { src: q("before"), alt: "before, registered", class: "layer" });

@@ -51,7 +51,9 @@ export async function patientPage(code) {
   // Key measures over time with their standard error, per condition.
   const measureTables = ["rest", "smile"].map((cond) => {
     const rows = track.visits.filter((tv) => tv.measures[cond]).map((tv) => h("tr", {},
-      h("td", {}, `${tv.visit.visit_date} ${tv.visit.kind}`),
+      h("td", {}, `${tv.visit.visit_date} ${tv.visit.kind}`,
+        movedIn(tv, cond) ? h("div", { class: "small manual", title: "the measures come from the analysis with landmarks corrected by hand" },
+          `landmarks corrected (${movedIn(tv, cond)} point${movedIn(tv, cond) === 1 ? "" : "s"})`) : null),
       keys.map((k) => {
         const m = tv.measures[cond][k];
         return h("td", { class: "num" }, m ? `${signed(m.asymmetry)} ± ${fmt(m.standard_error)}` : "–");
@@ -62,7 +64,7 @@ export async function patientPage(code) {
         keys.map((k) => h("th", {}, `${data.names[k].name} (${data.names[k].unit})`)))), h("tbody", {}, rows)));
   });
 
-  const settling = (track.settling || []).map((s) => h("li", {}, settlingText(s)));
+  const settling = (track.settling || []).map((s) => settlingTable(s, data.names));
 
   const addVisit = form([
     { name: "date", label: "Date", type: "date", required: true },
@@ -95,18 +97,33 @@ export async function patientPage(code) {
     h("h2", {}, "Key asymmetries over time (left − right, mm ± SE)"),
     data.mixed_settings ? h("p", { class: "warn" }, "These visits were analysed with different settings: changes mix the face with the measurement.") : null,
     measureTables.filter(Boolean).length ? measureTables : h("p", { class: "muted" }, "No analysed photos yet."),
-    settling.length ? h("div", {}, h("h2", {}, "Settling after treatments"), h("ul", {}, settling)) : null,
+    settling.length ? h("div", {}, h("h2", {}, "Settling after treatments"),
+      h("p", { class: "small muted" }, "Change of each asymmetry since the treatment and since the previous visit (mm ± SE): converging = toward symmetry beyond the MDC95, diverging = away from it, stable = within noise."),
+      settling) : null,
     h("details", { class: "card" }, h("summary", {}, "Edit patient"), edit));
 }
 
-function settlingText(s) {
-  // FollowUpSettling: the follow-up visit, the treatment visit it follows, and the call.
-  const parts = [];
-  for (const [k, v] of Object.entries(s)) {
-    if (v === null || typeof v === "object") continue;
-    parts.push(`${k.replace(/_/g, " ")}: ${v}`);
-  }
-  return parts.join(" · ");
+// How many points were moved by hand on this visit's photo of a condition (0 when automatic).
+function movedIn(tv, cond) {
+  if (tv.provenance !== "manual") return 0;
+  return (tv.corrections?.[cond] || []).reduce((n, m) => n + ((m.moved_points || {})[cond] || []).length, 0);
+}
+
+function changeText(c) {
+  return c ? `${signed(c.change)} ± ${fmt(c.standard_error)} (MDC ${fmt(c.minimal_detectable_change)})` : "–";
+}
+
+function settlingTable(s, names) {
+  return h("div", { class: "settling" },
+    h("h3", {}, `${s.follow_up.visit_date} ${s.follow_up.kind} — after the treatment of ${s.treatment_visit.visit_date}`),
+    h("table", { class: "grid" },
+      h("thead", {}, h("tr", {}, ["Condition", "Asymmetry", "Since treatment", "Settling", "Since previous", "Settling"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, s.changes.map((ch) => h("tr", {},
+        h("td", {}, ch.condition), h("td", {}, names[ch.key]?.name || ch.key),
+        h("td", { class: "num" }, changeText(ch.since_treatment)),
+        h("td", { class: `settle-${ch.since_treatment?.settling}` }, ch.since_treatment?.settling || "–"),
+        h("td", { class: "num" }, changeText(ch.since_previous)),
+        h("td", { class: `settle-${ch.since_previous?.settling}` }, ch.since_previous?.settling || "–"))))));
 }
 
 function compareForm(code, visits) {
