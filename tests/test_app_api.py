@@ -294,3 +294,10 @@ def test_the_visit_report_is_made_and_downloaded(app):
     pdf = client.get(links["pdf"])
     assert pdf.content[:5] == b"%PDF-"
     assert client.get("/api/reports/nope/report.pdf").status_code == 404
+
+
+def test_the_serve_command_checks_its_port(capsys):
+    from lipsym.cli import main
+
+    assert main(["serve", "--port", "70000", "--db", "unused.db"]) == 2
+    assert "--port must be between 1 and 65535" in capsys.readouterr().err
