@@ -15,9 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import threading
 import uuid
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +32,8 @@ _EXPRESSIONS = ("rest", "smile")
 #: Longest side of the copy sent to the browser, px: a 24 MP photo is sent at full size up to this;
 #: the overlay is drawn in the original photo's pixels whatever the copy's size.
 DISPLAY_MAX_SIDE_PX = 4096
-_images: OrderedDict[int, bytes] = OrderedDict()
-_images_lock = threading.Lock()
+#: Display copies kept per app (JPEG bytes, ~0.2-5 MB each).
+DISPLAY_CACHE_SIZE = 12
 
 
 def _private_dir(path: Path) -> Path:
@@ -163,17 +161,19 @@ def job_status(state: AppState, params: dict, body: dict) -> dict[str, Any]:
 def photo_image(state: AppState, params: dict, body: dict) -> Response:
     """``GET /api/photos/{photo_id}/image``: the photo upright as JPEG, no metadata."""
     photo_id = int_param(params, "photo_id")
-    with _images_lock:
-        data = _images.get(photo_id)
+    with state.store() as store:
+        photo = store.get_photo(photo_id)
+    key = (photo.id, photo.sha256)
+    with state.lock:
+        data = state.images.get(key)
     if data is None:
         with state.store() as store:
-            photo = store.get_photo(photo_id)
             _check_one(store, photo)
         data = display_jpeg(photo.path)
-        with _images_lock:
-            _images[photo_id] = data
-            while len(_images) > 12:
-                _images.popitem(last=False)
+        with state.lock:
+            state.images[key] = data
+            while len(state.images) > DISPLAY_CACHE_SIZE:
+                state.images.popitem(last=False)
     return Response(data, media_type="image/jpeg")
 
 

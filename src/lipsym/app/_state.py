@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -45,6 +46,7 @@ class AppState:
         self.workspaces = WorkspaceCache()
         self.jobs: dict[str, Job] = {}
         self.reports: dict[str, dict[str, bytes]] = {}
+        self.images: OrderedDict[tuple[int, str], bytes] = OrderedDict()  # (photo id, sha256) → display JPEG
         self.upload_names: dict[int, str] = {}  # photo id → the file name the user dropped (display only)
         self.lock = threading.Lock()
         self._checked = False
