@@ -59,7 +59,12 @@ def _measures(analyses):
     return (measure_photo(analyses[0]),), None
 
 
-def view_of(ws: Workspace, analyses, measures, pair) -> dict[str, Any]:
+#: What a live preview sends of each photo's result entry: what the page redraws while a point moves
+#: (the rest of the entry, e.g. the refinement details, does not change with a drag and is not resent).
+PREVIEW_FIELDS = ("expression", "width_px", "height_px", "flags", "frame", "measures")
+
+
+def view_of(ws: Workspace, analyses, measures, pair, *, preview: bool = False) -> dict[str, Any]:
     """The view of a workspace's photos as analysed by ``analyses`` (automatic or corrected)."""
     from lipsym.analysis._corrections import correctable_points
 
@@ -67,12 +72,14 @@ def view_of(ws: Workspace, analyses, measures, pair) -> dict[str, Any]:
     photos = []
     for condition, analysis, entry in zip(ws.conditions, analyses, entries):
         photo = ws.photos[condition]
-        auto = analysis.automatic if analysis.automatic is not None else analysis
+        shown = {k: entry[k] for k in PREVIEW_FIELDS} if preview else {**entry, "file": None}
+        drawn = {**overlay(analysis), "points": _rounded(correctable_points(analysis)),
+                 "moved": [m.name for m in analysis.corrections]}
+        if not preview:
+            auto = analysis.automatic if analysis.automatic is not None else analysis
+            drawn["auto_points"] = _rounded(correctable_points(auto))
         photos.append({"photo_id": photo.id, "expression": condition, "image": f"/api/photos/{photo.id}/image",
-                       "result": {**entry, "file": None},
-                       "overlay": {**overlay(analysis), "points": _rounded(correctable_points(analysis)),
-                                   "auto_points": _rounded(correctable_points(auto)),
-                                   "moved": [m.name for m in analysis.corrections]}})
+                       "result": shown, "overlay": drawn})
     keys = {k for e in entries for k in e["measures"]["sided"]} | set((dynamic or {}).get("dynamic", {}))
     return {"analysis_id": ws.analysis.id, "visit_id": ws.analysis.visit_id, "photos": photos, "pair": dynamic,
             "names": names(sorted(keys)), "editable": True}
@@ -108,7 +115,7 @@ def preview(state: AppState, params: dict, body: dict) -> dict[str, Any]:
 
     ws = workspace(state, int_param(params, "analysis_id"))
     result = corrected_result(ws.loaded, _corrections(ws, body))
-    return view_of(ws, result.analyses, result.measures, result.pair)
+    return view_of(ws, result.analyses, result.measures, result.pair, preview=True)
 
 
 def save(state: AppState, params: dict, body: dict) -> Any:
