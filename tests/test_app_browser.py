@@ -271,3 +271,33 @@ def test_two_tabs_editing_one_visit_lose_neither_save(live, browser):
     assert {"cheilion_right", "labrale_inferius"} <= set(moved)
     for c in contexts:
         c.close()
+
+
+def test_zoom_and_pan_keep_the_points_on_the_image(live, page):
+    """A point's place on the photo, as a fraction of the photo's on-screen box, survives zooming and panning."""
+    app, seeded = live
+    open_visit(page, app, seeded)
+    svg = page.locator("svg.overlay[data-expression='rest']")
+    svg.scroll_into_view_if_needed()
+
+    def fraction(name):
+        return page.evaluate("""(name) => {
+            const svg = document.querySelector("svg.overlay[data-expression='rest']");
+            const img = svg.querySelector("image").getBoundingClientRect();
+            const c = svg.querySelector(`circle[data-name='${name}']`).getBoundingClientRect();
+            return [(c.x + c.width / 2 - img.x) / img.width, (c.y + c.height / 2 - img.y) / img.height, img.width];
+        }""", name)
+
+    before = {n: fraction(n) for n in ("cheilion_left", "pupil_right", "labrale_superius")}
+    box = svg.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7)
+    page.mouse.wheel(0, -400)  # zoom in about the pointer
+    page.mouse.move(box["x"] + 20, box["y"] + 20)  # pan: drag the photo, not a point
+    page.mouse.down()
+    page.mouse.move(box["x"] + 80, box["y"] + 50, steps=5)
+    page.mouse.up()
+    after = {n: fraction(n) for n in before}
+    assert after["cheilion_left"][2] > 1.5 * before["cheilion_left"][2]  # it did zoom
+    for name in before:
+        # The photo's on-screen box is ~1000-3000 px wide: 1e-3 of it is 1-3 screen px.
+        assert after[name][:2] == pytest.approx(before[name][:2], abs=1e-3), name
