@@ -64,7 +64,7 @@ def main() -> None:
 
     print(f"photos: {Path(args.rest).name}, {Path(args.smile).name}; {args.repeats} repeats; "
           f"{len(pts)} correctable points; {len(names)} moved per step")
-    print(f"{'analyse the pair once (detection, refinement)':<46} {analyse_ms:8.1f} ms (not part of a step)")
+    print(f"{'analyse the pair once (model load, detection, refinement)':<46} {analyse_ms:8.1f} ms (not part of a step)")
     print(_summary("baseline: measure_pair alone", baseline))
     print(_summary("apply_corrections alone", apply_only))
     print(_summary("step: apply_corrections + measure_pair", full))

@@ -55,7 +55,7 @@ def run(args) -> int:
     if args.json:
         print_json(correction_document(outcome, args.patient, label))
         return 0
-    print(f"{args.patient} {label}: recorded analysis #{outcome.analysis.id} ({outcome.manual.summary()}); "
+    print(f"{args.patient} {label}: recorded analysis #{outcome.analysis.id}: {outcome.manual.summary()}; "
           f"the automatic analysis #{outcome.manual.based_on} is kept")
     rows = [(c, m.name, f"{m.displacement_px[0]:+.1f}, {m.displacement_px[1]:+.1f}",
              f"{m.displacement_frame_mm[0]:+.2f}, {m.displacement_frame_mm[1]:+.2f}", f"{m.distance_mm:.2f}")

@@ -56,7 +56,8 @@ from lipsym.measures._photo import measure_photo
 from lipsym.pipeline._analyze import analyze_item
 from lipsym.pipeline._result import ItemResult
 from lipsym.visits._analyzer import AnalysisJob, VisitAnalyzer
-from lipsym.visits._provenance import MANUAL, MANUAL_KEYS, SLOTS, latest_manual, manual_correction
+from lipsym.visits._provenance import (MANUAL, MANUAL_KEYS, SLOTS, ManualCorrection, latest_manual,
+                                      manual_correction)
 from lipsym.visits.store import Analysis, Store
 
 #: Largest difference between a re-analysis and the stored measures that
