@@ -301,3 +301,36 @@ def test_zoom_and_pan_keep_the_points_on_the_image(live, page):
     for name in before:
         # The photo's on-screen box is ~1000-3000 px wide: 1e-3 of it is 1-3 screen px.
         assert after[name][:2] == pytest.approx(before[name][:2], abs=1e-3), name
+
+
+def test_patient_visit_and_treatment_forms(live, page):
+    app, _ = live
+    page.goto(app.url + "/")
+    page.click("summary:text('Add a patient')")
+    page.fill("form input[name='identifier']", "Anna Schmidt")
+    page.click("button:text('Add patient')")
+    # The CLI's check: a name-like code is refused, with the reason next to the form.
+    assert "looks like a person's name" in page.wait_for_selector(".form-status.error").inner_text()
+    page.fill("form input[name='identifier']", "P555")
+    page.fill("form input[name='birth_year']", "1984")
+    page.click("button:text('Add patient')")
+    page.wait_for_selector("h1:text('Patient P555')")
+    page.click("summary:text('Add a visit')")
+    page.fill("form input[name='date']", "2024-09-03")
+    page.select_option("form select[name='kind']", "treatment")
+    page.click("button:text('Add visit')")
+    page.wait_for_selector("h1:text('2024-09-03 · treatment')")
+    page.click("summary:text('Record a treatment')")
+    page.fill("input[name='product_name']", "Botox")
+    page.select_option("select[name='product_type']", "neuromodulator")
+    page.fill("input[name='dose_value']", "4")
+    page.select_option("select[name='dose_unit']", "U")
+    page.click("button:text('+ site')")
+    page.select_option(".site select[data-f='region']", "commissure")
+    page.select_option(".site select[data-f='side']", "left")
+    page.fill(".site input[data-f='dose_value']", "2")
+    page.click("button:text('Record treatment')")
+    page.wait_for_selector("text=Botox · neuromodulator · 4 U · commissure left (2)")
+    page.click("a:text('Patient P555')")
+    page.wait_for_selector("text=Botox (neuromodulator) 4 U — commissure left 2")
+    assert page.errors == []

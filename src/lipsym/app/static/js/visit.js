@@ -146,8 +146,16 @@ function treatmentsPanel(visitId, treatments) {
   f.insertBefore(h("div", {}, h("span", { class: "muted" }, "Injection sites (patient's side): "), siteRows,
     h("button", { type: "button", class: "secondary", onclick: addSiteRow }, "+ site")), f.querySelector(".check"));
   return h("div", { class: "card" }, h("h2", {}, "Treatments"),
-    treatments.length ? h("ul", {}, treatments.map((t) => h("li", {}, treatmentText(t), " ",
-      h("button", { type: "button", class: "link", onclick: async () => { await api("DELETE", `/api/treatments/${t.id}`); location.reload(); } }, "delete"))))
+    treatments.length ? h("ul", { class: "treatments" }, treatments.map((t) => h("li", {}, treatmentText(t), " ",
+      h("button", { type: "button", class: "link", onclick: async () => { await api("DELETE", `/api/treatments/${t.id}`); location.reload(); } }, "delete"),
+      h("details", {}, h("summary", {}, "edit"), form([
+        { name: "product_name", label: "Product", required: true },
+        { name: "product_type", label: "Type", options: ["ha_filler", "neuromodulator", "other"] },
+        { name: "dose_value", label: "Dose", type: "number", step: "any", required: true },
+        { name: "dose_unit", label: "Unit", options: ["mL", "U"] },
+        { name: "lot", label: "Lot" }, { name: "injector", label: "Injector" }, { name: "notes", label: "Notes" },
+      ], "Save treatment", async (vals) => { await api("PATCH", `/api/treatments/${t.id}`, vals); location.reload(); },
+      { initial: t, force: true })))))
       : h("p", { class: "muted" }, "None recorded."),
     h("details", {}, h("summary", {}, "Record a treatment"), f));
 }
