@@ -53,7 +53,7 @@ async def upload_photo(state: AppState, request: Request) -> Response:
     limit = state.config.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        return error_response(413, f"{shown}: larger than the {limit // 2**20} MiB limit")
+        return error_response(413, f"{shown}: larger than the {_mib(limit)} limit")
     folder = _private_dir(state.config.photo_dir)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
     digest, size = hashlib.sha256(), 0
@@ -62,7 +62,7 @@ async def upload_photo(state: AppState, request: Request) -> Response:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    return error_response(413, f"{shown}: larger than the {limit // 2**20} MiB limit")
+                    return error_response(413, f"{shown}: larger than the {_mib(limit)} limit")
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
@@ -78,6 +78,10 @@ async def upload_photo(state: AppState, request: Request) -> Response:
     with state.lock:
         state.upload_names[photo.id] = shown
     return JSONResponse({"photo": {**plain(photo), "path": None, "name": shown}}, status_code=201)
+
+
+def _mib(n_bytes: int) -> str:
+    return f"{n_bytes / 2**20:.3g} MiB"
 
 
 def _reason(exc: LipsymError, tmp: str) -> str:

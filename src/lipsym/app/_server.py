@@ -99,5 +99,8 @@ def serve(config: AppConfig, *, open_browser: bool = False) -> None:
 
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     print(f"lipsym: serving {config.db_path} at {url} (Ctrl+C stops)", flush=True)
+    if config.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"lipsym: warning: {config.host} is not this machine's loopback address: other machines may reach "
+              "the app; requests must name that address as their host", flush=True)
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning", access_log=False,
                 server_header=False, date_header=False)

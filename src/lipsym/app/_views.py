@@ -17,6 +17,8 @@ WAIT_S = 600
 #: The registered before/after canvas: frame mm (x towards the subject's left, y up; pupils at 0) and px per mm.
 COMPARE_BOX_MM = (-48.0, 48.0, -100.0, 22.0)
 COMPARE_PX_PER_MM = 7.0
+#: Reports kept in memory for download (each a few MB of HTML and PDF).
+REPORTS_KEPT = 4
 
 
 def workspace(state: AppState, analysis_id: int) -> Workspace:
@@ -218,6 +220,8 @@ def make_report(state: AppState, params: dict, body: dict) -> dict[str, Any]:
     report = state.worker.submit(_report, state, patient.identifier, visit_id).result(timeout=WAIT_S)
     key = uuid.uuid4().hex
     with state.lock:
+        while len(state.reports) >= REPORTS_KEPT:  # the oldest first (dicts keep insertion order)
+            del state.reports[next(iter(state.reports))]
         state.reports[key] = {"report.html": report.html.encode() if isinstance(report.html, str) else report.html,
                               "report.pdf": report.pdf}
     return {"html": f"/api/reports/{key}/report.html", "pdf": f"/api/reports/{key}/report.pdf"}
