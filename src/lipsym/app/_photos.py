@@ -134,7 +134,8 @@ def _run_job(landmarker, state: AppState, job: Job) -> None:
                     analyzer.check_photos(store, item)
                     result = analyze_item(item.item, landmarker, analyzer.options)
                     result.raise_error()
-                    analysis = analyzer.record(store, item, result.document(), result.specs(), result.model_sha256)
+                    analysis, _ = analyzer.record(store, item, result.document(), result.specs(),
+                                                  result.model_sha256)
                     job.analyses.append(analysis.id)
                     photos = {c: p for c, p in (("rest", item.rest), ("smile", item.smile)) if p is not None}
                     state.workspaces.put(fresh_workspace(analysis, photos, dict(zip(photos, result.analyses)),
@@ -148,6 +149,10 @@ def _run_job(landmarker, state: AppState, job: Job) -> None:
                 job.done += 1
     except LipsymError as exc:
         job.failures.append({"photos": "", "reason": str(exc)})
+    except Exception as exc:  # a bug: said on the page, never a job that silently stops
+        job.failures.append({"photos": "", "reason": f"internal error ({type(exc).__name__}: {exc}); "
+                                                     "please report it"})
+        raise
     finally:
         job.state = "done"
 
