@@ -1,7 +1,8 @@
 """The app in a real browser: Debian's Chromium, headless, driven by Playwright.
 
 Skipped with a reason where Chromium or Playwright is missing (a user's fresh
-clone); ``.ci/run`` installs both, so CI runs these. Playwright's wheel carries
+clone); ``.ci/run`` installs both, so CI runs these, and with ``CI=true`` a
+missing one fails the run instead of skipping. Playwright's wheel carries
 its driver; it launches /usr/bin/chromium, no browser is downloaded.
 """
 
@@ -23,7 +24,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
                  "--metrics-recording-only", "--no-pings", "--disable-domain-reliability"]
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install '.[test]')")
+#: In CI (``CI=true``, set by the CI runner) a missing browser is a failure, not a skip:
+#: ``.ci/run`` installs both, and a silent skip would hide a broken install step.
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+if IN_CI:
+    from playwright import sync_api
+    assert os.path.exists(CHROMIUM), f"CI=true but no Chromium at {CHROMIUM}: .ci/run should have installed it"
+else:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install '.[test]')")
 pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} "
                                  "(apt-get install chromium)"), pytest.mark.slow]
 
