@@ -94,3 +94,14 @@ def test_comparison_figure_labels_stay_in_their_panels(sample_visit, monkeypatch
         assert outside == [] and overlaps == []
     else:
         assert outside or overlaps
+
+
+def test_the_bundled_first_run_pair_has_no_quality_flag(landmarker):
+    """#16.6: the README's first command analyses a pair the tool accepts (the astronaut had three flags)."""
+    from lipsym.analysis import AnalysisOptions
+    from lipsym.pipeline import ItemSpec, analyze_item
+
+    result = analyze_item(ItemSpec.pair(*PAIR), landmarker, AnalysisOptions())
+    result.raise_error()
+    assert [a.expression for a in result.analyses] == ["rest", "smile"]
+    assert [list(a.flags) for a in result.analyses] == [[], []]
