@@ -105,3 +105,26 @@ def test_the_bundled_first_run_pair_has_no_quality_flag(landmarker):
     result.raise_error()
     assert [a.expression for a in result.analyses] == ["rest", "smile"]
     assert [list(a.flags) for a in result.analyses] == [[], []]
+
+
+def test_an_empty_visit_does_not_stretch_the_track_plot():
+    """#16: 'an empty visit dated 2030 ... stretches the track plot to 2030'."""
+    import datetime as dt
+    from types import MappingProxyType
+
+    import matplotlib.dates as mdates
+
+    from test_report_presentation import _timeline
+    from lipsym.visits._timeline import Timeline, VisitMeasures
+    from lipsym.visits.store import Visit
+    from lipsym.visits._track_plot import track_figure
+
+    base = _timeline()
+    empty = VisitMeasures(Visit(9, 1, dt.date(2030, 1, 1), "follow-up", None, ""), MappingProxyType({}),
+                          MappingProxyType({}), ())
+    for timeline, last in ((base, dt.date(2024, 3, 22)), (Timeline(base.patient, (*base.visits, empty)), None)):
+        fig = track_figure(timeline)
+        right = mdates.num2date(fig.axes[0].get_xlim()[1]).date()
+        assert right < dt.date(2024, 6, 1), right
+        if last is not None:
+            assert right > last
