@@ -128,3 +128,27 @@ def test_an_empty_visit_does_not_stretch_the_track_plot():
         assert right < dt.date(2024, 6, 1), right
         if last is not None:
             assert right > last
+
+
+@pytest.mark.slow
+def test_report_figures_leave_their_tables_and_key_changes_to_the_text(sample_visit, monkeypatch):
+    """#16 PDF defects: the rest/smile table printed inside a figure at about 4 pt, and the comparison's key
+    changes appeared twice (in the figure and as text). The report's figures leave both to the text."""
+    from lipsym.report import _visit_report
+
+    calls = {}
+
+    def spy(name, real):
+        def draw(*args, **kwargs):
+            calls.setdefault(name, []).append(kwargs)
+            return real(*args, **kwargs)
+        monkeypatch.setattr(_visit_report, name, draw)
+
+    spy("rest_smile_png", _visit_report.rest_smile_png)
+    spy("comparison_png", _visit_report.comparison_png)
+    report = _visit_report.build_report(sample_visit, previous=sample_visit)
+    assert [kw.get("with_table") for kw in calls["rest_smile_png"]] == [False]
+    assert [(kw.get("with_table"), kw.get("with_text")) for kw in calls["comparison_png"]] == [(False, False)] * 2
+    # The static/dynamic table and every change table are text (readable size), not pixels.
+    assert report.html.count("<table") >= 5
+    assert report.html.count("Change of asymmetry (left − right, subject's sides), after − before") <= 1
