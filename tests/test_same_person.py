@@ -256,3 +256,20 @@ def test_compare_refuses_two_people_with_exit_9_and_names_capture_differences(tm
     assert doc["schema"] == "lipsym.photo_comparison" and isinstance(doc["capture_warnings"], list)
     change = next(c for c in doc["changes"]["rest"] if c["key"] == "commissure_height")
     assert change["minimal_detectable_change"] >= 0.8 - 1e-9   # two captures: never below the 3-D test-retest MDC
+
+
+@needs_shared
+def test_stored_documents_are_checked_by_their_identity_descriptors(analyse):
+    """A stored visit (no pixels) decides as the analyses do: two London people refused, one face passed."""
+    from lipsym.formats._json import photo_to_dict
+
+    def stored(path, expression="rest"):
+        return json.loads(json.dumps(photo_to_dict(analyse(path, expression))))
+
+    a, b = stored(LONDON / "neutral" / "004_03.jpg"), stored(LONDON / "neutral" / "013_03.jpg")
+    smile = stored(LONDON / "smiling" / "004_08.jpg", "smile")
+    refused, passed = same_person(a, b), same_person(a, smile)
+    assert refused.method == passed.method == "identity"
+    assert not refused.passed and passed.passed
+    direct = same_person(analyse(LONDON / "neutral" / "004_03.jpg"), analyse(LONDON / "neutral" / "013_03.jpg"))
+    assert refused.distance == pytest.approx(direct.distance, abs=1e-4)
