@@ -158,4 +158,12 @@ def document(results: list[dict], pairs: list[dict], *, model_sha256: str | None
 def _pair_dict(p) -> dict[str, Any]:
     """One refined landmark pair (lipsym.refine.PairRefinement) as JSON."""
     return {"right": p.right, "left": p.left, "used": p.used, "reason": p.reason, "method": p.method,
-            "residual_frame_px": _xy(p.residual_frame_px), "peak_correlation": _num(p.peak_correlation, 4)}
+            "residual_frame_px": _xy(p.residual_frame_px), "peak_correlation": _num(p.peak_correlation, 4),
+            "evidence": None if p.evidence is None else _evidence_dict(p.evidence)}
+
+
+def _evidence_dict(e) -> dict[str, Any]:
+    """A registration's image evidence (lipsym.refine.Evidence) as JSON."""
+    return {"peak_correlation": _num(e.peak_correlation, 4), "sharpness": _num(e.sharpness, 4),
+            "uniqueness": _num(e.uniqueness, 4), "contrast": _num(e.contrast, 2),
+            "disagreement_ipd": _num(e.disagreement_ipd, 5), "strong": e.strong, "reason": e.reason}

@@ -20,7 +20,7 @@ from lipsym.comparison._capture_checks import CaptureWarning
 from lipsym.comparison._photos import compare_captures
 from lipsym.formats._comparison import capture_warnings_to_json
 from lipsym.comparison._compare import KEY_MEASURES, MeasureChange
-from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError
+from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError, StoreError
 from lipsym.formats._comparison import CHANGE_ASYMMETRY_SIGN, changes_to_json
 from lipsym.formats._envelope import envelope, plain
 from lipsym.visits._import import ImportReport
@@ -206,9 +206,17 @@ def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visi
         The visits have no analysed photo condition in common.
     NotFoundError
         No such patient or visit.
+    StoreError
+        Both references name the same visit (e.g. first and last of a
+        patient with one visit).
     """
     timeline = load_timeline(store, patient)
     before, after = timeline.find(from_visit), timeline.find(to_visit)
+    if before.visit.id == after.visit.id:
+        # Comparing a visit with itself gives a table of zeros that looks like a result.
+        alone = " (the patient's only visit)" if len(timeline.visits) == 1 else ""
+        raise StoreError(f"{patient}: --from {from_visit} and --to {to_visit} are the same visit, "
+                         f"{before.label}{alone}; a comparison needs two different visits")
     conditions = (*PHOTO_CONDITIONS, "dynamic") if all_measures else PHOTO_CONDITIONS
     changes = compare_visits(before, after, conditions=conditions, keys=None if all_measures else KEY_MEASURES,
                              calibration=timeline.calibration)
