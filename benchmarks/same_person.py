@@ -5,8 +5,10 @@ Usage::
     python benchmarks/same_person.py [--variants 2] [--cache points.npz] [--seed 0] [--write-model]
 
 Needs ../shared/data (London and 3DSK development photos, the lisa and zoom
-re-photographs). Every photo is analysed with the default pipeline; the
-distance of :func:`lipsym.comparison.same_person` is computed for
+re-photographs) and dlib with its model (lipsym.landmarks._identity). Every
+photo is analysed with the default pipeline; two distances of
+:func:`lipsym.comparison.same_person` are computed - the identity
+descriptors' (what decides) and the face geometry's (the fallback) - for
 
 - different-person pairs: all cross pairs among London neutral (34 people),
   London smiling (34) and 3DSK neutral (50), rest against rest and smile
@@ -16,18 +18,28 @@ distance of :func:`lipsym.comparison.same_person` is computed for
   (all pairs within each set), a mirrored copy of every development photo,
   simulated re-captures of every development photo (rotation up to ±10°,
   scale 0.6-1.5, a perspective tilt up to 6 %, gamma 0.7-1.4, JPEG quality
-  60; ``--variants`` per photo) and simulated head turns of its landmarks
-  (±10° yaw and pitch), each against the original.
+  60; ``--variants`` per photo), a small-face copy of every development
+  photo (shrunk until the face is 150-300 px wide, JPEG 80) and simulated
+  head turns of its landmarks (±10° yaw and pitch; geometry only: the
+  pixels do not change), each against the original.
 
-The model (template and within-person covariance) is fitted on the rest/smile
-pairs and the simulations; the threshold is the largest held-out same-person
-distance of a 5-fold cross-validation by face. Two tables: the held-out
-distances of the cross-validation, and the model fitted on everything
-(``--write-model`` writes it to src/lipsym/comparison/_same_person_model.py),
-each with the refusal rate of every different-person set and the pass rate
-of every same-person set, and the median, smallest and largest distance.
-``--cache`` keeps the landmarks of every analysed photo, so that a second
-run does not analyse again.
+Identity: the threshold (0.6) is dlib's, not fitted, so every pair is held
+out; a second table shows what a threshold fitted by 5-fold
+cross-validation by face would do (each fold's threshold the largest
+same-person distance of the other folds' faces, lisa and zoom never used).
+
+Geometry: the model (template and within-person covariance) is fitted on
+the rest/smile pairs and the simulations; the threshold is the largest
+held-out same-person distance of a 5-fold cross-validation by face. Two
+tables: the held-out distances of the cross-validation, and the model fitted
+on everything (``--write-model`` writes it to
+src/lipsym/comparison/_same_person_model.py). Then the two combined (refused
+when either refuses, held out), and the time of one descriptor against the
+rest of the analysis. Each table gives the refusal rate of every
+different-person set and the pass rate of every same-person set, and the
+median, smallest and largest distance. ``--cache`` keeps the landmarks and
+descriptors of every analysed photo, so that a second run does not analyse
+again.
 """
 
 from __future__ import annotations
