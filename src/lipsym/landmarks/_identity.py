@@ -111,13 +111,13 @@ def face_descriptor(rgb: np.ndarray, points_px: np.ndarray) -> np.ndarray | None
         dlib, net = _model()
     except IdentityUnavailable:
         return None
-    p = np.asarray(points_px, dtype=np.float64)[:, :2]
-    if not np.isfinite(p[list(DLIB5_FROM_MEDIAPIPE)]).all():
+    p = np.asarray(points_px, dtype=np.float64)[list(DLIB5_FROM_MEDIAPIPE), :2]
+    if not np.isfinite(p).all():
         return None
+    # The chip is placed by the five points alone; the rectangle only has to hold them.
     (x0, y0), (x1, y1) = np.floor(p.min(axis=0)), np.ceil(p.max(axis=0))
     rect = dlib.rectangle(int(x0), int(y0), int(x1), int(y1))
-    shape = dlib.full_object_detection(rect, [dlib.point(int(round(p[i, 0])), int(round(p[i, 1])))
-                                              for i in DLIB5_FROM_MEDIAPIPE])
+    shape = dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y))) for x, y in p])
     image = np.ascontiguousarray(rgb, dtype=np.uint8)
     out = np.array(net.compute_face_descriptor(image, shape, 0, _PADDING), dtype=np.float64)
     out.flags.writeable = False
