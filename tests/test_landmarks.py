@@ -151,12 +151,18 @@ def test_group_photo_warns_or_fails_on_request(landmarker):
 @needs_shared
 @pytest.mark.slow
 def test_london_photos_are_within_limits(landmarker):
-    """Studio photos with closed lips at rest raise no flags (thresholds are not trigger-happy)."""
+    """Studio photos with closed lips at rest raise no capture flags (thresholds are not trigger-happy).
+
+    The per-measure ``weak_evidence_*`` flags judge the image evidence of one
+    measure, not the capture: they are tested against the measures' errors
+    (tests/test_refine_evidence.py, benchmarks/validate.py).
+    """
     flagged = {}
     for fid in london_ids():
         a = analyze_photo(LONDON / "neutral" / f"{fid}_03.jpg", landmarker)
-        if a.flags:
-            flagged[fid] = [f.code for f in a.flags]
+        codes = [f.code for f in a.flags if not f.code.startswith("weak_evidence_")]
+        if codes:
+            flagged[fid] = codes
     assert len(flagged) <= 2, flagged
 
 

@@ -34,8 +34,9 @@ LAYERS = {
     "report": 10, "simulate": 10,
     "visits": 11,
     "batch": 12,
-    "cli": 13,
-    "__init__": 14, "__main__": 14,
+    "app": 13,
+    "cli": 14,
+    "__init__": 15, "__main__": 15,
 }
 #: The only top-level modules (everything else lives in a layer's subpackage).
 TOP_LEVEL_MODULES = {"__init__", "__main__", "errors", "sides", "_lazy"}
@@ -118,7 +119,7 @@ def test_the_layer_test_sees_an_upward_import(tmp_path):
 
 
 def test_import_lipsym_loads_neither_opencv_nor_mediapipe():
-    code = ("import sys, lipsym, lipsym.measures, lipsym.formats, lipsym.batch; "
+    code = ("import sys, lipsym, lipsym.measures, lipsym.formats, lipsym.batch, lipsym.app; "
             "heavy = [m for m in ('cv2', 'mediapipe', 'matplotlib', 'scipy') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)

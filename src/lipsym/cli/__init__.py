@@ -28,7 +28,7 @@ from lipsym.errors import LipsymError
 #: Command name → module of lipsym.cli, in the order ``lipsym --help`` lists them.
 _COMMANDS = {"analyze": "analyze", "batch": "batch", "import": "import_photos", "patient": "patient",
              "visit": "visit", "treatment": "treatment", "photo": "photo", "track": "track", "calibrate": "calibrate", "db": "db", "export": "export",
-             "compare": "compare", "report": "report", "correct": "correct", "simulate": "simulate",
+             "compare": "compare", "report": "report", "correct": "correct", "simulate": "simulate", "serve": "serve",
              "analyze-pending": "import_photos"}
 
 
