@@ -5,8 +5,10 @@ Usage::
     python benchmarks/same_person.py [--variants 2] [--cache points.npz] [--seed 0] [--write-model]
 
 Needs ../shared/data (London and 3DSK development photos, the lisa and zoom
-re-photographs). Every photo is analysed with the default pipeline; the
-distance of :func:`lipsym.comparison.same_person` is computed for
+re-photographs) and dlib with its model (lipsym.landmarks._identity). Every
+photo is analysed with the default pipeline; two distances of
+:func:`lipsym.comparison.same_person` are computed - the identity
+descriptors' (what decides) and the face geometry's (the fallback) - for
 
 - different-person pairs: all cross pairs among London neutral (34 people),
   London smiling (34) and 3DSK neutral (50), rest against rest and smile
@@ -16,18 +18,28 @@ distance of :func:`lipsym.comparison.same_person` is computed for
   (all pairs within each set), a mirrored copy of every development photo,
   simulated re-captures of every development photo (rotation up to ±10°,
   scale 0.6-1.5, a perspective tilt up to 6 %, gamma 0.7-1.4, JPEG quality
-  60; ``--variants`` per photo) and simulated head turns of its landmarks
-  (±10° yaw and pitch), each against the original.
+  60; ``--variants`` per photo), a small-face copy of every development
+  photo (shrunk until the face is 150-300 px wide, JPEG 80) and simulated
+  head turns of its landmarks (±10° yaw and pitch; geometry only: the
+  pixels do not change), each against the original.
 
-The model (template and within-person covariance) is fitted on the rest/smile
-pairs and the simulations; the threshold is the largest held-out same-person
-distance of a 5-fold cross-validation by face. Two tables: the held-out
-distances of the cross-validation, and the model fitted on everything
-(``--write-model`` writes it to src/lipsym/comparison/_same_person_model.py),
-each with the refusal rate of every different-person set and the pass rate
-of every same-person set, and the median, smallest and largest distance.
-``--cache`` keeps the landmarks of every analysed photo, so that a second
-run does not analyse again.
+Identity: the threshold (0.6) is dlib's, not fitted, so every pair is held
+out; a second table shows what a threshold fitted by 5-fold
+cross-validation by face would do (each fold's threshold the largest
+same-person distance of the other folds' faces, lisa and zoom never used).
+
+Geometry: the model (template and within-person covariance) is fitted on
+the rest/smile pairs and the simulations; the threshold is the largest
+held-out same-person distance of a 5-fold cross-validation by face. Two
+tables: the held-out distances of the cross-validation, and the model fitted
+on everything (``--write-model`` writes it to
+src/lipsym/comparison/_same_person_model.py). Then the two combined (refused
+when either refuses, held out), and the time of one descriptor against the
+rest of the analysis. Each table gives the refusal rate of every
+different-person set and the pass rate of every same-person set, and the
+median, smallest and largest distance. ``--cache`` keeps the landmarks and
+descriptors of every analysed photo, so that a second run does not analyse
+again.
 """
 
 from __future__ import annotations
@@ -63,6 +75,10 @@ TRAIN = ("same: london rest vs own smile", "same: simulated re-captures", "same:
 #: (87/89/82 %) instead of orthographically.
 SHRINKAGE = 0.01
 AXES_KEPT = 20
+#: Largest identity-descriptor distance of one person: the radius dlib's
+#: network was trained to keep one identity's faces within (dlib-models
+#: README), not fitted on these photos.
+IDENTITY_THRESHOLD = 0.6
 
 
 def development_photos() -> dict[str, list[Path]]:
@@ -113,44 +129,74 @@ def mirrored(bgr: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def analyse_all(variants: int, seed: int, cache: Path | None) -> dict[str, np.ndarray]:
-    """Analyse every photo and its copies: label → the (478, 3) landmarks, photo px.
+def small_face(bgr: np.ndarray, points_px: np.ndarray, rng: np.random.Generator) -> bytes:
+    """The photo shrunk so that the face is 150-300 px wide (below lipsym's 350 px flag), JPEG 80 bytes."""
+    width_px = float(np.ptp(points_px[:, 0]))
+    scale = min(1.0, float(rng.uniform(150, 300)) / width_px)
+    h, w = bgr.shape[:2]
+    out = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    assert ok
+    return buf.tobytes()
 
-    Labels are ``set/stem`` for originals, ``set/stem#mirror`` and
-    ``set/stem#sim<k>`` for the copies; a copy without a usable face is left out.
+
+def analyse_all(variants: int, seed: int, cache: Path | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Analyse every photo and its copies: the (478, 3) landmarks and the identity descriptors by label.
+
+    Labels are ``set/stem`` for originals, ``set/stem#mirror``,
+    ``set/stem#sim<k>`` and ``set/stem#small`` for the copies; a copy without
+    a usable face is left out. The cache keeps a descriptor under
+    ``label@identity``; one missing from an older cache is computed from the
+    cached landmarks on the decoded photo, as the analysis does.
     """
     from lipsym.analysis._photo import analyze_photo
     from lipsym.errors import LipsymError
+    from lipsym.io._photo import load_photo
     from lipsym.landmarks._default import default_landmarker
+    from lipsym.landmarks._identity import face_descriptor, unavailable_reason
 
+    if unavailable_reason() is not None:
+        sys.exit(f"same_person: {unavailable_reason()}")
     stored = dict(np.load(cache)) if cache is not None and cache.is_file() else {}
     rng = np.random.default_rng(seed)
+    rng_small = np.random.default_rng(seed + 1)  # apart, so that the re-captures stay those of older caches
     landmarker = default_landmarker()
     points: dict[str, np.ndarray] = {}
-    sets = development_photos()
-    for name, paths in sets.items():
+    identity: dict[str, np.ndarray] = {}
+
+    def analyse(key: str, path: Path, expression: str, data: bytes | None) -> None:
+        if key not in stored:
+            try:
+                a = analyze_photo(path, landmarker, expression=expression, data=data)
+            except LipsymError as exc:  # a re-capture without a usable face: no pair
+                print(f"\n{key}: {exc}", file=sys.stderr)
+                return
+            stored[key] = np.asarray(a.points_px, dtype=np.float64)
+            stored[f"{key}@identity"] = np.asarray(a.identity_descriptor, dtype=np.float64)
+        elif f"{key}@identity" not in stored:
+            photo = load_photo(path, data=data)
+            stored[f"{key}@identity"] = np.asarray(
+                face_descriptor(photo.rgb, photo.from_original_px(stored[key][:, :2])), dtype=np.float64)
+        points[key], identity[key] = stored[key], stored[f"{key}@identity"]
+
+    for name, paths in development_photos().items():
         for path in paths:
             label = f"{name}/{path.stem}"
             expression = "smile" if name == "london_smile" else "rest"
-            jobs = [(label, None)]
+            analyse(label, path, expression, None)
             if name not in ("lisa", "zoom"):
                 bgr = cv2.imread(str(path))
-                jobs.append((f"{label}#mirror", mirrored(bgr)))
-                jobs += [(f"{label}#sim{k}", recapture(bgr, rng)) for k in range(variants)]
-            for key, data in jobs:
-                if key not in stored:
-                    try:
-                        a = analyze_photo(path, landmarker, expression=expression, data=data)
-                    except LipsymError as exc:  # a re-capture without a usable face: no pair
-                        print(f"\n{key}: {exc}", file=sys.stderr)
-                        continue
-                    stored[key] = np.asarray(a.points_px, dtype=np.float64)
-                points[key] = stored[key]
+                copies = [(f"{label}#mirror", mirrored(bgr))] + [
+                    (f"{label}#sim{k}", recapture(bgr, rng)) for k in range(variants)]
+                if label in points:
+                    copies.append((f"{label}#small", small_face(bgr, points[label], rng_small)))
+                for key, data in copies:
+                    analyse(key, path, expression, data)
             print(f"\r{len(points)} photos analysed", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     if cache is not None:
         np.savez_compressed(cache, **stored)
-    return points
+    return points, identity
 
 
 def turned(points_px: np.ndarray, yaw_deg: float, pitch_deg: float) -> np.ndarray:
@@ -192,6 +238,7 @@ def pairs_of(points: dict[str, np.ndarray]) -> dict[str, list[tuple[str, str]]]:
     out["same: zoom (real, 15-60 cm)"] = list(itertools.combinations(by_set["zoom"], 2))
     out["same: mirrored photo"] = [(k.split("#")[0], k) for k in points if k.endswith("#mirror")]
     out["same: simulated re-captures"] = [(k.split("#")[0], k) for k in points if "#sim" in k]
+    out["same: simulated small faces"] = [(k.split("#")[0], k) for k in points if k.endswith("#small")]
     out["same: simulated pose change"] = [(k.split("#")[0], k) for k in points if "#pose" in k]
     return out
 
@@ -231,40 +278,81 @@ def fit_model(stable: dict[str, np.ndarray], template_keys: list[str],
                            REST_VARIANCE=float(variances[:-AXES_KEPT].mean()))
 
 
-def distances(stable, pairs, model, keep=lambda a, b: True) -> dict[str, np.ndarray]:
-    from lipsym.comparison._same_person import geometry_distance
-
-    return {name: np.array([geometry_distance(stable[a], stable[b], model=model) for a, b in prs if keep(a, b)])
+def distances(stable, pairs, model) -> dict[str, dict]:
+    return {name: {(a, b): geometry_distance(stable[a], stable[b], model=model) for a, b in prs}
             for name, prs in pairs.items()}
 
 
-def cross_validate(stable, pairs, template_keys, folds: int = 5, seed: int = 0) -> dict[str, np.ndarray]:
+def cross_validate(stable, pairs, template_keys, folds: int = 5, seed: int = 0) -> dict[str, dict]:
     """Held-out distances: the model of each fold never saw the faces it is tested on.
 
     Same-person pairs are tested in the fold of their face (lisa and zoom,
     never fitted, under every fold's model); different-person pairs when
-    both faces are in the fold.
+    both faces are in the fold. Returns set name → {(a, b) or (a, b, fold): distance}.
     """
-    faces = sorted({face_of(k) for k in stable})
-    np.random.default_rng(seed).shuffle(faces)
-    fold = {f: i % folds for i, f in enumerate(faces)}
-    held_out: dict[str, list[np.ndarray]] = {name: [] for name in pairs}
+    fold = folds_by_face(stable, folds, seed)
+    held_out: dict[str, dict] = {name: {} for name in pairs}
     for f in range(folds):
         train = {name: [p for p in pairs[name] if fold[face_of(p[0])] != f] for name in TRAIN}
         model = fit_model(stable, [k for k in template_keys if fold[face_of(k)] != f], train)
-        for name, d in distances(stable, pairs, model, lambda a, b: f in (fold[face_of(a)], fold[face_of(b)])
-                                 and (fold[face_of(a)] == fold[face_of(b)] or face_of(a) == face_of(b))).items():
-            held_out[name].append(d)
-        for name in ("same: lisa (real re-photographs)", "same: zoom (real, 15-60 cm)"):
-            if f != fold[name.split(" ")[1]]:
-                held_out[name].append(distances(stable, {name: pairs[name]}, model)[name])
-    return {name: np.concatenate(d) for name, d in held_out.items()}
+        for name, prs in pairs.items():
+            for a, b in prs:
+                if name.startswith("same: lisa") or name.startswith("same: zoom"):
+                    if f != fold[face_of(a)]:
+                        held_out[name][(a, b, f)] = geometry_distance(stable[a], stable[b], model=model)
+                elif f in (fold[face_of(a)], fold[face_of(b)]) and (
+                        fold[face_of(a)] == fold[face_of(b)] or face_of(a) == face_of(b)):
+                    held_out[name][(a, b)] = geometry_distance(stable[a], stable[b], model=model)
+    return held_out
 
 
-def table(title: str, d: dict[str, np.ndarray], threshold: float) -> None:
-    print(f"\n{title} (threshold {threshold:.1f})")
+def folds_by_face(labels, folds: int, seed: int) -> dict[str, int]:
+    """Fold of every face (5-fold cross-validation by face)."""
+    faces = sorted({face_of(k) for k in labels})
+    np.random.default_rng(seed).shuffle(faces)
+    return {f: i % folds for i, f in enumerate(faces)}
+
+
+def geometry_distance(a, b, model) -> float:
+    from lipsym.comparison._same_person import geometry_distance as distance
+
+    return distance(a, b, model=model)
+
+
+def identity_distances(identity: dict[str, np.ndarray], pairs) -> dict[str, dict]:
+    """Identity-descriptor distance of every pair with two photos (a simulated head turn has none of its own)."""
+    from lipsym.comparison._same_person import identity_distance
+
+    return {name: {(a, b): identity_distance(identity[a], identity[b]) for a, b in prs
+                   if a in identity and b in identity}
+            for name, prs in pairs.items() if name != "same: simulated pose change"}
+
+
+def identity_cross_validated(d: dict[str, dict], folds: int = 5, seed: int = 0) -> tuple[dict[str, dict], list]:
+    """Refusal with a threshold fitted on data: each fold's the largest same-person distance of the
+    other folds' faces (lisa and zoom never used), tested on the fold's pairs."""
+    fold = folds_by_face([a for prs in d.values() for a, _ in prs], folds, seed)
+    outcome: dict[str, dict] = {name: {} for name in d}
+    thresholds = []
+    for f in range(folds):
+        t = max(v for name, prs in d.items() if name.startswith("same") and " (real" not in name
+                for (a, _), v in prs.items() if fold[face_of(a)] != f)
+        thresholds.append(t)
+        for name, prs in d.items():
+            for (a, b), v in prs.items():
+                if (" (real" in name and fold[face_of(a)] != f) or (
+                        " (real" not in name and fold[face_of(a)] == f and fold[face_of(b)] == f):
+                    outcome[name][(a, b, f)] = v - t  # > 0: refused
+    return outcome, thresholds
+
+
+def table(title: str, d: dict[str, dict], threshold: float) -> None:
+    print(f"\n{title} (threshold {threshold:.3g})")
     print(f"{'pairs':40s} {'n':>5s} {'':>7s} {'rate':>6s} {'median':>7s} {'min':>7s} {'max':>7s}")
-    for name, v in d.items():
+    for name, by_pair in d.items():
+        v = np.array(list(by_pair.values()))
+        if not len(v):
+            continue
         different = name.startswith("different")
         ok = v > threshold if different else v <= threshold
         print(f"{name:40s} {len(v):5d} {'refused' if different else 'passed':>7s} {ok.mean():6.1%} "
@@ -284,11 +372,15 @@ re-captures of the London and 3DSK photos (shrinkage {SHRINKAGE} towards
 its mean variance; its {AXES_KEPT} largest axes kept, one variance for the
 rest). THRESHOLD is the largest held-out same-person distance of a 5-fold
 cross-validation by face (real re-photographs lisa and zoom included),
-rounded up to 0.1. Do not edit by hand.
+rounded up to 0.1. IDENTITY_THRESHOLD is the largest Euclidean distance of
+two identity descriptors (lipsym.landmarks._identity) accepted as one person:
+the radius dlib's network was trained to keep one person's faces within,
+not fitted here. Do not edit by hand.
 """
 
 import numpy as np
 
+IDENTITY_THRESHOLD = {IDENTITY_THRESHOLD}
 THRESHOLD = {threshold:.1f}
 REST_VARIANCE = {model.REST_VARIANCE:.6g}
 AXIS_VARIANCES = np.array([{', '.join(f'{x:.6g}' for x in model.AXIS_VARIANCES)}])
@@ -299,6 +391,35 @@ AXES = np.array([
 for _a in (AXIS_VARIANCES, TEMPLATE, AXES):
     _a.flags.writeable = False
 ''')
+
+
+def timing(n: int = 10) -> None:
+    """Median time of one identity descriptor, against the analysis of the same photos without it (baseline)."""
+    import time
+
+    import lipsym.analysis._photo as analysis
+    from lipsym.io._photo import load_photo
+    from lipsym.landmarks._default import default_landmarker
+    from lipsym.landmarks._identity import face_descriptor
+
+    landmarker = default_landmarker()
+    photos = development_photos()
+    paths = photos["london_rest"][:n // 2] + photos["3dsk_rest"][:n - n // 2]
+    descriptor_s, analysis_s = [], []
+    analysis.face_descriptor = lambda rgb, points_px: None  # the baseline: the analysis without the descriptor
+    try:
+        for path in paths:
+            t0 = time.perf_counter()
+            a = analysis.analyze_photo(path, landmarker)
+            analysis_s.append(time.perf_counter() - t0)
+            photo = load_photo(path)
+            t0 = time.perf_counter()
+            face_descriptor(photo.rgb, photo.from_original_px(np.asarray(a.landmarks.points_px)[:, :2]))
+            descriptor_s.append(time.perf_counter() - t0)
+    finally:
+        analysis.face_descriptor = face_descriptor
+    print(f"\ntime per photo ({n} London and 3DSK photos, median): identity descriptor "
+          f"{np.median(descriptor_s):.3f} s; the rest of the analysis {np.median(analysis_s):.3f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -316,16 +437,33 @@ def main(argv: list[str] | None = None) -> int:
 
     from lipsym.comparison._same_person import stable_points_px
 
-    points = with_pose_changes(analyse_all(args.variants, args.seed, args.cache), args.variants, args.seed)
+    landmarks, identity = analyse_all(args.variants, args.seed, args.cache)
+    points = with_pose_changes(landmarks, args.variants, args.seed)
     stable = {k: stable_points_px(v) for k, v in points.items()}
     pairs = pairs_of(points)
+
+    # What decides when dlib is installed: the identity descriptors.
+    ident = identity_distances(identity, pairs)
+    table("identity descriptors, dlib's threshold (not fitted: every pair is held out)", ident, IDENTITY_THRESHOLD)
+    outcome, fitted = identity_cross_validated(ident, seed=args.seed)
+    table(f"identity descriptors, threshold fitted per fold (largest same-person distance of the other "
+          f"folds: {min(fitted):.3f}-{max(fitted):.3f}); value shown: distance - threshold", outcome, 0.0)
+
+    # The fallback without dlib, and a second opinion: face geometry.
     template_keys = [k for k in stable if k.startswith("london_rest/") and "#" not in k]
     held_out = cross_validate(stable, pairs, template_keys, seed=args.seed)
-    threshold = math.ceil(10 * max(v.max() for k, v in held_out.items() if k.startswith("same"))) / 10
-    table("cross-validated, 5 folds by face", held_out, threshold)
+    threshold = math.ceil(10 * max(max(v.values()) for k, v in held_out.items() if k.startswith("same"))) / 10
+    table("face geometry, cross-validated, 5 folds by face", held_out, threshold)
     model = fit_model(stable, template_keys, {name: pairs[name] for name in TRAIN})
-    table("model fitted on all development pairs (lisa and zoom never fitted)", distances(stable, pairs, model),
-          threshold)
+    table("face geometry, model fitted on all development pairs (lisa and zoom never fitted)",
+          distances(stable, pairs, model), threshold)
+
+    # Refusing when either says different (identity or held-out geometry),
+    # as a ratio to each threshold: > 1 refused.
+    either = {name: {key: max(geo / threshold, ident.get(name, {}).get(key[:2], 0.0) / IDENTITY_THRESHOLD)
+                     for key, geo in by_pair.items()} for name, by_pair in held_out.items()}
+    table("identity OR face geometry (held out); value shown: the larger of distance / threshold", either, 1.0)
+    timing()
     if args.write_model:
         write_model(model, threshold, MODEL)
         print(f"\nwrote {MODEL.relative_to(REPO)}")

@@ -18,6 +18,7 @@ from lipsym.io._header import read_header
 from lipsym.io._photo import Photo, choose_reduction, load_photo
 from lipsym.landmarks._default import default_landmarker
 from lipsym.landmarks._detector import FaceLandmarks, Landmarker
+from lipsym.landmarks._identity import face_descriptor
 from lipsym.face._quality import QualityFlag, quality_flags
 from lipsym.refine._lips import refine_lips
 from lipsym.refine._result import Refinement
@@ -82,6 +83,8 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
     """
     if expression not in EXPRESSIONS:
         raise ConfigurationError(f"expression must be one of {', '.join(EXPRESSIONS)}, got {expression!r}")
+    # On the landmarks as detected: the descriptor's chip is aligned on image sides.
+    descriptor = face_descriptor(photo.rgb, photo.from_original_px(np.asarray(marks.points_px)[:, :2]))
     if options.mirrored:
         marks = marks.mirrored_sides()
     frame = frame_from_landmarks(marks.points_px)
@@ -124,6 +127,7 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
         flags=tuple(flags),
         warnings=tuple(warnings),
         refinement=refinement,
+        identity_descriptor=descriptor,
     )
 
 

@@ -60,6 +60,10 @@ class PhotoAnalysis:
         The landmarks after the manual moves (None when automatic).
     automatic : PhotoAnalysis or None
         The automatic analysis the corrections were applied to (None when automatic).
+    identity_descriptor : ndarray, shape (128,), float, read-only, or None
+        The face's identity descriptor for the same-person check
+        (:func:`lipsym.landmarks._identity.face_descriptor`); None when dlib
+        or its model is not installed.
     """
 
     path: Path | None
@@ -80,6 +84,7 @@ class PhotoAnalysis:
     corrections: tuple[AppliedMove, ...] = ()
     corrected_points_px: np.ndarray | None = None
     automatic: PhotoAnalysis | None = None
+    identity_descriptor: np.ndarray | None = None
 
     @property
     def points_px(self) -> np.ndarray:

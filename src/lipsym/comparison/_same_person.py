@@ -1,8 +1,24 @@
 """Same-person check: do two compared photos plausibly show the same face?
 
 A before/after comparison or a rest/smile pair of two different people gives
-a "change" that is only the difference between two faces. The check compares
-the geometry of points that an expression barely moves - eye corners, pupils,
+a "change" that is only the difference between two faces.
+
+**What decides: the identity descriptors.** Every analysis carries the
+128-number descriptor of dlib's face-recognition network, computed on a face
+chip aligned on lipsym's own landmarks (:mod:`lipsym.landmarks._identity`;
+stored in the analysis document as ``identity_descriptor``). Two photos are
+one person when their descriptors lie within 0.6 (Euclidean): the radius the
+network was trained to keep one identity within, not fitted on lipsym's
+photos. On the development photos (``benchmarks/same_person.py``,
+docs/accuracy.md "Same-person check") it refuses 98.8 % of London rest,
+99.3 % of London smile and 99.0 % of 3DSK different-person pairs and passes
+every same-person pair (rest against own smile up to 0.45, the real
+re-photographs lisa and zoom up to 0.36, mirrored photos, simulated
+re-captures and faces 150-300 px wide).
+
+**Fallback: face geometry**, when a photo has no descriptor (dlib or its
+model not installed: one warning; a document written before the field). It
+compares points that an expression barely moves - eye corners, pupils,
 brows, the nose, the forehead and the upper face outline; never the lips,
 cheeks, chin or eyelids (:data:`STABLE_POINTS`):
 
@@ -16,22 +32,22 @@ cheeks, chin or eyelids (:data:`STABLE_POINTS`):
 3. a photo may be the mirror image of the other (a front-camera selfie, with
    or without ``mirrored``): the smaller distance of the two readings counts.
 
-Calibration (``benchmarks/same_person.py``, docs/accuracy.md "Same-person
-check"): the within-person covariance is estimated, each source weighing the
-same, on London rest against smile of the same face, on simulated re-captures
-of the London and 3DSK development photos (image rotation, scale, perspective
-tilt, gamma, JPEG) and on simulated head turns of their landmarks (±10° yaw
-and pitch); the threshold is the largest distance of a held-out same-person
-pair in a 5-fold cross-validation by face, the real re-photographs (lisa,
-zoom; never fitted) included. Geometry alone does not reach the issue's 95 %
-refusal of different people: about 88-92 % of London and 80-88 % of 3DSK
-pairs are refused. Iris-scaled dimensions (the iris ring among the points)
-were tried and did not separate people better: they are not used.
+Its calibration: the within-person covariance is estimated, each source
+weighing the same, on London rest against smile of the same face, on
+simulated re-captures of the London and 3DSK development photos (image
+rotation, scale, perspective tilt, gamma, JPEG) and on simulated head turns
+of their landmarks (±10° yaw and pitch); the threshold is the largest
+distance of a held-out same-person pair in a 5-fold cross-validation by
+face, the real re-photographs (lisa, zoom; never fitted) included. Geometry
+alone refuses only about 87-92 % of London and 79-87 % of 3DSK
+different-person pairs: MediaPipe's mesh carries little identity.
+Iris-scaled dimensions were tried and did not separate people better.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -39,6 +55,7 @@ import numpy as np
 
 from lipsym.analysis._result import PhotoAnalysis
 from lipsym.errors import DifferentPersonError, MeasurementError
+from lipsym.landmarks._identity import DESCRIPTOR_SIZE, IDENTITY_MODEL
 from lipsym.landmarks._mesh import mirror_pairs
 
 #: MediaPipe vertices whose geometry identifies a face and barely moves with
@@ -60,6 +77,9 @@ STABLE_POINTS: tuple[int, ...] = (
 #: Key of the optional ``stable_points_px`` field of a stored analysis
 #: (lipsym.formats._json.photo_to_dict): MediaPipe index → [x, y], photo px.
 JSON_KEY = "stable_points_px"
+#: Key of the optional ``identity_descriptor`` field of a stored analysis:
+#: ``{"model": IDENTITY_MODEL, "vector": [128 numbers]}`` or null.
+IDENTITY_JSON_KEY = "identity_descriptor"
 
 
 @dataclass(frozen=True)
@@ -69,7 +89,8 @@ class SamePersonCheck:
     Attributes
     ----------
     distance : float
-        Face-geometry distance (dimensionless: multiples of one person's
+        Identity-descriptor distance (``method == "identity"``), or
+        face-geometry distance (dimensionless: multiples of one person's
         between-capture variation, see the module's notes).
     threshold : float
         Largest distance accepted as the same person.
@@ -77,12 +98,20 @@ class SamePersonCheck:
         ``distance <= threshold``.
     reason : str
         One line naming both photos.
+    method : {"identity", "geometry"}
+        What decided: the identity descriptors (dlib's face-recognition
+        network) or, when a photo has none, the face geometry.
+    warning : str or None
+        One line when the geometry decided because the descriptors were
+        unavailable (it refuses fewer different people).
     """
 
     distance: float
     threshold: float
     passed: bool
     reason: str
+    method: str = "geometry"
+    warning: str | None = None
 
 
 def stable_points_px(photo: PhotoAnalysis | Mapping[str, Any] | np.ndarray) -> np.ndarray:
@@ -191,6 +220,43 @@ def geometry_distance(a_px: np.ndarray, b_px: np.ndarray, *, model: Any = None) 
                for x, y in ((a, b), (a, b[mirror]), (a[mirror], b)))
 
 
+def identity_descriptor(photo: PhotoAnalysis | Mapping[str, Any]) -> np.ndarray | None:
+    """The identity descriptor of one photo, or None when it has none.
+
+    Parameters
+    ----------
+    photo : PhotoAnalysis or dict
+        An analysis, or one photo's entry of a stored analysis document (its
+        ``identity_descriptor`` field, :data:`IDENTITY_JSON_KEY`).
+
+    Returns
+    -------
+    ndarray, shape (128,), or None
+        None when dlib was not installed when the photo was analysed, for a
+        document written before the field existed, or for a descriptor of
+        another model than :data:`lipsym.landmarks._identity.IDENTITY_MODEL`.
+    """
+    if isinstance(photo, PhotoAnalysis):
+        return photo.identity_descriptor
+    stored = photo.get(IDENTITY_JSON_KEY) if isinstance(photo, Mapping) else None
+    if not isinstance(stored, Mapping) or stored.get("model") != IDENTITY_MODEL:
+        return None
+    vector = np.asarray(stored.get("vector", ()), dtype=np.float64)
+    return vector if vector.shape == (DESCRIPTOR_SIZE,) and np.isfinite(vector).all() else None
+
+
+def descriptor_to_dict(descriptor: np.ndarray | None) -> dict[str, Any] | None:
+    """The ``identity_descriptor`` field of a stored analysis (None stays None)."""
+    if descriptor is None:
+        return None
+    return {"model": IDENTITY_MODEL, "vector": [round(float(x), 6) for x in descriptor]}
+
+
+def identity_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Euclidean distance of two identity descriptors (dimensionless; one person about 0.1-0.45)."""
+    return float(np.linalg.norm(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)))
+
+
 def same_person(a: PhotoAnalysis | Mapping[str, Any], b: PhotoAnalysis | Mapping[str, Any]) -> SamePersonCheck:
     """Check that two photos plausibly show the same person.
 
@@ -198,28 +264,67 @@ def same_person(a: PhotoAnalysis | Mapping[str, Any], b: PhotoAnalysis | Mapping
     ----------
     a, b : PhotoAnalysis or dict
         Analyses, or photo entries of stored analysis documents
-        (:func:`stable_points_px`). Expressions may differ (rest against smile).
+        (:func:`identity_descriptor`, :func:`stable_points_px`). Expressions
+        may differ (rest against smile).
 
     Returns
     -------
     SamePersonCheck
+        Decided by the identity descriptors when both photos have one, else
+        by face geometry (``warning`` then says why).
 
     Raises
     ------
     MeasurementError
-        A stored analysis lacks the points the check needs.
+        Neither photo pair has descriptors, and a stored analysis lacks the
+        points the geometry needs.
     """
-    from lipsym.comparison._same_person_model import THRESHOLD
+    from lipsym.comparison._same_person_model import IDENTITY_THRESHOLD, THRESHOLD
 
-    distance = geometry_distance(stable_points_px(a), stable_points_px(b))
     names = f"{_name(a, 'first photo')} and {_name(b, 'second photo')}"
+    da, db = identity_descriptor(a), identity_descriptor(b)
+    if da is not None and db is not None:
+        distance = identity_distance(da, db)
+        passed = distance <= IDENTITY_THRESHOLD
+        if passed:
+            reason = (f"{names}: faces consistent with one person (identity distance {distance:.2f} <= "
+                      f"{IDENTITY_THRESHOLD:.2f})")
+        else:
+            reason = (f"{names} do not look like the same person (identity distance {distance:.2f} > "
+                      f"{IDENTITY_THRESHOLD:.2f}); override the check if they are")
+        return SamePersonCheck(distance=distance, threshold=IDENTITY_THRESHOLD, passed=passed, reason=reason,
+                               method="identity")
+
+    warning = _fallback_warning(a, b, names)
+    distance = geometry_distance(stable_points_px(a), stable_points_px(b))
     passed = distance <= THRESHOLD
     if passed:
         reason = f"{names}: face geometry consistent with one person (distance {distance:.1f} <= {THRESHOLD:.1f})"
     else:
         reason = (f"{names} do not look like the same person (face geometry distance {distance:.1f} > "
                   f"{THRESHOLD:.1f}); override the check if they are")
-    return SamePersonCheck(distance=distance, threshold=THRESHOLD, passed=passed, reason=reason)
+    return SamePersonCheck(distance=distance, threshold=THRESHOLD, passed=passed, reason=reason,
+                           method="geometry", warning=warning)
+
+
+def _fallback_warning(a: Any, b: Any, names: str) -> str:
+    """Why the geometry decides (one line); warned once per process when dlib is missing."""
+    from lipsym.landmarks._identity import unavailable_reason
+
+    missing = unavailable_reason()
+    if missing is not None:
+        text = (f"same-person check by face geometry only, which misses about 1 in 10 different people: "
+                f"{missing}")
+        _warn_once(text)
+        return f"{names}: {text}"
+    return (f"{names}: same-person check by face geometry only (a photo has no identity descriptor: "
+            "analyse it again with this version)")
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_once(text: str) -> None:
+    # warn_explicit without a source line: Python prints one line, "lipsym:0: RuntimeWarning: ...".
+    warnings.warn_explicit(text, RuntimeWarning, filename="lipsym", lineno=0, module="lipsym")
 
 
 def require_same_person(a: PhotoAnalysis | Mapping[str, Any], b: PhotoAnalysis | Mapping[str, Any], *,

@@ -7,11 +7,15 @@ re-captures of the London and 3DSK photos (shrinkage 0.01 towards
 its mean variance; its 20 largest axes kept, one variance for the
 rest). THRESHOLD is the largest held-out same-person distance of a 5-fold
 cross-validation by face (real re-photographs lisa and zoom included),
-rounded up to 0.1. Do not edit by hand.
+rounded up to 0.1. IDENTITY_THRESHOLD is the largest Euclidean distance of
+two identity descriptors (lipsym.landmarks._identity) accepted as one person:
+the radius dlib's network was trained to keep one person's faces within,
+not fitted here. Do not edit by hand.
 """
 
 import numpy as np
 
+IDENTITY_THRESHOLD = 0.6
 THRESHOLD = 19.4
 REST_VARIANCE = 1.65518e-07
 AXIS_VARIANCES = np.array([3.93643e-07, 4.62458e-07, 5.27743e-07, 6.65293e-07, 7.42309e-07, 9.33676e-07, 1.27721e-06, 1.40837e-06, 1.86191e-06, 2.16645e-06, 2.70572e-06, 3.73281e-06, 4.79512e-06, 8.9684e-06, 1.57604e-05, 2.00806e-05, 4.51768e-05, 0.000147163, 0.000800449, 0.00104585])

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lipsym.analysis._result import PhotoAnalysis
-from lipsym.comparison._same_person import STABLE_POINTS
+from lipsym.comparison._same_person import IDENTITY_JSON_KEY, STABLE_POINTS, descriptor_to_dict
 from lipsym.errors import LipsymError
 from lipsym.formats._envelope import SCHEMAS, envelope
 from lipsym.formats._naming import SCALAR_PARTS, SIDED_PARTS
@@ -102,6 +102,7 @@ def photo_to_dict(a: PhotoAnalysis, measures: PhotoMeasures | None = None, *,
         "points_px": {k: _xy(v) for k, v in a.anatomy.points_px.items()},
         # What the same-person check needs to compare stored analyses (docs/json-schema.md).
         "stable_points_px": {str(i): _xy(a.points_px[i]) for i in STABLE_POINTS},
+        IDENTITY_JSON_KEY: descriptor_to_dict(a.identity_descriptor),
         "refinement": None if a.refinement is None else {
             "fallback_fraction": _num(a.refinement.fallback_fraction),
             "commissure_refined": a.refinement.commissure_used,
