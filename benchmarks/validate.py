@@ -93,7 +93,7 @@ KEY = ("commissure_height", "commissure_lateral", "bow_peak_height", "bow_peak_h
 #: Methods: name → (flip-average MediaPipe, refine).
 METHODS = {"raw": (False, False), "mediapipe_flip": (True, False), "lipsym": (True, True)}
 PARTS = ("agreement", "plants", "sensitivity", "repeatability", "invariances")
-DEFAULT_PARTS = "agreement"
+DEFAULT_PARTS = "agreement,plants"
 
 
 class Methods:
