@@ -198,7 +198,9 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
     Returns
     -------
     dict of str to MeasureChange
-        In the order of ``keys``.
+        In the order of ``keys``; a measure that could not be computed on
+        either photo (NaN, :mod:`lipsym.measures._unmeasured`) is left out:
+        its change is unknown, not "stable".
 
     Examples
     --------
@@ -227,4 +229,5 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
         common = [k for k in b if k in a]
         keys = [k for k in KEY_MEASURES if k in common] + [k for k in common if k not in KEY_MEASURES]
     rep_b, rep_a = replicates if replicates is not None else (None, None)
-    return {k: compare_sided(b[k], a[k], captures, ((rep_b or {}).get(k), (rep_a or {}).get(k))) for k in keys}
+    return {k: compare_sided(b[k], a[k], captures, ((rep_b or {}).get(k), (rep_a or {}).get(k))) for k in keys
+            if math.isfinite(b[k].asymmetry) and math.isfinite(a[k].asymmetry)}
