@@ -48,16 +48,38 @@ def _finite(x) -> float:
     return float(x) if x is not None and math.isfinite(float(x)) else float("nan")
 
 
-def confidence_of(analysis, measures) -> dict[str, dict]:
-    """Per measure, any confidence / evidence the analysis or its measures carry.
+def _structure_measures() -> dict[str, tuple[str, ...]] | None:
+    """The refinement's structure → measures map, if this lipsym has per-structure evidence."""
+    try:
+        from lipsym.refine._evidence import STRUCTURE_MEASURES
+    except ImportError:
+        return None
+    return {k: tuple(v) for k, v in STRUCTURE_MEASURES.items()}
 
-    Looked for, so that the benchmark needs no change when the refinement adds them:
-    an attribute ``confidence`` (number or label), ``flagged`` (bool), ``low_confidence``
-    (bool) or ``flags`` (a non-empty tuple) on a sided measure, and a mapping
-    ``measure_confidence`` / ``confidence`` on the analysis or its refinement keyed by
-    measure key. Returns ``{measure key: {"flagged": bool, "value": ...}}`` for those found.
+
+def confidence_of(analysis, measures) -> dict[str, dict]:
+    """Per measure, whether the analysis or its measures say its value rests on weak evidence.
+
+    Read wherever it is, so that the benchmark needs no change when the refinement adds it:
+
+    - a quality flag ``weak_evidence_<structure>`` on the analysis, with the refinement's
+      map of structures to measures (``lipsym.refine._evidence.STRUCTURE_MEASURES``): then
+      every refined photo has an entry for each of those measures, flagged or not;
+    - an attribute ``flagged`` / ``low_confidence`` (bool), ``flags`` (a tuple) or
+      ``confidence`` (a number below 0.5 or a label other than high/ok) on a sided measure;
+    - a mapping ``measure_confidence`` / ``confidence`` keyed by measure on the analysis,
+      its refinement or the measures.
+
+    Returns ``{measure key: {"flagged": bool, "value": ...}}`` for the measures it covers.
     """
     out = {}
+    structures = _structure_measures()
+    if structures is not None and analysis is not None and getattr(analysis, "refinement", None) is not None:
+        codes = {f.code for f in analysis.flags}
+        for structure, keys in structures.items():
+            weak = f"weak_evidence_{structure}" in codes
+            for key in keys:
+                out[key] = {"flagged": weak, "value": f"weak_evidence_{structure}" if weak else "strong"}
     sources = []
     for obj in (analysis, getattr(analysis, "refinement", None), measures):
         for name in ("measure_confidence", "confidence"):
@@ -65,6 +87,8 @@ def confidence_of(analysis, measures) -> dict[str, dict]:
             if isinstance(m, dict) or hasattr(m, "items"):
                 sources.append(m)
     for _, (key, _) in MEASURES.items():
+        if key in out:
+            continue
         m = measures.sided.get(key) if measures is not None else None
         found = None
         for attr in ("flagged", "low_confidence"):
@@ -186,9 +210,11 @@ def stats(ours, truth) -> dict:
     ok = np.isfinite(ours) & np.isfinite(truth)
     ours, truth = ours[ok], truth[ok]
     n = int(ok.sum())
-    if n < 3:
-        return {"n": n, "r": float("nan"), "slope": float("nan"), "mae": float("nan"), "mae_zero": float("nan"),
-                "bias": float("nan")}
+    if n < 3:  # no correlation or slope from fewer than three faces; the errors still mean something
+        nan = float("nan")
+        return {"n": n, "r": nan, "slope": nan, "mae": float(np.mean(np.abs(ours - truth))) if n else nan,
+                "mae_zero": float(np.mean(np.abs(truth))) if n else nan,
+                "bias": float(np.mean(ours - truth)) if n else nan}
     return {"n": n, "r": float(np.corrcoef(ours, truth)[0, 1]), "slope": float(np.polyfit(truth, ours, 1)[0]),
             "mae": float(np.mean(np.abs(ours - truth))), "mae_zero": float(np.mean(np.abs(truth))),
             "bias": float(np.mean(ours - truth))}

@@ -65,6 +65,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _validate_data import LONDON, THREEDSK, CachedLandmarker, faces_of, london_faces  # noqa: E402
 import _validate_agreement as agreement_mod  # noqa: E402
+import _validate_plants as plants_mod  # noqa: E402
 from lipsym.analysis._photo import AnalysisOptions, analyze_landmarks  # noqa: E402
 from lipsym.io import load_photo, photo_from_array  # noqa: E402
 from lipsym.landmarks._detector import LandmarkerOptions  # noqa: E402
@@ -430,6 +431,21 @@ def print_agreement(result: dict) -> None:
                 print(f"    {'MET   ' if a['met'] else 'MISSED'} {a['criterion']:45s} {a['figure']}")
 
 
+def _print_all(result: dict) -> None:
+    if "agreement" in result:
+        print_agreement(result["agreement"])
+    if "plants" in result:
+        plants_mod.print_plants(result["plants"])
+    _print_legacy(result)
+
+
+def _write_markdown(result: dict, path: Path) -> None:
+    import _validate_markdown
+
+    path.write_text(_validate_markdown.markdown(json.loads(json.dumps(_jsonable(result)))) + "\n")
+    print(f"wrote {path}")
+
+
 def _legacy_faces(methods: Methods, limit: int | None):
     ms = [Method(methods, n) for n in ("raw", "lipsym")]
     faces = []
@@ -448,6 +464,10 @@ def main() -> None:
     parser.add_argument("--faces", type=int, default=None, help="at most N faces per set (default all)")
     parser.add_argument("--sensitivity-faces", type=int, default=None, help="default: --faces")
     parser.add_argument("--json", "--out", dest="json", type=Path, default=None, help="write every figure as JSON")
+    parser.add_argument("--markdown", type=Path, default=None,
+                        help="also write the figures as Markdown tables (docs/accuracy.md's)")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="print the tables of a saved --json run (with --markdown: render them) and stop")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="detection cache folder")
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--write-calibration", action="store_true")
@@ -455,6 +475,12 @@ def main() -> None:
                         help="only measure the absolute measures' repeatability (lipsym pipeline) and add "
                              "their SDs to the calibration, keeping the asymmetries' SDs")
     args = parser.parse_args()
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        _print_all(saved)
+        if args.markdown:
+            _write_markdown(saved, args.markdown)
+        return
     sets = ("london", "3dsk") if args.set == "all" else (args.set,)
     parts = PARTS if args.parts == "all" else tuple(p.strip() for p in args.parts.split(",") if p.strip())
     unknown = set(parts) - set(PARTS)
@@ -483,8 +509,6 @@ def main() -> None:
             result["agreement"] = run_agreement(methods, sets, args.faces)
             print_agreement(result["agreement"])
         if "plants" in parts:
-            import _validate_plants as plants_mod
-
             result["plants"] = plants_mod.run_plants(methods, sets, args.faces)
             plants_mod.print_plants(result["plants"])
         if any(p in parts for p in ("sensitivity", "repeatability", "invariances")):
@@ -511,6 +535,8 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(_jsonable(result), indent=1))
         print(f"\nwrote {args.json}")
+    if args.markdown:
+        _write_markdown(_jsonable(result), args.markdown)
     if args.write_calibration:
         # The asymmetries' SDs, then the absolute values'.
         rep = {**result["repeatability"]["lipsym"], **result["absolute_repeatability"]["lipsym"]}
