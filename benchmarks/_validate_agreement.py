@@ -2,7 +2,8 @@
 
 Per face and method (:func:`face_record`), against the manual points of the same photo:
 
-- commissure height asymmetry, % IPD (FRL 87 / 93, heights across the manual pupils' line);
+- commissure height asymmetry, % IPD (FRL 87 / 93, heights across the manual pupils' line),
+  and lateral asymmetry (distance from the midline);
 - cheilion point error, % IPD (each corner's distance to the manual one);
 - Cupid's bow peak height asymmetry, % IPD (FRL 89 / 91), and what answering zero would score;
 - hemi-vermilion AREA asymmetry, upper and lower, mm² (left − right, as lipsym's
@@ -36,6 +37,7 @@ from lipsym.sides import Side
 #: Agreement measures: record key → (lipsym measure key, unit of the figures).
 MEASURES = {
     "commissure_height": ("commissure_height", "% IPD"),
+    "commissure_lateral": ("commissure_lateral", "% IPD"),
     "bow_peak_height": ("bow_peak_height", "% IPD"),
     "upper_area": ("upper_hemi_vermilion_area", "mm²"),
     "lower_area": ("lower_hemi_vermilion_area", "mm²"),
@@ -135,6 +137,8 @@ def manual_truth(manual: Manual, mm_per_px: float) -> dict[str, float]:
     ch = {s: to_f(manual.point("cheilion", s)) for s in Side}
     cr = {s: to_f(manual.point("crista_philtri", s)) for s in Side}
     truth = {"commissure_height": 100 * (ch[Side.LEFT][1] - ch[Side.RIGHT][1]) / ipd,
+             # |x| of each corner (the frame's x runs to the subject's left): left − right.
+             "commissure_lateral": 100 * (ch[Side.LEFT][0] + ch[Side.RIGHT][0]) / ipd,
              "bow_peak_height": 100 * (cr[Side.LEFT][1] - cr[Side.RIGHT][1]) / ipd}
     ou, iu, ol, il = (manual.contour(c) for c in (OUTER_UPPER, INNER_UPPER, OUTER_LOWER, INNER_LOWER))
     dou, diu, dol, dil = (dense_contour(c) for c in (ou, iu, ol, il))
@@ -260,8 +264,12 @@ def confidence_split(records: list[dict]) -> dict[str, dict]:
     return out
 
 
-def acceptance(summary: dict) -> list[tuple[str, str, bool]]:
-    """The issue's agreement criteria for one set's lipsym summary: (criterion, figure, met)."""
+def acceptance(summary: dict, by_skin: dict | None = None) -> list[tuple[str, str, bool]]:
+    """The issue's agreement criteria for one set's lipsym summary: (criterion, figure, met).
+
+    ``by_skin``: the summaries per skin-tone group, for the fallback criterion (a set without
+    labels is one group).
+    """
     c, e, b = summary["commissure_height"], summary["cheilion_error"], summary["bow_peak_height"]
     rows = [
         ("commissure height asym r ≥ 0.95", f"{c['r']:.3f}", c["r"] >= 0.95),
@@ -277,4 +285,10 @@ def acceptance(summary: dict) -> list[tuple[str, str, bool]]:
         a = summary[f"{lip}_area"]
         rows.append((f"{lip} hemi-vermilion area asym r ≥ 0.93", f"{a['r']:.3f}", a["r"] >= 0.93))
         rows.append((f"{lip} hemi-vermilion area asym slope 0.9-1.1", f"{a['slope']:.3f}", 0.9 <= a["slope"] <= 1.1))
+    groups = by_skin or {"all": summary}
+    worst = max(groups, key=lambda g: groups[g]["fallback_rate"])
+    w = groups[worst]
+    rows.append(("refinement_fallback ≤ 10 % of every skin-tone group",
+                 f"highest {100 * w['fallback_rate']:.0f} % ({worst}, {w['fallback_n']}/{w['n']})",
+                 w["fallback_rate"] <= 0.10))
     return rows

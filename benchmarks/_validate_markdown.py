@@ -35,6 +35,8 @@ def agreement_table(res: dict) -> list[str]:
 
     row("commissure height asymmetry, % IPD", lambda s: _rsm(s["commissure_height"]),
         "r ≥ 0.95, slope 0.95-1.05, MAE ≤ 0.5")
+    row("commissure lateral asymmetry, % IPD",
+        lambda s: _rsm(s.get("commissure_lateral", {"r": None, "slope": None, "mae": None})), "–")
     row("cheilion error, median / p90, % IPD",
         lambda s: f"{_f(s['cheilion_error']['median'])} / {_f(s['cheilion_error']['p90'])}", "≤ 1.0 / ≤ 2.5")
     row("Cupid's bow peak height asymmetry, % IPD", lambda s: _rsm(s["bow_peak_height"]),
@@ -123,6 +125,9 @@ def markdown(result: dict) -> str:
         for name, res in result["agreement"].items():
             out += [f"### Confidence flag vs error, {SET_NAMES[name].split(' (')[0]} (lipsym; absolute error)", ""]
             out += confidence_table(res) + [""]
+    if result.get("plants"):
+        out += ["### Planted bow lifts: acceptance (issue #14: recovered at 0.9-1.1; lipsym mean)", ""]
+        out += plant_acceptance(result["plants"]) + [""]
     for variant, res in result.get("plants", {}).items():
         out += [f"### Planted Cupid's bow lifts, {variant.replace('_', ' ')} ({res['faces']} faces): "
                 "recovery = measured change / planted", ""] + plants_table(res) + [""]
@@ -132,6 +137,20 @@ def markdown(result: dict) -> str:
                 out += [f"lipsym's recovery at 2 mm by {'skin tone' if group == 'skin' else 'facial hair'}, "
                         f"{variant.replace('_', ' ')}:", ""] + plant_group_table(groups) + [""]
     return "\n".join(out)
+
+
+def plant_acceptance(plants: dict) -> list[str]:
+    variants = list(plants)
+    lines = ["| shape, planted | " + " | ".join(v.replace("_", " ") for v in variants) + " |",
+             "|---" * (len(variants) + 1) + "|"]
+    for i, a in enumerate(plants[variants[0]]["acceptance"]):
+        label = a["criterion"].split(" recovered")[0]
+        cells = []
+        for v in variants:
+            b = plants[v]["acceptance"][i]
+            cells.append(f"{'met' if b['met'] else '**missed**'} ({b['figure']})")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def plant_group_table(groups: dict) -> list[str]:

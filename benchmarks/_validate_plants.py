@@ -171,5 +171,8 @@ def print_plants(result: dict) -> None:
                 n = summ[BOW_SHAPES[0]]["2.0"]["n"]
                 print(f"    {g + f' ({n})':12s}" + "".join(f"{_f(summ[s]['2.0']['lipsym']['mean']):>13s}"
                                                         for s in BOW_SHAPES))
+        print(f"  acceptance (issue #14: every shape recovered at {ACCEPT[0]}-{ACCEPT[1]}), lipsym mean:")
+        for a in res["acceptance"]:
+            print(f"    {'MET   ' if a['met'] else 'MISSED'} {a['criterion']:45s} {a['figure']}")
         for f in res["failed"]:
             print(f"  failed: {f}")

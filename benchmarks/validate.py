@@ -359,9 +359,13 @@ def run_agreement(methods: Methods, sets, limit: int | None) -> dict:
             res["confidence"][m] = agreement_mod.confidence_split(recs)
         if "lipsym" in res["summary"]:
             res["acceptance"] = [{"criterion": c, "figure": f, "met": bool(ok)}
-                                 for c, f, ok in agreement_mod.acceptance(res["summary"]["lipsym"])]
+                                 for c, f, ok in agreement_mod.acceptance(res["summary"]["lipsym"],
+                                                                          res["by_skin"]["lipsym"])]
         out[name] = res
     return out
+
+
+_NO_STATS = {"r": None, "slope": None, "mae": None}  # a figure an older saved run lacks
 
 
 def _fmt(v, spec=".3f") -> str:
@@ -376,6 +380,9 @@ def _print_summary_rows(summary: dict, indent: str = "  ") -> None:
         fail = f"  FAILED {len(s['failed'])}" if s["failed"] else ""
         print(f"{indent}{m:14s} n {s['n']:2d}{fail}")
         print(f"{indent}  commissure height asym   r {_fmt(c['r'])} slope {_fmt(c['slope'])} MAE {_fmt(c['mae'])} % IPD")
+        lat = s.get("commissure_lateral", _NO_STATS)
+        print(f"{indent}  commissure lateral asym  r {_fmt(lat['r'])} slope {_fmt(lat['slope'])} MAE {_fmt(lat['mae'])} "
+              "% IPD")
         print(f"{indent}  cheilion error           median {_fmt(e['median'], '.2f')} p90 {_fmt(e['p90'], '.2f')} "
               f"mean {_fmt(e['mean'], '.2f')} % IPD")
         print(f"{indent}  bow peak height asym     r {_fmt(b['r'])} slope {_fmt(b['slope'])} MAE {_fmt(b['mae'])} "

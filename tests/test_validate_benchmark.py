@@ -81,7 +81,12 @@ def test_acceptance_and_stats():
     good = {"commissure_height": {"r": 0.97, "slope": 1.0, "mae": 0.4},
             "cheilion_error": {"median": 0.9, "p90": 2.0},
             "bow_peak_height": {"r": 0.7, "mae": 0.4, "mae_zero": 0.6},
-            "upper_area": {"r": 0.95, "slope": 1.0}, "lower_area": {"r": 0.95, "slope": 0.85}}
+            "upper_area": {"r": 0.95, "slope": 1.0}, "lower_area": {"r": 0.95, "slope": 0.85},
+            "fallback_rate": 0.0, "fallback_n": 0, "n": 34}
     rows = {c: ok for c, _, ok in agreement.acceptance(good)}
     assert all(ok for c, ok in rows.items() if "lower hemi-vermilion area asym slope" not in c)
     assert not rows["lower hemi-vermilion area asym slope 0.9-1.1"]
+    groups = {"white": dict(good, fallback_rate=0.05, fallback_n=1, n=20),
+              "black": dict(good, fallback_rate=0.5, fallback_n=1, n=2)}
+    (fallback,) = [(f, ok) for c, f, ok in agreement.acceptance(good, groups) if "fallback" in c]
+    assert not fallback[1] and "black" in fallback[0]
