@@ -124,7 +124,7 @@ ERRORS = [
     (["compare", "P999", "--from", "first", "--to", "last"], 7, "P999"),
     (["compare", "P001", "--from", "baseline", "--to", "2024-09-09"], 7, "no visit on 2024-09-09"),
     (["compare", "P001", "--from", "soon", "--to", "baseline"], 2, "give a visit id"),
-    (["compare", "P001", "--from", "baseline", "--to", "baseline"], 2, "no analysed photos"),
+    (["compare", "P001", "--from", "baseline", "--to", "baseline"], 7, "are the same visit"),
     (["compare", "P001", "--from", "baseline"], 2, "--to"),
     (["export"], 2, "PATIENT"),
 ]
@@ -414,13 +414,18 @@ def test_two_imports_at_once_record_every_photo_exactly_once(tmp_path):
     link_visit(second, "D1", "2024-02-10", "017")
     link_visit(second, "D2", "2024-01-12", "020")
     db = tmp_path / "shared.sqlite3"
-    procs = [subprocess.Popen([sys.executable, "-m", "lipsym", "import", str(folder), "--db", str(db)],
+    procs = [subprocess.Popen([sys.executable, "-m", "lipsym", "import", str(folder), "--db", str(db), "--json"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for folder in (first, second)]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     c = counts(db)
     assert (c["patients"], c["visits"], c["photos"], c["analyses"]) == (3, 4, 8, 4)
+    # Each import counts only the rows it created (#15: they used to count each other's analyses).
+    reports = [json.loads(out) for out, _ in outs]
+    for key, table in (("patients_added", "patients"), ("visits_added", "visits"),
+                       ("photos_added", "photos"), ("analyses_added", "analyses")):
+        assert sum(r[key] for r in reports) == c[table], (key, reports)
     conn = sqlite3.connect(db)
     try:
         assert conn.execute("SELECT count(DISTINCT sha256) FROM photos").fetchone()[0] == 8

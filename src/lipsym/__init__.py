@@ -5,6 +5,7 @@ nor MediaPipe; the first use of a name loads what it needs.
 
 - :func:`analyze_photo`, :func:`analyze_pair` → analyses in photo pixels;
 - :func:`measure_photo`, :func:`measure_pair` → measures in mm with standard errors;
+- :func:`apply_corrections` (:class:`Corrections` of :class:`PointMove`) → an analysis with points moved by hand;
 - :func:`compare` → the change of each asymmetry between two measurements;
 - :func:`analyze_item` → one photo or rest/smile pair analysed, measured and written out (:class:`ItemSpec`);
 - :class:`Side` (always the subject's), :class:`LipsymError` (every error lipsym raises on purpose);
@@ -34,6 +35,7 @@ __getattr__, __dir__, __all__ = _attach(__name__, {
     "analysis._result": ["PhotoAnalysis"],
     "analysis._pair": ["analyze_pair", "PairAnalysis"],
     "analysis._options": ["AnalysisOptions"],
+    "analysis._corrections": ["apply_corrections", "correctable_points", "Corrections", "PointMove"],
     "measures._photo": ["measure_photo", "PhotoMeasures"],
     "measures._pair": ["measure_pair", "PairMeasures"],
     "comparison._compare": ["compare:compare_measures"],
@@ -42,6 +44,6 @@ __getattr__, __dir__, __all__ = _attach(__name__, {
     "landmarks._options": ["LandmarkerOptions"],
     "landmarks._detector": ["Landmarker"],
     "sides": ["Side"],
-    "errors": ["LipsymError"],
+    "errors": ["LipsymError", "CorrectionError"],
 })
 __all__ = [*__all__, "__version__"]

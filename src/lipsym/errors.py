@@ -132,3 +132,24 @@ class DifferentPersonError(LipsymError):
     """
 
     exit_code = 9
+
+
+# --- manual corrections -------------------------------------------------------
+
+
+class CorrectionError(LipsymError):
+    """A manual landmark correction cannot be applied.
+
+    An unknown point name, a point outside the photo, a malformed corrections
+    document (:class:`lipsym.analysis.Corrections`); the message is one line.
+    """
+
+    exit_code = 2
+
+
+class CorrectionConflictError(ConflictError):
+    """Another manual correction of the same photos was saved after the one the caller loaded.
+
+    Saving would silently set the other save aside; the caller reloads the
+    latest corrected analysis and applies its moves again.
+    """

@@ -5,6 +5,8 @@ detects the landmarks, refines the lip points from image evidence
 (:mod:`lipsym.refine`) and returns a frozen :class:`PhotoAnalysis` in the
 photo's own pixels; :mod:`lipsym.measures` turns it into millimetres.
 :class:`AnalysisOptions` holds every setting that changes a result.
+:func:`apply_corrections` moves points by hand (:class:`Corrections`) and
+rebuilds the frame and anatomy without detecting again.
 """
 
 from .._lazy import attach
@@ -14,4 +16,6 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_result": ["PhotoAnalysis"],
     "_options": ["AnalysisOptions"],
     "_pair": ["PairAnalysis", "analyze_pair"],
+    "_corrections": ["correctable_points", "PointMove", "Corrections", "AppliedMove", "apply_corrections",
+                     "CORRECTABLE_POINTS", "read_corrections"],
 })

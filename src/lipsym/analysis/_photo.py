@@ -98,6 +98,7 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
                 f"{refinement.fallback_fraction:.0%} of lip landmark pairs kept MediaPipe's positions "
                 f"(weak image evidence{'; commissures included' if not refinement.commissure_used else ''}): "
                 "asymmetries may be pulled toward zero"))
+        flags += weak_evidence_flags(refinement)
     # The bow peaks are located along the border on MediaPipe's contour: the
     # refinement corrects the border's asymmetry, not where along it the peak lies.
     anatomy = anatomy_from_landmarks(points, frame, bow_reference_px=None if refinement is None else marks.points_px)
@@ -124,6 +125,28 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
         warnings=tuple(warnings),
         refinement=refinement,
     )
+
+
+def weak_evidence_flags(refinement: Refinement) -> list[QualityFlag]:
+    """One ``weak_evidence_<structure>`` flag per structure whose refinement rests on weak image evidence.
+
+    From :attr:`lipsym.refine.Refinement.measure_confidence`: the flag names
+    the measures affected (their standard errors are widened by
+    :func:`lipsym.measures._uncertainty.weak_evidence_sd`) and why; its value
+    is the registration's weaker correlation peak (limit: 1, a perfect match).
+    """
+    weak: dict[str, list] = {}
+    for key, c in refinement.measure_confidence.items():
+        if not c.strong:
+            weak.setdefault(c.structure, [c]).append(key)
+    flags = []
+    for structure, (c, *keys) in weak.items():
+        peak = 0.0 if c.evidence is None else c.evidence.peak_correlation
+        flags.append(QualityFlag(
+            f"weak_evidence_{structure}", float(peak), 1.0, "correlation",
+            f"{structure.replace('_', ' ')}: weak image evidence ({c.reason}); {', '.join(keys)} "
+            "rest partly or wholly on MediaPipe's points and carry a wider standard error"))
+    return flags
 
 
 def refine_in_original_px(photo: Photo, points_px: np.ndarray) -> Refinement:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # annotations only
     from lipsym.face._scale import Scale
     from lipsym.landmarks._detector import FaceLandmarks
     from lipsym.refine._result import Refinement
+    from lipsym.analysis._corrections import AppliedMove
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,15 @@ class PhotoAnalysis:
     refinement : Refinement or None
         What the image-evidence refinement changed (None when disabled);
         its ``points_px`` are in ORIGINAL photo pixels.
+    provenance : {"automatic", "manual"}
+        ``"manual"`` when a user moved points
+        (:func:`lipsym.analysis.apply_corrections`); no detection ran again.
+    corrections : tuple of AppliedMove
+        The points moved by hand, with their displacements (empty when automatic).
+    corrected_points_px : ndarray, shape (478, 3), float, read-only, or None
+        The landmarks after the manual moves (None when automatic).
+    automatic : PhotoAnalysis or None
+        The automatic analysis the corrections were applied to (None when automatic).
     """
 
     path: Path | None
@@ -66,8 +76,17 @@ class PhotoAnalysis:
     flags: tuple[QualityFlag, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     refinement: Refinement | None = None
+    provenance: str = "automatic"
+    corrections: tuple[AppliedMove, ...] = ()
+    corrected_points_px: np.ndarray | None = None
+    automatic: PhotoAnalysis | None = None
 
     @property
     def points_px(self) -> np.ndarray:
-        """The (478, 3) landmarks measured on: refined where refinement ran, original px."""
+        """The (478, 3) landmarks measured on, original px.
+
+        Moved by hand where corrected, else refined where refinement ran, else MediaPipe's.
+        """
+        if self.corrected_points_px is not None:
+            return self.corrected_points_px
         return self.landmarks.points_px if self.refinement is None else self.refinement.points_px

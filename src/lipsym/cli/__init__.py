@@ -27,8 +27,8 @@ from lipsym.errors import LipsymError
 
 #: Command name → module of lipsym.cli, in the order ``lipsym --help`` lists them.
 _COMMANDS = {"analyze": "analyze", "batch": "batch", "import": "import_photos", "patient": "patient",
-             "visit": "visit", "treatment": "treatment", "photo": "photo", "track": "track", "db": "db", "export": "export",
-             "compare": "compare", "report": "report", "simulate": "simulate",
+             "visit": "visit", "treatment": "treatment", "photo": "photo", "track": "track", "calibrate": "calibrate", "db": "db", "export": "export",
+             "compare": "compare", "report": "report", "correct": "correct", "simulate": "simulate",
              "analyze-pending": "import_photos"}
 
 

@@ -18,6 +18,7 @@ from lipsym.landmarks._detector import Landmarker
 from lipsym.report._overlay import write_png
 from lipsym.report import comparison_png, load_visit
 from lipsym.report._before_after import plain_comparison_png
+from lipsym.visits._corrections import corrected_report_visit, drawn_correction
 from lipsym.visits._documents import compare_recorded_visits, recorded_photo_paths, visit_comparison_document
 from lipsym.cli.common import analysis_options, landmarker_options
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json, warn_mixed_settings
@@ -50,30 +51,35 @@ def run_patient(args) -> int:
                                              allow_different_person=args.allow_different_person)
         paths = ([recorded_photo_paths(store, vm) for vm in (comparison.before, comparison.after)]
                  if args.output else None)
+        manual = [drawn_correction(store, vm.analysis_ids) for vm in (comparison.before, comparison.after)]
     warn_mixed_settings(comparison.compared)
     for w in comparison.capture_warnings:
         print(f"lipsym: warning: {w.message}", file=sys.stderr)
     if paths is not None:
-        _write_images(args, paths, comparison.title)
+        _write_images(args, paths, comparison.title, manual)
     if args.json:
         print_json(visit_comparison_document(comparison, args.output))
         return 0
     print_changes(comparison.changes,
                   title=f"{comparison.title}: change of asymmetry (left − right, subject's sides)")
+    for vm in (comparison.before, comparison.after):
+        if (line := vm.provenance_line()) is not None:
+            print(f"{vm.label}: {line}")
     if comparison.treatments_between:
         print("treatments in between: " + "; ".join(f"{t.product_name} {t.dose_value:g} {t.dose_unit}"
                                                      for t in comparison.treatments_between))
     return 0
 
 
-def _write_images(args, paths, title: str) -> None:
+def _write_images(args, paths, title: str, manual) -> None:
     (rest0, smile0), (rest1, smile1) = paths
     if (smile0 is None) != (smile1 is None):
         smile0 = smile1 = None  # draw the rest photos only: a row needs both visits
     options = analysis_options(args)
     with Landmarker(landmarker_options(args)) as landmarker:
-        b = load_visit(rest0, smile0, landmarker, options=options)
-        a = load_visit(rest1, smile1, landmarker, options=options)
+        # Drawn with the landmarks corrected by hand where the visit's analysis is manual.
+        b = corrected_report_visit(load_visit(rest0, smile0, landmarker, options=options), manual[0])
+        a = corrected_report_visit(load_visit(rest1, smile1, landmarker, options=options), manual[1])
     if not args.title:
         args.title = title
     write_png(args.output, comparison_image(list(b.photos), list(a.photos), args), overwrite=args.force)

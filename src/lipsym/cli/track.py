@@ -41,6 +41,9 @@ def run(args) -> int:
         print_json(track_document(timeline, keys, settling, args.plot))
         return 0
     print_timeline(timeline, keys, PHOTO_CONDITIONS)
+    for vm in timeline.visits:
+        if (line := vm.provenance_line()) is not None:
+            print(f"{vm.label}: {line}")
     print_settling(settling)
     if args.plot:
         print(f"\nplot: {args.plot}", file=sys.stderr)

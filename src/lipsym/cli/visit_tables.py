@@ -46,8 +46,18 @@ def print_timeline(timeline: Timeline, keys: list[str], conditions: tuple[str, .
             rows.append((key, c, *(value_text(vm.sided.get(c, {}).get(key)) for vm in timeline.visits)))
     rows.append(("analysis", "", *(", ".join(f"{c} #{i}" for c, i in vm.analysis_ids.items()) or "-"
                                    for vm in timeline.visits)))
+    if any(vm.corrections for vm in timeline.visits):
+        rows.append(("landmarks", "", *(_landmarks_text(vm) for vm in timeline.visits)))
     print_table(headers, rows, title=f"Patient {timeline.patient.identifier}: asymmetry left − right "
                                      f"(subject's sides) {PM_LABEL}")
+
+
+def _landmarks_text(vm) -> str:
+    """``corrected manually (2 points moved)``, ``automatic``, or ``-`` for a visit without analyses."""
+    if not vm.analysis_ids:
+        return "-"
+    n = vm.manual_points
+    return f"corrected manually ({n} point{'s' if n != 1 else ''} moved)" if vm.corrections else "automatic"
 
 
 def _change_text(change: MeasureChange | None) -> str:

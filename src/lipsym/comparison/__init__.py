@@ -15,6 +15,7 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_compare": ["MeasureChange", "compare_measures", "compare_sided", "KEY_MEASURES", "Z95"],
     "_capture": ["Capture", "CaptureError", "capture_from_analysis", "capture_from_dict"],
+    "_calibration": ["CalibratedSD", "ClinicCalibration", "pooled_sd", "MIN_DEGREES_OF_FREEDOM"],
     "_replicates": ["ReplicateMeasure", "aggregate_replicates", "aggregate_sided", "robust_mean"],
     "_capture_model": ["between_capture_sd", "change_se_floor"],
     "_capture_checks": ["CaptureWarning", "capture_warnings"],

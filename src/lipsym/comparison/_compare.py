@@ -39,7 +39,10 @@ replicates (``replicates=(before, after)``), the change's measured
 between-capture SD is ``sqrt(SD_before²/n_before + SD_after²/n_after)``
 (over the visits with two or more photos); it replaces the model's
 ``SD_between`` when it is larger (this clinic's photos vary more than the
-model assumes), else the model's stands, and the floors still apply.
+model assumes), else the model's stands, and the floors still apply. Once a
+clinic has calibrated its own re-capture SD from the replicates in its record
+(:mod:`lipsym.comparison._calibration`, ``lipsym calibrate``), that SD takes
+the model's place; each change says which was used (``between_source``).
 
 Settling (follow-up after a treatment) classifies each change by what it did
 to the size of the asymmetry, against the same noise level: ``converging``
@@ -53,6 +56,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from lipsym.comparison._calibration import CalibratedSD
 from lipsym.comparison._capture import Capture
 from lipsym.comparison._capture_model import between_capture_sd, change_se_floor
 from lipsym.comparison._replicates import ReplicateMeasure
@@ -104,6 +108,12 @@ class MeasureChange:
     replicate_se : float or None
         The measured between-capture SD of the change,
         ``sqrt(Σ SD²/n)`` over the visits with replicates; None without.
+    between_source : {"model", "clinic", "replicates"} or None
+        Where the between-capture SD in ``standard_error`` came from: the
+        capture model, the clinic's calibration
+        (:mod:`lipsym.comparison._calibration`), or these visits' own
+        replicates (when larger); None when no between-capture term was
+        added (one-photo standard errors only).
     """
 
     key: str
@@ -122,6 +132,7 @@ class MeasureChange:
     before_replicate_sd: float | None = None
     after_replicate_sd: float | None = None
     replicate_se: float | None = None
+    between_source: str | None = None
 
     def contains(self, value: float, z: float = Z95) -> bool:
         """Whether ``value`` lies within ``z`` standard errors of the measured change."""
@@ -130,7 +141,8 @@ class MeasureChange:
 
 def compare_sided(before: SidedMeasure, after: SidedMeasure,
                   captures: tuple[Capture, Capture] | None = None,
-                  replicates: tuple[ReplicateMeasure | None, ReplicateMeasure | None] | None = None) -> MeasureChange:
+                  replicates: tuple[ReplicateMeasure | None, ReplicateMeasure | None] | None = None,
+                  calibration: CalibratedSD | None = None) -> MeasureChange:
     """Change of one sided measure's asymmetry.
 
     Parameters
@@ -146,6 +158,11 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure,
         The replicates ``before`` and ``after`` are the robust means of
         (:func:`lipsym.comparison.aggregate_replicates`); their measured
         spread replaces the between-capture SD when larger (module docstring).
+    calibration : CalibratedSD, optional
+        This clinic's pooled re-capture SD of the measure and expression;
+        when :attr:`~CalibratedSD.used`, it replaces the model's
+        between-capture SD (:mod:`lipsym.comparison._calibration`); the
+        floors still apply.
     """
     if before.key != after.key or before.unit != after.unit:
         raise ValueError(f"cannot compare {before.key} ({before.unit}) with {after.key} ({after.unit})")
@@ -153,12 +170,20 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure,
     spread = [r for r in (rep_b, rep_a) if r is not None and r.n > 1]
     measured = math.sqrt(sum(r.standard_error_of_mean ** 2 for r in spread)) if spread else None
     se = math.hypot(before.standard_error, after.standard_error)
+    clinic = None
+    if calibration is not None and calibration.used:
+        clinic = calibration.change_sd(rep_b.n if rep_b else 1, rep_a.n if rep_a else 1)
+    source = None
     if captures is not None:
         cap_b, cap_a = captures
-        between = max(between_capture_sd(before.key, before.unit, cap_b, cap_a), measured or 0.0)
+        between, source = (clinic, "clinic") if clinic is not None else (
+            between_capture_sd(before.key, before.unit, cap_b, cap_a), "model")
+        if measured is not None and measured > between:
+            between, source = measured, "replicates"
         se = max(math.hypot(se, between), change_se_floor(before.unit, cap_b, cap_a))
-    elif measured is not None:
-        se = math.hypot(se, measured)
+    elif clinic is not None or measured is not None:
+        between, source = max(((clinic or 0.0), "clinic"), ((measured or 0.0), "replicates"))
+        se = math.hypot(se, between)
     mdc = Z95 * se
     change = after.asymmetry - before.asymmetry
     shrink = abs(before.asymmetry) - abs(after.asymmetry)
@@ -170,6 +195,7 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure,
         before_replicates=rep_b.n if rep_b else 1, after_replicates=rep_a.n if rep_a else 1,
         before_replicate_sd=rep_b.sd if rep_b and rep_b.n > 1 else None,
         after_replicate_sd=rep_a.sd if rep_a and rep_a.n > 1 else None, replicate_se=measured,
+        between_source=source,
     )
 
 
@@ -179,6 +205,7 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
                      captures: tuple[Capture, Capture] | None = None,
                      replicates: tuple[Mapping[str, ReplicateMeasure] | None,
                                        Mapping[str, ReplicateMeasure] | None] | None = None,
+                     calibration: Mapping[str, CalibratedSD] | None = None,
                      ) -> dict[str, MeasureChange]:
     """Change of every sided asymmetry between two photos of one face.
 
@@ -194,6 +221,9 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
     replicates : (mapping or None, mapping or None), optional
         Key → :class:`ReplicateMeasure` of each side that is the robust mean
         of replicate photos; see :func:`compare_sided`.
+    calibration : mapping of str to CalibratedSD, optional
+        Key → the clinic's calibration for these photos' expression
+        (:meth:`ClinicCalibration.for_expression`); see :func:`compare_sided`.
 
     Returns
     -------
@@ -229,5 +259,6 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
         common = [k for k in b if k in a]
         keys = [k for k in KEY_MEASURES if k in common] + [k for k in common if k not in KEY_MEASURES]
     rep_b, rep_a = replicates if replicates is not None else (None, None)
-    return {k: compare_sided(b[k], a[k], captures, ((rep_b or {}).get(k), (rep_a or {}).get(k))) for k in keys
-            if math.isfinite(b[k].asymmetry) and math.isfinite(a[k].asymmetry)}
+    cal = calibration or {}
+    return {k: compare_sided(b[k], a[k], captures, ((rep_b or {}).get(k), (rep_a or {}).get(k)), cal.get(k))
+            for k in keys if math.isfinite(b[k].asymmetry) and math.isfinite(a[k].asymmetry)}

@@ -33,6 +33,10 @@ SCHEMAS: Mapping[str, int] = MappingProxyType({
     "lipsym.track": 1,              # lipsym track --json
     "lipsym.record_change": 1,      # lipsym patient|visit|treatment|photo edit|delete|restore --json (photo edit)
     "lipsym.history": 1,            # lipsym db history --json
+    "lipsym.corrections": 1,        # manual landmark corrections (lipsym correct --file, the app's save)
+    "lipsym.correction": 1,         # lipsym correct --file --json: the manual analysis recorded
+    "lipsym.correctable_points": 1, # lipsym correct --list --json
+    "lipsym.clinic_calibration": 1, # lipsym calibrate --json
 })
 
 #: The envelope's fields, first in every document.

@@ -110,6 +110,10 @@ def photo_to_dict(a: PhotoAnalysis, measures: PhotoMeasures | None = None, *,
             "pupils": None if a.refinement.pupils is None else _pair_dict(a.refinement.pupils),
         },
     }
+    if a.provenance != "automatic":
+        # Points moved by hand (lipsym.analysis.apply_corrections): say so, and which.
+        d["provenance"] = a.provenance
+        d["corrections"] = [m.to_dict() for m in a.corrections]
     if include_landmarks:
         d["landmarks_px"] = [[_num(v, 3) for v in row] for row in a.points_px]
     if measures is not None:
@@ -154,4 +158,12 @@ def document(results: list[dict], pairs: list[dict], *, model_sha256: str | None
 def _pair_dict(p) -> dict[str, Any]:
     """One refined landmark pair (lipsym.refine.PairRefinement) as JSON."""
     return {"right": p.right, "left": p.left, "used": p.used, "reason": p.reason, "method": p.method,
-            "residual_frame_px": _xy(p.residual_frame_px), "peak_correlation": _num(p.peak_correlation, 4)}
+            "residual_frame_px": _xy(p.residual_frame_px), "peak_correlation": _num(p.peak_correlation, 4),
+            "evidence": None if p.evidence is None else _evidence_dict(p.evidence)}
+
+
+def _evidence_dict(e) -> dict[str, Any]:
+    """A registration's image evidence (lipsym.refine.Evidence) as JSON."""
+    return {"peak_correlation": _num(e.peak_correlation, 4), "sharpness": _num(e.sharpness, 4),
+            "uniqueness": _num(e.uniqueness, 4), "contrast": _num(e.contrast, 2),
+            "disagreement_ipd": _num(e.disagreement_ipd, 5), "strong": e.strong, "reason": e.reason}

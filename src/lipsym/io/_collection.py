@@ -15,6 +15,12 @@ a folder
     alone with expression ``other``; a rest or smile photo without its
     partner is analysed alone with its own expression. Photos anywhere else
     in the tree are analysed alone (expression ``other``, no patient, no date).
+    A photo is a file with a photo extension, or any other (non-hidden)
+    file whose content starts with a photo format's or GIF's signature: a
+    ``smile.gif``, a ``rest.jpe`` or an extension-less ``rest`` is found by
+    what it is (#14), and notes, CSVs or JSON beside the photos are left
+    alone. A file whose first bytes cannot be read to tell is reported as a
+    problem and skipped.
 
 a manifest CSV
     Columns ``patient,date,expression,path`` (header required, any order,
@@ -184,6 +190,30 @@ def is_photo_file(path: str | os.PathLike) -> bool:
     return not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
 
 
+#: Signatures accepted for a file without a photo extension: the photo
+#: formats' (:func:`lipsym.io._sniff._photo_format`) and GIF's. Other Pillow
+#: formats are not sniffed here, as some have weak signatures (a text file
+#: starting ``P0`` passes Pillow's PPM check).
+_GIF_SIGNATURES = (b"GIF87a", b"GIF89a")
+
+
+def _sniffs_as_photo(path: Path, problems: list[Problem]) -> bool:
+    """Whether a file without a photo extension holds a photo, by its first bytes.
+
+    Unreadable files are added to ``problems`` (we cannot tell) and skipped.
+    """
+    from lipsym.io._sniff import _photo_format
+
+    try:
+        with path.open("rb") as fp:
+            prefix = fp.read(32)
+    except OSError as exc:
+        problems.append(Problem(str(path), f"{path}: cannot read it to tell whether it is a photo "
+                                           f"({exc.strerror or exc}); skipped"))
+        return False
+    return prefix.startswith(_GIF_SIGNATURES) or _photo_format(prefix) is not None
+
+
 def discover_folder(root: str | os.PathLike) -> Collection:
     """Collect items from a folder tree following ``PATIENT/YYYY-MM-DD/{rest,smile}.<ext>``.
 
@@ -208,10 +238,11 @@ def discover_folder(root: str | os.PathLike) -> Collection:
     problems: list[Problem] = []
     for folder, dirs, files in os.walk(root, onerror=walk_errors.append):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        photos = sorted(f for f in files if is_photo_file(f))
+        folder = Path(folder)
+        photos = sorted(f for f in files if is_photo_file(f)
+                        or (not f.startswith(".") and (folder / f).is_file() and _sniffs_as_photo(folder / f, problems)))
         if not photos:
             continue
-        folder = Path(folder)
         rel = PurePosixPath(*folder.relative_to(root).parts)
         found, lost = _folder_items(folder, rel, root, photos)
         items.extend(found)

@@ -39,6 +39,7 @@ from lipsym.io._png import (
     _walk_png,
 )
 from lipsym.io._strict import check_plausible, strict_decoding
+from lipsym.io._structure import check_structure
 from lipsym.io._tiff import _opencv_orients_16bit_tiff
 
 # Working memory of the strip decoders besides the output (a few strips of
@@ -53,7 +54,12 @@ _DECODER_BUFFER_BYTES_PER_PX = {"WEBP": 12, "HEIF": 4}
 
 
 def _check_complete(data: bytes, fmt: str, shown: str) -> None:
-    """Refuse a JPEG or PNG whose data stops early (see the module notes)."""
+    """Refuse a JPEG or PNG whose data stops early, and a file whose own sizes disagree with its length.
+
+    See the module notes, and :mod:`lipsym.io._structure` for BMP, WebP,
+    HEIF and TIFF.
+    """
+    check_structure(data, fmt, shown)
     if fmt == "JPEG" and not _jpeg_is_complete(data):
         raise TruncatedPhotoError(f"{shown} is cut short or corrupt (its JPEG data has no end marker)")
     if fmt == "PNG" and not _walk_png(io.BytesIO(data)).complete:

@@ -21,7 +21,7 @@ from lipsym.errors import LipsymError, TruncatedPhotoError
 from lipsym.io._files import _one_line
 from lipsym.io._limits import _pil_bomb_guard
 from lipsym.io._png import _PNG_SIGNATURE
-from lipsym.io._strict import raise_if_damaged
+from lipsym.io._strict import pil_log_captured, raise_if_damaged
 
 #: Photo formats recognised by signature, as reported in ``Photo.format``;
 #: other images Pillow identifies by content are reported by Pillow's name
@@ -124,10 +124,12 @@ def _open_pil(fp: IO[bytes], fmt: str, shown: str) -> ImageFile.ImageFile:
     try:
         # Plugins warn about damaged headers (a TIFF tag pointing past the
         # end of the file): those warnings are errors, the others are dropped.
-        with warnings.catch_warnings(record=True) as caught, _pil_bomb_guard(shown, pixels=None):
+        logged: list[str] = []
+        with warnings.catch_warnings(record=True) as caught, _pil_bomb_guard(shown, pixels=None), \
+                pil_log_captured(logged):
             warnings.simplefilter("always")
             image = factory(fp, "")
-        raise_if_damaged([str(warning.message) for warning in caught], shown, fmt)
+        raise_if_damaged([str(warning.message) for warning in caught] + logged, shown, fmt)
         return image
     except LipsymError:
         raise

@@ -23,6 +23,7 @@ libjpeg leaves where the data ran out.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -75,6 +76,38 @@ def _c_stderr_captured(into: list[str]) -> Iterator[None]:
     into.extend(line for line in text.splitlines() if line.strip())
 
 
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def pil_log_captured(into: list[str]) -> Iterator[None]:
+    """Collect what Pillow logs (e.g. TIFF "More samples per pixel than can be decoded").
+
+    Pillow's plugins report some damaged headers with ``logger.error``; with
+    no logging configured, Python's last-resort handler would print them raw
+    on stderr beside lipsym's one-line reason. Pillow's logger is detached
+    from the root logger for the duration (a process-wide change, under the
+    same lock as the stderr capture).
+    """
+    logger = logging.getLogger("PIL")
+    handler = _Collect(into)
+    with _capture_lock:
+        propagate = logger.propagate
+        logger.addHandler(handler)
+        logger.propagate = False
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+
+
 @contextlib.contextmanager
 def strict_decoding(shown: str, what: str) -> Iterator[None]:
     """Run a decode; raise :class:`CorruptPhotoError` if any decoder reported damaged data.
@@ -89,7 +122,7 @@ def strict_decoding(shown: str, what: str) -> Iterator[None]:
     messages: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with _c_stderr_captured(messages):
+        with _c_stderr_captured(messages), pil_log_captured(messages):
             yield
     messages.extend(str(warning.message) for warning in caught
                     if not issubclass(warning.category, DeprecationWarning))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -18,6 +18,8 @@ from lipsym.measures._commissures import commissure_measures
 from lipsym.measures._composite import CompositeScore, composite_score
 from lipsym.measures._contours import dense_contour, midline_crossing
 from lipsym.measures._cupids_bow import cupids_bow_measures
+from lipsym.measures._registry import scale_power
+from lipsym.measures._uncertainty import weak_evidence_sd
 from lipsym.measures._unmeasured import attempt, unavailable_flag, unmeasurable_sided
 from lipsym.measures._values import ScalarMeasure, SidedMeasure
 from lipsym.measures._vermilion import vermilion_measures
@@ -63,6 +65,25 @@ class PhotoMeasures:
     points_frame_mm: Mapping[str, np.ndarray]
     unmeasured: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     flags: tuple[QualityFlag, ...] = ()
+
+
+def _widen_weak(analysis: PhotoAnalysis, by_key: dict[str, SidedMeasure], scale: Scale,
+                ipd_px: float) -> dict[str, SidedMeasure]:
+    """The measures of structures whose refinement's image evidence was weak, with their wider standard error.
+
+    See :attr:`lipsym.refine.Refinement.measure_confidence` (which measures) and
+    :func:`lipsym.measures._uncertainty.weak_evidence_sd` (how much wider);
+    the analysis carries a ``weak_evidence_<structure>`` flag for each.
+    """
+    if analysis.refinement is None:
+        return by_key
+    for key, confidence in analysis.refinement.measure_confidence.items():
+        m = by_key.get(key)
+        if m is not None and not confidence.strong:
+            power = scale_power(m.unit)
+            extra = weak_evidence_sd(key, ipd_px, power) * scale.mm_per_px ** power
+            by_key[key] = replace(m, standard_error=math.hypot(m.standard_error, extra))
+    return by_key
 
 
 def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoMeasures:
@@ -121,7 +142,7 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
     scalar_list += absolute_measures(outer_upper, inner_upper, outer_lower, inner_lower,
                                      f["cheilion_right"], f["cheilion_left"], f["subnasale"],
                                      f["labrale_superius"], scale, ipd_px, unmeasured)
-    by_key = {m.key: m for m in sided_list}
+    by_key = _widen_weak(analysis, {m.key: m for m in sided_list}, scale, ipd_px)
     bands = {k: b for k, m in by_key.items()
              if math.isfinite(m.asymmetry) and (b := band_for(k, m.asymmetry, analysis.expression)) is not None}
     points = {}

@@ -67,3 +67,24 @@ def sensitivity_sd(key: str) -> float:
     0.0 for a key the benchmark does not plant.
     """
     return _calibration().get("sensitivity_rel_sd", {}).get(key, 0.0)
+
+
+def weak_evidence_sd(key: str, ipd_px: float, power: int = 1) -> float:
+    """Extra standard error of a measure's asymmetry when its refinement's image evidence was weak, px**power.
+
+    The RMS difference from the manual points' asymmetry on the London
+    faces whose evidence was weak (the Cupid's bow), or of MediaPipe's
+    asymmetry on all London faces where the refinement falls back to it
+    (the commissures' height): ``weak_evidence_sd_rel_ipd`` in
+    ``uncertainty.json``, relative to the IPD. 0.0 for a key not calibrated.
+
+    Parameters
+    ----------
+    key : str
+        Measure key.
+    ipd_px : float
+        Interpupillary distance of the photo, px.
+    power : {1, 2}
+        1 for lengths, 2 for areas.
+    """
+    return _calibration().get("weak_evidence_sd_rel_ipd", {}).get(key, 0.0) * ipd_px ** power

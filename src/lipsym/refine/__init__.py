@@ -26,6 +26,12 @@ directions, so that
 Weak evidence (low correlation peak, a peak on the search border, a flat
 peak: beards, overdrawn lipstick, blur, an open mouth at the commissure)
 leaves the pair where it was and reports it (:class:`PairRefinement`).
+Every registration reports its evidence (:class:`Evidence`: peak, its
+sharpness and uniqueness, contrast, the two search directions'
+disagreement); the structures whose measures are judged (the Cupid's bow,
+the commissures: :data:`STRUCTURE_MEASURES`) are strong or weak by it
+(:func:`structure_evidence`), and a weak one is flagged by the analysis
+and widened by the measures.
 
 - :func:`refine_lips` → :class:`Refinement`: the pupils first
   (:func:`refine_pupils`, they set the frame's axis), then every pair of
@@ -44,7 +50,8 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_lips": ["refine_lips"],
     "_pupils": ["refine_pupils"],
-    "_result": ["Refinement", "PairRefinement"],
+    "_result": ["Refinement", "PairRefinement", "Evidence", "MeasureConfidence"],
+    "_evidence": ["EvidenceLimits", "BOW_LIMITS", "STRUCTURE_MEASURES", "structure_evidence"],
     "_pairs": ["LandmarkPair", "LIP_PAIRS", "CORNER_PAIRS", "COMMISSURES", "BOW_PAIR"],
     "_fissure": ["fissure_end"],
     "_grid": ["resample_in_frame"],

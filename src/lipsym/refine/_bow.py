@@ -48,10 +48,11 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
+from lipsym.refine._evidence import BOW_LIMITS, WEAK_BOW_WEIGHT, judge, weaker
 from lipsym.refine._grid import samples
 from lipsym.refine._pairs import CORNER_PAIRS, LandmarkPair, normal_component, pair_in_frame, refine_pair, shifted
 from lipsym.refine._registration import CONTOUR_SEARCH_X_PX, SymmetricGrid
-from lipsym.refine._result import PairRefinement
+from lipsym.refine._result import NO_EVIDENCE, PairRefinement
 
 #: Half-width of the second pass's window along the border, fraction of IPD.
 BOW_HALF_X_IPD = 0.02
@@ -133,18 +134,25 @@ def refine_bow(pair: LandmarkPair, points_frame_px: np.ndarray, grid: SymmetricG
     f_l, f_r = pair_in_frame(points_frame_px, pair)
     first = refine_pair(pair, points_frame_px, first_pass, distinct_only=True)
     if not first.used:
-        return first
+        return replace(first, evidence=judge(first.evidence or NO_EVIDENCE, BOW_LIMITS))
     # What the first pass left, measured at its (still mirror-consistent)
     # positions with the narrow window.
     step, ipd = grid.step, grid.ipd_px
-    more, _, reason = grid.register(points_frame_px[pair.left], points_frame_px[pair.right], pair in CORNER_PAIRS,
-                                    half_x=samples(BOW_HALF_X_IPD, ipd, step, 1),
-                                    search_y=samples(BOW_SEARCH_IPD, ipd, step, 2), distinct_only=True)
+    more, _, reason, second = grid.register(points_frame_px[pair.left], points_frame_px[pair.right],
+                                            pair in CORNER_PAIRS, half_x=samples(BOW_HALF_X_IPD, ipd, step, 1),
+                                            search_y=samples(BOW_SEARCH_IPD, ipd, step, 2), distinct_only=True)
+    residual = first.residual_frame_px
     if reason:
-        return first
-    residual = first.residual_frame_px + normal_component(more, points_frame_px, pair)
+        second = replace(second, strong=False, reason=f"second pass: {reason}")
+    else:
+        residual = residual + normal_component(more, points_frame_px, pair)
+    evidence = judge(weaker(first.evidence, second), BOW_LIMITS)
+    if not evidence.strong:
+        # A flat or ambiguous peak: the border was not found reliably on
+        # both sides (see lipsym.refine._evidence).
+        residual = WEAK_BOW_WEIGHT * residual
     points_frame_px[pair.left], points_frame_px[pair.right] = shifted(f_l, f_r, residual)
-    return replace(first, residual_frame_px=residual)
+    return replace(first, residual_frame_px=residual, evidence=evidence)
 
 
 def _bow_reach(step_px: float, half: int, ipd_px: float) -> tuple[float, float]:

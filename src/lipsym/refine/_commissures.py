@@ -132,7 +132,7 @@ def refine_commissures(pair: LandmarkPair, points_frame_px: np.ndarray, grid: Sy
     """
     f_l, f_r = pair_in_frame(points_frame_px, pair)
     corner = pair in CORNER_PAIRS
-    residual, peak, reason = grid.register(f_l, f_r, corner, weighted=True)
+    residual, peak, reason, evidence = grid.register(f_l, f_r, corner, weighted=True)
     if reason and fissure is not None:
         # Fissure ends that do not register as mirror images of each other (a
         # crease followed on one side only) are not trusted: the corners
@@ -140,22 +140,22 @@ def refine_commissures(pair: LandmarkPair, points_frame_px: np.ndarray, grid: Sy
         f_l, f_r = frame.to_frame(mediapipe_px[pair.left, :2]), frame.to_frame(mediapipe_px[pair.right, :2])
         retry = grid.register(f_l, f_r, corner, weighted=True)
         if not retry[2]:
-            (residual, peak, reason), fissure = retry, None
+            (residual, peak, reason, evidence), fissure = retry, None
     if reason:
         if fissure is None:
-            return PairRefinement(*pair, np.zeros(2), peak, False, reason)
+            return PairRefinement(*pair, np.zeros(2), peak, False, reason, evidence=evidence)
         return PairRefinement(*pair, _total_correction(pair, frame, fissure.points_px, mediapipe_px), peak, False,
-                              reason, "fissure")
+                              reason, "fissure", evidence)
     residual = CORNER_GAIN * residual
     new_l, new_r = shifted(f_l, f_r, residual)
     if fissure is None:
         points_frame_px[pair.left], points_frame_px[pair.right] = new_l, new_r
-        return PairRefinement(*pair, residual, peak, True)
+        return PairRefinement(*pair, residual, peak, True, evidence=evidence)
     new_l, new_r = _symmetric_height(new_l, new_r, fissure.height_frame_px)
     points_frame_px[pair.left], points_frame_px[pair.right] = new_l, new_r
     placed_px = {Side.LEFT: frame.to_photo(new_l), Side.RIGHT: frame.to_photo(new_r)}
     return PairRefinement(*pair, _total_correction(pair, frame, placed_px, mediapipe_px), peak, True, "",
-                          "registration+fissure")
+                          "registration+fissure", evidence)
 
 
 def _symmetric_height(left: np.ndarray, right: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ import numpy as np
 from lipsym.face._frame import FacialFrame, frame_from_landmarks
 from lipsym.refine._bow import first_pass_grid, refine_bow
 from lipsym.refine._commissures import place_on_fissure, refine_commissures
+from lipsym.refine._evidence import measure_confidence
 from lipsym.refine._mouth import sample_mouth
 from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LIP_PAIRS, refine_pair
 from lipsym.refine._pupils import refine_pupils
@@ -54,4 +55,5 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     pts.flags.writeable = False
     used = [p.used for p in pairs]
     return Refinement(points_px=pts, pairs=pairs, fallback_fraction=1.0 - sum(used) / len(used),
-                      commissure_used=used[LIP_PAIRS.index(COMMISSURES)], pupils=pupils)
+                      commissure_used=used[LIP_PAIRS.index(COMMISSURES)], pupils=pupils,
+                      measure_confidence=measure_confidence(pairs))

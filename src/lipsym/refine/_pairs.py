@@ -151,13 +151,13 @@ def refine_pair(pair: LandmarkPair, points_frame_px: np.ndarray, grid: Symmetric
     """
     f_l, f_r = pair_in_frame(points_frame_px, pair)
     corner = pair in CORNER_PAIRS
-    residual, peak, reason = grid.register(f_l, f_r, corner, distinct_only=distinct_only)
+    residual, peak, reason, evidence = grid.register(f_l, f_r, corner, distinct_only=distinct_only)
     if reason:
-        return PairRefinement(*pair, np.zeros(2), peak, False, reason)
+        return PairRefinement(*pair, np.zeros(2), peak, False, reason, evidence=evidence)
     if not corner:
         residual = normal_component(residual, points_frame_px, pair)
     points_frame_px[pair.left], points_frame_px[pair.right] = shifted(f_l, f_r, residual)
-    return PairRefinement(*pair, residual, peak, True)
+    return PairRefinement(*pair, residual, peak, True, evidence=evidence)
 
 
 def _check_pairs() -> None:  # pragma: no cover - guards an edit of LIP_PAIRS

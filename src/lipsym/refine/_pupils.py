@@ -57,7 +57,7 @@ def refine_pupils(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) ->
     f_r, f_l = frame.to_frame(pts[PUPILS.right, :2]), frame.to_frame(pts[PUPILS.left, :2])
     u, v = symmetric_grid(np.array([f_l, f_r]), (half + search + 3) * step, step)
     grid = SymmetricGrid(resample_features(rgb, frame, u, v), u, v, step, half, search, ipd)
-    residual, peak, reason = grid.register(f_l, f_r, corner=True, weighted=True)
+    residual, peak, reason, _ = grid.register(f_l, f_r, corner=True, weighted=True)
     if reason:
         return pts, PairRefinement(*PUPILS, np.zeros(2), peak, False, reason)
     # Only the relative height is corrected: the horizontal residual is mostly

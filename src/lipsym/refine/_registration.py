@@ -22,6 +22,8 @@ import functools
 import cv2
 import numpy as np
 
+from lipsym.refine._result import NO_EVIDENCE, Evidence
+
 #: Patch half-size and search range, as fractions of the interpupillary distance.
 PATCH_HALF_IPD = 0.055
 SEARCH_IPD = 0.05
@@ -78,7 +80,7 @@ class SymmetricGrid:
 
     def register(self, f_l: np.ndarray, f_r: np.ndarray, corner: bool, *, half_x: int | None = None,
                  search_y: int | None = None, distinct_only: bool = False,
-                 weighted: bool = False) -> tuple[np.ndarray, float, str]:
+                 weighted: bool = False) -> tuple[np.ndarray, float, str, Evidence]:
         """The asymmetric residual of a landmark pair.
 
         Parameters
@@ -105,6 +107,10 @@ class SymmetricGrid:
             The weaker of the two directions' peak correlations.
         reason : str
             Why the residual cannot be used ("" when it can).
+        evidence : Evidence
+            The numbers behind it (:class:`lipsym.refine.Evidence`), before
+            any pair-specific limit is applied (``strong`` is True unless
+            the registration could not be made).
         """
         step, half = self.step, self.half
         half_x = half if half_x is None else half_x
@@ -121,16 +127,20 @@ class SymmetricGrid:
         big_r = _patch(self.mirrored, col_rm, row_r, half_x + search_x, half + search_y)
         tmpl_l = _patch(self.feats, col_l, row_l, half_x, half)
         if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
-            return np.zeros(2), 0.0, "patch outside the photo"
-        if min(_contrast(tmpl_r), _contrast(tmpl_l)) < MIN_PATCH_CONTRAST:
-            return np.zeros(2), 0.0, "no image contrast (blur or occlusion)"
+            return np.zeros(2), 0.0, "patch outside the photo", NO_EVIDENCE
+        contrast = min(_contrast(tmpl_r), _contrast(tmpl_l))
+        if contrast < MIN_PATCH_CONTRAST:
+            return (np.zeros(2), 0.0, "no image contrast (blur or occlusion)",
+                    Evidence(0.0, 0.0, 0.0, contrast, float("inf"), False, "no image contrast"))
         # Rounding the patch centres to whole samples is undone below, so the
         # estimate is continuous in the landmark positions.
         frac_l = np.array([col_l - round(col_l), row_l - round(row_l)])
         frac_rm = np.array([col_rm - round(col_rm), row_r - round(row_r)])
         # Where the mirrored right feature lies around the left landmark, and vice versa.
-        off_lr, peak_lr, conf_lr, why_lr = register_patch(big_l, tmpl_r, corner, distinct_only, weighted)
-        off_rl, peak_rl, conf_rl, why_rl = register_patch(big_r, tmpl_l, corner, distinct_only, weighted)
+        off_lr, peak_lr, conf_lr, why_lr, sharp_lr, uniq_lr = register_patch(big_l, tmpl_r, corner, distinct_only,
+                                                                             weighted)
+        off_rl, peak_rl, conf_rl, why_rl, sharp_rl, uniq_rl = register_patch(big_r, tmpl_l, corner, distinct_only,
+                                                                             weighted)
         s_lr = off_lr - frac_l + frac_rm   # left feature − mirrored right feature, grid (col, row)
         s_rl = off_rl - frac_rm + frac_l   # the same seen from the other side, negated
         s_grid = 0.5 * (s_lr - s_rl)
@@ -138,18 +148,25 @@ class SymmetricGrid:
         # mirrored right landmark), grid (col, row); rows go down, frame y up.
         residual = np.array([s_grid[0], -s_grid[1]]) * step
         peak = min(peak_lr, peak_rl)
+        # Both directions should find the same residual: s_lr = −s_rl. Their
+        # sum is symmetric in the two sides, so a mirrored photo has the same.
+        apart = s_lr + s_rl
+        disagreement = (float(np.hypot(apart[0], apart[1])) if corner else abs(float(apart[1]))) * step / self.ipd_px
+        per_pct_ipd = (0.01 * self.ipd_px / step) ** 2
+        evidence = Evidence(peak, min(sharp_lr, sharp_rl) * per_pct_ipd, min(uniq_lr, uniq_rl), contrast,
+                                 disagreement)
         if why_lr or why_rl:
-            return np.zeros(2), peak, why_lr or why_rl
+            return np.zeros(2), peak, why_lr or why_rl, evidence
         if peak < MIN_PEAK_CORRELATION:
-            return np.zeros(2), peak, f"weak image evidence (correlation {peak:.2f})"
+            return np.zeros(2), peak, f"weak image evidence (correlation {peak:.2f})", evidence
         if np.linalg.norm(residual) / 2 > self.max_shift_px:
-            return np.zeros(2), peak, "correction larger than plausible"
+            return np.zeros(2), peak, "correction larger than plausible", evidence
         # Both directions' confidence, symmetric in the two sides (1 for a corner).
-        return min(conf_lr, conf_rl) * residual, peak, ""
+        return min(conf_lr, conf_rl) * residual, peak, "", evidence
 
 
-def register_patch(image: np.ndarray, template: np.ndarray, corner: bool,
-                   distinct_only: bool = False, weighted: bool = False) -> tuple[np.ndarray, float, float, str]:
+def register_patch(image: np.ndarray, template: np.ndarray, corner: bool, distinct_only: bool = False,
+                   weighted: bool = False) -> tuple[np.ndarray, float, float, str, float, float]:
     """Offset of ``template`` inside ``image`` relative to centring.
 
     Parameters
@@ -180,6 +197,12 @@ def register_patch(image: np.ndarray, template: np.ndarray, corner: bool,
         In [0, 1]: 1 for a corner, less for a contour with a second maximum.
     reason : str
         Why the offset cannot be used at all ("" when it can).
+    sharpness : float
+        Curvature of the scores at the peak (drop per sample², the weaker
+        axis: rows, and columns too for a corner).
+    uniqueness : float
+        Peak minus the next distinct maximum across the lip (rows), or minus
+        the lowest row maximum when there is none.
     """
     if weighted:
         weights = _centre_weights(*template.shape)
@@ -189,17 +212,31 @@ def register_patch(image: np.ndarray, template: np.ndarray, corner: bool,
     x, y, peak, in_x, in_y = _subpixel_peak(scores)
     offset = np.array([x - 0.5 * (scores.shape[1] - 1), y - 0.5 * (scores.shape[0] - 1)])
     if not (in_y and (in_x or not corner)):
-        return offset, peak, 0.0, "registration peak on the search border"
+        return offset, peak, 0.0, "registration peak on the search border", 0.0, 0.0
+    sharpness = _curvature(scores, corner)
+    across = scores.max(axis=1).tolist()  # best score per row (offset across the lip)
+    k = across.index(max(across))
+    maxima = [across[i] for i in range(1, len(across) - 1)
+              if abs(i - k) > 1 and across[i] >= across[i - 1] and across[i] >= across[i + 1]]
+    uniqueness = peak - (max(maxima) if maxima else min(across))
     confidence = 1.0
     if not corner:
-        across = scores.max(axis=1).tolist()  # best score per row (offset across the lip)
-        k = across.index(max(across))
         others = [across[i] for i in range(1, len(across) - 1)
                   if abs(i - k) > 1 and across[i] >= across[i - 1] and across[i] >= across[i + 1]
                   and (not distinct_only or min(across[min(i, k):max(i, k) + 1]) <= across[i] - AMBIGUITY_MARGIN)]
         if others:
             confidence = min(1.0, max(0.0, (peak - max(others)) / AMBIGUITY_MARGIN))
-    return offset, peak, confidence, ""
+    return offset, peak, confidence, "", sharpness, uniqueness
+
+
+def _curvature(scores: np.ndarray, corner: bool) -> float:
+    """Drop of the scores per sample² at their (interior) maximum: rows, and for a corner the weaker of rows and columns."""
+    _, _, _, (ix, iy) = cv2.minMaxLoc(scores)
+    c = float(scores[iy, ix])
+    out = c - 0.5 * (float(scores[iy - 1, ix]) + float(scores[iy + 1, ix]))
+    if corner:
+        out = min(out, c - 0.5 * (float(scores[iy, ix - 1]) + float(scores[iy, ix + 1])))
+    return max(out, 0.0)
 
 
 def _patch(features: np.ndarray, col: float, row: float, half_x: int, half_y: int) -> np.ndarray | None:

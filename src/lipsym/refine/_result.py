@@ -2,11 +2,55 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How strong the image evidence behind one registration was.
+
+    Attributes
+    ----------
+    peak_correlation : float
+        Normalised correlation at the peak, the weaker of the two search
+        directions (left patch in the mirrored right search, and back).
+    sharpness : float
+        How fast the correlation falls off the peak across the lip (both
+        axes for a corner, the weaker one): the drop for a shift of 1 % of
+        the interpupillary distance, from the peak's curvature. A flat peak
+        (a faint or blurred border) locates nothing.
+    uniqueness : float
+        The best correlation minus the next distinct maximum across the lip
+        (or minus the lowest, when there is none): near 0 when a second
+        border or a texture ridge matches as well.
+    contrast : float
+        SD of the weaker patch's features (8-bit levels).
+    disagreement_ipd : float
+        How far the two search directions disagree (they should find the
+        same residual, with opposite signs), fraction of the IPD: across the
+        lip for a contour, both axes for a corner.
+    strong : bool
+        All of the above within the limits of the pair's kind
+        (:mod:`lipsym.refine._evidence`).
+    reason : str
+        Which limit failed ("" when strong).
+    """
+
+    peak_correlation: float
+    sharpness: float
+    uniqueness: float
+    contrast: float
+    disagreement_ipd: float
+    strong: bool = True
+    reason: str = ""
+
+
+#: Evidence of a registration that could not be made at all.
+NO_EVIDENCE = Evidence(0.0, 0.0, 0.0, 0.0, float("inf"), False, "not registered")
 
 
 @dataclass(frozen=True)
@@ -34,6 +78,9 @@ class PairRefinement:
         fissure (:func:`lipsym.refine.fissure_end`) when it can be followed,
         then registered there ("fissure" alone when that registration fell
         back).
+    evidence : Evidence or None
+        The registration's evidence (for the Cupid's bow, the weaker of its
+        two passes); None when not recorded.
     """
 
     right: int
@@ -43,6 +90,37 @@ class PairRefinement:
     used: bool
     reason: str = ""
     method: str = "registration"
+    evidence: Evidence | None = None
+
+
+@dataclass(frozen=True)
+class MeasureConfidence:
+    """Whether one measure's refinement rests on strong image evidence.
+
+    Attributes
+    ----------
+    structure : str
+        The judged structure whose refined pair drives the measure
+        (``"cupids_bow"``, ``"commissures"``: :data:`lipsym.refine.STRUCTURE_MEASURES`).
+    strong : bool
+        False when the pair fell back or its evidence failed the structure's
+        limits: the measure is then flagged (``weak_evidence_<structure>``)
+        and its standard error widened.
+    reason : str
+        Why it is weak ("" when strong).
+    evidence : Evidence or None
+        The numbers behind it.
+    """
+
+    structure: str
+    strong: bool
+    reason: str = ""
+    evidence: Evidence | None = None
+
+    @property
+    def flagged(self) -> bool:
+        """True when weak."""
+        return not self.strong
 
 
 @dataclass(frozen=True)
@@ -62,6 +140,9 @@ class Refinement:
     pupils : PairRefinement or None
         The pupil pair (468, 473), registered first: it sets the facial
         frame's axis (:func:`lipsym.refine.refine_pupils`). None when not attempted.
+    measure_confidence : mapping of str to MeasureConfidence
+        Per measure key whose refined structure is judged
+        (:data:`lipsym.refine.STRUCTURE_MEASURES`): strong or weak evidence, and why.
     """
 
     points_px: np.ndarray
@@ -69,6 +150,7 @@ class Refinement:
     fallback_fraction: float
     commissure_used: bool
     pupils: PairRefinement | None = None
+    measure_confidence: Mapping[str, MeasureConfidence] = field(default_factory=lambda: MappingProxyType({}))
 
     def by_index(self) -> Mapping[int, PairRefinement]:
         """Pairs keyed by both of their landmark indices."""

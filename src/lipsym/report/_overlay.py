@@ -28,6 +28,7 @@ from lipsym.errors import ConfigurationError, MeasurementError
 from lipsym.measures import PhotoMeasures
 from lipsym.measures._contours import dense_contour, height_at
 from lipsym.measures._registry import unit_label
+from lipsym.report._declutter import declutter
 from lipsym.report._format import PM_LABEL, pm_se, signed
 
 # Okabe & Ito (2008) palette: distinguishable with the common colour-vision deficiencies.
@@ -352,6 +353,9 @@ def draw_annotations(ax, a: PhotoAnalysis, m: PhotoMeasures | None = None, *, to
         ax.text(0.99, 0.01, measure_summary_text(m), transform=ax.transAxes, ha="right", va="bottom", fontsize=7,
                 bbox=dict(facecolor="white", alpha=0.9, edgecolor="none"), zorder=9)
     draw_flags(ax, a)
+    if lips:
+        # Point names and segment values crowd together on a small face.
+        declutter(ax)
 
 
 def draw_overlay(rgb: np.ndarray, analysis: PhotoAnalysis, measures: PhotoMeasures | None = None, *,
@@ -379,6 +383,13 @@ def draw_overlay(rgb: np.ndarray, analysis: PhotoAnalysis, measures: PhotoMeasur
     longer cut to 600 px). Dark lip views are contrast-stretched
     (:func:`stretch_if_dark`) and say so.
     """
+    return figure_png(overlay_figure(rgb, analysis, measures, view=view, all_landmarks=all_landmarks,
+                                     width_in=width_in))
+
+
+def overlay_figure(rgb: np.ndarray, analysis: PhotoAnalysis, measures: PhotoMeasures | None = None, *,
+                   view: str = "lips", all_landmarks: bool = False, width_in: float = 7.0):
+    """The matplotlib figure :func:`draw_overlay` renders (same parameters)."""
     if view not in ("lips", "face"):
         raise ConfigurationError(f"overlay view must be 'lips' or 'face', got {view!r}")
     box = lip_box(analysis) if view == "lips" else face_box(analysis)
@@ -390,7 +401,7 @@ def draw_overlay(rgb: np.ndarray, analysis: PhotoAnalysis, measures: PhotoMeasur
         ax.text(0.01, 0.01, "contrast stretched for viewing", transform=ax.transAxes, fontsize=6.5, ha="left",
                 va="bottom", color="white", bbox=label_box("#444444"), zorder=10)
     draw_annotations(ax, analysis, measures, view=view, all_landmarks=all_landmarks)
-    return figure_png(fig)
+    return fig
 
 
 #: Highest overlay resolution, dots per inch (a 4 in full-face view: at most 1600 px wide).

@@ -11,7 +11,8 @@ With one rest and one smile this is the single pair it always was.
 An analysis is identified by its photos and settings, so work already in
 the store is skipped: re-running after an interruption resumes where it
 stopped, and two processes on one store do each analysis once (a race
-loses gracefully to the analysis the other process stored).
+loses gracefully to the analysis the other process stored, and only the
+process that inserted a row counts it).
 
 Before a photo is analysed its file is hashed again: a photo moved or
 modified since it was recorded is refused with a one-line reason, never
@@ -116,7 +117,7 @@ class VisitAnalyzer:
         self.check_photos(store, job)
         result = analyze_item(job.item, self.landmarker, self.options)
         result.raise_error()
-        return self.record(store, job, result.document(), result.specs(), result.model_sha256)
+        return self.record(store, job, result.document(), result.specs(), result.model_sha256)[0]
 
     def check_photos(self, store: Store, job: AnalysisJob) -> None:
         """Refuse a job whose photo files are missing or changed since they were recorded.
@@ -130,7 +131,7 @@ class VisitAnalyzer:
                 _require_unchanged(store, photo)
 
     def record(self, store: Store, job: AnalysisJob, document: dict[str, Any], measures: list,
-               model_sha256: str | None) -> Analysis:
+               model_sha256: str | None) -> tuple[Analysis, bool]:
         """Store a job's successful result, computed here or in a worker process.
 
         Parameters
@@ -138,18 +139,32 @@ class VisitAnalyzer:
         document, measures, model_sha256
             ``ItemResult.document()``, ``.specs()`` and ``.model_sha256``
             (picklable, unlike the ItemResult).
+
+        Returns
+        -------
+        analysis : Analysis
+            The stored analysis: this one, or the one another process stored
+            first for the same photos and settings (its result stands).
+        created : bool
+            True only if this call inserted the row. The look-up and the
+            insert run in one write transaction (``BEGIN IMMEDIATE``), so of
+            two processes recording the same job at once exactly one sees
+            ``created``; counters that add it count only rows that exist.
         """
         settings = self.settings
         try:
-            return store.add_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=settings,
-                                      result=document, measures=measures, model_sha256=model_sha256)
+            with store.transaction():
+                before = store.find_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=settings)
+                analysis = store.add_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=settings,
+                                              result=document, measures=measures, model_sha256=model_sha256)
+            return analysis, before is None
         except ConflictError:
-            # Another process stored this analysis between our check and our
-            # write: its result stands (same photos, same settings).
+            # Another process stored this analysis (with a result that differs
+            # in some detail) before us: its result stands, and it is theirs.
             existing = store.find_analysis(rest_photo=job.rest, smile_photo=job.smile, settings=settings)
             if existing is None:
                 raise
-            return existing
+            return existing, False
 
 
 def _require_unchanged(store: Store, photo: Photo) -> None:

@@ -20,7 +20,7 @@ from lipsym.comparison._capture_checks import CaptureWarning
 from lipsym.comparison._photos import compare_captures
 from lipsym.formats._comparison import capture_warnings_to_json
 from lipsym.comparison._compare import KEY_MEASURES, MeasureChange
-from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError
+from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError, StoreError
 from lipsym.formats._comparison import CHANGE_ASYMMETRY_SIGN, changes_to_json
 from lipsym.formats._envelope import envelope, plain
 from lipsym.visits._import import ImportReport
@@ -73,6 +73,8 @@ def track_document(timeline: Timeline, keys: Iterable[str], settling: Any, plot:
         "visits": [{"visit": plain(vm.visit), "treatments": plain(vm.treatments),
                     "analyses": {c: {"analysis_id": i, "settings_hash": vm.settings_hashes.get(c)}
                                  for c, i in vm.analysis_ids.items()},
+                    # Whether landmarks were corrected by hand, and which points were moved.
+                    **vm.provenance(),
                     "measures": {c: {k: plain(vm.sided[c][k]) for k in keys if k in vm.sided[c]}
                                  for c in PHOTO_CONDITIONS if c in vm.sided}} for vm in timeline.visits],
         "settling": plain(settling),
@@ -204,11 +206,20 @@ def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visi
         The visits have no analysed photo condition in common.
     NotFoundError
         No such patient or visit.
+    StoreError
+        Both references name the same visit (e.g. first and last of a
+        patient with one visit).
     """
     timeline = load_timeline(store, patient)
     before, after = timeline.find(from_visit), timeline.find(to_visit)
+    if before.visit.id == after.visit.id:
+        # Comparing a visit with itself gives a table of zeros that looks like a result.
+        alone = " (the patient's only visit)" if len(timeline.visits) == 1 else ""
+        raise StoreError(f"{patient}: --from {from_visit} and --to {to_visit} are the same visit, "
+                         f"{before.label}{alone}; a comparison needs two different visits")
     conditions = (*PHOTO_CONDITIONS, "dynamic") if all_measures else PHOTO_CONDITIONS
-    changes = compare_visits(before, after, conditions=conditions, keys=None if all_measures else KEY_MEASURES)
+    changes = compare_visits(before, after, conditions=conditions, keys=None if all_measures else KEY_MEASURES,
+                             calibration=timeline.calibration)
     if not changes:
         raise ConfigurationError(f"visits {before.label} and {after.label} have no analysed photos in common "
                                  "(rest or smile); run lipsym analyze-pending")
@@ -246,6 +257,8 @@ def visit_comparison_document(comparison: VisitComparison, image: str | None = N
         # How many photos (replicates) each visit's value of a condition is the robust mean of.
         "replicates": {side: {c: len(ids) for c, ids in vm.replicate_analysis_ids.items()}
                        for side, vm in (("from", comparison.before), ("to", comparison.after))},
+        # Whether each visit's landmarks were corrected by hand, and which points were moved.
+        "provenance": {side: vm.provenance() for side, vm in (("from", comparison.before), ("to", comparison.after))},
     })
 
 

@@ -286,8 +286,11 @@ def import_collection(store: Store, collection: Collection, *,
             touched[visit.id] = visit
             for expression, path in item.photos:
                 try:
-                    had = {p.id for p in store.list_photos(visit)}
-                    photo = store.add_photo(visit, path, expression)
+                    # One write transaction: another import adding the same
+                    # photo at the same moment cannot make both count it.
+                    with store.transaction():
+                        had = {p.id for p in store.list_photos(visit)}
+                        photo = store.add_photo(visit, path, expression)
                 except LipsymError as error:
                     fail(str(path), _naming(str(path), str(error)))
                     continue
@@ -336,8 +339,8 @@ def _run_pending(store: Store, analyzer: VisitAnalyzer, visits: Iterable[Visit],
         try:
             if isinstance(outcome, LipsymError):
                 raise outcome
-            analyzer.record(store, job, *outcome)
-            added += 1
+            _, created = analyzer.record(store, job, *outcome)
+            added += created
         except LipsymError as error:
             failed += 1
             fail(job.label, _naming(job.label, str(error)))

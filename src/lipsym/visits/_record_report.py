@@ -27,6 +27,7 @@ from lipsym.report._content import SIGNATURE, ReportHeader, flag_notice
 from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, signed, table_keys
 from lipsym.report._photos import ReportVisit, load_visit
 from lipsym.report._visit_report import VisitReport, _silent, build_report
+from lipsym.visits._corrections import corrected_report_visit, drawn_correction
 from lipsym.visits._documents import recorded_photo_paths
 from lipsym.visits._settling import PHOTO_CONDITIONS, FollowUpSettling, compare_visits, follow_up_settling
 from lipsym.visits._timeline import Timeline, VisitMeasures, load_timeline
@@ -72,8 +73,9 @@ def _settling_of(settling: list[FollowUpSettling], vm: VisitMeasures) -> FollowU
 def summary_rows(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures | None,
                  previous: VisitMeasures | None, settled: FollowUpSettling | None) -> tuple[tuple[str, ...], ...]:
     """Key measures: value now, change since baseline (with each side's change), since the last visit, settling."""
-    since_base = compare_visits(baseline, current, keys=KEY_MEASURES) if baseline is not None else {}
-    since_prev = compare_visits(previous, current, keys=KEY_MEASURES) if previous is not None else {}
+    cal = timeline.calibration
+    since_base = compare_visits(baseline, current, keys=KEY_MEASURES, calibration=cal) if baseline is not None else {}
+    since_prev = compare_visits(previous, current, keys=KEY_MEASURES, calibration=cal) if previous is not None else {}
     settle = {(c.condition, c.key): c.since_treatment.settling for c in (settled.changes if settled else ())
               if c.since_treatment is not None}
     rows = []
@@ -98,7 +100,9 @@ _SUMMARY_WIDTHS = (0.05, 0.27, 0.105, 0.105, 0.085, 0.115, 0.105, 0.085, 0.08)
 
 def _visit_photos(store: Store, vm: VisitMeasures, landmarker: Landmarker, options: AnalysisOptions) -> ReportVisit:
     rest, smile = recorded_photo_paths(store, vm)
-    return load_visit(rest, smile, landmarker, options=options)
+    # Drawn with the landmarks the clinician corrected, when the visit's analysis is manual.
+    return corrected_report_visit(load_visit(rest, smile, landmarker, options=options),
+                                  drawn_correction(store, vm.analysis_ids))
 
 
 def course_sections(timeline: Timeline, settling: list[FollowUpSettling], track: bytes | None) -> tuple[Section, ...]:
@@ -232,6 +236,8 @@ def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures
                  if c.since_treatment is not None and c.since_treatment.detectable]
         blocks.append(Paragraph(f"Settling since the treatment of {settled.treatment_visit.visit_date.isoformat()}: "
                                 + ("; ".join(calls) if calls else "no change beyond the MDC95 (stable).")))
+    shown = {vm.visit.id: vm for vm in (current, previous, baseline) if vm is not None}
+    blocks += [Paragraph(f"{vm.label}: {line}.") for vm in shown.values() if (line := vm.provenance_line())]
     blocks += flag_notice(photos)
     # The decision-support statement is in every page's footer; the summary must fit one page.
     blocks += [Paragraph(PM_NOTE, "note"), Paragraph(SIGNATURE)]

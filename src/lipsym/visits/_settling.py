@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from lipsym.comparison._calibration import ClinicCalibration
 from lipsym.comparison._capture import Capture, CaptureError, capture_from_dict
 from lipsym.comparison._compare import KEY_MEASURES, MeasureChange, compare_measures
 from lipsym.visits.store import Visit
@@ -34,7 +35,8 @@ PHOTO_CONDITIONS = ("rest", "smile")
 
 
 def compare_visits(before: VisitMeasures, after: VisitMeasures, *, conditions: Iterable[str] = PHOTO_CONDITIONS,
-                   keys: Iterable[str] | None = None) -> dict[str, dict[str, MeasureChange]]:
+                   keys: Iterable[str] | None = None,
+                   calibration: ClinicCalibration | None = None) -> dict[str, dict[str, MeasureChange]]:
     """Change of each asymmetry from one visit to another.
 
     Parameters
@@ -44,6 +46,9 @@ def compare_visits(before: VisitMeasures, after: VisitMeasures, *, conditions: I
         Conditions to compare; those missing at either visit are left out.
     keys : iterable of str, optional
         Measures; default every measure both visits have, key measures first.
+    calibration : ClinicCalibration, optional
+        The clinic's re-capture calibration (:attr:`Timeline.calibration`):
+        where it has enough data it replaces the model's between-capture SD.
 
     Returns
     -------
@@ -65,7 +70,9 @@ def compare_visits(before: VisitMeasures, after: VisitMeasures, *, conditions: I
             wanted = None if keys is None else [k for k in keys if k in b and k in a]
             out[condition] = compare_measures(b, a, wanted, captures=visit_captures(before, after, condition),
                                               replicates=(before.replicates.get(condition),
-                                                          after.replicates.get(condition)))
+                                                          after.replicates.get(condition)),
+                                              calibration=None if calibration is None
+                                              else calibration.for_expression(condition))
     return out
 
 
@@ -159,8 +166,10 @@ def follow_up_settling(timeline: Timeline, *, keys: Iterable[str] = KEY_MEASURES
                 continue
             ref = _latest_measured(visits[: treated_at + 1], condition)
             prev = _latest_measured(visits[:i], condition)
-            since_ref = compare_visits(ref, current, conditions=[condition], keys=keys) if ref else {}
-            since_prev = compare_visits(prev, current, conditions=[condition], keys=keys) if prev else {}
+            cal = timeline.calibration
+            since_ref = compare_visits(ref, current, conditions=[condition], keys=keys, calibration=cal) if ref else {}
+            since_prev = (compare_visits(prev, current, conditions=[condition], keys=keys, calibration=cal)
+                          if prev else {})
             if ref is not None:
                 references[condition] = ref.visit
             if prev is not None:

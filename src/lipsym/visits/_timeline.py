@@ -3,7 +3,10 @@
 The read side of the visit record: :func:`load_timeline` gathers, for each
 visit, the sided measures of each condition (rest, smile, dynamic) and the
 treatments given at it. A photo's latest analysis stands for it (a
-re-analysis with new settings supersedes the old one); a condition with
+re-analysis with new settings supersedes the old one), except that its
+latest MANUAL analysis (landmarks corrected by hand,
+:mod:`lipsym.visits._corrections`) stands for it whenever there is one, so a
+later automatic re-analysis never silently drops a correction; a condition with
 several photos (replicates, docs/visit-record.md) takes their robust mean,
 with their spread (:func:`lipsym.comparison.aggregate_replicates`). Everything downstream
 (:mod:`lipsym.visits`, ``lipsym track`` / ``compare``) works on this
@@ -19,12 +22,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from lipsym.comparison._calibration import ClinicCalibration
 from lipsym.comparison._replicates import ReplicateMeasure, aggregate_replicates
 from lipsym.errors import ConfigurationError, NotFoundError
 from lipsym.measures import SidedMeasure
+from lipsym.visits._provenance import MANUAL_KEYS, ManualCorrection, manual_correction
 from lipsym.visits.store import MeasureRow, Patient, Store, Treatment, Visit
+from lipsym.visits.store._analyses import prepare_settings
 from lipsym.visits.store import _validate as validate
 from lipsym.formats._store_rows import sided_from_rows
+from lipsym.visits._calibration_record import load_clinic_calibration
 
 _VISIT_ID = re.compile(r"^#?(\d+)$")
 
@@ -57,6 +64,13 @@ class VisitMeasures:
         conditions measured on two or more photos at this visit.
     replicate_analysis_ids : mapping of str to tuple of int
         Condition → every analysis its measures come from (one per photo).
+    corrections : mapping of str to tuple of ManualCorrection
+        Condition → the manual analyses (landmarks corrected by hand) among
+        those its measures come from; conditions measured automatically are
+        left out.
+    measurement_settings_hashes : mapping of str to str
+        Condition → the settings hash of the automatic analysis behind its
+        measures (a manual analysis's own hash also covers its moves).
     """
 
     visit: Visit
@@ -67,6 +81,30 @@ class VisitMeasures:
     photos: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
     replicates: Mapping[str, Mapping[str, ReplicateMeasure]] = field(default_factory=lambda: MappingProxyType({}))
     replicate_analysis_ids: Mapping[str, tuple[int, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    corrections: Mapping[str, tuple[ManualCorrection, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    measurement_settings_hashes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def manual_points(self) -> int:
+        """How many points were moved by hand in the analyses this visit's measures come from."""
+        seen = {m.analysis_id: m for ms in self.corrections.values() for m in ms}
+        return sum(m.n_points for m in seen.values())
+
+    def provenance_line(self) -> str | None:
+        """``landmarks corrected manually (N points moved; ...)`` when they were, else None."""
+        seen = {m.analysis_id: m for ms in self.corrections.values() for m in ms}
+        if not seen:
+            return None
+        n = self.manual_points
+        ids = ", ".join(f"#{i}" for i in sorted(seen))
+        return f"landmarks corrected manually ({n} point{'s' if n != 1 else ''} moved; analysis {ids})"
+
+    def provenance(self) -> dict[str, Any]:
+        """As JSON values: ``provenance`` (``automatic`` / ``manual``) and, per condition, the manual analyses' moves."""
+        if not self.corrections:
+            return {"provenance": "automatic"}
+        return {"provenance": "manual", "points_moved": self.manual_points,
+                "corrections": {c: [m.to_dict() for m in ms] for c, ms in self.corrections.items()}}
 
     @property
     def treated(self) -> bool:
@@ -87,10 +125,14 @@ class Timeline:
     ----------
     patient : Patient
     visits : tuple of VisitMeasures
+    calibration : ClinicCalibration or None
+        The clinic's re-capture calibration stored in the record
+        (``lipsym calibrate``), which comparisons of these visits use.
     """
 
     patient: Patient
     visits: tuple[VisitMeasures, ...]
+    calibration: ClinicCalibration | None = None
 
     @property
     def mixed_settings(self) -> bool:
@@ -99,7 +141,8 @@ class Timeline:
         Changes between such visits mix a change of the face with a change
         of the measurement; the CLI warns.
         """
-        return len({h for vm in self.visits for h in vm.settings_hashes.values()}) > 1
+        return len({vm.measurement_settings_hashes.get(c, h) for vm in self.visits
+                    for c, h in vm.settings_hashes.items()}) > 1
 
     def find(self, ref: str | int) -> VisitMeasures:
         """The visit named by ``ref``.
@@ -173,7 +216,7 @@ class _Condition:
     replicates: Mapping[str, ReplicateMeasure] | None
 
 
-def _per_condition(rows: list[MeasureRow]) -> dict[str, _Condition]:
+def _per_condition(rows: list[MeasureRow], manual_ids=frozenset()) -> dict[str, _Condition]:
     by_analysis: dict[int, list[MeasureRow]] = {}
     for row in rows:
         by_analysis.setdefault(row.analysis_id, []).append(row)
@@ -181,7 +224,8 @@ def _per_condition(rows: list[MeasureRow]) -> dict[str, _Condition]:
     # a re-analysis (new settings, pair after a single photo) supersedes
     # earlier ones photo by photo; other photos of the condition are replicates.
     found: dict[str, dict[tuple, tuple[int, Mapping[str, SidedMeasure]]]] = {}
-    for analysis_id in sorted(by_analysis, reverse=True):
+    # A manual analysis (landmarks corrected by hand) comes before any automatic one.
+    for analysis_id in sorted(by_analysis, key=lambda i: (i in manual_ids, i), reverse=True):
         first = by_analysis[analysis_id][0]
         for condition, measures in sided_from_rows(by_analysis[analysis_id]).items():
             photo = tuple(getattr(first, name) for name in _PHOTOS_OF.get(condition, ("analysis_id",)))
@@ -223,16 +267,33 @@ def load_timeline(store: Store, patient: Patient | str) -> Timeline:
         treatments_by_visit.setdefault(given.visit.id, []).append(given.treatment)
     visits = []
     for visit in store.list_visits(record):
-        conditions = _per_condition(rows_by_visit.get(visit.id, []))
+        manual = _manual_analyses(store, visit) if visit.id in rows_by_visit else {}
+        conditions = _per_condition(rows_by_visit.get(visit.id, []), frozenset(manual))
         ids = {c: v.analysis_id for c, v in conditions.items()}
+        corrections = {c: tuple(manual[i][0] for i in v.analysis_ids if i in manual) for c, v in conditions.items()}
         visits.append(VisitMeasures(
             visit=visit, sided=MappingProxyType({c: v.sided for c, v in conditions.items()}),
             analysis_ids=MappingProxyType(ids), treatments=tuple(treatments_by_visit.get(visit.id, ())),
             settings_hashes=MappingProxyType({c: v.settings_hash for c, v in conditions.items()}),
             photos=MappingProxyType(_photo_entries(store, ids)),
             replicates=MappingProxyType({c: v.replicates for c, v in conditions.items() if v.replicates}),
-            replicate_analysis_ids=MappingProxyType({c: v.analysis_ids for c, v in conditions.items()})))
-    return Timeline(patient=record, visits=tuple(visits))
+            replicate_analysis_ids=MappingProxyType({c: v.analysis_ids for c, v in conditions.items()}),
+            corrections=MappingProxyType({c: ms for c, ms in corrections.items() if ms}),
+            measurement_settings_hashes=MappingProxyType(
+                {c: manual[v.analysis_id][1] if v.analysis_id in manual else v.settings_hash
+                 for c, v in conditions.items()})))
+    return Timeline(patient=record, visits=tuple(visits), calibration=load_clinic_calibration(store))
+
+
+def _manual_analyses(store: Store, visit: Visit) -> dict[int, tuple[ManualCorrection, str]]:
+    """Analysis id → (its manual correction, the settings hash of its automatic analysis)."""
+    out = {}
+    for analysis in store.list_analyses(visit):
+        manual = manual_correction(analysis)
+        if manual is not None:
+            base = {k: v for k, v in analysis.settings.items() if k not in MANUAL_KEYS}
+            out[analysis.id] = (manual, prepare_settings(base)[1])
+    return out
 
 
 def _photo_entries(store: Store, analysis_ids: Mapping[str, int]) -> dict[str, Mapping[str, Any]]:

@@ -23,6 +23,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_salvage": ["SalvageReport", "diagnose", "salvage", "restore_database"],
     "_paths": ["resolve_db_path", "default_data_dir", "ENV_VAR"],
     "_schema": ["SCHEMA_VERSION"],
+    "_meta": ["read_meta", "write_meta"],
     "_history": ["HistoryEntry"],
     "_editing": ["UNCHANGED"],
 })

@@ -76,11 +76,11 @@ RESEARCH_CSV_COLUMNS: dict[str, list[str]] = {
     "photos": ["photo_ref", "visit_ref", "expression", "capture_day", "width_px", "height_px"],
     "analyses": [
         "analysis_ref", "visit_ref", "rest_photo_ref", "smile_photo_ref",
-        "lipsym_version", "model_sha256", "settings_hash",
+        "lipsym_version", "model_sha256", "settings_hash", "provenance", "based_on_ref", "points_moved",
     ],
     "measures": [
         "pseudonym", "visit_ref", "visit_day", "visit_kind", "analysis_ref", "settings_hash",
-        "name", "value", "unit", "standard_error", "condition",
+        "name", "value", "unit", "standard_error", "condition", "provenance",
     ],
     "treatments": ["treatment_ref", "visit_ref", "product_name", "product_type", "lot", "dose_value", "dose_unit"],
     "treatment_sites": ["treatment_ref", "position", "region", "side", "dose_value"],
@@ -106,19 +106,42 @@ def _collect(conn: sqlite3.Connection, patient: Patient) -> _PatientRecord:
     return _PatientRecord(patient, visit_list, photo_map, analysis_map, measure_map, treatment_map)
 
 
+def provenance_fields(analysis: Analysis) -> dict[str, Any]:
+    """``provenance`` (``automatic`` / ``manual``), and for landmarks corrected by hand
+    ``based_on`` (the automatic analysis) and ``moved_points`` (condition → point names).
+
+    Read from the settings, where :func:`lipsym.visits.save_corrections` records them.
+    """
+    settings = analysis.settings
+    if settings.get("provenance") != "manual":
+        return {"provenance": "automatic"}
+    moves = settings.get("corrections") or {}
+    return {"provenance": "manual", "based_on": settings.get("based_on"),
+            "moved_points": {c: [m.get("point") for m in ms] for c, ms in moves.items() if ms}}
+
+
 def patient_document(conn: sqlite3.Connection, patient: Patient) -> dict[str, Any]:
     """Return one patient's full record as a JSON-serialisable dict.
 
     Visits nest their photos, analyses (with parsed ``settings`` and
     ``result`` and their ``measures``) and treatments (with ``sites``).
+    Each analysis says its ``provenance`` (:func:`provenance_fields`); an
+    automatic analysis whose landmarks were corrected by hand lists the
+    manual analyses based on it in ``corrected_by`` (the latest stands for
+    its photos in ``lipsym track``, ``compare`` and ``report``).
     """
     rec = _collect(conn, patient)
     visit_docs = []
     for visit in rec.visits:
         analysis_docs = []
+        provenance = {a.id: provenance_fields(a) for a in rec.analyses[visit.id]}
         for analysis in rec.analyses[visit.id]:
             doc = to_json_dict(analysis)
             del doc["settings_json"], doc["result_json"]
+            doc.update(provenance[analysis.id])
+            corrected_by = [i for i, p in provenance.items() if p.get("based_on") == analysis.id]
+            if corrected_by:
+                doc["corrected_by"] = corrected_by
             doc["settings"] = analysis.settings
             doc["result"] = analysis.result
             doc["measures"] = [to_json_dict(m) for m in rec.measures[analysis.id]]
@@ -289,8 +312,11 @@ def research_export(
                         "height_px": photo.height_px,
                     }
                 )
+            refs: dict[int, int] = {}
             for analysis in rec.analyses[visit.id]:
                 analysis_ref += 1
+                refs[analysis.id] = analysis_ref
+                origin = provenance_fields(analysis)
                 rows["analyses"].append(
                     {
                         "analysis_ref": analysis_ref,
@@ -300,6 +326,9 @@ def research_export(
                         "lipsym_version": analysis.lipsym_version,
                         "model_sha256": analysis.model_sha256,
                         "settings_hash": analysis.settings_hash,
+                        "provenance": origin["provenance"],
+                        "based_on_ref": refs.get(origin.get("based_on")),
+                        "points_moved": sum(map(len, origin.get("moved_points", {}).values())) or None,
                     }
                 )
                 for measure in rec.measures[analysis.id]:
@@ -312,6 +341,7 @@ def research_export(
                             "analysis_ref": analysis_ref,
                             "settings_hash": analysis.settings_hash,
                             **{k: getattr(measure, k) for k in ("name", "value", "unit", "standard_error", "condition")},
+                            "provenance": origin["provenance"],
                         }
                     )
             for treatment in rec.treatments[visit.id]:

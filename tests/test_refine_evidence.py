@@ -1,0 +1,81 @@
+"""Per-measure evidence: every registration reports how strong its image evidence was; a weak Cupid's bow
+is flagged, moved by only part of its correction, and carries a wider standard error."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conftest import LONDON, needs_shared
+from lipsym.analysis._photo import AnalysisOptions, analyze_landmarks
+from lipsym.io import load_photo, photo_from_array
+from lipsym.measures import measure_photo
+from lipsym.measures._uncertainty import weak_evidence_sd
+from lipsym.refine import BOW_PAIR, COMMISSURES
+from lipsym.refine._evidence import BOW_LIMITS, EvidenceLimits, judge, structure_evidence
+from lipsym.refine._result import Evidence
+
+pytestmark = needs_shared
+
+
+def _analyse(rgb, landmarker):
+    photo = photo_from_array(rgb)
+    return analyze_landmarks(photo, landmarker.landmarks(photo), options=AnalysisOptions(refine=True))
+
+
+def test_judge_names_every_failed_limit():
+    e = Evidence(0.9, 0.01, 0.3, 20.0, 0.001)
+    assert judge(e, EvidenceLimits()).strong
+    weak = judge(e, BOW_LIMITS)
+    assert not weak.strong and "flat correlation peak" in weak.reason
+    both = judge(e, EvidenceLimits(min_sharpness=0.02, min_contrast=30.0))
+    assert both.reason.count(";") == 1, both.reason
+    # Already weak evidence (a registration that could not be made) stays weak.
+    failed = Evidence(0.0, 0.0, 0.0, 1.0, math.inf, False, "no image contrast")
+    assert judge(failed, EvidenceLimits()) is failed
+
+
+def test_every_lip_pair_reports_its_evidence(landmarker):
+    a = _analyse(load_photo(LONDON / "neutral" / "010_03.jpg").rgb, landmarker)
+    for p in a.refinement.pairs:
+        assert p.evidence is not None, p
+        if p.used:
+            e = p.evidence
+            assert 0.6 <= e.peak_correlation <= 1.0 and e.sharpness > 0 and e.contrast > 2 and e.disagreement_ipd >= 0
+    # A clear face: both judged structures strong, no flag.
+    for pair in (BOW_PAIR, COMMISSURES):
+        assert structure_evidence(a.refinement.by_index()[pair.left]) == (True, "")
+    assert not [f for f in a.flags if f.code.startswith("weak_evidence")]
+    confidence = a.refinement.measure_confidence
+    assert {"bow_peak_height", "commissure_height"} <= set(confidence)
+    assert not any(c.flagged for c in confidence.values())
+
+
+def test_faint_bow_border_is_flagged_half_corrected_and_wider(landmarker, monkeypatch):
+    """London 020: a diffuse bow border; unchecked, the registration read a −3.8 % IPD bow asymmetry where the
+    manual points show −1.7 % (MediaPipe −0.5 %)."""
+    import lipsym.refine._bow as bow
+
+    rgb = load_photo(LONDON / "neutral" / "020_03.jpg").rgb
+    weak = _analyse(rgb, landmarker)
+    pair = weak.refinement.by_index()[BOW_PAIR.left]
+    assert pair.used and not pair.evidence.strong and "flat correlation peak" in pair.evidence.reason
+    flags = {f.code: f for f in weak.flags}
+    assert "weak_evidence_cupids_bow" in flags and "bow_peak_height" in flags["weak_evidence_cupids_bow"].message
+    confidence = weak.refinement.measure_confidence
+    assert confidence["bow_peak_height"].flagged and confidence["bow_peak_height"].structure == "cupids_bow"
+    assert not confidence["commissure_height"].flagged
+    monkeypatch.setattr(bow, "BOW_LIMITS", EvidenceLimits())
+    trusted = _analyse(rgb, landmarker)
+    full = trusted.refinement.by_index()[BOW_PAIR.left]
+    assert full.evidence.strong
+    np.testing.assert_allclose(pair.residual_frame_px, bow.WEAK_BOW_WEIGHT * full.residual_frame_px, atol=1e-9)
+    m_weak, m_full = measure_photo(weak).sided, measure_photo(trusted).sided
+    assert abs(m_weak["bow_peak_height"].asymmetry) < abs(m_full["bow_peak_height"].asymmetry)
+    extra_mm = weak_evidence_sd("bow_peak_height", weak.frame.interpupillary_distance_px) * weak.scale.mm_per_px
+    assert extra_mm > 0.1
+    assert m_weak["bow_peak_height"].standard_error > max(m_full["bow_peak_height"].standard_error, extra_mm)
+    # Measures of other structures keep their standard error.
+    assert m_weak["commissure_height"].standard_error == pytest.approx(m_full["commissure_height"].standard_error)
