@@ -228,7 +228,9 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
     Returns
     -------
     dict of str to MeasureChange
-        In the order of ``keys``.
+        In the order of ``keys``; a measure that could not be computed on
+        either photo (NaN, :mod:`lipsym.measures._unmeasured`) is left out:
+        its change is unknown, not "stable".
 
     Examples
     --------
@@ -259,4 +261,4 @@ def compare_measures(before: PhotoMeasures | Mapping[str, SidedMeasure],
     rep_b, rep_a = replicates if replicates is not None else (None, None)
     cal = calibration or {}
     return {k: compare_sided(b[k], a[k], captures, ((rep_b or {}).get(k), (rep_a or {}).get(k)), cal.get(k))
-            for k in keys}
+            for k in keys if math.isfinite(b[k].asymmetry) and math.isfinite(a[k].asymmetry)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -24,8 +25,9 @@ if TYPE_CHECKING:  # annotations only: writing a CSV needs none of the analysis
 
 
 def _part_columns(key: str, get, parts: tuple[str, ...]) -> dict[str, Any]:
-    """Columns of a measure's parts that have a value (``get(part)`` reads one)."""
-    return {csv_column(key, part): v for part in parts if (v := get(part)) is not None}
+    """Columns of a measure's parts that have a value (``get(part)`` reads one; NaN = no value: an empty cell)."""
+    return {csv_column(key, part): v for part in parts
+            if (v := get(part)) is not None and not (isinstance(v, float) and math.isnan(v))}
 
 
 def _sided_columns(m: SidedMeasure) -> dict[str, Any]:
@@ -49,7 +51,7 @@ def photo_columns(a: PhotoAnalysis, m: PhotoMeasures) -> dict[str, Any]:
     """Identification, quality and measure columns of one photo."""
     cols: dict[str, Any] = {
         "file": str(a.path) if a.path else "", "expression": a.expression, "status": "ok",
-        "flags": ";".join(f.code for f in a.flags), "warnings": ";".join(a.warnings),
+        "flags": ";".join(f.code for f in a.flags + m.flags), "warnings": ";".join(a.warnings),
         "yaw_deg": a.landmarks.pose.yaw_deg, "pitch_deg": a.landmarks.pose.pitch_deg,
         "roll_deg": a.landmarks.pose.roll_deg,
     }

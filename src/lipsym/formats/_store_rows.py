@@ -53,7 +53,9 @@ def _rows(key: str, get: Callable[[str], Any], condition: str) -> Iterator[Measu
 
 
 def _object_rows(measures: Iterable, condition: str) -> list[MeasureSpec]:
-    return [row for m in measures for row in _rows(m.key, lambda part: getattr(m, part), condition)]
+    # A measure that could not be computed (NaN) is left out, as document_specs leaves out nulls.
+    return [_finite(row) for m in measures for row in _rows(m.key, lambda part: getattr(m, part), condition)
+            if row.value is not None and math.isfinite(row.value)]
 
 
 def photo_specs(measures: PhotoMeasures, condition: str) -> list[MeasureSpec]:
@@ -71,7 +73,8 @@ def photo_specs(measures: PhotoMeasures, condition: str) -> list[MeasureSpec]:
     """
     c = measures.composite
     return (_object_rows(measures.sided.values(), condition) + _object_rows(measures.scalars.values(), condition)
-            + list(_rows(COMPOSITE_KEY, lambda part: getattr(c, part), condition)))
+            + [_finite(r) for r in _rows(COMPOSITE_KEY, lambda part: getattr(c, part), condition)
+               if r.value is not None and math.isfinite(r.value)])
 
 
 def pair_specs(pair: PairMeasures) -> list[MeasureSpec]:

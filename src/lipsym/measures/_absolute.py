@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lipsym.measures._unmeasured import attempt
 from lipsym.measures._values import ScalarMeasure, absolute
 from lipsym.measures._vermilion import hemi_areas_px2, lip_polygon, lower_height_px, mid_hemilip_x, upper_height_px
 
@@ -37,7 +38,8 @@ ABSOLUTE_KEYS = ("intercommissural_width", "upper_vermilion_height_midline", "lo
 
 def absolute_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_lower: np.ndarray,
                       inner_lower: np.ndarray, ch_r: np.ndarray, ch_l: np.ndarray, subnasale: np.ndarray,
-                      labrale_superius: np.ndarray, scale, ipd_px: float) -> list[ScalarMeasure]:
+                      labrale_superius: np.ndarray, scale, ipd_px: float,
+                      unmeasured: dict[str, str] | None = None) -> list[ScalarMeasure]:
     """Absolute lip measures from dense contours and points in frame px.
 
     Parameters
@@ -48,26 +50,42 @@ def absolute_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_lo
         Cheilia, subnasale and labrale superius, frame px.
     scale : Scale
     ipd_px : float
+    unmeasured : dict of str to str, optional
+        When given, a height whose contour does not reach its x (a strongly
+        turned head) is left without a value, with its key and reason added
+        here (:func:`lipsym.measures._unmeasured.attempt`); otherwise
+        :class:`~lipsym.errors.MeasurementError` propagates.
 
     Returns
     -------
     list of ScalarMeasure
         In registry order.
     """
-    upper_mid = upper_height_px(outer_upper, inner_upper, 0.0)
-    lower_mid = lower_height_px(outer_lower, inner_lower, 0.0)
     x_r, x_l = mid_hemilip_x(ch_r), mid_hemilip_x(ch_l)
-    upper_mean = 0.5 * (upper_height_px(outer_upper, inner_upper, x_r) + upper_height_px(outer_upper, inner_upper, x_l))
-    lower_mean = 0.5 * (lower_height_px(outer_lower, inner_lower, x_r) + lower_height_px(outer_lower, inner_lower, x_l))
-    ratio = upper_mid / lower_mid if lower_mid > 0 else float("nan")
-    return [
-        absolute("intercommissural_width", float(np.linalg.norm(ch_l - ch_r)), scale, ipd_px),
-        absolute("upper_vermilion_height_midline", upper_mid, scale, ipd_px),
-        absolute("lower_vermilion_height_midline", lower_mid, scale, ipd_px),
-        absolute("upper_vermilion_height_mid_mean", upper_mean, scale, ipd_px),
-        absolute("lower_vermilion_height_mid_mean", lower_mean, scale, ipd_px),
-        absolute("upper_lower_vermilion_ratio", ratio, scale, ipd_px),
-        absolute("philtrum_length", float(np.linalg.norm(labrale_superius - subnasale)), scale, ipd_px),
-        absolute("upper_vermilion_area", sum(hemi_areas_px2(lip_polygon(outer_upper, inner_upper))), scale, ipd_px),
-        absolute("lower_vermilion_area", sum(hemi_areas_px2(lip_polygon(outer_lower, inner_lower))), scale, ipd_px),
-    ]
+
+    def upper_mid():
+        return upper_height_px(outer_upper, inner_upper, 0.0)
+
+    def lower_mid():
+        return lower_height_px(outer_lower, inner_lower, 0.0)
+
+    def ratio():
+        low = lower_mid()
+        return upper_mid() / low if low > 0 else float("nan")
+
+    def mean(height, outer, inner):
+        return 0.5 * (height(outer, inner, x_r) + height(outer, inner, x_l))
+
+    values = {
+        "intercommissural_width": lambda: float(np.linalg.norm(ch_l - ch_r)),
+        "upper_vermilion_height_midline": upper_mid,
+        "lower_vermilion_height_midline": lower_mid,
+        "upper_vermilion_height_mid_mean": lambda: mean(upper_height_px, outer_upper, inner_upper),
+        "lower_vermilion_height_mid_mean": lambda: mean(lower_height_px, outer_lower, inner_lower),
+        "upper_lower_vermilion_ratio": ratio,
+        "philtrum_length": lambda: float(np.linalg.norm(labrale_superius - subnasale)),
+        "upper_vermilion_area": lambda: sum(hemi_areas_px2(lip_polygon(outer_upper, inner_upper))),
+        "lower_vermilion_area": lambda: sum(hemi_areas_px2(lip_polygon(outer_lower, inner_lower))),
+    }
+    return [attempt(key, lambda key=key, f=f: absolute(key, f(), scale, ipd_px), unmeasured)
+            for key, f in values.items()]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
 
 from lipsym.analysis._result import PhotoAnalysis
+from lipsym.face._quality import QualityFlag
 from lipsym.face._scale import Scale
 from lipsym.measures._absolute import absolute_measures
 from lipsym.measures._bands import Band, band_for
@@ -19,6 +20,7 @@ from lipsym.measures._contours import dense_contour, midline_crossing
 from lipsym.measures._cupids_bow import cupids_bow_measures
 from lipsym.measures._registry import scale_power
 from lipsym.measures._uncertainty import weak_evidence_sd
+from lipsym.measures._unmeasured import attempt, unavailable_flag, unmeasurable_sided
 from lipsym.measures._values import ScalarMeasure, SidedMeasure
 from lipsym.measures._vermilion import vermilion_measures
 
@@ -45,6 +47,12 @@ class PhotoMeasures:
     points_frame_mm : mapping of str to ndarray, shape (2,)
         :data:`TRACKED_POINTS` in the facial frame, mm (x towards the
         subject's left, y up, origin at the pupil midpoint).
+    unmeasured : mapping of str to str
+        Measures that could not be computed (their values are NaN) → why
+        (:mod:`lipsym.measures._unmeasured`); empty when all were.
+    flags : tuple of QualityFlag
+        The measures' own quality flags (``measure_unavailable``), beside
+        the analysis's.
     """
 
     expression: str
@@ -55,6 +63,8 @@ class PhotoMeasures:
     composite: CompositeScore
     bands: Mapping[str, Band]
     points_frame_mm: Mapping[str, np.ndarray]
+    unmeasured: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    flags: tuple[QualityFlag, ...] = ()
 
 
 def _widen_weak(analysis: PhotoAnalysis, by_key: dict[str, SidedMeasure], scale: Scale,
@@ -89,7 +99,9 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
     -------
     PhotoMeasures
         Every registered measure in mm (mm² for areas, degrees for angles)
-        with its standard error; signed asymmetries are left − right.
+        with its standard error; signed asymmetries are left − right. A
+        measure whose geometry does not exist on this photo (a strongly
+        turned head) has NaN values, is listed in ``unmeasured`` and flagged.
 
     Examples
     --------
@@ -107,22 +119,32 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
     outer_upper, outer_lower, inner_upper, inner_lower = (
         dense_contour(frame.to_frame(x)) for x in (c.outer_upper, c.outer_lower, c.inner_upper, c.inner_lower)
     )
-    lower_mid = midline_crossing(outer_lower)
+    unmeasured: dict[str, str] = {}
+    # The lower lip's midline point anchors the excursion and the smile angle only.
+    lower_mid = attempt("commissure_excursion", lambda: midline_crossing(outer_lower), unmeasured)
+    missing_mid = "commissure_excursion" in unmeasured
+    if missing_mid:
+        unmeasured["smile_angle"] = unmeasured["commissure_excursion"]
+        lower_mid = np.array([0.0, f["stomion"][1]])  # placeholder; both measures are replaced below
     sided_list, scalar_list = commissure_measures(
         f["cheilion_right"], f["cheilion_left"], f["endocanthion_right"], f["endocanthion_left"],
         lower_mid, scale, ipd_px)
+    if missing_mid:
+        sided_list = [unmeasurable_sided(m.key) if m.key in unmeasured else m for m in sided_list]
     bow_sided, bow_scalars = cupids_bow_measures(
         f["crista_philtri_right"], f["crista_philtri_left"], f["labrale_superius"], scale, ipd_px)
     sided_list += bow_sided
     scalar_list += bow_scalars
     sided_list += vermilion_measures(outer_upper, inner_upper, outer_lower, inner_lower,
                                      f["cheilion_right"], f["cheilion_left"],
-                                     f["crista_philtri_right"], f["crista_philtri_left"], scale, ipd_px)
+                                     f["crista_philtri_right"], f["crista_philtri_left"], scale, ipd_px,
+                                     unmeasured)
     scalar_list += absolute_measures(outer_upper, inner_upper, outer_lower, inner_lower,
                                      f["cheilion_right"], f["cheilion_left"], f["subnasale"],
-                                     f["labrale_superius"], scale, ipd_px)
+                                     f["labrale_superius"], scale, ipd_px, unmeasured)
     by_key = _widen_weak(analysis, {m.key: m for m in sided_list}, scale, ipd_px)
-    bands = {k: b for k, m in by_key.items() if (b := band_for(k, m.asymmetry, analysis.expression)) is not None}
+    bands = {k: b for k, m in by_key.items()
+             if math.isfinite(m.asymmetry) and (b := band_for(k, m.asymmetry, analysis.expression)) is not None}
     points = {}
     for name in TRACKED_POINTS:
         p = f[name] * scale.mm_per_px
@@ -137,4 +159,6 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
         composite=composite_score(by_key),
         bands=MappingProxyType(bands),
         points_frame_mm=MappingProxyType(points),
+        unmeasured=MappingProxyType(unmeasured),
+        flags=tuple(f for f in (unavailable_flag(unmeasured, analysis.landmarks.pose.yaw_deg),) if f is not None),
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from lipsym.measures._contours import clip_half_plane, height_at, polygon_area_px2
+from lipsym.measures._unmeasured import attempt
 from lipsym.measures._values import SidedMeasure, sided
 
 
@@ -46,7 +47,8 @@ def hemi_areas_px2(polygon_px: np.ndarray) -> tuple[float, float]:
 
 def vermilion_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_lower: np.ndarray,
                        inner_lower: np.ndarray, ch_r: np.ndarray, ch_l: np.ndarray, peak_r: np.ndarray,
-                       peak_l: np.ndarray, scale, ipd_px: float) -> list[SidedMeasure]:
+                       peak_l: np.ndarray, scale, ipd_px: float,
+                       unmeasured: dict[str, str] | None = None) -> list[SidedMeasure]:
     """Vermilion heights and areas from dense contours in frame px.
 
     Parameters
@@ -57,6 +59,11 @@ def vermilion_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_l
         Cheilia and Cupid's bow peaks, frame px.
     scale : Scale
     ipd_px : float
+    unmeasured : dict of str to str, optional
+        When given, a height whose contour does not reach its x (a strongly
+        turned head) is left without a value and its key and reason are
+        added here (:func:`lipsym.measures._unmeasured.attempt`); otherwise
+        :class:`~lipsym.errors.MeasurementError` propagates.
     """
     def upper_h(x):
         return upper_height_px(outer_upper, inner_upper, x)
@@ -65,12 +72,12 @@ def vermilion_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_l
         return lower_height_px(outer_lower, inner_lower, x)
 
     mid_r, mid_l = mid_hemilip_x(ch_r), mid_hemilip_x(ch_l)
-    out = [
-        sided("upper_vermilion_height_mid", upper_h(mid_r), upper_h(mid_l), scale, ipd_px),
-        sided("lower_vermilion_height_mid", lower_h(mid_r), lower_h(mid_l), scale, ipd_px),
-        sided("upper_vermilion_height_peak", upper_h(peak_r[0]), upper_h(peak_l[0]), scale, ipd_px),
-        sided("lower_vermilion_height_peak", lower_h(peak_r[0]), lower_h(peak_l[0]), scale, ipd_px),
-    ]
+    heights = (("upper_vermilion_height_mid", upper_h, mid_r, mid_l),
+               ("lower_vermilion_height_mid", lower_h, mid_r, mid_l),
+               ("upper_vermilion_height_peak", upper_h, peak_r[0], peak_l[0]),
+               ("lower_vermilion_height_peak", lower_h, peak_r[0], peak_l[0]))
+    out = [attempt(key, lambda h=h, r=r, l=l, key=key: sided(key, h(r), h(l), scale, ipd_px), unmeasured)
+           for key, h, r, l in heights]
     upper_poly, lower_poly = lip_polygon(outer_upper, inner_upper), lip_polygon(outer_lower, inner_lower)
     for key, poly in (("upper_hemi_vermilion_area", upper_poly), ("lower_hemi_vermilion_area", lower_poly)):
         out.append(sided(key, *hemi_areas_px2(poly), scale, ipd_px))

@@ -118,6 +118,8 @@ def _flag_items(visits: tuple[ReportVisit, ...]) -> tuple[str, ...]:
         for p in v.photos:
             items += [f"{p.label or p.analysis.expression}: {line.lstrip('⚠ ')}"
                       for line in flag_text(p.analysis).splitlines()]
+            # The measures' own flags (a measure that could not be computed).
+            items += [f"{p.label or p.analysis.expression}: {f.message}" for f in p.measures.flags]
     return tuple(items)
 
 

@@ -17,16 +17,19 @@ PM_NOTE = ("± is one standard error (SE); a change is detectable when it exceed
 
 
 def signed(value: float | None, digits: int = 2) -> str:
-    """``+1.23`` / ``−0.40`` style with an explicit sign; never ``-0.00`` (a rounded zero prints ``+0.00``)."""
-    if value is None:
+    """``+1.23`` / ``−0.40`` style with an explicit sign; never ``-0.00`` (a rounded zero prints ``+0.00``).
+
+    None or NaN (a measure that could not be computed) prints ``–``.
+    """
+    if value is None or value != value:
         return "–"
     text = f"{value:+.{digits}f}"
     return "+" + text[1:] if text.startswith("-") and float(text) == 0.0 else text
 
 
 def plain(value: float | None, digits: int = 2) -> str:
-    """Unsigned value; never ``-0.00``."""
-    if value is None:
+    """Unsigned value; never ``-0.00``; None or NaN prints ``–``."""
+    if value is None or value != value:
         return "–"
     text = f"{value:.{digits}f}"
     return text[1:] if text.startswith("-") and float(text) == 0.0 else text

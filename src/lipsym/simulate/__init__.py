@@ -10,6 +10,7 @@ from .._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(__name__, {
     "_simulate": ["Plant", "SimulatedPhoto", "plant", "plant_field", "parse_plant", "STRUCTURES", "MAX_PLANT_MM"],
+    "_bow_shapes": ["BOW_SHAPES"],
     "_warp": ["WarpField", "make_field", "warp_image", "warp_points"],
     "_recapture": ["Recapture", "RecaptureParams", "recapture", "planted_recapture", "sample_params"],
 })

@@ -20,6 +20,9 @@ Geometry of each plant (frame: x towards the subject's left, y up):
 - ``bow_peak``: the Cupid's bow peak (crista philtri) and a small disc
   around it (:data:`BOW_PLATEAU_IPD`) move up; anchors hold labrale
   superius, the other peak, the inner upper lip and the nose.
+  Other shapes and widths of a bow lift (a Gaussian bump, a flat top, a skewed
+  bump, the whole hemi-border): ``Plant(..., shape=...)``,
+  :mod:`lipsym.simulate._bow_shapes`.
 - ``upper_vermilion`` / ``lower_vermilion``: the vermilion border of one
   hemi-lip moves away from the lip contact line by ``up_mm`` at mid-hemilip
   (tapering towards the cheilion and the midline), the inner contour is
@@ -39,6 +42,7 @@ from lipsym.face._anatomy import INNER_LOWER, INNER_UPPER, OUTER_LOWER, OUTER_UP
 from lipsym.errors import ConfigurationError
 from lipsym.measures._contours import dense_contour, height_at
 from lipsym.sides import Side
+from lipsym.simulate._bow_shapes import BOW_SHAPES, border_controls
 from lipsym.simulate._warp import WarpField, make_field, warp_image, warp_points
 
 STRUCTURES = ("commissure", "bow_peak", "upper_vermilion", "lower_vermilion")
@@ -74,17 +78,26 @@ class Plant:
         (negative = thinner).
     out_mm : float
         Movement away from the midline (mm); commissure only.
+    shape : str
+        ``bow_peak`` only: the shape of the lift along the border, one of
+        :data:`lipsym.simulate._bow_shapes.BOW_SHAPES`; the default
+        "plateau" is the plant the refinement was developed on.
     """
 
     structure: str
     side: Side
     up_mm: float = 0.0
     out_mm: float = 0.0
+    shape: str = "plateau"
 
     def __post_init__(self):
         if self.structure not in STRUCTURES:
             raise ConfigurationError(f"unknown structure {self.structure!r}; use one of {', '.join(STRUCTURES)}")
         object.__setattr__(self, "side", Side(self.side))
+        if self.shape not in BOW_SHAPES:
+            raise ConfigurationError(f"unknown bow shape {self.shape!r}; use one of {', '.join(BOW_SHAPES)}")
+        if self.shape != "plateau" and self.structure != "bow_peak":
+            raise ConfigurationError("a shape applies to the bow_peak plant only")
         if self.out_mm and self.structure != "commissure":
             raise ConfigurationError("out_mm applies to the commissure only")
         if max(abs(self.up_mm), abs(self.out_mm)) > MAX_PLANT_MM:
@@ -132,6 +145,18 @@ def _controls(plant: Plant, analysis: PhotoAnalysis) -> tuple[list, list, list, 
         radii.append(0.30 * ipd)
         anchors += [f[f"cheilion_{other.value}"], f["labrale_superius"], f["labrale_inferius"], f["stomion"]]
         refs[f"cheilion_{side.value}"] = ch
+    elif plant.structure == "bow_peak" and plant.shape != "plateau":
+        peak = f[f"crista_philtri_{side.value}"]
+        outer = dense_contour(fr.to_frame(pts[list(OUTER_UPPER)]))
+        s, d, r = border_controls(plant.shape, peak, side.outward_x, lambda x: height_at(outer, x), ipd,
+                                  abs(peak[0] - f["labrale_superius"][0]),
+                                  abs(f[f"cheilion_{side.value}"][0] - peak[0]), up)
+        sources += s
+        disp += d
+        radii += r
+        anchors += [f["labrale_superius"], f[f"crista_philtri_{other.value}"], f["subnasale"],
+                    fr.to_frame(pts[13]), f[f"cheilion_{side.value}"]]
+        refs[f"crista_philtri_{side.value}"] = peak
     elif plant.structure == "bow_peak":
         peak = f[f"crista_philtri_{side.value}"]
         gap = abs(peak[0] - f["labrale_superius"][0])
