@@ -217,3 +217,17 @@ def test_simulate_command_writes_a_clean_png_and_the_reference_points(tmp_path):
         assert im.size == Image.open(src).size and not im.info.get("exif") and not im.getexif()
     assert main(["simulate", str(src), "--plant", "commissure:left:1.5", "-o", str(out)]) == 7  # never overwritten
     assert main(["simulate", str(src), "--plant", "nose:left:1", "-o", str(tmp_path / "x.png")]) == 2
+
+
+def test_a_fissure_whose_first_columns_leave_the_samples_is_not_followed():
+    """A strongly turned head puts the inner corner's row outside the resampled patch: no fissure, no traceback.
+
+    (Seen on London 105 with its landmarks turned 50°: ``np.convolve`` of no samples raised ValueError.)
+    """
+    from lipsym.refine._fissure import fissure_end
+
+    u, v = np.arange(0.0, 40.0), np.arange(20.0, -20.0, -1.0)
+    lum = np.full((v.size, u.size), 128.0)
+    # The corners lie far below the patch: every column's row is out of range.
+    point, reason = fissure_end(lum, u, v, np.array([30.0, -500.0]), np.array([5.0, -480.0]), ipd_px=60.0)
+    assert point is None and "too short" in reason

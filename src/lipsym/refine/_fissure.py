@@ -98,6 +98,8 @@ def fissure_end(lum: np.ndarray, u: np.ndarray, v: np.ndarray, outer_frame_px: n
         # Darkness relative to the lips / skin on both sides of the line.
         contrast.append(0.25 * (float(profile[0]) + float(profile[1]) + float(profile[-2]) + float(profile[-1]))
                         - darkest)
+    if len(xs) < 3:  # the first columns already left the image (a strongly turned head)
+        return None, "fissure too short to measure"
     xs_a, c = np.asarray(xs), np.convolve(np.asarray(contrast), np.ones(3) / 3, mode="same")
     inside = xs_a < outer_frame_px[0]
     if inside.sum() < 3:
