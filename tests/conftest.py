@@ -53,3 +53,35 @@ def raw_landmarker():
 
     with Landmarker(LandmarkerOptions(flip_average=False)) as lm:
         yield lm
+
+
+def run_workers(target, args_per_worker, *, timeout_s: float = 120.0) -> list:
+    """Start one spawned process per args tuple, all released together, and collect what each reports.
+
+    ``target(*args, barrier, results)`` must put one outcome tuple on
+    ``results`` (``("ok", ...)`` or ``("error", reason)``) and wait on
+    ``barrier`` before the part that races. Returns the outcomes in the
+    order they arrived (fewer than the workers if one died); every worker
+    is joined, and killed if it hangs.
+    """
+    import multiprocessing
+    import queue
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(len(args_per_worker))
+    results = ctx.Queue()
+    workers = [ctx.Process(target=target, args=(*args, barrier, results)) for args in args_per_worker]
+    for worker in workers:
+        worker.start()
+    outcomes = []
+    try:
+        for _ in workers:
+            outcomes.append(results.get(timeout=timeout_s))
+    except queue.Empty:
+        pass
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()
+    return outcomes, [worker.exitcode for worker in workers]

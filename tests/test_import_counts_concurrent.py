@@ -9,8 +9,6 @@ end-to-end version with real photos is in tests/test_store_cli.py.
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 import random
 import sqlite3
 import time
@@ -18,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import run_workers
 
 N_VISITS = 6
 RUNS = 5
@@ -67,25 +67,8 @@ def test_two_concurrent_imports_count_only_their_own_rows(tmp_path: Path, run: i
     folder = tmp_path / "photos"
     _make_folder(folder)
     db_path = tmp_path / "shared.sqlite3"
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(2)
-    results = ctx.Queue()
-    workers = [ctx.Process(target=_import_worker,
-                           args=(str(db_path), str(folder), run % 2 == 0, 100 * run + i, barrier, results))
-               for i in range(2)]
-    for worker in workers:
-        worker.start()
-    outcomes = []
-    try:
-        for _ in workers:
-            outcomes.append(results.get(timeout=120))
-    except queue.Empty:
-        pass
-    finally:
-        for worker in workers:
-            worker.join(timeout=30)
-            if worker.is_alive():
-                worker.kill()
+    outcomes, _ = run_workers(_import_worker, [(str(db_path), str(folder), run % 2 == 0, 100 * run + i)
+                                            for i in range(2)])
     assert [o for o in outcomes if o[0] != "ok"] == [] and len(outcomes) == 2, outcomes
     conn = sqlite3.connect(db_path)
     try:

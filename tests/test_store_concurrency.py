@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import queue
 import random
 import sqlite3
 from pathlib import Path
 
+from conftest import run_workers
 from lipsym.visits.store import MeasureSpec, Store
 
 N_WORKERS = 4
@@ -56,29 +55,10 @@ def test_concurrent_writers_record_each_photo_exactly_once(tmp_path: Path):
         (photo_dir / photo_name(index)).write_bytes(f"distinct photo content {index}".encode() * 50)
     db_path = tmp_path / "shared.sqlite3"
 
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(N_WORKERS)
-    results = ctx.Queue()
-    workers = [
-        ctx.Process(target=import_worker, args=(str(db_path), str(photo_dir), seed, barrier, results))
-        for seed in range(N_WORKERS)
-    ]
-    for worker in workers:
-        worker.start()
-    outcomes = []
-    try:
-        for _ in workers:
-            outcomes.append(results.get(timeout=120))
-    except queue.Empty:
-        pass
-    finally:
-        for worker in workers:
-            worker.join(timeout=30)
-            if worker.is_alive():
-                worker.kill()
+    outcomes, exitcodes = run_workers(import_worker, [(str(db_path), str(photo_dir), seed) for seed in range(N_WORKERS)])
     assert [o for o in outcomes if o[0] != "ok"] == []
     assert len(outcomes) == N_WORKERS
-    assert all(worker.exitcode == 0 for worker in workers)
+    assert exitcodes == [0] * N_WORKERS
     # Every worker got the same record for the same photo.
     first = outcomes[0][1]
     assert all(o[1] == first for o in outcomes)
