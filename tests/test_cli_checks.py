@@ -55,7 +55,7 @@ def test_plausibility_ranges_of_the_library():
 
 @pytest.mark.parametrize("argv,words", [
     (["--ipd-mm", "620"], "--ipd-mm: interpupillary distance 620 mm"),
-    (["--iris-mm", "117"], "iris diameter must be a positive length"),
+    (["--iris-mm", "117"], "iris diameter 117 mm is not the size of an eye's iris (more than 0 and less than 30 mm"),
     (["--iris-mm", "15"], "--iris-mm: iris diameter 15 mm"),
     (["--ipd-mm", "-5"], "positive"),
 ])

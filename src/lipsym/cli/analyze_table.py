@@ -25,6 +25,7 @@ _SCALARS = ("lip_cant",)
 def _number(value: float | None, signed: bool = False) -> str:
     if value is None:
         return ""
+    value = round(value, 2) or 0.0  # a rounded zero prints "0.00", never "-0.00" (#16)
     return f"{value:+.2f}" if signed else f"{value:.2f}"
 
 

@@ -165,7 +165,9 @@ def check_iris_diameter_mm(iris_diameter_mm: float) -> None:
     ConfigurationError
     """
     if not (math.isfinite(iris_diameter_mm) and 0 < iris_diameter_mm < 30):
-        raise ConfigurationError(f"iris diameter must be a positive length in mm, got {iris_diameter_mm}")
+        # No --force can accept it (it is no eye's size), so the message says what a length must be.
+        raise ConfigurationError(f"iris diameter {iris_diameter_mm:g} mm is not the size of an eye's iris "
+                                 "(more than 0 and less than 30 mm; adults 10-13.5 mm)")
 
 
 def scale_from_iris(points_px: np.ndarray, iris_diameter_mm: float = DEFAULT_IRIS_DIAMETER_MM,

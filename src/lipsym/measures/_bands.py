@@ -51,7 +51,7 @@ def commissure_height_band(asymmetry_mm: float, expression: str, mm: str = "mm")
     if expression == "smile":
         where = "within" if -3.85 <= asymmetry_mm <= 2.71 else "outside"
         return Band(f"{where}_healthy_smile_range",
-                    f"{asymmetry_mm:+.1f} {mm} lies {where} the limits of agreement of healthy smiles "
+                    f"{round(asymmetry_mm, 1) or 0.0:+.1f} {mm} lies {where} the limits of agreement of healthy smiles "
                     f"(−3.85 to +2.71 {mm})", _SMILE_SOURCE)
     if a <= 1.0:
         return Band("normal_variation", f"{a:.1f} {mm}: within 0-1 {mm}, the range rated normal", _CANT_SOURCE)

@@ -126,11 +126,13 @@ def _summary(structure: str, static: float, dynamic: float) -> PatternSummary:
     pattern = {(True, True): "static_and_dynamic", (True, False): "static",
                (False, True): "dynamic", (False, False): "below_threshold"}[(is_static, is_dynamic)]
     name = _STRUCTURE_NAMES[structure]
+    # round(-0.02, 1) is -0.0, which would print as "-0.0" (issue #16); "or 0.0" turns it into +0.0.
+    st, dy = f"{round(static, 1) or 0.0:+.1f}", f"{round(dynamic, 1) or 0.0:+.1f}"
     text = {
-        "static": f"{name}: asymmetry mainly present at rest ({static:+.1f} mm), the smile adds {dynamic:+.1f} mm",
-        "dynamic": f"{name}: asymmetry mainly appears with the smile ({dynamic:+.1f} mm), at rest {static:+.1f} mm",
-        "static_and_dynamic": f"{name}: asymmetry at rest ({static:+.1f} mm) and with the smile ({dynamic:+.1f} mm)",
-        "below_threshold": f"{name}: rest ({static:+.1f} mm) and smile ({dynamic:+.1f} mm) asymmetries are below "
+        "static": f"{name}: asymmetry mainly present at rest ({st} mm), the smile adds {dy} mm",
+        "dynamic": f"{name}: asymmetry mainly appears with the smile ({dy} mm), at rest {st} mm",
+        "static_and_dynamic": f"{name}: asymmetry at rest ({st} mm) and with the smile ({dy} mm)",
+        "below_threshold": f"{name}: rest ({st} mm) and smile ({dy} mm) asymmetries are below "
                            f"the detection thresholds ({PRESENCE_THRESHOLD_REST_MM} / {PRESENCE_THRESHOLD_DYNAMIC_MM} mm)",
     }[pattern]
     return PatternSummary(structure, pattern, static, dynamic, text)

@@ -28,6 +28,7 @@ from lipsym.errors import ConfigurationError
 from lipsym.measures._registry import display_name, unit_label
 from lipsym.measures._photo import TRACKED_POINTS
 from lipsym.report._overlay import BLUE, ORANGE, figure_png, new_figure, wrap_text, wrap_to_axes
+from lipsym.report._declutter import declutter
 from lipsym.report._align import HIGH_RESIDUAL_MM, Registration, register_stable
 from lipsym.report._figures import (
     draw_aligned,
@@ -113,6 +114,18 @@ class _Row:
     table_h: float
 
 
+#: Lowest height/width of the lip diagram: four arrow labels, each about half the diagram wide, need
+#: two free rows above and below thin lips at rest (they covered each other on a London face).
+_ZOOM_MIN_ASPECT = 0.6
+
+
+def _tall_enough(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """The lip diagram's box (frame mm) grown evenly up and down to :data:`_ZOOM_MIN_ASPECT`."""
+    x0, x1, y0, y1 = box
+    grow = max(0.0, _ZOOM_MIN_ASPECT * (x1 - x0) - (y1 - y0)) / 2
+    return x0, x1, y0 - grow, y1 + grow
+
+
 def _plan_row(b: ReportPhoto, a: ReportPhoto, keys, width_in: float, with_table: bool, with_text: bool) -> _Row:
     reg = register_stable(a.analysis, b.analysis)
     # Two photos are two captures: the MDC includes how differently they were
@@ -121,7 +134,7 @@ def _plan_row(b: ReportPhoto, a: ReportPhoto, keys, width_in: float, with_table:
                                allow_different_person=True).changes
     lips = [lip_points_mm(b), lip_points_mm(a, reg.after_to_before, b)]
     ipd_mm = b.measures.interpupillary_distance_mm
-    box, zoom = lower_face_box_mm(lips, ipd_mm), lip_zoom_box_mm(lips, ipd_mm)
+    box, zoom = lower_face_box_mm(lips, ipd_mm), _tall_enough(lip_zoom_box_mm(lips, ipd_mm))
     img_h = _IMG_W * width_in * (box[3] - box[2]) / (box[1] - box[0])
     zoom_h = min(_SIDE_W * width_in * (zoom[3] - zoom[2]) / (zoom[1] - zoom[0]),
                  0.6 * img_h if with_text else img_h - _LEGEND_IN)
@@ -156,6 +169,7 @@ def _draw_row(fig, row: _Row, top_in: float, all_landmarks: bool) -> None:
     zoom_to(ax_z, view, row.zoom_mm)
     ax_z.set_title(wrap_to_axes(ax_z, "lips: before → after (↑ up, ↔ outward; subject's sides)", 8.5),
                    fontsize=8.5)
+    declutter(ax_z)  # arrow labels beside a wide smile's cheilia would run past the diagram's edge
     if row.text:
         fig.text(2 * _IMG_W + 0.01, (top_in - row.zoom_h - _LEGEND_IN) / height_in, row.text, ha="left",
                  va="top", fontsize=_TEXT_PT, linespacing=1.4)

@@ -20,6 +20,7 @@ from lipsym.report._overlay import (
     smooth_contours_px,
     wrap_to_axes,
 )
+from lipsym.report._declutter import declutter
 from lipsym.report._align import FrameView, Similarity, frame_view, warp_to_view
 from lipsym.report._photos import ReportPhoto
 from lipsym.sides import Side
@@ -114,6 +115,9 @@ def draw_aligned(ax, photo: ReportPhoto, view: FrameView, photo_to_view: Similar
         title += " (mirrored selfie, shown un-mirrored)"
     if title:
         ax.set_title(wrap_to_axes(ax, title, 8.5), fontsize=8.5)
+    # Labels are sized in points, the panel in mm: on a narrow panel (a report's before/after row)
+    # a smile's commissure labels reach past the border and onto the next panel's.
+    declutter(ax)
     return canvas
 
 

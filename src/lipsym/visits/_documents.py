@@ -202,8 +202,9 @@ def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visi
     ------
     DifferentPersonError
         A condition's two photos do not plausibly show the same person.
-    ConfigurationError
-        The visits have no analysed photo condition in common.
+    StoreError
+        The visits have no analysed photo condition in common (exit 7, as
+        every refusal of ``compare PATIENT --from --to``).
     NotFoundError
         No such patient or visit.
     StoreError
@@ -221,8 +222,9 @@ def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visi
     changes = compare_visits(before, after, conditions=conditions, keys=None if all_measures else KEY_MEASURES,
                              calibration=timeline.calibration)
     if not changes:
-        raise ConfigurationError(f"visits {before.label} and {after.label} have no analysed photos in common "
-                                 "(rest or smile); run lipsym analyze-pending")
+        raise StoreError(f"{patient}: visits {before.label} and {after.label} have no analysed photos in common "
+                         "(rest or smile): add the missing photos (lipsym import) or analyse the recorded ones "
+                         "(lipsym analyze-pending)")
     warnings = []
     for condition in PHOTO_CONDITIONS:
         if condition in before.photos and condition in after.photos:

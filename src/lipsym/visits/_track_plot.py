@@ -71,7 +71,10 @@ def track_figure(timeline: Timeline, keys: Iterable[str] | None = None, *, dpi: 
     fig = new_figure(9.0, 1.5 * n + 1.8, dpi=dpi)
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
     treatments = [(vm.visit.visit_date, t) for vm in timeline.visits for t in vm.treatments]
-    dates = [vm.visit.visit_date for vm in timeline.visits] or [_dt.date.today()]
+    # The time axis spans the visits with something to plot: an empty visit (a typo dated 2030, a visit whose
+    # photos are not analysed yet) would squeeze the others into a corner (issue #16).
+    dates = ([vm.visit.visit_date for vm in timeline.visits if vm.sided or vm.treatments]
+             or [vm.visit.visit_date for vm in timeline.visits] or [_dt.date.today()])
     settled = {(s.follow_up.visit_date, c.condition, c.key): c.since_treatment.settling
                for s in follow_up_settling(timeline, keys=keys) for c in s.changes if c.since_treatment is not None}
     for ax, key in zip(axes, keys):
