@@ -89,7 +89,7 @@ ABSOLUTE_HEADERS = ("condition", "measure", "before", "after", f"change {PM_LABE
 
 def _measure_label(key: str, unit: str) -> str:
     label = unit_label(unit)
-    return f"{display_name(key)}" + (f" ({label})" if label and label != "1" else "")
+    return f"{display_name(key)}" + (f", {label}" if label and label != "1" else "")
 
 
 def absolute_change_cells(condition: str, c: AbsoluteChange) -> tuple:

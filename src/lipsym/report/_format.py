@@ -39,7 +39,7 @@ def effect_text(change, unit: str = "", digits: int = 2) -> str:
     with ``change``, ``standard_error`` and ``percent_change``); ``unit`` is
     the printed unit label.
     """
-    pct = "" if change.percent_change is None else f" ({signed(change.percent_change, 0)} %)"
+    pct = "" if change.percent_change is None else f" ({signed(change.percent_change, 1)} %)"
     return f"{pm_se(change.change, change.standard_error, digits)}{' ' + unit if unit else ''}{pct}"
 
 

@@ -114,42 +114,55 @@ def _effect_of(effects: list[TreatmentEffect], vm: VisitMeasures) -> TreatmentEf
     return next((e for e in effects if e.visit.id == vm.visit.id), None)
 
 
+#: The absolute measures on the one-page summary (the vermilion a lip filler changes); the course
+#: pages and ``lipsym track`` add the mouth width and the smile.
+SUMMARY_ABSOLUTE = KEY_ABSOLUTE[:4]
+
+
 def effect_table(current: VisitMeasures, baseline: VisitMeasures | None, previous: VisitMeasures | None,
                  effect: TreatmentEffect | None) -> Table | None:
     """The size of the lips now, and the treatment's effect (or the change since baseline) with MDC95.
 
-    After a treatment: change since before the treatment, since the treatment
-    and since the last visit; otherwise since the baseline and since the last
-    visit. None when the visit has no absolute measures.
+    After a treatment: change since before the treatment and since the
+    treatment (the settling); otherwise since the baseline and since the
+    last visit. The first photo condition the visit has (rest, else smile)
+    and :data:`SUMMARY_ABSOLUTE`, one line per measure, so that the summary
+    fits one page. None when the visit has no absolute measures.
     """
     if effect is not None:
-        cells = {(c.condition, c.key): (c.since_pre_treatment, c.since_treatment, c.since_previous)
-                 for c in effect.changes}
+        cells = {(c.condition, c.key): (c.since_pre_treatment, c.since_treatment) for c in effect.changes}
         pre = ", ".join(sorted({v.visit_date.isoformat() for v in effect.pre_treatment.values()}))
-        header = ("", "measure", f"now {PM_LABEL}", f"effect: since before the treatment ({pre})",
-                  f"since the treatment ({effect.treatment_visit.visit_date.isoformat()})", "since last visit")
-        caption = ("Treatment effect on the size of the lips: change " + PM_LABEL
-                   + " (% of before), MDC95 between two captures, detectable")
+        spans = (f"effect since {pre}", f"since treatment {effect.treatment_visit.visit_date.isoformat()}")
+        caption = (f"Treatment effect on the size of the lips (change {PM_LABEL}, % of before; MDC95 between "
+                   "two captures)")
     else:
         base = compare_visits_absolute(baseline, current) if baseline is not None else {}
         prev = compare_visits_absolute(previous, current) if previous is not None else {}
         cells = {(c, k): (base.get(c, {}).get(k), prev.get(c, {}).get(k))
                  for c in PHOTO_CONDITIONS for k in KEY_ABSOLUTE}
-        header = ("", "measure", f"now {PM_LABEL}", "since baseline", "since last visit")
-        caption = f"Size of the lips: change {PM_LABEL} (% of before), MDC95 between two captures, detectable"
+        spans = ("since baseline", "since last visit")
+        caption = f"Size of the lips (change {PM_LABEL}, % of before; MDC95 between two captures)"
     rows = []
-    for condition in PHOTO_CONDITIONS:
+    shown = next(([c] for c in PHOTO_CONDITIONS if visit_absolute(current, c)), [])
+    for condition in shown:
         now = visit_absolute(current, condition)
-        for key in KEY_ABSOLUTE:
+        for key in SUMMARY_ABSOLUTE:
             if key in now:
                 m = now[key]
-                rows.append((condition, f"{display_name(key)} ({unit_label(m.unit)})",
-                             f"{plain(m.value)} ± {plain(m.standard_error)}",
-                             *(_effect_cell(c) for c in cells.get((condition, key), (None,) * (len(header) - 3)))))
+                row = [condition, f"{display_name(key)} ({unit_label(m.unit)})",
+                       f"{plain(m.value)} ± {plain(m.standard_error)}"]
+                for c in cells.get((condition, key), (None, None)):
+                    row += (["–"] * 4 if c is None else
+                            [pm_se(c.change, c.standard_error),
+                             "–" if c.percent_change is None else f"{signed(c.percent_change, 1)} %",
+                             plain(c.minimal_detectable_change), detectable_text(c)])
+                rows.append(tuple(row))
     if not rows:
         return None
-    n = len(header) - 3
-    return Table(header, tuple(rows), caption, (0.05, 0.22, 0.1) + ((0.63 / n),) * n)
+    header = ("", "measure", f"now {PM_LABEL}", f"{spans[0]} {PM_LABEL}", "%", "MDC95", "detectable",
+              f"{spans[1]} {PM_LABEL}", "%", "MDC95", "detectable")
+    return Table(header, tuple(rows), caption,
+                 (0.05, 0.2, 0.1, 0.12, 0.06, 0.055, 0.08, 0.12, 0.06, 0.055, 0.08))
 
 
 def _visit_photos(store: Store, vm: VisitMeasures, landmarker: Landmarker, options: AnalysisOptions) -> ReportVisit:
@@ -292,9 +305,6 @@ def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures
     settled = _settling_of(settling, current)
     blocks.append(Table(SUMMARY_HEADER, summary_rows(timeline, current, baseline, previous, settled),
                         "What changed (left − right asymmetry, subject's sides)", _SUMMARY_WIDTHS))
-    sizes = effect_table(current, baseline, previous, _effect_of(list(effects), current))
-    if sizes is not None:
-        blocks.append(sizes)
     given = treatment_rows(timeline, tuple(vm for vm in timeline.visits[:timeline.visits.index(current) + 1]
                                            if baseline is None or vm.visit.visit_date >= baseline.visit.visit_date))
     blocks.append(Table(_TREATMENT_HEADER, given or (("none recorded", "", "", "", ""),), "Treatments given",
@@ -304,6 +314,10 @@ def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures
                  if c.since_treatment is not None and c.since_treatment.detectable]
         blocks.append(Paragraph(f"Settling since the treatment of {settled.treatment_visit.visit_date.isoformat()}: "
                                 + ("; ".join(calls) if calls else "no change beyond the MDC95 (stable).")))
+    # The treatment's effect on the size of the lips, beside the asymmetry's settling.
+    sizes = effect_table(current, baseline, previous, _effect_of(list(effects), current))
+    if sizes is not None:
+        blocks.append(sizes)
     shown = {vm.visit.id: vm for vm in (current, previous, baseline) if vm is not None}
     blocks += [Paragraph(f"{vm.label}: {line}.") for vm in shown.values() if (line := vm.provenance_line())]
     blocks += flag_notice(photos)
