@@ -176,7 +176,7 @@ def test_record_report_shows_the_effect_next_to_the_asymmetry(record, landmarker
         report = record_report(store, PATIENT, visit="follow-up", course=True, landmarker=landmarker)
     text = report.html
     assert "Treatment effect" in text and "upper vermilion height (midline)" in text
-    assert "since before the treatment" in text
+    assert "since before the treatment" in text and "Size of the lips" in text
 
 
 @pytest.mark.slow

@@ -8,11 +8,11 @@ again with the given options to draw on them.
 
 Page 1 is the summary a clinician reads: the photos without marks, what
 changed since the baseline and since the last visit (detectable or not), the
-treatment's effect on the size of the lips (vermilion heights and areas,
-mouth width: change since before the treatment, since it and since the last
-visit, with MDC95), the treatments given with product, dose and sites, and
-the settling call. The
-detail of the visit report follows; ``course=True`` adds every visit, the
+treatments given with product, dose and sites, the settling call, and the
+treatment's effect on the size of the lips in one sentence (upper vermilion
+height and area: change since before the treatment and since it, with
+MDC95). The detail of the visit report follows, then the "Size of the lips"
+table (vermilion heights and areas, mouth width, rest and smile); ``course=True`` adds every visit, the
 track plot and the treatment history.
 """
 
@@ -114,20 +114,15 @@ def _effect_of(effects: list[TreatmentEffect], vm: VisitMeasures) -> TreatmentEf
     return next((e for e in effects if e.visit.id == vm.visit.id), None)
 
 
-#: The absolute measures on the one-page summary (the vermilion a lip filler changes); the course
-#: pages and ``lipsym track`` add the mouth width and the smile.
-SUMMARY_ABSOLUTE = KEY_ABSOLUTE[:4]
-
-
 def effect_table(current: VisitMeasures, baseline: VisitMeasures | None, previous: VisitMeasures | None,
                  effect: TreatmentEffect | None) -> Table | None:
     """The size of the lips now, and the treatment's effect (or the change since baseline) with MDC95.
 
     After a treatment: change since before the treatment and since the
     treatment (the settling); otherwise since the baseline and since the
-    last visit. The first photo condition the visit has (rest, else smile)
-    and :data:`SUMMARY_ABSOLUTE`, one line per measure, so that the summary
-    fits one page. None when the visit has no absolute measures.
+    last visit. Every photo condition and key absolute measure
+    (:data:`lipsym.comparison.KEY_ABSOLUTE`), after the summary. None when
+    the visit has no absolute measures.
     """
     if effect is not None:
         cells = {(c.condition, c.key): (c.since_pre_treatment, c.since_treatment) for c in effect.changes}
@@ -143,10 +138,9 @@ def effect_table(current: VisitMeasures, baseline: VisitMeasures | None, previou
         spans = ("since baseline", "since last visit")
         caption = f"Size of the lips (change {PM_LABEL}, % of before; MDC95 between two captures)"
     rows = []
-    shown = next(([c] for c in PHOTO_CONDITIONS if visit_absolute(current, c)), [])
-    for condition in shown:
+    for condition in PHOTO_CONDITIONS:
         now = visit_absolute(current, condition)
-        for key in SUMMARY_ABSOLUTE:
+        for key in KEY_ABSOLUTE:
             if key in now:
                 m = now[key]
                 row = [condition, f"{display_name(key)} ({unit_label(m.unit)})",
@@ -163,6 +157,40 @@ def effect_table(current: VisitMeasures, baseline: VisitMeasures | None, previou
               f"{spans[1]} {PM_LABEL}", "%", "MDC95", "detectable")
     return Table(header, tuple(rows), caption,
                  (0.05, 0.2, 0.1, 0.12, 0.06, 0.055, 0.08, 0.12, 0.06, 0.055, 0.08))
+
+
+def effect_line(current: VisitMeasures, baseline: VisitMeasures | None,
+                effect: TreatmentEffect | None) -> str | None:
+    """One sentence for the summary: the upper vermilion height and area now and their change since
+    before the treatment (else since baseline) and since the treatment, with MDC95 and the call."""
+    condition = next((c for c in PHOTO_CONDITIONS if visit_absolute(current, c)), None)
+    if condition is None:
+        return None
+    if effect is not None:
+        cells = {c.key: (c.since_pre_treatment, c.since_treatment) for c in effect.changes
+                 if c.condition == condition}
+        pre = ", ".join(sorted({v.visit_date.isoformat() for v in effect.pre_treatment.values()}))
+        spans = (f"since before the treatment ({pre})",
+                 f"since the treatment ({effect.treatment_visit.visit_date.isoformat()})")
+        lead = "Treatment effect on the size of the lips"
+    elif baseline is not None:
+        base = compare_visits_absolute(baseline, current, conditions=[condition]).get(condition, {})
+        cells = {k: (c, None) for k, c in base.items()}
+        spans, lead = ("since baseline", ""), "Size of the lips"
+    else:
+        return None
+    now = visit_absolute(current, condition)
+    parts = []
+    for key in ("upper_vermilion_height_midline", "upper_vermilion_area"):
+        if key not in now or key not in cells:
+            continue
+        text = f"{display_name(key)} {plain(now[key].value)} {unit_label(now[key].unit)}"
+        for span, c in zip(spans, cells[key]):
+            if c is not None:
+                text += (f", {span} {effect_text(c, unit_label(c.unit))} "
+                         f"(MDC95 {plain(c.minimal_detectable_change)}: {detectable_text(c)})")
+        parts.append(text)
+    return f"{lead} ({condition}): " + "; ".join(parts) + "." if parts else None
 
 
 def _visit_photos(store: Store, vm: VisitMeasures, landmarker: Landmarker, options: AnalysisOptions) -> ReportVisit:
@@ -283,7 +311,9 @@ def record_report(store: Store, patient: str, *, visit: str = "last", course: bo
                           previous_visit_date=previous.label if previous else "", clinic=clinic)
     summary = _summary(timeline, current, baseline, previous, settling, header, figures,
                        tuple(v for v in (this, before) if v is not None), effects)
-    appendix = course_sections(timeline, settling, figures.get("track"), effects) if course else ()
+    sizes = effect_table(current, baseline, previous, _effect_of(effects, current))
+    appendix = ((Section("Size of the lips", (sizes,)),) if sizes is not None else ()) + (
+        course_sections(timeline, settling, figures.get("track"), effects) if course else ())
     return build_report(this, header, before, summary=summary, appendix=appendix, extra_figures=figures,
                         progress=progress)
 
@@ -314,10 +344,10 @@ def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures
                  if c.since_treatment is not None and c.since_treatment.detectable]
         blocks.append(Paragraph(f"Settling since the treatment of {settled.treatment_visit.visit_date.isoformat()}: "
                                 + ("; ".join(calls) if calls else "no change beyond the MDC95 (stable).")))
-    # The treatment's effect on the size of the lips, beside the asymmetry's settling.
-    sizes = effect_table(current, baseline, previous, _effect_of(list(effects), current))
-    if sizes is not None:
-        blocks.append(sizes)
+    # The treatment's effect on the size of the lips, beside the asymmetry's settling (one
+    # sentence: the summary must fit one page; the table follows in "Size of the lips").
+    if (line := effect_line(current, baseline, _effect_of(list(effects), current))) is not None:
+        blocks.append(Paragraph(line))
     shown = {vm.visit.id: vm for vm in (current, previous, baseline) if vm is not None}
     blocks += [Paragraph(f"{vm.label}: {line}.") for vm in shown.values() if (line := vm.provenance_line())]
     blocks += flag_notice(photos)
