@@ -195,3 +195,28 @@ def test_identical_photos_between_two_visits_are_never_detectable(tmp_path, caps
     changes = doc["absolute"]["rest"]
     assert len(changes) == 9
     assert all(c["change"] == 0 and not c["detectable"] for c in changes)
+
+
+@pytest.mark.slow
+def test_real_rephotographs_of_an_unchanged_person_show_no_detectable_lip_size_change(landmarker):
+    """invariance/lisa (one person, four framings): never fitted, the check of benchmarks/recapture_absolute.py."""
+    import itertools
+
+    from conftest import SHARED_DATA as DATA
+    from lipsym.analysis._photo import analyze_photo
+    from lipsym.comparison import capture_from_analysis
+    from lipsym.measures._photo import measure_photo
+
+    paths = [DATA / "invariance" / "lisa" / f"lisa{i}.jpg" for i in range(1, 5)]
+    if not all(p.exists() for p in paths):
+        pytest.skip("needs ../shared/data/invariance/lisa")
+    measured = []
+    for p in paths:
+        a = analyze_photo(p, landmarker, expression="rest")
+        m = measure_photo(a)
+        measured.append((m.scalars, capture_from_analysis(a, m)))
+    for (b, cb), (a, ca) in itertools.combinations(measured, 2):
+        changes = compare_absolute(b, a, keys=[UPPER, LOWER, AREA, "lower_vermilion_area"], captures=(cb, ca))
+        assert len(changes) == 4
+        assert not any(c.detectable for c in changes.values()), {k: (c.change, c.minimal_detectable_change)
+                                                                 for k, c in changes.items()}
