@@ -22,7 +22,7 @@ from lipsym.visits._corrections import corrected_report_visit, drawn_correction
 from lipsym.visits._documents import compare_recorded_visits, recorded_photo_paths, visit_comparison_document
 from lipsym.cli.common import analysis_options, landmarker_options
 from lipsym.cli.store_common import add_db_option, add_json_option, open_store, print_json, warn_mixed_settings
-from lipsym.cli.visit_tables import print_changes
+from lipsym.cli.visit_tables import print_absolute_changes, print_changes
 
 
 def add_patient_options(p) -> None:
@@ -62,6 +62,8 @@ def run_patient(args) -> int:
         return 0
     print_changes(comparison.changes,
                   title=f"{comparison.title}: change of asymmetry (left − right, subject's sides)")
+    print_absolute_changes(comparison.absolute,
+                           title=f"{comparison.title}: change of the size of the lips (MDC95 between two captures)")
     for vm in (comparison.before, comparison.after):
         if (line := vm.provenance_line()) is not None:
             print(f"{vm.label}: {line}")

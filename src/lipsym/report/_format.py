@@ -35,6 +35,17 @@ def plain(value: float | None, digits: int = 2) -> str:
     return text[1:] if text.startswith("-") and float(text) == 0.0 else text
 
 
+def effect_text(change, unit: str = "", digits: int = 2) -> str:
+    """``+1.20 ± 0.41 mm (+19 %)``: an absolute measure's change with its SE and percent change.
+
+    ``change`` is a :class:`lipsym.comparison.AbsoluteChange` (or anything
+    with ``change``, ``standard_error`` and ``percent_change``); ``unit`` is
+    the printed unit label.
+    """
+    pct = "" if change.percent_change is None else f" ({signed(change.percent_change, 1)} %)"
+    return f"{pm_se(change.change, change.standard_error, digits)}{' ' + unit if unit else ''}{pct}"
+
+
 def pm_se(value: float, standard_error: float, digits: int = 2) -> str:
     """``+1.23 ± 0.40``: a signed value with its standard error."""
     return f"{signed(value, digits)} ± {plain(standard_error, digits)}"

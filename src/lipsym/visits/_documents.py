@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -24,7 +24,8 @@ from lipsym.errors import ConfigurationError, ConflictError, PhotoNotFoundError,
 from lipsym.formats._comparison import CHANGE_ASYMMETRY_SIGN, changes_to_json
 from lipsym.formats._envelope import envelope, plain
 from lipsym.visits._import import ImportReport
-from lipsym.visits._settling import PHOTO_CONDITIONS, compare_visits
+from lipsym.comparison._absolute_change import KEY_ABSOLUTE, AbsoluteChange
+from lipsym.visits._settling import PHOTO_CONDITIONS, compare_visits, compare_visits_absolute, visit_absolute
 from lipsym.visits._timeline import Timeline, VisitMeasures, load_timeline
 from lipsym.visits.store import Patient, Photo, Store, Treatment, Visit
 
@@ -52,7 +53,8 @@ def import_document(report: ImportReport) -> dict[str, Any]:
     return envelope("lipsym.import_report", plain(report))
 
 
-def track_document(timeline: Timeline, keys: Iterable[str], settling: Any, plot: str | None = None) -> dict[str, Any]:
+def track_document(timeline: Timeline, keys: Iterable[str], settling: Any, plot: str | None = None,
+                   effects: Any = ()) -> dict[str, Any]:
     """``lipsym.track``: a patient's tracked asymmetries and settling (``lipsym track --json``).
 
     Parameters
@@ -64,6 +66,10 @@ def track_document(timeline: Timeline, keys: Iterable[str], settling: Any, plot:
         :func:`lipsym.visits.follow_up_settling` of the timeline.
     plot : str, optional
         The plot written with it.
+    effects : sequence of TreatmentEffect
+        :func:`lipsym.visits.treatment_effects` of the timeline: the
+        absolute lip measures' change since before the treatment, since it
+        and since the previous visit, with MDC95.
     """
     keys = list(keys)
     return envelope("lipsym.track", {
@@ -76,8 +82,12 @@ def track_document(timeline: Timeline, keys: Iterable[str], settling: Any, plot:
                     # Whether landmarks were corrected by hand, and which points were moved.
                     **vm.provenance(),
                     "measures": {c: {k: plain(vm.sided[c][k]) for k in keys if k in vm.sided[c]}
-                                 for c in PHOTO_CONDITIONS if c in vm.sided}} for vm in timeline.visits],
+                                 for c in PHOTO_CONDITIONS if c in vm.sided},
+                    # The size of the lips (not their asymmetry): the key absolute measures.
+                    "absolute": {c: {k: plain(m) for k, m in visit_absolute(vm, c).items() if k in KEY_ABSOLUTE}
+                                 for c in PHOTO_CONDITIONS if visit_absolute(vm, c)}} for vm in timeline.visits],
         "settling": plain(settling),
+        "treatment_effect": plain(effects),
         "plot": plot,
     })
 
@@ -162,6 +172,9 @@ class VisitComparison:
     capture_warnings : tuple of CaptureWarning
         How differently the two visits' photos were taken (each widens the
         MDC by its modelled amount, already in ``changes``).
+    absolute : mapping of str to (mapping of str to AbsoluteChange)
+        Condition → absolute lip measure → change (the size of the lips:
+        a treatment's effect), with its MDC95 between two captures.
     """
 
     timeline: Timeline
@@ -170,6 +183,7 @@ class VisitComparison:
     changes: Mapping[str, Mapping[str, MeasureChange]]
     treatments_between: tuple[Treatment, ...]
     capture_warnings: tuple[CaptureWarning, ...] = ()
+    absolute: Mapping[str, Mapping[str, AbsoluteChange]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def title(self) -> str:
@@ -235,7 +249,9 @@ def compare_recorded_visits(store: Store, patient: str, from_visit: str, to_visi
     between = tuple(t for vm in timeline.visits
                     if before.visit.visit_date <= vm.visit.visit_date <= after.visit.visit_date
                     and vm.visit.id != before.visit.id for t in vm.treatments)
-    return VisitComparison(timeline, before, after, MappingProxyType(changes), between, tuple(warnings))
+    absolute = compare_visits_absolute(before, after, keys=None if all_measures else KEY_ABSOLUTE)
+    return VisitComparison(timeline, before, after, MappingProxyType(changes), between, tuple(warnings),
+                           MappingProxyType(absolute))
 
 
 def visit_comparison_document(comparison: VisitComparison, image: str | None = None) -> dict[str, Any]:
@@ -253,6 +269,8 @@ def visit_comparison_document(comparison: VisitComparison, image: str | None = N
         "to": plain(comparison.after.visit),
         "asymmetry_sign": ASYMMETRY_SIGN,
         "changes": changes_to_json(comparison.changes),
+        # The size of the lips: each absolute measure's change with its MDC95 (condition → list).
+        "absolute": {c: [plain(ch) for ch in by_key.values()] for c, by_key in comparison.absolute.items()},
         "treatments_between": plain(comparison.treatments_between),
         "capture_warnings": capture_warnings_to_json(comparison.capture_warnings),
         "image": image,

@@ -8,8 +8,11 @@ again with the given options to draw on them.
 
 Page 1 is the summary a clinician reads: the photos without marks, what
 changed since the baseline and since the last visit (detectable or not), the
-treatments given with product, dose and sites, and the settling call. The
-detail of the visit report follows; ``course=True`` adds every visit, the
+treatments given with product, dose and sites, the settling call, and the
+treatment's effect on the size of the lips in one sentence (upper vermilion
+height and area: change since before the treatment and since it, with
+MDC95). The detail of the visit report follows, then the "Size of the lips"
+table (vermilion heights and areas, mouth width, rest and smile); ``course=True`` adds every visit, the
 track plot and the treatment history.
 """
 
@@ -18,18 +21,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lipsym.analysis._options import AnalysisOptions
+from lipsym.comparison._absolute_change import KEY_ABSOLUTE, AbsoluteChange
 from lipsym.comparison._compare import KEY_MEASURES, MeasureChange
 from lipsym.landmarks._detector import Landmarker
 from lipsym.measures._registry import display_name, unit_label
 from lipsym.report._before_after import detectable_text, plain_comparison_png
 from lipsym.report._blocks import Bullets, Image, Paragraph, Section, Table
 from lipsym.report._content import SIGNATURE, ReportHeader, flag_notice
-from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, signed, table_keys
+from lipsym.report._format import PM_LABEL, PM_NOTE, effect_text, plain, pm_se, signed, table_keys
 from lipsym.report._photos import ReportVisit, load_visit
 from lipsym.report._visit_report import VisitReport, _silent, build_report
 from lipsym.visits._corrections import corrected_report_visit, drawn_correction
 from lipsym.visits._documents import recorded_photo_paths
-from lipsym.visits._settling import PHOTO_CONDITIONS, FollowUpSettling, compare_visits, follow_up_settling
+from lipsym.visits._settling import (PHOTO_CONDITIONS, FollowUpSettling, TreatmentEffect, compare_visits,
+                                    compare_visits_absolute, follow_up_settling, treatment_effects, visit_absolute)
 from lipsym.visits._timeline import Timeline, VisitMeasures, load_timeline
 from lipsym.visits._track_plot import track_png
 from lipsym.visits.store import Store
@@ -98,6 +103,96 @@ SUMMARY_HEADER = ("", "measure", f"now {PM_LABEL}", f"since baseline {PM_LABEL}"
 _SUMMARY_WIDTHS = (0.05, 0.27, 0.105, 0.105, 0.085, 0.115, 0.105, 0.085, 0.08)
 
 
+def _effect_cell(c: AbsoluteChange | None) -> str:
+    """``+1.20 ± 0.41 (+19 %), MDC95 0.80: yes``."""
+    if c is None:
+        return "–"
+    return f"{effect_text(c)}, MDC95\u00a0{plain(c.minimal_detectable_change)}: {detectable_text(c)}"
+
+
+def _effect_of(effects: list[TreatmentEffect], vm: VisitMeasures) -> TreatmentEffect | None:
+    return next((e for e in effects if e.visit.id == vm.visit.id), None)
+
+
+def effect_table(current: VisitMeasures, baseline: VisitMeasures | None, previous: VisitMeasures | None,
+                 effect: TreatmentEffect | None) -> Table | None:
+    """The size of the lips now, and the treatment's effect (or the change since baseline) with MDC95.
+
+    After a treatment: change since before the treatment and since the
+    treatment (the settling); otherwise since the baseline and since the
+    last visit. Every photo condition and key absolute measure
+    (:data:`lipsym.comparison.KEY_ABSOLUTE`), after the summary. None when
+    the visit has no absolute measures.
+    """
+    if effect is not None:
+        cells = {(c.condition, c.key): (c.since_pre_treatment, c.since_treatment) for c in effect.changes}
+        pre = ", ".join(sorted({v.visit_date.isoformat() for v in effect.pre_treatment.values()}))
+        spans = (f"effect since {pre}", f"since treatment {effect.treatment_visit.visit_date.isoformat()}")
+        caption = (f"Treatment effect on the size of the lips (change {PM_LABEL}, % of before; MDC95 between "
+                   "two captures)")
+    else:
+        base = compare_visits_absolute(baseline, current) if baseline is not None else {}
+        prev = compare_visits_absolute(previous, current) if previous is not None else {}
+        cells = {(c, k): (base.get(c, {}).get(k), prev.get(c, {}).get(k))
+                 for c in PHOTO_CONDITIONS for k in KEY_ABSOLUTE}
+        spans = ("since baseline", "since last visit")
+        caption = f"Size of the lips (change {PM_LABEL}, % of before; MDC95 between two captures)"
+    rows = []
+    for condition in PHOTO_CONDITIONS:
+        now = visit_absolute(current, condition)
+        for key in KEY_ABSOLUTE:
+            if key in now:
+                m = now[key]
+                row = [condition, f"{display_name(key)} ({unit_label(m.unit)})",
+                       f"{plain(m.value)} ± {plain(m.standard_error)}"]
+                for c in cells.get((condition, key), (None, None)):
+                    row += (["–"] * 4 if c is None else
+                            [pm_se(c.change, c.standard_error),
+                             "–" if c.percent_change is None else f"{signed(c.percent_change, 1)} %",
+                             plain(c.minimal_detectable_change), detectable_text(c)])
+                rows.append(tuple(row))
+    if not rows:
+        return None
+    header = ("", "measure", f"now {PM_LABEL}", f"{spans[0]} {PM_LABEL}", "%", "MDC95", "detectable",
+              f"{spans[1]} {PM_LABEL}", "%", "MDC95", "detectable")
+    return Table(header, tuple(rows), caption,
+                 (0.05, 0.2, 0.1, 0.12, 0.06, 0.055, 0.08, 0.12, 0.06, 0.055, 0.08))
+
+
+def effect_line(current: VisitMeasures, baseline: VisitMeasures | None,
+                effect: TreatmentEffect | None) -> str | None:
+    """One sentence for the summary: the upper vermilion height and area now and their change since
+    before the treatment (else since baseline) and since the treatment, with MDC95 and the call."""
+    condition = next((c for c in PHOTO_CONDITIONS if visit_absolute(current, c)), None)
+    if condition is None:
+        return None
+    if effect is not None:
+        cells = {c.key: (c.since_pre_treatment, c.since_treatment) for c in effect.changes
+                 if c.condition == condition}
+        pre = ", ".join(sorted({v.visit_date.isoformat() for v in effect.pre_treatment.values()}))
+        spans = (f"since before the treatment ({pre})",
+                 f"since the treatment ({effect.treatment_visit.visit_date.isoformat()})")
+        lead = "Treatment effect on the size of the lips"
+    elif baseline is not None:
+        base = compare_visits_absolute(baseline, current, conditions=[condition]).get(condition, {})
+        cells = {k: (c, None) for k, c in base.items()}
+        spans, lead = ("since baseline", ""), "Size of the lips"
+    else:
+        return None
+    now = visit_absolute(current, condition)
+    parts = []
+    for key in ("upper_vermilion_height_midline", "upper_vermilion_area"):
+        if key not in now or key not in cells:
+            continue
+        text = f"{display_name(key)} {plain(now[key].value)} {unit_label(now[key].unit)}"
+        for span, c in zip(spans, cells[key]):
+            if c is not None:
+                text += (f", {span} {effect_text(c, unit_label(c.unit))} "
+                         f"(MDC95 {plain(c.minimal_detectable_change)}: {detectable_text(c)})")
+        parts.append(text)
+    return f"{lead} ({condition}): " + "; ".join(parts) + "." if parts else None
+
+
 def _visit_photos(store: Store, vm: VisitMeasures, landmarker: Landmarker, options: AnalysisOptions) -> ReportVisit:
     rest, smile = recorded_photo_paths(store, vm)
     # Drawn with the landmarks the clinician corrected, when the visit's analysis is manual.
@@ -105,8 +200,10 @@ def _visit_photos(store: Store, vm: VisitMeasures, landmarker: Landmarker, optio
                                   drawn_correction(store, vm.analysis_ids))
 
 
-def course_sections(timeline: Timeline, settling: list[FollowUpSettling], track: bytes | None) -> tuple[Section, ...]:
-    """Every visit's key asymmetries, the track plot and the treatment history."""
+def course_sections(timeline: Timeline, settling: list[FollowUpSettling], track: bytes | None,
+                    effects: list[TreatmentEffect] = ()) -> tuple[Section, ...]:
+    """Every visit's key asymmetries, the track plot, the treatment's effect at each visit after it
+    (size of the lips) and the treatment history."""
     keys = [k for k in table_keys({k for vm in timeline.visits for by in vm.sided.values() for k in by})
             if k in KEY_MEASURES]
     rows = []
@@ -121,6 +218,14 @@ def course_sections(timeline: Timeline, settling: list[FollowUpSettling], track:
                                                f"{PM_LABEL})", (0.17, 0.07) + (0.76 / max(len(keys), 1),) * len(keys))]
     if track is not None:
         blocks.append(Image("track.png", "The key asymmetries across visits, treatments on the time axis.", 1.0))
+    effect_rows = tuple((e.visit.visit_date.isoformat() + " " + e.visit.kind, c.condition, display_name(c.key),
+                         _effect_cell(c.since_pre_treatment), _effect_cell(c.since_treatment))
+                        for e in effects for c in e.changes)
+    if effect_rows:
+        blocks.append(Table(("visit", "", "measure", "effect: since before the treatment", "since the treatment"),
+                            effect_rows, f"Treatment effect on the size of the lips and its settling: change "
+                                         f"{PM_LABEL} (% of before), MDC95 between two captures, detectable",
+                            (0.16, 0.06, 0.22, 0.28, 0.28)))
     blocks.append(Table(_TREATMENT_HEADER, treatment_rows(timeline) or (("–",) * 5,), "Treatment history",
                         _TREATMENT_WIDTHS))
     calls = [f"{s.follow_up.visit_date.isoformat()} (treatment {s.treatment_visit.visit_date.isoformat()}): "
@@ -177,6 +282,7 @@ def record_report(store: Store, patient: str, *, visit: str = "last", course: bo
     baseline = measured[0] if measured else None
     previous = measured[-1] if measured else None
     settling = follow_up_settling(timeline)
+    effects = treatment_effects(timeline)
     if landmarker is None:
         with Landmarker(options.landmarker) as own:
             return record_report(store, patient, visit=visit, course=course, clinic=clinic, landmarker=own,
@@ -204,15 +310,17 @@ def record_report(store: Store, patient: str, *, visit: str = "last", course: bo
     header = ReportHeader(patient=timeline.patient.identifier, visit_date=current.label,
                           previous_visit_date=previous.label if previous else "", clinic=clinic)
     summary = _summary(timeline, current, baseline, previous, settling, header, figures,
-                       tuple(v for v in (this, before) if v is not None))
-    appendix = course_sections(timeline, settling, figures.get("track")) if course else ()
+                       tuple(v for v in (this, before) if v is not None), effects)
+    sizes = effect_table(current, baseline, previous, _effect_of(effects, current))
+    appendix = ((Section("Size of the lips", (sizes,)),) if sizes is not None else ()) + (
+        course_sections(timeline, settling, figures.get("track"), effects) if course else ())
     return build_report(this, header, before, summary=summary, appendix=appendix, extra_figures=figures,
                         progress=progress)
 
 
 def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures | None,
              previous: VisitMeasures | None, settling: list[FollowUpSettling], header: ReportHeader,
-             figures, photos: tuple[ReportVisit, ...]) -> Section:
+             figures, photos: tuple[ReportVisit, ...], effects: list[TreatmentEffect] = ()) -> Section:
     ids = [("patient", header.patient), ("visit", current.label),
            ("baseline", baseline.label if baseline else "this visit"),
            ("last visit before", previous.label if previous else "–"),
@@ -236,6 +344,10 @@ def _summary(timeline: Timeline, current: VisitMeasures, baseline: VisitMeasures
                  if c.since_treatment is not None and c.since_treatment.detectable]
         blocks.append(Paragraph(f"Settling since the treatment of {settled.treatment_visit.visit_date.isoformat()}: "
                                 + ("; ".join(calls) if calls else "no change beyond the MDC95 (stable).")))
+    # The treatment's effect on the size of the lips, beside the asymmetry's settling (one
+    # sentence: the summary must fit one page; the table follows in "Size of the lips").
+    if (line := effect_line(current, baseline, _effect_of(list(effects), current))) is not None:
+        blocks.append(Paragraph(line))
     shown = {vm.visit.id: vm for vm in (current, previous, baseline) if vm is not None}
     blocks += [Paragraph(f"{vm.label}: {line}.") for vm in shown.values() if (line := vm.provenance_line())]
     blocks += flag_notice(photos)
