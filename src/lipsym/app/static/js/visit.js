@@ -109,7 +109,8 @@ function uploadPanel(visitId, photos) {
     }
     failures.replaceChildren(...j.failures.map((f) => h("li", { class: "error" }, f.photos ? `${f.photos}: ${f.reason}` : f.reason)));
     text.textContent = `analysis done: ${j.analyses.length} recorded, ${j.failures.length} failed`;
-    if (j.analyses.length) setTimeout(() => { location.hash = `#/visit/${visitId}/${j.analyses[j.analyses.length - 1]}`; }, j.failures.length ? 4000 : 1500);
+    const here = location.hash;  // go to the new analysis unless the user has gone elsewhere meanwhile
+    if (j.analyses.length) setTimeout(() => { if (location.hash === here) location.hash = `#/visit/${visitId}/${j.analyses[j.analyses.length - 1]}`; }, j.failures.length ? 4000 : 1500);
   }
   // The recorded photos by the name the user knows them by (kept by the server across restarts).
   const recorded = photos.length ? h("p", { class: "muted small recorded-photos" }, "Recorded: ",
