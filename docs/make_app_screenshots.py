@@ -107,7 +107,7 @@ def main() -> int:
             page.wait_for_selector("text=Key asymmetries over time")
             page.screenshot(path=str(OUT / "app_patient.png"), full_page=True)
             page.goto(f"{url}/#/compare/P094/{v0}/{v1}")
-            page.wait_for_selector("img[alt='after, registered']")
+            page.wait_for_selector("img[alt='after, rest, registered']")
             page.wait_for_timeout(500)
             page.screenshot(path=str(OUT / "app_compare.png"), full_page=True)
             browser.close()

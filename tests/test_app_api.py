@@ -110,6 +110,48 @@ def test_treatments_are_recorded_with_sites_and_checked_doses(app):
     assert client.get(f"/api/visits/{vid}").json()["treatments"] == []
 
 
+def test_treatment_sites_are_edited_with_the_cli_validation(app):
+    """``PATCH sites`` replaces the recorded sites (as ``treatment edit --site``), [] removes them (``--no-sites``)."""
+    from lipsym.cli.treatment import parse_site
+    from lipsym.visits.store import _validate as validate
+
+    client, _, headers, seeded = app
+    vid = seeded["visit_id"]
+    shown = client.get(f"/api/visits/{vid}").json()
+    # The page offers exactly the record's regions and (patient's) sides.
+    assert shown["site_choices"] == {"regions": list(validate.REGIONS), "sides": list(validate.SIDES)}
+    t = client.post(f"/api/visits/{vid}/treatments", headers=headers, json={
+        "product_name": "Botox", "product_type": "neuromodulator", "dose_value": 4.0, "dose_unit": "U",
+        "sites": [{"region": "commissure", "side": "left", "dose_value": 2.0}]}).json()
+    url = f"/api/treatments/{t['id']}"
+    r = client.patch(url, headers=headers, json={"sites": [{"region": "dao", "side": "right", "dose_value": 2.5},
+                                                           {"region": "upper_lip", "side": "midline"}]})
+    assert r.status_code == 200, r.text
+    expected = [parse_site("dao:right:2.5"), parse_site("upper_lip:midline")]
+    assert [(s["region"], s["side"], s["dose_value"]) for s in r.json()["sites"]] == \
+        [(s.region, s.side, s.dose_value) for s in expected]
+    # What the store refuses for the CLI it refuses here, and the record is unchanged.
+    for site, reason in (({"region": "dao", "side": "both"}, "injection side"),
+                         ({"region": "chin_dimple", "side": "left"}, "injection region"),
+                         ({"region": "dao"}, "side is required"),
+                         ({"region": "dao", "side": "left", "dose_value": "two"}, "dose_value")):
+        r = client.patch(url, headers=headers, json={"sites": [site]})
+        assert r.status_code == 400 and reason in r.json()["error"], (site, r.text)
+    # An implausible dose at one site needs 'accept', as --force.
+    r = client.patch(url, headers=headers, json={"sites": [{"region": "dao", "side": "left", "dose_value": 900.0}]})
+    assert r.status_code == 400 and "accept" in r.json()["error"]
+    kept = next(x for x in client.get(f"/api/visits/{vid}").json()["treatments"] if x["id"] == t["id"])
+    assert [(s["region"], s["side"]) for s in kept["sites"]] == [("dao", "right"), ("upper_lip", "midline")]
+    # Other fields alone leave the sites alone.
+    assert len(client.patch(url, headers=headers, json={"lot": "C1234"}).json()["sites"]) == 2
+    r = client.patch(url, headers=headers, json={"sites": [{"region": "dao", "side": "left", "dose_value": 900.0}],
+                                                 "dose_value": 900.0, "force": True})
+    assert r.status_code == 200 and r.json()["sites"][0]["dose_value"] == 900.0, r.text
+    # An empty list removes them (the dose stays implausible, so still with 'accept', as the CLI).
+    assert client.patch(url, headers=headers, json={"sites": [], "force": True}).json()["sites"] == []
+    assert client.delete(url, headers=headers).status_code == 200
+
+
 def test_the_patient_page_has_the_timeline_measures_and_settling(app):
     client, _, _, seeded = app
     page = client.get(f"/api/patients/{seeded['patient']}").json()
@@ -237,6 +279,69 @@ def test_the_before_after_comparison(app):
     assert before.headers["content-type"] == "image/jpeg" and before.content == after.content
     plain = client.get("/api/compare-image", params={"before": a, "after": b, "kind": "plain"})
     assert plain.content[:8] == b"\x89PNG\r\n\x1a\n"
+    # Smile: the visits' smile photos, registered the same way, and their own clean image.
+    sa, sb = cmp["analyses"]["from"]["smile"], cmp["analyses"]["to"]["smile"]
+    smile = {kind: client.get("/api/compare-image", params={"before": sa, "after": sb, "kind": kind,
+                                                            "expression": "smile"}) for kind in ("before", "after", "plain")}
+    assert all(r.status_code == 200 for r in smile.values()), {k: r.text for k, r in smile.items()}
+    assert smile["before"].content == smile["after"].content != before.content
+    assert smile["plain"].content[:8] == b"\x89PNG\r\n\x1a\n" and smile["plain"].content != plain.content
+    assert "before-after-smile.png" in smile["plain"].headers["content-disposition"]
+    r = client.get("/api/compare-image", params={"before": sa, "after": sb, "kind": "after", "expression": "frown"})
+    assert r.status_code == 400 and "rest or smile" in r.json()["error"]
+
+
+def test_photo_names_survive_a_restart_and_are_never_paths(app, tmp_path):
+    """The dropped file's name is kept (sanitised) beside the uploads; a CLI-recorded photo shows its base name."""
+    import json
+
+    from test_app_support import in_process
+
+    client, state, headers, seeded = app
+    vid = seeded["visit_id"]
+    r = client.put(f"/api/visits/{vid}/photos", params={"expression": "smile", "name": "C:\\Users\\dr\\IMG_0042\x07.PNG"},
+                   content=_png_bytes(), headers=headers)
+    assert r.status_code == 201 and r.json()["photo"]["name"] == "IMG_0042.PNG"
+    uploaded_id = r.json()["photo"]["id"]
+    # A photo recorded from the command line, by its own path.
+    own = tmp_path / "patient94 smile 2.png"
+    own.write_bytes(_png_bytes(90))
+    with state.store() as store:
+        cli_photo = store.add_photo(vid, own, "smile")
+    assert cli_photo.id != uploaded_id
+    # A fresh app over the same record (a restart): the names come back from disk, not from memory.
+    again, again_state, _ = in_process(state.config.db_path)
+    try:
+        photos = {p["id"]: p for p in again.get(f"/api/visits/{vid}").json()["photos"]}
+    finally:
+        again_state.worker.close()
+    assert photos[uploaded_id]["name"] == "IMG_0042.PNG"
+    assert photos[cli_photo.id]["name"] == "patient94 smile 2.png"
+    assert sorted(p["name"] for p in photos.values() if p["id"] not in (uploaded_id, cli_photo.id)) == \
+        sorted([REST.name, SMILE.name])
+    assert all(p["path"] is None for p in photos.values())
+    kept = state.config.photo_dir / "names.json"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert json.loads(kept.read_text())[str(uploaded_id)]["name"] == "IMG_0042.PNG"
+    # A name kept for another photo (same id, other content) is not shown for this one.
+    entries = json.loads(kept.read_text())
+    entries[str(uploaded_id)]["sha256"] = "0" * 64
+    kept.write_text(json.dumps(entries))
+    assert next(p for p in client.get(f"/api/visits/{vid}").json()["photos"]
+                if p["id"] == uploaded_id)["name"] == f"photo {uploaded_id}"
+    with state.store() as store:
+        store.delete_photo(uploaded_id)
+        store.delete_photo(cli_photo.id)
+
+
+def _png_bytes(grey: int = 128) -> bytes:
+    """A small uniform PNG (a valid photo file to record; it is not analysed)."""
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((64, 48, 3), grey, np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 @pytest.mark.slow

@@ -339,6 +339,46 @@ def test_patient_visit_and_treatment_forms(live, page):
     page.fill(".site input[data-f='dose_value']", "2")
     page.click("button:text('Record treatment')")
     page.wait_for_selector("text=Botox · neuromodulator · 4 U · commissure left (2)")
+    # Editing the sites: the recorded one is shown, a site is added and the old one removed.
+    item = page.locator("li[data-treatment]").first
+    item.locator("summary:text('edit')").click()
+    rows = item.locator(".site")
+    assert rows.count() == 1 and rows.first.locator("select[data-f='region']").input_value() == "commissure"
+    assert rows.first.locator("input[data-f='dose_value']").input_value() == "2"
+    item.locator("button:text('+ site')").click()
+    rows.nth(1).locator("select[data-f='region']").select_option("dao")
+    rows.nth(1).locator("select[data-f='side']").select_option("right")
+    assert rows.nth(1).locator("select[data-f='side'] option:checked").inner_text() == "patient's right"
+    rows.first.locator("button:text('remove')").click()
+    item.locator("button:text('Save treatment')").click()
+    page.wait_for_selector("text=Botox · neuromodulator · 4 U · dao right")
     page.click("a:text('Patient P555')")
-    page.wait_for_selector("text=Botox (neuromodulator) 4 U — commissure left 2")
+    page.wait_for_selector("text=Botox (neuromodulator) 4 U — dao right")
+    assert page.errors == []
+
+
+def test_before_after_switches_between_rest_and_smile(live, page):
+    import httpx
+
+    app, _ = live
+    with httpx.Client(base_url=app.url) as http:
+        first = seed(http, {"X-Lipsym-Token": app.token}, code="P095")
+        second = seed(http, {"X-Lipsym-Token": app.token}, code="P095", date="2024-07-01", kind="follow-up")
+    page.goto(f"{app.url}/#/compare/P095/{first['visit_id']}/{second['visit_id']}")
+    stage = page.wait_for_selector(".stage[data-expression='rest']", timeout=60000)
+    # A function, not a string: the page's Content-Security-Policy forbids eval.
+    loaded = "(expr) => [...document.querySelectorAll('.stage img')].every((i) => i.complete && i.naturalWidth > 0 " \
+             "&& i.src.includes('expression=' + expr))"
+    page.wait_for_function(loaded, arg="rest", timeout=60000)
+    rest_shot = stage.screenshot()
+    page.click(".expression-choice button:text('Smile')")
+    page.wait_for_selector(".stage[data-expression='smile']")
+    page.wait_for_function(loaded, arg="smile", timeout=60000)
+    assert page.get_attribute(".expression-choice button:text('Smile')", "aria-checked") == "true"
+    assert stage.screenshot() != rest_shot and not_blank(stage.screenshot()) > 5
+    link = page.locator("a:text('Download clean comparison image (smile)')")
+    assert "expression=smile" in link.get_attribute("href") and "kind=plain" in link.get_attribute("href")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "before-after-smile.png"
     assert page.errors == []

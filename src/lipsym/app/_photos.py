@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from lipsym.errors import LipsymError
 from lipsym.formats._envelope import plain
 from lipsym.app._http import error_response, int_param
+from lipsym.app._names import display_name, names_of, remember
 from lipsym.app._state import AppState, BadRequest, Job, http_status
 from lipsym.app._workspace import fresh_workspace
 
@@ -49,7 +50,7 @@ async def upload_photo(state: AppState, request: Request) -> Response:
     expression = request.query_params.get("expression", "")
     if expression not in _EXPRESSIONS:
         return error_response(400, "expression must be rest or smile")
-    shown = (request.query_params.get("name") or "photo")[:120]
+    shown = display_name(request.query_params.get("name"))
     limit = state.config.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -75,8 +76,7 @@ async def upload_photo(state: AppState, request: Request) -> Response:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    with state.lock:
-        state.upload_names[photo.id] = shown
+    await run_in_threadpool(remember, state.config.photo_dir, photo.id, photo.sha256, shown)
     return JSONResponse({"photo": {**plain(photo), "path": None, "name": shown}}, status_code=201)
 
 
@@ -129,7 +129,8 @@ def _run_job(landmarker, state: AppState, job: Job) -> None:
             pending = analyzer.pending(store, job.visit_id)
             job.total = len(pending)
             for item in pending:
-                names = ", ".join(state.upload_names.get(p.id, f"photo {p.id}") for p in (item.rest, item.smile) if p)
+                shown = names_of(state.config.photo_dir, [p for p in (item.rest, item.smile) if p])
+                names = ", ".join(shown.values())
                 try:
                     analyzer.check_photos(store, item)
                     result = analyze_item(item.item, landmarker, analyzer.options)
@@ -144,7 +145,7 @@ def _run_job(landmarker, state: AppState, job: Job) -> None:
                     reason = str(exc)
                     for p in (item.rest, item.smile):
                         if p is not None:
-                            reason = reason.replace(p.path, state.upload_names.get(p.id, f"photo {p.id}"))
+                            reason = reason.replace(p.path, shown[p.id])
                     job.failures.append({"photos": names, "reason": reason})
                 job.done += 1
     except LipsymError as exc:

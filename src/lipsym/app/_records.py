@@ -21,6 +21,7 @@ from lipsym.visits._settling import follow_up_settling
 from lipsym.visits.store import SiteSpec
 from lipsym.visits.store import _validate as validate
 from lipsym.app._http import int_param
+from lipsym.app._names import names_of
 from lipsym.app._payloads import names
 from lipsym.app._state import AppState, BadRequest, field_of
 
@@ -99,12 +100,16 @@ def show_visit(state: AppState, params: dict, body: dict) -> dict[str, Any]:
         analyses = store.list_analyses(visit)
         treatments = store.list_treatments(visit)
         visits = store.list_visits(patient)
+    shown = names_of(state.config.photo_dir, photos)
     return {
         "visit": plain(visit), "patient": plain(patient),
         "visits": [{"id": v.id, "visit_date": v.visit_date.isoformat(), "kind": v.kind} for v in visits],
-        "photos": [{**plain(p), "path": None, "name": state.upload_names.get(p.id)} for p in photos],
+        # The path stays on the server; the name shown is the dropped file's or the recorded file's base name.
+        "photos": [{**plain(p), "path": None, "name": shown[p.id]} for p in photos],
         "analyses": [analysis_summary(a) for a in analyses],
         "treatments": plain(treatments),
+        # The injection sites the visit record accepts (sides are the patient's), for the treatment forms.
+        "site_choices": {"regions": list(validate.REGIONS), "sides": list(validate.SIDES)},
     }
 
 

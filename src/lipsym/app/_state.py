@@ -47,7 +47,6 @@ class AppState:
         self.jobs: dict[str, Job] = {}
         self.reports: dict[str, dict[str, bytes]] = {}
         self.images: OrderedDict[tuple[int, str], bytes] = OrderedDict()  # (photo id, sha256) → display JPEG
-        self.upload_names: dict[int, str] = {}  # photo id → the file name the user dropped (display only)
         self.lock = threading.Lock()
         self._checked = False
 

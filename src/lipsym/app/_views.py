@@ -170,20 +170,24 @@ def comparison(state: AppState, params: dict, body: dict) -> dict[str, Any]:
 
 
 def comparison_image(state: AppState, params: dict, body: dict) -> Response:
-    """``GET /api/compare-image?before=A&after=B&kind=...``: registered views at one mm scale.
+    """``GET /api/compare-image?before=A&after=B&kind=...&expression=rest``: registered views at one mm scale.
 
-    ``kind`` ``before`` / ``after``: that visit's rest photo warped so its
+    ``expression`` (``rest``, the default, or ``smile``) picks the photos.
+    ``kind`` ``before`` / ``after``: that visit's photo warped so its
     facial frame is upright at :data:`COMPARE_PX_PER_MM` (the slider and blink
     views overlay the two); ``plain``: the clean side-by-side image for the
     patient (:func:`lipsym.report._before_after.plain_comparison_png`), no overlays.
     """
     kind = params.get("kind", "plain")
+    expression = params.get("expression", "rest")
+    if expression not in ("rest", "smile"):
+        raise BadRequest("expression must be rest or smile")
     before = workspace(state, int_param(params, "before"))
     after = workspace(state, int_param(params, "after"))
-    return state.worker.submit(_render, kind, before, after).result(timeout=WAIT_S)
+    return state.worker.submit(_render, kind, before, after, expression).result(timeout=WAIT_S)
 
 
-def _render(landmarker, kind: str, before: Workspace, after: Workspace) -> Response:
+def _render(landmarker, kind: str, before: Workspace, after: Workspace, expression: str = "rest") -> Response:
     import cv2
 
     from lipsym.io._photo import load_photo
@@ -192,19 +196,24 @@ def _render(landmarker, kind: str, before: Workspace, after: Workspace) -> Respo
     from lipsym.report._before_after import plain_comparison_png
     from lipsym.report._photos import photo_from_analysis
 
-    def rest_of(ws: Workspace):
-        condition = "rest" if "rest" in ws.photos else ws.conditions[0]
+    def photo_of(ws: Workspace):
+        if expression in ws.photos:
+            condition = expression
+        elif expression == "rest":
+            condition = ws.conditions[0]  # an analysis of one photo: that photo
+        else:
+            raise BadRequest(f"analysis {ws.analysis.id} has no {expression} photo")
         return ws.photos[condition], ws.analyses[ws.index(condition)]
 
     if kind == "plain":
-        (pb, ab), (pa, aa) = rest_of(before), rest_of(after)
+        (pb, ab), (pa, aa) = photo_of(before), photo_of(after)
         png = plain_comparison_png(photo_from_analysis(load_photo(pb.path).rgb, ab),
                                    photo_from_analysis(load_photo(pa.path).rgb, aa))
         return Response(png, media_type="image/png",
-                        headers={"content-disposition": 'attachment; filename="before-after.png"'})
+                        headers={"content-disposition": f'attachment; filename="before-after-{expression}.png"'})
     if kind not in ("before", "after"):
         raise BadRequest("kind must be before, after or plain")
-    photo, analysis = rest_of(before if kind == "before" else after)
+    photo, analysis = photo_of(before if kind == "before" else after)
     view = frame_view(analysis, measure_photo(analysis).scale.mm_per_px, COMPARE_BOX_MM, COMPARE_PX_PER_MM)
     canvas = warp_to_view(load_photo(photo.path).rgb, view.photo_to_view, view.size_px)
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])

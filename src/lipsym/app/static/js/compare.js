@@ -13,10 +13,12 @@ export async function comparePage(code, fromId, toId) {
     if (p.provenance === "manual") page.append(h("p", { class: "note" },
       `${side === "from" ? "Before" : "After"}: the measures come from landmarks corrected by hand (${p.points_moved} point${p.points_moved === 1 ? "" : "s"} moved).`));
   }
-  if (a.from.rest && a.to.rest) {
-    const q = (kind) => `/api/compare-image?before=${a.from.rest}&after=${a.to.rest}&kind=${kind}`;
-    const before = h("img", { src: q("before"), alt: "before, registered", class: "layer" });
-    const after = h("img", { src: q("after"), alt: "after, registered", class: "layer top" });
+  // The expressions both visits have photos of; the view switches between them (rest first).
+  const expressions = ["rest", "smile"].filter((e) => a.from[e] && a.to[e]);
+  if (expressions.length) {
+    const q = (expr, kind) => `/api/compare-image?before=${a.from[expr]}&after=${a.to[expr]}&kind=${kind}&expression=${expr}`;
+    const before = h("img", { alt: "before, registered", class: "layer" });
+    const after = h("img", { alt: "after, registered", class: "layer top" });
     const stage = h("div", { class: "stage" }, before, after);
     const slider = h("input", { type: "range", min: 0, max: 100, value: 50, "aria-label": "before/after slider",
       oninput: () => { after.style.clipPath = `inset(0 0 0 ${slider.value}%)`; } });
@@ -28,10 +30,23 @@ export async function comparePage(code, fromId, toId) {
       blink = setInterval(() => { after.style.opacity = after.style.opacity === "0" ? 1 : 0; }, 700);
       blinkBtn.textContent = "Stop blinking";
     } }, "Blink");
-    page.append(h("div", { class: "card" },
-      h("p", { class: "small muted" }, "Rest photos, each turned so its interpupillary line is level and scaled to the same mm per pixel (the iris scale of each visit). Left of the slider: before; right: after."),
-      stage, h("div", { class: "toolbar" }, slider, blinkBtn,
-        h("a", { href: q("plain"), download: "before-after.png", class: "button" }, "Download clean comparison image"))));
+    const caption = h("p", { class: "small muted" });
+    const download = h("a", { class: "button" });
+    const choice = h("div", { class: "expression-choice", role: "radiogroup", "aria-label": "expression" });
+    function show(expr) {
+      before.src = q(expr, "before"); after.src = q(expr, "after");
+      before.alt = `before, ${expr}, registered`; after.alt = `after, ${expr}, registered`;
+      stage.dataset.expression = expr;
+      caption.textContent = `${expr === "rest" ? "Rest" : "Smile"} photos, each turned so its interpupillary line is level and scaled to the same mm per pixel (the iris scale of each visit). Left of the slider: before; right: after.`;
+      download.href = q(expr, "plain"); download.setAttribute("download", `before-after-${expr}.png`);
+      download.textContent = `Download clean comparison image (${expr})`;
+      for (const b of choice.children) b.setAttribute("aria-checked", String(b.dataset.expression === expr));
+    }
+    choice.append(...expressions.map((expr) => h("button", { type: "button", class: "secondary", role: "radio",
+      "data-expression": expr, onclick: () => show(expr) }, expr === "rest" ? "Rest" : "Smile")));
+    show(expressions[0]);
+    page.append(h("div", { class: "card" }, expressions.length > 1 ? choice : null, caption,
+      stage, h("div", { class: "toolbar" }, slider, blinkBtn, download)));
   }
   for (const [cond, changes] of Object.entries(doc.changes)) {
     const rows = changes.map((c) => h("tr", { "data-key": c.key },

@@ -221,7 +221,9 @@ export class Editor {
       this.status.textContent = `saved as analysis #${r.analysis_id} (manual, ${r.moved.length} point(s) moved)`;
       this.status.className = "status ok";
       this.saved = r;
-      setTimeout(() => { location.hash = `#/visit/${this.view.visit_id}/${r.analysis_id}`; }, 800);
+      // To the saved analysis, unless the user has gone to another page meanwhile.
+      const here = location.hash;
+      setTimeout(() => { if (location.hash === here) location.hash = `#/visit/${this.view.visit_id}/${r.analysis_id}`; }, 800);
     } catch (err) {
       this.status.className = "status error";
       if (err.status === 409 && err.data && err.data.latest_analysis_id) {

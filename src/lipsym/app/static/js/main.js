@@ -6,8 +6,10 @@ import { comparePage } from "./compare.js";
 
 const view = document.getElementById("view");
 let cleanup = null;
+let latest = 0;  // the route being shown: a slower earlier page must not replace a newer one
 
 async function route() {
+  const mine = ++latest;
   if (cleanup) { cleanup(); cleanup = null; }
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   view.replaceChildren(h("p", { class: "muted" }, "Loading…"));
@@ -17,10 +19,11 @@ async function route() {
     else if (parts[0] === "visit" && parts[1]) page = await visitPage(Number(parts[1]), parts[2] ? Number(parts[2]) : null);
     else if (parts[0] === "compare" && parts[3]) page = await comparePage(parts[1], parts[2], parts[3]);
     else page = await patientList();
+    if (mine !== latest) { if (page && page.cleanup) page.cleanup(); return; }
     if (page && page.cleanup) { cleanup = page.cleanup; page = page.el; }
     view.replaceChildren(page);
   } catch (err) {
-    view.replaceChildren(errorBox(err));
+    if (mine === latest) view.replaceChildren(errorBox(err));
   }
 }
 

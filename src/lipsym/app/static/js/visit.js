@@ -32,7 +32,7 @@ export async function visitPage(visitId, analysisId) {
     v.notes ? h("p", { class: "muted" }, v.notes) : null,
     uploadPanel(visitId, data.photos),
     h("h2", {}, "Analysis"), analyses.length > 1 ? tabs : null, work,
-    treatmentsPanel(visitId, data.treatments),
+    treatmentsPanel(visitId, data.treatments, data.site_choices),
     reportPanel(visitId),
     h("details", { class: "card" }, h("summary", {}, "Edit visit"), form([
       { name: "date", label: "Date", type: "date", required: true },
@@ -109,9 +109,13 @@ function uploadPanel(visitId, photos) {
     }
     failures.replaceChildren(...j.failures.map((f) => h("li", { class: "error" }, f.photos ? `${f.photos}: ${f.reason}` : f.reason)));
     text.textContent = `analysis done: ${j.analyses.length} recorded, ${j.failures.length} failed`;
-    if (j.analyses.length) setTimeout(() => { location.hash = `#/visit/${visitId}/${j.analyses[j.analyses.length - 1]}`; }, j.failures.length ? 4000 : 1500);
+    const here = location.hash;  // go to the new analysis unless the user has gone elsewhere meanwhile
+    if (j.analyses.length) setTimeout(() => { if (location.hash === here) location.hash = `#/visit/${visitId}/${j.analyses[j.analyses.length - 1]}`; }, j.failures.length ? 4000 : 1500);
   }
-  return h("div", { class: "card" }, h("h2", {}, "Photos"), h("div", { class: "zones" }, zones), list,
+  // The recorded photos by the name the user knows them by (kept by the server across restarts).
+  const recorded = photos.length ? h("p", { class: "muted small recorded-photos" }, "Recorded: ",
+    photos.map((ph) => `${ph.name} (${ph.expression})`).join(", ")) : null;
+  return h("div", { class: "card" }, h("h2", {}, "Photos"), h("div", { class: "zones" }, zones), recorded, list,
     h("div", { class: "toolbar" }, analyseBtn, hint), job);
 }
 
@@ -120,42 +124,58 @@ function treatmentText(t) {
   return `${t.product_name} · ${t.product_type.replace(/_/g, " ")} · ${t.dose_value} ${t.dose_unit}` + (sites ? ` · ${sites}` : "");
 }
 
-function treatmentsPanel(visitId, treatments) {
-  const siteRows = h("div", { class: "sites" });
-  function addSiteRow() {
-    siteRows.append(h("div", { class: "site" },
-      h("select", { "data-f": "region" }, ["upper_lip", "lower_lip", "commissure", "philtrum", "vermilion_border", "other"].map((o) => h("option", {}, o))),
-      h("select", { "data-f": "side" }, ["left", "right", "both", "midline"].map((o) => h("option", {}, o))),
-      h("input", { "data-f": "dose_value", type: "number", step: "any", placeholder: "dose" })));
+// Injection-site rows (region, the PATIENT's side, optional dose), added and removed freely; the choices
+// are the visit record's own (sent by the server), so the page offers only what the store accepts.
+function siteEditor(choices, initial = []) {
+  const rows = h("div", { class: "sites" });
+  function addRow(site = {}) {
+    const row = h("div", { class: "site" },
+      h("select", { "data-f": "region", "aria-label": "region" }, choices.regions.map((o) =>
+        h("option", { value: o, selected: site.region === o }, o.replace(/_/g, " ")))),
+      h("select", { "data-f": "side", "aria-label": "patient's side" }, choices.sides.map((o) =>
+        h("option", { value: o, selected: site.side === o }, o === "midline" ? o : `patient's ${o}`))),
+      h("input", { "data-f": "dose_value", type: "number", step: "any", placeholder: "dose", "aria-label": "dose at this site",
+        value: site.dose_value ?? "" }),
+      h("button", { type: "button", class: "link", "aria-label": "remove this site", onclick: () => row.remove() }, "remove"));
+    rows.append(row);
   }
-  const f = form([
-    { name: "product_name", label: "Product", required: true },
-    { name: "product_type", label: "Type", options: ["ha_filler", "neuromodulator", "other"] },
-    { name: "dose_value", label: "Dose", type: "number", step: "any", required: true },
-    { name: "dose_unit", label: "Unit", options: ["mL", "U"] },
-    { name: "lot", label: "Lot" }, { name: "injector", label: "Injector" }, { name: "notes", label: "Notes" },
-  ], "Record treatment", async (vals) => {
-    vals.sites = [...siteRows.querySelectorAll(".site")].map((row) => {
-      const site = {};
-      for (const el of row.querySelectorAll("[data-f]")) if (el.value !== "") site[el.dataset.f] = el.dataset.f === "dose_value" ? Number(el.value) : el.value;
-      return site;
-    });
-    await api("POST", `/api/visits/${visitId}/treatments`, vals);
-    location.reload();
-  }, { force: true });
-  f.insertBefore(h("div", {}, h("span", { class: "muted" }, "Injection sites (patient's side): "), siteRows,
-    h("button", { type: "button", class: "secondary", onclick: addSiteRow }, "+ site")), f.querySelector(".check"));
+  initial.forEach(addRow);
+  const el = h("div", { class: "site-editor" }, h("span", { class: "muted" }, "Injection sites (the patient's side): "), rows,
+    h("button", { type: "button", class: "secondary", onclick: () => addRow() }, "+ site"));
+  // All rows as the API takes them (the list replaces the recorded sites, as `treatment edit --site`;
+  // an empty list removes them, as `--no-sites`).
+  const values = () => [...rows.querySelectorAll(".site")].map((row) => {
+    const site = {};
+    for (const f of row.querySelectorAll("[data-f]")) if (f.value !== "") site[f.dataset.f] = f.dataset.f === "dose_value" ? Number(f.value) : f.value;
+    return site;
+  });
+  return { el, values };
+}
+
+const TREATMENT_FIELDS = [
+  { name: "product_name", label: "Product", required: true },
+  { name: "product_type", label: "Type", options: ["ha_filler", "neuromodulator", "other"] },
+  { name: "dose_value", label: "Dose", type: "number", step: "any", required: true },
+  { name: "dose_unit", label: "Unit", options: ["mL", "U"] },
+  { name: "lot", label: "Lot" }, { name: "injector", label: "Injector" }, { name: "notes", label: "Notes" },
+];
+
+// A treatment form with its site editor placed before the 'accept' box.
+function treatmentForm(choices, label, initial, send) {
+  const sites = siteEditor(choices, initial.sites || []);
+  const f = form(TREATMENT_FIELDS, label, async (vals) => { vals.sites = sites.values(); await send(vals); location.reload(); },
+    { initial, force: true });
+  f.insertBefore(sites.el, f.querySelector(".check"));
+  return f;
+}
+
+function treatmentsPanel(visitId, treatments, choices) {
+  const f = treatmentForm(choices, "Record treatment", {}, (vals) => api("POST", `/api/visits/${visitId}/treatments`, vals));
   return h("div", { class: "card" }, h("h2", {}, "Treatments"),
-    treatments.length ? h("ul", { class: "treatments" }, treatments.map((t) => h("li", {}, treatmentText(t), " ",
+    treatments.length ? h("ul", { class: "treatments" }, treatments.map((t) => h("li", { "data-treatment": t.id }, treatmentText(t), " ",
       h("button", { type: "button", class: "link", onclick: async () => { await api("DELETE", `/api/treatments/${t.id}`); location.reload(); } }, "delete"),
-      h("details", {}, h("summary", {}, "edit"), form([
-        { name: "product_name", label: "Product", required: true },
-        { name: "product_type", label: "Type", options: ["ha_filler", "neuromodulator", "other"] },
-        { name: "dose_value", label: "Dose", type: "number", step: "any", required: true },
-        { name: "dose_unit", label: "Unit", options: ["mL", "U"] },
-        { name: "lot", label: "Lot" }, { name: "injector", label: "Injector" }, { name: "notes", label: "Notes" },
-      ], "Save treatment", async (vals) => { await api("PATCH", `/api/treatments/${t.id}`, vals); location.reload(); },
-      { initial: t, force: true })))))
+      h("details", {}, h("summary", {}, "edit"),
+        treatmentForm(choices, "Save treatment", t, (vals) => api("PATCH", `/api/treatments/${t.id}`, vals))))))
       : h("p", { class: "muted" }, "None recorded."),
     h("details", {}, h("summary", {}, "Record a treatment"), f));
 }
