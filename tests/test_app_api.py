@@ -161,6 +161,21 @@ def test_the_patient_page_has_the_timeline_measures_and_settling(app):
     assert "settling" in page["track"]
 
 
+def test_the_patient_page_has_the_treatments_effect_on_lip_size(app):
+    """A baseline, then a treatment visit (same photos): the effect is there, zero and not detectable."""
+    client, _, headers, _ = app
+    seed(client, headers, code="P095", date="2024-01-10", kind="baseline")
+    treated = seed(client, headers, code="P095", date="2024-02-10", kind="treatment")
+    body = {"product_name": "Juvederm Volbella", "product_type": "ha_filler", "dose_value": 0.5, "dose_unit": "mL"}
+    assert client.post(f"/api/visits/{treated['visit_id']}/treatments", json=body, headers=headers).status_code == 200
+    page = client.get("/api/patients/P095").json()
+    (effect,) = page["track"]["treatment_effect"]
+    change = next(c for c in effect["changes"]
+                  if (c["condition"], c["key"]) == ("rest", "upper_vermilion_height_midline"))["since_pre_treatment"]
+    assert change["change"] == 0.0 and not change["detectable"] and change["minimal_detectable_change"] >= 0.8
+    assert page["names"]["upper_vermilion_height_midline"]["unit"] == "mm"
+
+
 # --- photos -------------------------------------------------------------------------------------
 
 def test_a_bad_file_gets_its_one_line_reason_and_the_others_carry_on(app):

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from lipsym.comparison._compare import KEY_MEASURES
+from lipsym.comparison._absolute_change import KEY_ABSOLUTE
 from lipsym.errors import ConfigurationError, NotFoundError
 from lipsym.formats._envelope import plain
 from lipsym.visits._documents import (patient_document, patient_history, patient_history_document,
                                       patient_summaries, patients_document, track_document, treatment_document,
                                       visit_document)
 from lipsym.visits._plausibility import dose_implausibility, patient_code_implausibility, visit_date_implausibility
-from lipsym.visits._settling import follow_up_settling
+from lipsym.visits._settling import follow_up_settling, treatment_effects
 from lipsym.visits.store import SiteSpec
 from lipsym.visits.store import _validate as validate
 from lipsym.app._http import int_param
@@ -69,9 +70,9 @@ def show_patient(state: AppState, params: dict, body: dict) -> dict[str, Any]:
     with state.store() as store:
         history = patient_history(store, params["code"])
     timeline = history.timeline
-    track = track_document(timeline, KEY_MEASURES, follow_up_settling(timeline))
+    track = track_document(timeline, KEY_MEASURES, follow_up_settling(timeline), effects=treatment_effects(timeline))
     return {"history": patient_history_document(history), "track": track,
-            "names": names(KEY_MEASURES), "mixed_settings": timeline.mixed_settings}
+            "names": names((*KEY_MEASURES, *KEY_ABSOLUTE)), "mixed_settings": timeline.mixed_settings}
 
 
 def add_visit(state: AppState, params: dict, body: dict) -> dict[str, Any]:

@@ -65,6 +65,7 @@ export async function patientPage(code) {
   });
 
   const settling = (track.settling || []).map((s) => settlingTable(s, data.names));
+  const effects = (track.treatment_effect || []).map((e) => effectTable(e, data.names));
 
   const addVisit = form([
     { name: "date", label: "Date", type: "date", required: true },
@@ -100,7 +101,29 @@ export async function patientPage(code) {
     settling.length ? h("div", {}, h("h2", {}, "Settling after treatments"),
       h("p", { class: "small muted" }, "Change of each asymmetry since the treatment and since the previous visit (mm ± SE): converging = toward symmetry beyond the MDC95, diverging = away from it, stable = within noise."),
       settling) : null,
+    effects.length ? h("div", {}, h("h2", {}, "Treatment effect on lip size"),
+      h("p", { class: "small muted" }, "Change of each lip size since before the treatment, since the treatment and since the previous visit (± SE, MDC95 of two captures); ✓ = beyond the MDC95 (detectable)."),
+      effects) : null,
     h("details", { class: "card" }, h("summary", {}, "Edit patient"), edit));
+}
+
+function effectCell(c) {
+  return c ? `${changeText(c)}${c.detectable ? " ✓" : ""}` : "–";
+}
+
+// The absolute lip measures after a treatment (lipsym.visits.treatment_effects, from the track document).
+function effectTable(e, names) {
+  return h("div", { class: "effect" },
+    h("h3", {}, e.visit.id === e.treatment_visit.id ? `${e.visit.visit_date} ${e.visit.kind} — at the treatment`
+      : `${e.visit.visit_date} ${e.visit.kind} — after the treatment of ${e.treatment_visit.visit_date}`),
+    h("table", { class: "grid" },
+      h("thead", {}, h("tr", {}, ["Condition", "Lip size", "Since before treatment", "Since treatment", "Since previous"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, e.changes.map((ch) => h("tr", {},
+        h("td", {}, ch.condition),
+        h("td", {}, names[ch.key] ? `${names[ch.key].name} (${names[ch.key].unit})` : ch.key),
+        h("td", { class: "num" }, effectCell(ch.since_pre_treatment)),
+        h("td", { class: "num" }, effectCell(ch.since_treatment)),
+        h("td", { class: "num" }, effectCell(ch.since_previous)))))));
 }
 
 // How many points were moved by hand on this visit's photo of a condition (0 when automatic).
