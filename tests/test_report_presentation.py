@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import statistics
+from dataclasses import replace
 from types import MappingProxyType
 
 import numpy as np
@@ -25,6 +27,7 @@ from lipsym.report._format import PM_LABEL, SAME_ASYMMETRY_AS, pm_se, plain, sig
 from lipsym.report._html import render_html
 from lipsym.report._overlay import stretch_if_dark
 from lipsym.report._pdf import _fit_words, _wrap, layout_pdf
+from lipsym.visits._settling import compare_visits
 from lipsym.visits._timeline import Timeline, VisitMeasures
 from lipsym.visits._track_plot import track_figure
 from lipsym.visits.store import Patient, Treatment, TreatmentSite, Visit
@@ -152,6 +155,26 @@ def test_track_plot_legend_labels_bands_and_units():
     assert any(p.get_label() == "first visit ± MDC95" for p in axes[0].patches)  # the MDC is drawn
     assert any("converging" in t or "diverging" in t for ax in axes for t in (x.get_text() for x in ax.texts))
     assert PM_LABEL in " ".join(t.get_text() for t in fig.texts)
+
+
+def test_track_plot_band_is_the_mdc_the_tables_print():
+    """The grey band's half-height is the MDC95 of a change from the first visit, as compare_visits gives it.
+
+    It used to be 1.96·√2·SE of the first visit alone; the later visits' SEs (here larger) count too. (With
+    stored documents compare_visits also adds the between-capture SD and the floors.)
+    """
+    base = _timeline()
+    visits = tuple(replace(vm, sided=MappingProxyType({"rest": MappingProxyType({
+        k: replace(m, standard_error=0.1 if i == 0 else 0.6) for k, m in vm.sided["rest"].items()})}))
+        for i, vm in enumerate(base.visits))
+    tl = replace(base, visits=visits)
+    (band,) = [p for p in track_figure(tl).axes[0].patches if p.get_label() == "first visit ± MDC95"]
+    # axhspan gives a Rectangle (matplotlib ≥ 3.9) or a Polygon: y in data units either way.
+    ys = ((band.get_y(), band.get_y() + band.get_height()) if hasattr(band, "get_height")
+          else np.asarray(band.get_xy())[:, 1])
+    expected = statistics.median(compare_visits(tl.visits[0], vm)["rest"]["commissure_height"].minimal_detectable_change
+                                 for vm in tl.visits[1:])
+    assert (max(ys) - min(ys)) / 2 == pytest.approx(expected) and expected > 1.96 * 0.1 * 2 ** 0.5 * 2
 
 
 # --- dark lips ----------------------------------------------------------------------------------------------

@@ -17,13 +17,13 @@ import datetime as _dt
 from collections.abc import Iterable
 
 import math
+import statistics
 import textwrap
 
-from lipsym.comparison._compare import Z95
 from lipsym.measures._registry import display_name, unit_label
 from lipsym.report._format import PM_LABEL, table_keys
 from lipsym.visits._durations import SOURCE, typical_duration
-from lipsym.visits._settling import follow_up_settling
+from lipsym.visits._settling import compare_visits, follow_up_settling
 from lipsym.report._overlay import BLUE, GREEN, ORANGE, VERMILLION, figure_png, new_figure
 from lipsym.visits._timeline import Timeline
 
@@ -50,6 +50,20 @@ def plotted_keys(timeline: Timeline, keys: Iterable[str] | None = None) -> list[
 def track_png(timeline: Timeline, keys: Iterable[str] | None = None, *, dpi: int = 120) -> bytes:
     """:func:`track_figure` as PNG bytes (no metadata)."""
     return figure_png(track_figure(timeline, keys, dpi=dpi))
+
+
+def _first_visit_mdc(timeline: Timeline, condition: str, key: str) -> float:  # NaN: no change measurable
+    """Median MDC95 of the changes from the first visit measured in ``condition`` to each later one.
+
+    Each comes from :func:`lipsym.visits.compare_visits` (two captures, the
+    clinic calibration, the floors), so the band agrees with the tables.
+    """
+    measured = [vm for vm in timeline.visits if key in vm.sided.get(condition, {})]
+    first, later = measured[0], measured[1:]
+    changes = [compare_visits(first, vm, conditions=[condition], keys=[key],
+                              calibration=timeline.calibration).get(condition, {}).get(key) for vm in later]
+    mdcs = [c.minimal_detectable_change for c in changes if c is not None]
+    return float(statistics.median(mdcs)) if mdcs else math.nan
 
 
 def track_figure(timeline: Timeline, keys: Iterable[str] | None = None, *, dpi: int = 120):
@@ -89,9 +103,12 @@ def track_figure(timeline: Timeline, keys: Iterable[str] | None = None, *, dpi: 
                             color=colour, alpha=0.18, linewidth=0)
             ax.errorbar(d, v, yerr=e, color=colour, marker="o", ms=4, capsize=3, lw=1.3, label=condition)
             if condition == "rest" and len(d) > 1:
-                # A change from the first visit within ± MDC95 (both SEs) is noise.
-                mdc = Z95 * math.hypot(e[0], e[0])
-                ax.axhspan(v[0] - mdc, v[0] + mdc, color="0.5", alpha=0.15, lw=0, label="first visit ± MDC95")
+                # A change from the first visit within ± MDC95 is noise: the MDC of a change between
+                # two captures, as the tables print it (the median over the later visits).
+                mdc = _first_visit_mdc(timeline, condition, key)
+                if math.isfinite(mdc):
+                    ax.axhspan(v[0] - mdc, v[0] + mdc, color="0.5", alpha=0.15, lw=0,
+                               label="first visit ± MDC95")
             for day, value in zip(d, v):
                 call = settled.get((day, condition, key))
                 if call is not None and call != "stable":
