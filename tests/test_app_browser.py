@@ -87,7 +87,8 @@ def test_patient_list_to_visit_view_draws_the_overlay_and_makes_no_external_requ
     page.goto(app.url + "/")
     page.wait_for_selector(f"text={seeded['patient']}")
     page.click(f"a:text('{seeded['patient']}')")
-    page.wait_for_selector("h1:text('Patient')")
+    # The exact heading: "h1:text('Patient')" also matched the list's "Patients" before the patient page came.
+    page.wait_for_selector(f"h1:text-is('Patient {seeded['patient']}')")
     assert page.locator("text=Key asymmetries over time").count() == 1
     page.click("a:text('2024-05-02')")
     page.wait_for_selector("svg.overlay circle[data-name='cheilion_left']", timeout=60000)
