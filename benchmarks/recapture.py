@@ -45,46 +45,15 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
-LONDON = DATA / "london_dev"
-DSK = DATA / "3dsk_dev"
-REAL = {"lisa": [DATA / "invariance" / "lisa" / f"lisa{i}.jpg" for i in range(1, 5)],
-        "zoom": [DATA / "invariance" / "zoom" / f"{d}cm.jpg" for d in (15, 30, 45, 60)]}
+from _recapture_data import LONDON, REAL, check_data, faces  # the benchmarks folder is on sys.path
+from _recapture_data import capture as _capture, landmarker as _landmarker, unchanged as _unchanged
 AMOUNTS_MM = (0.5, 1.0, 1.5, 2.0)
 PLANT_KEY = "commissure_height"
 SIDED_FIELDS = ("key", "unit", "right", "left", "asymmetry", "asymmetry_pct_ipd", "ratio", "standard_error",
                 "description")
 
 
-def _check_data() -> None:
-    missing = [p for p in (LONDON / "neutral", LONDON / "smiling", DSK, *REAL["lisa"], *REAL["zoom"]) if not p.exists()]
-    if missing:
-        sys.exit(f"recapture: {missing[0]} is absent; the benchmark needs ../shared/data")
-
-
-def _faces(quick: bool) -> list[tuple[str, str, Path]]:
-    """(set, expression, photo) of every simulated face."""
-    n = 4 if quick else None
-    london = sorted((LONDON / "neutral").glob("*_03.jpg"))[:n]
-    smiling = sorted((LONDON / "smiling").glob("*_08.jpg"))[:n]
-    dsk = sorted(DSK.glob("*.jpg"))[:n]
-    return ([("london", "rest", p) for p in london] + [("london", "smile", p) for p in smiling]
-            + [("3dsk", "rest", p) for p in dsk])
-
-
 # --- analysis (worker side) -------------------------------------------------------
-
-_LANDMARKER = None
-
-
-def _landmarker():
-    global _LANDMARKER
-    if _LANDMARKER is None:
-        from lipsym.landmarks._default import default_landmarker
-        _LANDMARKER = default_landmarker()
-    return _LANDMARKER
-
 
 def _measured(photo, expression: str):
     """(analysis, {key: sided fields}, capture dict) of a decoded photo."""
@@ -161,7 +130,7 @@ def collect(cache: Path, quick: bool, n_recaptures: int, workers: int, seed: int
     """Analyse every pair (or read them from ``cache``)."""
     if cache.exists():
         return [json.loads(line) for line in cache.read_text().splitlines() if line.strip()]
-    jobs = [(i, s, e, str(p), n_recaptures, seed) for i, (s, e, p) in enumerate(_faces(quick))]
+    jobs = [(i, s, e, str(p), n_recaptures, seed) for i, (s, e, p) in enumerate(faces(4 if quick else None))]
     rows = _real_rows("lisa") + _real_rows("zoom") + _expression_rows(quick)
     tmp = cache.with_suffix(".partial")
     with tmp.open("w") as out:
@@ -194,20 +163,10 @@ def _sided(d: dict):
     return SidedMeasure(**d)
 
 
-def _capture(d: dict):
-    from lipsym.comparison._capture import Capture
-    return Capture(**d)
-
-
 def _change(row: dict, key: str, with_captures: bool):
     from lipsym.comparison._compare import compare_sided
     caps = (_capture(row["cap_before"]), _capture(row["cap_after"])) if with_captures else None
     return compare_sided(_sided(row["before"][key]), _sided(row["after"][key]), caps)
-
-
-def _unchanged(rows: list[dict], set_: str, expression: str | None = None) -> list[dict]:
-    return [r for r in rows if r["kind"] == "unchanged" and r["set"] == set_
-            and (expression is None or r["expression"] == expression)]
 
 
 def _false_rate(rows: list[dict], key: str, with_captures: bool) -> float:
@@ -360,7 +319,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--fit", action="store_true", help="fit the model's coefficients and print them")
     args = ap.parse_args()
-    _check_data()
+    check_data("recapture")
     cache = args.cache or Path(f"/tmp/lipsym_recapture{'_quick' if args.quick else ''}.jsonl")
     rows = collect(cache, args.quick, args.recaptures, args.workers, args.seed)
     print(f"{len(rows)} pairs ({cache})")

@@ -42,43 +42,13 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = REPO.parent / "shared" / "data"
-LONDON = DATA / "london_dev"
-DSK = DATA / "3dsk_dev"
-REAL = {"lisa": [DATA / "invariance" / "lisa" / f"lisa{i}.jpg" for i in range(1, 5)],
-        "zoom": [DATA / "invariance" / "zoom" / f"{d}cm.jpg" for d in (15, 30, 45, 60)]}
+from _recapture_data import REAL, check_data, faces  # the benchmarks folder is on sys.path
+from _recapture_data import capture as _capture, landmarker as _landmarker, unchanged as _unchanged
 AMOUNTS_MM = (1.0, 2.0)
 PLANT_KEY = "upper_vermilion_height_mid_mean"
 
 
-def _check_data() -> None:
-    missing = [p for p in (LONDON / "neutral", LONDON / "smiling", DSK, *REAL["lisa"], *REAL["zoom"]) if not p.exists()]
-    if missing:
-        sys.exit(f"recapture_absolute: {missing[0]} is absent; the benchmark needs ../shared/data")
-
-
-def _faces(n: int) -> list[tuple[str, str, Path]]:
-    """(set, expression, photo) of every simulated face."""
-    london = sorted((LONDON / "neutral").glob("*_03.jpg"))[:n]
-    smiling = sorted((LONDON / "smiling").glob("*_08.jpg"))[:n]
-    dsk = sorted(DSK.glob("*.jpg"))[:n]
-    return ([("london", "rest", p) for p in london] + [("london", "smile", p) for p in smiling]
-            + [("3dsk", "rest", p) for p in dsk])
-
-
 # --- analysis (worker side) -------------------------------------------------------
-
-_LANDMARKER = None
-
-
-def _landmarker():
-    global _LANDMARKER
-    if _LANDMARKER is None:
-        from lipsym.landmarks._default import default_landmarker
-        _LANDMARKER = default_landmarker()
-    return _LANDMARKER
-
 
 def _measured(photo, expression: str):
     """(analysis, {key: value, se, unit}, capture dict) of a decoded photo."""
@@ -136,7 +106,7 @@ def collect(cache: Path, n_faces: int, n_recaptures: int, workers: int, seed: in
     """Analyse every pair (or read them from ``cache``)."""
     if cache.exists():
         return [json.loads(line) for line in cache.read_text().splitlines() if line.strip()]
-    jobs = [(i, s, e, str(p), n_recaptures, seed) for i, (s, e, p) in enumerate(_faces(n_faces))]
+    jobs = [(i, s, e, str(p), n_recaptures, seed) for i, (s, e, p) in enumerate(faces(n_faces))]
     rows = _real_rows("lisa") + _real_rows("zoom")
     tmp = cache.with_suffix(".partial")
     with tmp.open("w") as out:
@@ -168,11 +138,6 @@ def _scalar(key: str, d: dict):
     return ScalarMeasure(key, d["unit"], d["value"], d["standard_error"], "")
 
 
-def _capture(d: dict):
-    from lipsym.comparison._capture import Capture
-    return Capture(**d)
-
-
 def _changes(row: dict, with_captures: bool) -> dict:
     from lipsym.comparison._absolute_change import compare_absolute
     b = {k: _scalar(k, v) for k, v in row["before"].items() if v["value"] is not None}
@@ -184,11 +149,6 @@ def _changes(row: dict, with_captures: bool) -> dict:
 def _rate(rows: list[dict], key: str, with_captures: bool) -> tuple[float, int]:
     calls = [c[key].detectable for c in (_changes(r, with_captures) for r in rows) if key in c]
     return (float(np.mean(calls)) if calls else float("nan")), len(calls)
-
-
-def _unchanged(rows: list[dict], set_: str, expression: str | None = None) -> list[dict]:
-    return [r for r in rows if r["kind"] == "unchanged" and r["set"] == set_
-            and (expression is None or r["expression"] == expression)]
 
 
 def _features(row: dict, key: str) -> tuple[list[float], float] | None:
@@ -321,7 +281,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/lipsym_recapture_absolute.jsonl"))
     ap.add_argument("--fit", action="store_true", help="print the fitted coefficients as Python")
     args = ap.parse_args()
-    _check_data()
+    check_data("recapture_absolute")
     rows = collect(args.cache, args.faces, args.recaptures, args.workers, args.seed)
     print(f"{len(rows)} pairs ({args.cache})")
     if args.fit:
