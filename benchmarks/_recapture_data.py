@@ -56,3 +56,36 @@ def unchanged(rows: list[dict], set_: str, expression: str | None = None) -> lis
     """The unchanged pairs of one set (and expression)."""
     return [r for r in rows if r["kind"] == "unchanged" and r["set"] == set_
             and (expression is None or r["expression"] == expression)]
+
+
+def collect_rows(cache: Path, first_rows, simulate, face_list, n_recaptures: int, workers: int,
+                 seed: int) -> list[dict]:
+    """Rows of every analysed pair, from ``cache`` when it exists, else analysed and cached as JSON lines.
+
+    ``first_rows()`` gives the rows analysed in this process (the real
+    re-photographs); ``simulate(job)`` gives one face's rows in a spawned
+    worker, ``job = (index, set, expression, path, n_recaptures, seed)``.
+    The cache is written to ``.partial`` first, so an interrupted run leaves
+    no cache that looks complete.
+    """
+    import json
+    import multiprocessing
+
+    if cache.exists():
+        return [json.loads(line) for line in cache.read_text().splitlines() if line.strip()]
+    jobs = [(i, s, e, str(p), n_recaptures, seed) for i, (s, e, p) in enumerate(face_list)]
+    rows = first_rows()
+    tmp = cache.with_suffix(".partial")
+    with tmp.open("w") as out:
+        for r in rows:
+            out.write(json.dumps(r) + "\n")
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers) as pool:
+            for k, face_rows in enumerate(pool.imap_unordered(simulate, jobs), 1):
+                for r in face_rows:
+                    out.write(json.dumps(r) + "\n")
+                out.flush()
+                rows += face_rows
+                print(f"  {k}/{len(jobs)} faces", file=sys.stderr, flush=True)
+    tmp.rename(cache)
+    return rows

@@ -37,15 +37,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import json
 import math
-import multiprocessing
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from _recapture_data import LONDON, REAL, check_data, faces  # the benchmarks folder is on sys.path
+from _recapture_data import LONDON, REAL, check_data, collect_rows, faces  # the benchmarks folder is on sys.path
 from _recapture_data import capture as _capture, landmarker as _landmarker, unchanged as _unchanged
 AMOUNTS_MM = (0.5, 1.0, 1.5, 2.0)
 PLANT_KEY = "commissure_height"
@@ -128,24 +125,7 @@ def _expression_rows(quick: bool) -> list[dict]:
 
 def collect(cache: Path, quick: bool, n_recaptures: int, workers: int, seed: int) -> list[dict]:
     """Analyse every pair (or read them from ``cache``)."""
-    if cache.exists():
-        return [json.loads(line) for line in cache.read_text().splitlines() if line.strip()]
-    jobs = [(i, s, e, str(p), n_recaptures, seed) for i, (s, e, p) in enumerate(faces(4 if quick else None))]
-    rows = _real_rows("lisa") + _real_rows("zoom") + _expression_rows(quick)
-    tmp = cache.with_suffix(".partial")
-    with tmp.open("w") as out:
-        for r in rows:
-            out.write(json.dumps(r) + "\n")
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers) as pool:
-            for k, face_rows in enumerate(pool.imap_unordered(_simulated_rows, jobs), 1):
-                for r in face_rows:
-                    out.write(json.dumps(r) + "\n")
-                out.flush()
-                rows += face_rows
-                print(f"  {k}/{len(jobs)} faces", file=sys.stderr, flush=True)
-    tmp.rename(cache)
-    return rows
+    return collect_rows(cache, lambda: _real_rows("lisa") + _real_rows("zoom") + _expression_rows(quick), _simulated_rows, faces(4 if quick else None), n_recaptures, workers, seed)
 
 
 

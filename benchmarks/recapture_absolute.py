@@ -34,15 +34,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
-import multiprocessing
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from _recapture_data import REAL, check_data, faces  # the benchmarks folder is on sys.path
+from _recapture_data import REAL, check_data, collect_rows, faces  # the benchmarks folder is on sys.path
 from _recapture_data import capture as _capture, landmarker as _landmarker, unchanged as _unchanged
 AMOUNTS_MM = (1.0, 2.0)
 PLANT_KEY = "upper_vermilion_height_mid_mean"
@@ -104,24 +101,7 @@ def _real_rows(set_: str) -> list[dict]:
 
 def collect(cache: Path, n_faces: int, n_recaptures: int, workers: int, seed: int) -> list[dict]:
     """Analyse every pair (or read them from ``cache``)."""
-    if cache.exists():
-        return [json.loads(line) for line in cache.read_text().splitlines() if line.strip()]
-    jobs = [(i, s, e, str(p), n_recaptures, seed) for i, (s, e, p) in enumerate(faces(n_faces))]
-    rows = _real_rows("lisa") + _real_rows("zoom")
-    tmp = cache.with_suffix(".partial")
-    with tmp.open("w") as out:
-        for r in rows:
-            out.write(json.dumps(r) + "\n")
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers) as pool:
-            for k, face_rows in enumerate(pool.imap_unordered(_simulated_rows, jobs), 1):
-                for r in face_rows:
-                    out.write(json.dumps(r) + "\n")
-                out.flush()
-                rows += face_rows
-                print(f"  {k}/{len(jobs)} faces", file=sys.stderr, flush=True)
-    tmp.rename(cache)
-    return rows
+    return collect_rows(cache, lambda: _real_rows("lisa") + _real_rows("zoom"), _simulated_rows, faces(n_faces), n_recaptures, workers, seed)
 
 
 # --- evaluation ------------------------------------------------------------------
