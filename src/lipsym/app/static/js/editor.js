@@ -37,6 +37,9 @@ export class Editor {
     }
     this.table = h("div", { class: "table-holder" });
     this.status = h("span", { class: "status", role: "status", "aria-live": "polite" });
+    // What happened to this editor (e.g. a rebase after a conflict) stays on screen until the next
+    // save; the status line beside it is rewritten by every preview round trip (~15 ms later).
+    this.notice = h("span", { class: "notice", role: "status", "aria-live": "polite" });
     this.btn = {
       undo: h("button", { type: "button", class: "secondary", title: "Undo (Ctrl+Z)", onclick: () => this.undo() }, "↶ Undo"),
       redo: h("button", { type: "button", class: "secondary", title: "Redo (Ctrl+Y)", onclick: () => this.redo() }, "↷ Redo"),
@@ -48,7 +51,7 @@ export class Editor {
       h("button", { type: "button", class: "secondary", title: "zoom in", onclick: () => Object.values(this.viewers).forEach((v) => v.zoom(0.8)) }, "+"),
       h("button", { type: "button", class: "secondary", title: "zoom out", onclick: () => Object.values(this.viewers).forEach((v) => v.zoom(1.25)) }, "−"));
     const tools = editable ? h("div", { class: "toolbar editor-tools" }, this.btn.undo, this.btn.redo, this.btn.resetOne,
-      this.btn.resetAll, this.btn.save, zoom, this.status)
+      this.btn.resetAll, this.btn.save, zoom, this.status, this.notice)
       : h("div", { class: "toolbar" }, zoom, h("span", { class: "muted" }, view.read_only_reason || ""));
     const help = editable ? h("p", { class: "help small muted" },
       "Drag a point to move it; arrow keys nudge the selected point by 1 px (Shift: 0.2 px). Wheel zooms, dragging the photo pans. ",
@@ -204,7 +207,7 @@ export class Editor {
     fresh.refresh(true);
     this.close();
     this.el.replaceWith(fresh.el);
-    fresh.status.textContent = `loaded analysis #${latestId} and re-applied your ${mine.length} move(s): check, then save`;
+    fresh.notice.textContent = `loaded analysis #${latestId} and re-applied your ${mine.length} move(s): check, then save`;
   }
 
   updateButtons() {
@@ -220,6 +223,7 @@ export class Editor {
       const r = await api("POST", `/api/analyses/${this.analysisId}/corrections`, { moves: this.moves(), base: this.base });
       this.status.textContent = `saved as analysis #${r.analysis_id} (manual, ${r.moved.length} point(s) moved)`;
       this.status.className = "status ok";
+      this.notice.textContent = "";
       this.saved = r;
       // To the saved analysis, unless the user has gone to another page meanwhile.
       const here = location.hash;
