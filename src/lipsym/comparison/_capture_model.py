@@ -14,6 +14,7 @@ and IPD the mean interpupillary distance of the two photos in mm,
     SD_between = IPD^p · sqrt( base[expr]²
                                + (yaw · Δyaw)² + (pitch · Δpitch)² + (roll · Δroll)²
                                + (distance · ln(ipd_px_before / ipd_px_after))²
+                               + (perspective · Δperspective_index)²
                                + resolution² · (1/ipd_px_before² + 1/ipd_px_after²)
                                + (smile · Δmouth_width)² + (parted · Δlip_gap) ² )
 
@@ -21,8 +22,11 @@ and IPD the mean interpupillary distance of the two photos in mm,
 angles in degrees, widths and gaps as fractions of the IPD). Each term is a
 between-capture cause the issue names: ``base`` holds what every re-capture
 has (light, white balance, JPEG, re-detection), ``yaw/pitch/roll`` the
-pose difference, ``distance`` the face-size (perspective/zoom) change,
-``resolution`` the landmark noise of a small face (px per point),
+pose difference, ``distance`` the face-size (zoom/distance) change,
+``perspective`` the change of the camera's perspective read from the face
+itself (:attr:`Capture.perspective_index`, ln(IPD / face width): a camera
+at 15 cm enlarges the eyes, nose and mid-face relative to the face outline,
+whatever the zoom), ``resolution`` the landmark noise of a small face (px per point),
 ``smile`` and ``parted`` the expression.
 
 The floor is the larger of
@@ -90,6 +94,8 @@ class Coefficients:
         Per unit of mouth-width difference (fraction of IPD).
     parted : float
         Per unit of lip-gap difference (fraction of IPD).
+    perspective : float
+        Per unit of perspective-index difference (:func:`perspective_change`).
     """
 
     unit: str
@@ -102,6 +108,7 @@ class Coefficients:
     resolution_px: float
     smile: float
     parted: float
+    perspective: float = 0.0
 
 
 #: Printed by ``benchmarks/recapture.py --fit`` (docs/accuracy.md, "Change
@@ -189,6 +196,17 @@ def _gap(c: Capture) -> float:
     return 0.02 if c.lips_parted else 0.0
 
 
+def perspective_change(before: Capture, after: Capture) -> float:
+    """``|Δ ln(IPD px / face width px)|`` of two captures (:attr:`Capture.perspective_index`).
+
+    0.0 when either capture does not hold its face width (a stored document
+    without ``stable_points_px`` or ``landmarks_px``): the term is then
+    missing, and the comparison is as wide as before the term existed.
+    """
+    b, a = before.perspective_index, after.perspective_index
+    return 0.0 if a is None or b is None else abs(a - b)
+
+
 def between_capture_terms(key: str, unit: str, before: Capture, after: Capture) -> dict[str, float]:
     """Each cause's share of the between-capture SD of a change, in the measure's unit.
 
@@ -201,7 +219,7 @@ def between_capture_terms(key: str, unit: str, before: Capture, after: Capture) 
     Returns
     -------
     dict of str to float
-        ``base``, ``pose``, ``distance``, ``resolution``, ``expression``:
+        ``base``, ``pose``, ``distance``, ``perspective``, ``resolution``, ``expression``:
         standard deviations whose root sum of squares is
         :func:`between_capture_sd`.
     """
@@ -214,10 +232,12 @@ def between_capture_terms(key: str, unit: str, before: Capture, after: Capture) 
                      + (c.pitch * (after.pitch_deg - before.pitch_deg)) ** 2
                      + (c.roll * (after.roll_deg - before.roll_deg)) ** 2)
     distance = c.distance * abs(math.log(after.ipd_px / before.ipd_px))
+    perspective = c.perspective * perspective_change(before, after)
     resolution = c.resolution_px * math.sqrt(before.ipd_px ** -2 + after.ipd_px ** -2)
     expression = math.hypot(c.smile * (after.mouth_width_ipd - before.mouth_width_ipd),
                             c.parted * (_gap(after) - _gap(before)))
-    terms = {"base": base, "pose": pose, "distance": distance, "resolution": resolution, "expression": expression}
+    terms = {"base": base, "pose": pose, "distance": distance, "perspective": perspective,
+             "resolution": resolution, "expression": expression}
     return {k: v * size for k, v in terms.items()}
 
 
