@@ -1,8 +1,9 @@
 """How a photo was taken: the facts that make two captures of one face differ.
 
 A :class:`Capture` holds what lipsym knows of a photo's capture conditions:
-head pose, face size in pixels (camera distance / zoom), pixel size in mm,
-expression and its intensity, and whether the lips are parted. It is built
+head pose, face size in pixels (camera distance / zoom), the face's own
+proportions that show the camera's perspective (IPD / face width), pixel
+size in mm, expression and its intensity, and whether the lips are parted. It is built
 from an analysis (:func:`capture_from_analysis`) or from a stored analysis
 document (:func:`capture_from_dict`, the ``results`` entry written by
 ``lipsym analyze``: :func:`lipsym.formats._json.photo_to_dict`), so that a

@@ -224,21 +224,16 @@ def sample_params(rng: np.random.Generator, strength: float = 1.0, face_width_px
     """
     s = strength
     n = rng.normal
-    if close_range is None:
-        close_range = bool(rng.random() < CLOSE_RANGE_SHARE)
-    if close_range:
-        lo, hi = (math.log(d / SOURCE_DISTANCE_FACE_WIDTHS) for d in CLOSE_RANGE_FACE_WIDTHS)
-        distance_ratio = math.exp(rng.uniform(lo, hi))
-    else:
-        distance_ratio = float(np.clip(math.exp(n(0, 0.25 * s)), 0.5, 2.0))
     smallest = 0.3 if face_width_px is None else min(1.0, SMALLEST_FACE_WIDTH_PX / face_width_px)
-    downscaled = rng.random() < DOWNSCALE_SHARE
-    downscale = math.exp(rng.uniform(math.log(smallest), 0.0) * min(s, 1.0)) if downscaled else 1.0
-    return RecaptureParams(
+    # The draws keep the order of the simulator before the close-range share
+    # existed (the close-range draws come last), so that ``face_width_px=None,
+    # close_range=False`` gives exactly the earlier re-captures
+    # (benchmarks/recapture_absolute.py's documented calibration).
+    params = RecaptureParams(
         yaw_deg=float(np.clip(n(0, 2.5 * s), -7 * s, 7 * s)),
         pitch_deg=float(np.clip(n(0, 2.5 * s), -7 * s, 7 * s)),
         roll_deg=float(n(0, 2.0 * s)),
-        distance_ratio=float(distance_ratio),
+        distance_ratio=float(np.clip(math.exp(n(0, 0.25 * s)), 0.5, 2.0)),
         scale=float(math.exp(n(0, 0.12 * s))),
         keystone_x=float(rng.uniform(-0.02, 0.02) * s),
         keystone_y=float(rng.uniform(-0.02, 0.02) * s),
@@ -248,9 +243,16 @@ def sample_params(rng: np.random.Generator, strength: float = 1.0, face_width_px
         white_balance=tuple(float(1 + rng.uniform(-0.06, 0.06) * s) for _ in range(3)),
         gamma=float(math.exp(n(0, 0.1 * s))),
         light_gradient_x=float(rng.uniform(-0.15, 0.15) * s),
-        downscale=float(max(0.05, downscale)),
+        downscale=float(max(0.05, math.exp(rng.uniform(math.log(smallest), 0.0) * min(s, 1.0))))
+        if rng.random() < DOWNSCALE_SHARE else 1.0,
         jpeg_quality=int(rng.integers(70, 96)),
     )
+    if close_range is None:
+        close_range = bool(rng.random() < CLOSE_RANGE_SHARE)
+    if close_range:
+        lo, hi = (math.log(d / SOURCE_DISTANCE_FACE_WIDTHS) for d in CLOSE_RANGE_FACE_WIDTHS)
+        params = replace(params, distance_ratio=float(math.exp(rng.uniform(lo, hi))))
+    return params
 
 
 def _face_width_px(points_px: np.ndarray) -> float:
