@@ -25,8 +25,12 @@ Printed per key measure (lipsym.comparison._compare.KEY_MEASURES), rest and
 smile: (a) the false "detectable" rate on unchanged pairs with the old
 standard error (one photo re-processed) and with the between-capture model
 (``captures=``); (b) the detection rate of planted lifts (commissure height)
-with both. ``--fit`` fits the model's coefficients on the simulated pairs
-and prints them as Python (lipsym/comparison/_capture_model.py).
+with both, and with the model by how the planted re-capture was taken
+(ordinary, downscaled, close range). ``--fit`` fits the model's coefficients
+on the simulated pairs and prints them as Python
+(lipsym/comparison/_capture_model.py). Re-captures the simulator cannot
+render (a warp that folds over at close range) or whose face MediaPipe does
+not find are redrawn (``params_after["redraws"]`` counts them).
 
 The analyses are cached as JSON lines (``--cache``, default
 /tmp/lipsym_recapture.jsonl): a second run only re-evaluates the model.
