@@ -25,8 +25,12 @@ Printed per key measure (lipsym.comparison._compare.KEY_MEASURES), rest and
 smile: (a) the false "detectable" rate on unchanged pairs with the old
 standard error (one photo re-processed) and with the between-capture model
 (``captures=``); (b) the detection rate of planted lifts (commissure height)
-with both. ``--fit`` fits the model's coefficients on the simulated pairs
-and prints them as Python (lipsym/comparison/_capture_model.py).
+with both, and with the model by how the planted re-capture was taken
+(ordinary, downscaled, close range). ``--fit`` fits the model's coefficients
+on the simulated pairs and prints them as Python
+(lipsym/comparison/_capture_model.py). Re-captures the simulator cannot
+render (a warp that folds over at close range) or whose face MediaPipe does
+not find are redrawn (``params_after["redraws"]`` counts them).
 
 The analyses are cached as JSON lines (``--cache``, default
 /tmp/lipsym_recapture.jsonl): a second run only re-evaluates the model.
@@ -38,6 +42,7 @@ import argparse
 import contextlib
 import itertools
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +50,8 @@ import numpy as np
 from _recapture_data import LONDON, REAL, check_data, collect_rows, faces  # the benchmarks folder is on sys.path
 from _recapture_data import capture as _capture, landmarker as _landmarker, unchanged as _unchanged
 AMOUNTS_MM = (0.5, 1.0, 1.5, 2.0)
+#: Draws of re-capture parameters before a face is given up (see _simulated_rows).
+_MAX_DRAWS = 5
 PLANT_KEY = "commissure_height"
 SIDED_FIELDS = ("key", "unit", "right", "left", "asymmetry", "asymmetry_pct_ipd", "ratio", "standard_error",
                 "description")
@@ -83,20 +90,32 @@ def _simulated_rows(job: tuple[int, str, str, str, int, int]) -> list[dict]:
     face = Path(path).stem
     base = {"set": set_, "expression": expression, "face": face}
     versions = [(sided, cap, None)]
+
+    def draw(render):
+        """(measures, capture, params) of one re-capture; parameters the simulator cannot render
+        (a warp that folds) or whose face MediaPipe does not find are redrawn, and counted."""
+        from lipsym.errors import LipsymError
+        for attempt in range(_MAX_DRAWS):
+            params = sample_params(rng, face_width_px=cap["face_width_px"])
+            try:
+                _, s, c = _array(render(params).rgb, expression)
+            except LipsymError as exc:
+                print(f"  {face}: redrawn ({type(exc).__name__}: {str(exc)[:80]})", file=sys.stderr, flush=True)
+                continue
+            return s, c, dict(params.__dict__, redraws=attempt)
+        raise RuntimeError(f"{face}: no renderable re-capture in {_MAX_DRAWS} draws")
+
     for _ in range(n_recaptures):
-        params = sample_params(rng)
-        _, s, c = _array(recapture(photo.rgb, a, params).rgb, expression)
-        versions.append((s, c, params.__dict__))
+        versions.append(draw(lambda params: recapture(photo.rgb, a, params)))
     rows = [dict(base, kind="unchanged", before=b[0], after=v[0], cap_before=b[1], cap_after=v[1],
                  params_before=b[2], params_after=v[2])
             for b, v in itertools.combinations(versions, 2)]
     side = Side.LEFT if index % 2 == 0 else Side.RIGHT
     for d in AMOUNTS_MM:
-        params = sample_params(rng)
-        _, s, c = _array(planted_recapture(photo.rgb, a, [Plant("commissure", side, up_mm=d)], params).rgb,
-                         expression)
+        s, c, params = draw(lambda params: planted_recapture(photo.rgb, a, [Plant("commissure", side, up_mm=d)],
+                                                             params))
         rows.append(dict(base, kind="planted", amount_mm=d, side=side.value, before=sided, after=s,
-                         cap_before=cap, cap_after=c, params_before=None, params_after=params.__dict__))
+                         cap_before=cap, cap_after=c, params_before=None, params_after=params))
     return rows
 
 
@@ -132,7 +151,7 @@ def collect(cache: Path, quick: bool, n_recaptures: int, workers: int, seed: int
 # --- evaluation ------------------------------------------------------------------
 
 SIM_SETS = (("london", "rest"), ("london", "smile"), ("3dsk", "rest"))
-FIT_TERMS = ("base_rest", "base_smile", "yaw", "pitch", "roll", "distance", "resolution_px")
+FIT_TERMS = ("base_rest", "base_smile", "yaw", "pitch", "roll", "distance", "resolution_px", "perspective")
 #: Largest false "detectable" rate the fitted model may leave on the
 #: simulated calibration pairs (the acceptance target is 5 %).
 FIT_TARGET_RATE = 0.04
@@ -163,14 +182,20 @@ def _features(row: dict) -> list[float]:
     rest = row["expression"] == "rest"
     return [float(rest), float(not rest), (a["yaw_deg"] - b["yaw_deg"]) ** 2, (a["pitch_deg"] - b["pitch_deg"]) ** 2,
             (a["roll_deg"] - b["roll_deg"]) ** 2, math.log(a["ipd_px"] / b["ipd_px"]) ** 2,
-            b["ipd_px"] ** -2 + a["ipd_px"] ** -2]
+            b["ipd_px"] ** -2 + a["ipd_px"] ** -2, _perspective_change(b, a) ** 2]
+
+
+def _perspective_change(b: dict, a: dict) -> float:
+    """Difference of the two captures' perspective index (lipsym.comparison.Capture.perspective_index)."""
+    from lipsym.comparison._capture_model import perspective_change
+    return perspective_change(_capture(b), _capture(a))
 
 
 def _excess(row: dict, key: str) -> float:
     """Squared change beyond the one-photo variance, relative to IPD^(2p)."""
-    from lipsym.comparison._capture_model import _power
+    from lipsym.measures._registry import scale_power
     bm, am = row["before"][key], row["after"][key]
-    size = _ipd_mm(row) ** (2 * _power(bm["unit"]))
+    size = _ipd_mm(row) ** (2 * scale_power(bm["unit"]))
     change = am["asymmetry"] - bm["asymmetry"]
     return (change ** 2 - bm["standard_error"] ** 2 - am["standard_error"] ** 2) / size
 
@@ -242,7 +267,8 @@ def print_fit(rows: list[dict]) -> None:
         held = _unchanged(rows, "3dsk")
         rates = [_false_rate(held, k, True) for k in KEY_MEASURES]
     print(f"held out (fit on London, {len(held)} 3DSK pairs): false detectable rate over the key measures "
-          f"{100 * np.nanmean(rates):.1f} % (highest {100 * np.nanmax(rates):.1f} %)")
+          f"{100 * np.nanmean(rates):.1f} % (highest {100 * np.nanmax(rates):.1f} %, "
+          f"{KEY_MEASURES[int(np.nanargmax(rates))]})")
 
 
 def report(rows: list[dict]) -> None:
@@ -289,11 +315,27 @@ def report(rows: list[dict]) -> None:
                         mdc.append(ch.minimal_detectable_change)
             print(f"    {d:3.1f} mm: {100 * np.mean(hits[False]):5.1f} % / {100 * np.mean(hits[True]):5.1f} %"
                   f"   measured {np.median(measured):.2f} mm, MDC {np.median(mdc):.2f} mm")
+            # The new model by how the planted re-capture was taken (lipsym.simulate._recapture:
+            # a quarter at close range, a third of the others downscaled).
+            parts = []
+            for name, kind in (("ordinary", "ordinary"), ("downscaled", "downscaled"), ("close range", "close")):
+                sub = [h for r, h in zip(rs, hits[True]) if _capture_kind(r["params_after"]) == kind]
+                parts.append(f"{name} {100 * np.mean(sub):.0f} % of {len(sub)}" if sub else f"{name} -")
+            print(f"             new model by re-capture: {', '.join(parts)}")
+
+def _capture_kind(params: dict | None) -> str:
+    """'close' (camera nearer than half the source's distance), 'downscaled' or 'ordinary'."""
+    if params is None:
+        return "ordinary"
+    if params["distance_ratio"] < 0.5:
+        return "close"
+    return "downscaled" if params["downscale"] < 1.0 else "ordinary"
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="4 faces per set, 2 re-captures")
-    ap.add_argument("--recaptures", type=int, default=2, help="re-captures per development photo")
+    ap.add_argument("--recaptures", type=int, default=3, help="re-captures per development photo")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--cache", type=Path, default=None)

@@ -11,15 +11,19 @@ import pytest
 from conftest import SAMPLE, SHARED_DATA, needs_shared
 from lipsym.comparison._capture import Capture, CaptureError, capture_from_analysis, capture_from_dict
 from lipsym.comparison._capture_checks import capture_warnings
-from lipsym.comparison._capture_model import LITERATURE_MDC_MM, between_capture_sd, change_se_floor
+from lipsym.comparison._capture_model import (
+    COEFFICIENTS, LITERATURE_MDC_MM, between_capture_sd, between_capture_terms, change_se_floor, perspective_change,
+)
 from lipsym.comparison._compare import KEY_MEASURES, Z95, compare_measures, compare_sided
 from lipsym.measures._values import SidedMeasure
 from lipsym.simulate._recapture import (
-    RecaptureParams, camera_homography, perspective_landmarks, recapture_points, rotate_landmarks, sample_params,
+    CLOSE_RANGE_FACE_WIDTHS, SMALLEST_FACE_WIDTH_PX, SOURCE_DISTANCE_FACE_WIDTHS, RecaptureParams, camera_homography,
+    perspective_landmarks, recapture_points, rotate_landmarks, sample_params,
 )
 
 W, H = 400, 300
-REST = Capture("rest", 1.0, -2.0, 0.5, ipd_px=200.0, mm_per_px=0.31, mouth_width_ipd=0.8, lip_gap_ipd=0.0)
+REST = Capture("rest", 1.0, -2.0, 0.5, ipd_px=200.0, mm_per_px=0.31, mouth_width_ipd=0.8, lip_gap_ipd=0.0,
+               face_width_px=400.0)
 
 
 def _face(seed: int = 0) -> np.ndarray:
@@ -117,6 +121,37 @@ def test_sample_params_are_plausible():
     assert all(0.3 <= p.downscale <= 1.0 and 70 <= p.jpeg_quality <= 95 for p in ps)
 
 
+def test_sample_params_cover_close_range_cameras_and_small_faces():
+    rng = np.random.default_rng(1)
+    ps = [sample_params(rng, face_width_px=750.0) for _ in range(600)]
+    close_lo, close_hi = (d / SOURCE_DISTANCE_FACE_WIDTHS for d in CLOSE_RANGE_FACE_WIDTHS)
+    close = [p for p in ps if p.distance_ratio < 0.5]
+    assert 0.18 < len(close) / len(ps) < 0.32  # a quarter of the re-captures
+    assert all(close_lo - 1e-12 <= p.distance_ratio <= close_hi + 1e-12 for p in close)
+    assert min(p.distance_ratio for p in close) < 0.3  # reaches a phone at ~15 cm
+    widths = np.array([750.0 * p.downscale for p in ps if p.downscale < 1.0])
+    assert 0.25 < len(widths) / len(ps) < 0.42
+    assert widths.min() >= SMALLEST_FACE_WIDTH_PX - 1e-9
+    assert np.mean(widths < 350.0) > 0.4  # small faces (lisa2: 185 px) are well represented
+    assert all(sample_params(rng, close_range=False).distance_ratio >= 0.5 for _ in range(50))
+    assert all(sample_params(rng, close_range=True).distance_ratio <= close_hi + 1e-12 for _ in range(50))
+
+
+def test_a_closer_camera_enlarges_the_eyes_relative_to_the_face_outline():
+    pts = _face()
+    pts[:, 2] = 0.0
+    pts[[468, 473], :2] = [[W / 2 - 50, H / 2], [W / 2 + 50, H / 2]]
+    pts[[468, 473], 2] = -90.0  # the eyes 0.45 face widths in front of the outline (MediaPipe's depths)
+
+    def index(xy):
+        return math.log(np.linalg.norm(xy[468] - xy[473]) / np.linalg.norm(xy[234] - xy[454]))
+
+    before = index(pts[:, :2])
+    near, far = (index(perspective_landmarks(pts, r, W, H)) for r in (0.3, 2.0))
+    assert far < before < near
+    assert near - before > 0.15  # a camera at 1.2 face widths: strong perspective
+
+
 @pytest.mark.slow
 def test_rendered_recapture_moves_the_detected_landmarks_and_pose_as_asked(landmarker):
     from lipsym.analysis._photo import analyze_landmarks
@@ -135,7 +170,49 @@ def test_rendered_recapture_moves_the_detected_landmarks_and_pose_as_asked(landm
         assert b.landmarks.pose.roll_deg - a.landmarks.pose.roll_deg == pytest.approx(params.roll_deg, abs=1.5)
 
 
+@pytest.mark.slow
+@needs_shared
+def test_a_rendered_close_range_recapture_reads_back_a_stronger_perspective(landmarker):
+    from lipsym.analysis._photo import analyze_landmarks
+    from lipsym.io import load_photo, photo_from_array
+    from lipsym.simulate._recapture import recapture
+
+    # A centred frontal face, as the simulator's pinhole on the photo centre assumes (the sample
+    # photo's face sits near the top, pitched 15°: at close range its warp folds over).
+    photo = load_photo(SHARED_DATA / "london_dev" / "neutral" / "001_03.jpg")
+    a = analyze_landmarks(photo, landmarker.landmarks(photo))
+    before = capture_from_analysis(a).perspective_index
+    for ratio in (0.3, 0.45):  # a camera at 1.2 and 1.8 face widths (≈ 17 and 25 cm) instead of 4
+        r = recapture(photo.rgb, a, RecaptureParams(distance_ratio=ratio))
+        after = photo_from_array(r.rgb)
+        b = analyze_landmarks(after, landmarker.landmarks(after))
+        # MediaPipe follows a part of the geometric change (about +0.2): the zoom set's 15 cm photo reads +0.05.
+        assert capture_from_analysis(b).perspective_index - before > 0.02, ratio
+
+
 # --- error model --------------------------------------------------------------------
+
+
+def test_perspective_index_and_its_change():
+    assert REST.perspective_index == pytest.approx(math.log(200.0 / 400.0))
+    assert dataclasses.replace(REST, face_width_px=None).perspective_index is None
+    closer = dataclasses.replace(REST, ipd_px=300.0, face_width_px=570.0)  # zoomed AND closer
+    assert perspective_change(REST, closer) == pytest.approx(abs(math.log(300 / 570) - math.log(0.5)))
+    assert perspective_change(closer, REST) == perspective_change(REST, closer)
+    zoomed = dataclasses.replace(REST, ipd_px=300.0, face_width_px=600.0)  # zoom alone: no perspective change
+    assert perspective_change(REST, zoomed) == pytest.approx(0.0, abs=1e-12)
+    assert perspective_change(REST, dataclasses.replace(closer, face_width_px=None)) == 0.0
+
+
+def test_between_capture_sd_grows_with_a_perspective_change():
+    closer = dataclasses.replace(REST, face_width_px=REST.face_width_px * math.exp(-0.06))
+    assert any(c.perspective > 0 for c in COEFFICIENTS.values())
+    for key, c in COEFFICIENTS.items():
+        unit = c.unit
+        terms = between_capture_terms(key, unit, REST, closer)
+        assert terms["perspective"] == pytest.approx(
+            0.06 * c.perspective * REST.ipd_mm ** {"mm": 1, "mm2": 2, "deg": 0}[unit])
+        assert between_capture_sd(key, unit, REST, closer) >= between_capture_sd(key, unit, REST, REST)
 
 
 def test_between_capture_sd_grows_with_pose_distance_and_resolution():
@@ -188,11 +265,21 @@ def test_compare_without_captures_is_the_one_photo_figure():
 
 def test_capture_warnings_name_each_difference():
     assert capture_warnings(REST, REST) == ()
+    # Farther (IPD 200 → 120 px) and, by the face's own proportions, a stronger perspective (+0.06).
     other = dataclasses.replace(REST, yaw_deg=9.0, ipd_px=120.0, mouth_width_ipd=0.9, lip_gap_ipd=0.05,
-                                lips_parted=True)
+                                lips_parted=True, face_width_px=120.0 / (0.5 * math.exp(0.06)))
     codes = {w.code: w for w in capture_warnings(REST, other)}
-    assert set(codes) == {"pose_differs", "distance_differs", "smile_differs", "lips_parted_differs"}
+    assert set(codes) == {"pose_differs", "distance_differs", "perspective_differs", "smile_differs",
+                          "lips_parted_differs"}
     assert codes["distance_differs"].difference == pytest.approx(200 / 120)
+    assert codes["perspective_differs"].difference == pytest.approx(0.06)
+    assert "nearer in the after photo" in codes["perspective_differs"].message
+    # Zoom alone (both lengths scale alike) is a distance warning, not a perspective one.
+    zoomed = dataclasses.replace(REST, ipd_px=120.0, face_width_px=240.0)
+    assert [w.code for w in capture_warnings(REST, zoomed)] == ["distance_differs"]
+    # A document without the face width: no perspective warning (nothing to compare).
+    unknown = dataclasses.replace(other, face_width_px=None)
+    assert "perspective_differs" not in {w.code for w in capture_warnings(REST, unknown)}
     for w in codes.values():
         assert w.widens_mdc_mm >= 0.0 and "\n" not in w.message and w.difference > w.limit or \
             w.code == "lips_parted_differs"
@@ -215,11 +302,17 @@ def test_capture_from_a_stored_document_matches_the_analysis(landmarker):
     m = measure_photo(a)
     live = capture_from_analysis(a, m)
     stored = capture_from_dict(photo_to_dict(a, m, include_landmarks=True))
-    for f in ("yaw_deg", "pitch_deg", "roll_deg", "ipd_px", "mm_per_px", "mouth_width_ipd", "lip_gap_ipd"):
+    for f in ("yaw_deg", "pitch_deg", "roll_deg", "ipd_px", "mm_per_px", "mouth_width_ipd", "lip_gap_ipd",
+              "face_width_px"):
         assert getattr(stored, f) == pytest.approx(getattr(live, f), abs=1e-3), f
     assert stored.expression == live.expression == "smile"
-    no_marks = capture_from_dict(photo_to_dict(a, m))
+    assert live.face_width_px > live.ipd_px > 0
+    no_marks = capture_from_dict(photo_to_dict(a, m))  # the face width from the stable points
     assert no_marks.lip_gap_ipd is None and no_marks.mouth_width_ipd == pytest.approx(live.mouth_width_ipd, abs=1e-3)
+    assert no_marks.face_width_px == pytest.approx(live.face_width_px, abs=1e-2)
+    bare = photo_to_dict(a, m)
+    del bare["stable_points_px"]
+    assert capture_from_dict(bare).face_width_px is None
     with pytest.raises(CaptureError):
         capture_from_dict({"file": "x.jpg", "status": "error"})
 
@@ -246,10 +339,12 @@ def test_a_real_lisa_pair_gives_no_detectable_key_measure():
 
 @pytest.mark.slow
 @needs_shared
-@pytest.mark.xfail(strict=True, reason="known gap (docs/accuracy.md, Change between two captures): lisa2 is a "
-                   "200 px face with a narrower mouth; its commissure height +1.15 mm still exceeds the model's "
-                   "MDC 1.06 mm")
 def test_the_issues_lisa_pair_gives_no_detectable_key_measure():
+    # Was a strict xfail: lisa2 is a 185 px wide face (below the 350 px face_too_small limit) with a
+    # narrower mouth, and its commissure height +1.15 mm exceeded the MDC 1.06 mm. The model refit on
+    # simulated re-captures that include small faces and close-range cameras (never on lisa) gives
+    # MDC 1.38 mm (docs/accuracy.md, Change between two captures). Another random draw of the same
+    # simulation gave 1.24 mm: the margin is not wide.
     old, new = _lisa_changes(2, 4)
     assert "commissure_height" in old
     assert not new

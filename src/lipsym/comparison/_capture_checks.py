@@ -2,7 +2,8 @@
 
 Each check names a way two captures of one face differ enough to move its
 asymmetries without any real change: the head turned or nodded differently,
-the camera was at another distance, the smile was broader, the lips were
+the camera was at another distance, the camera was much nearer (a stronger
+perspective: nose and mid-face enlarged), the smile was broader, the lips were
 parted in one photo only. A :class:`CaptureWarning` says so in one line; it
 does not refuse the comparison: the between-capture model
 (:mod:`lipsym.comparison._capture_model`) already widens the standard error
@@ -16,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from lipsym.comparison._capture import Capture
-from lipsym.comparison._capture_model import between_capture_terms
+from lipsym.comparison._capture_model import between_capture_terms, perspective_change
 
 #: Pose difference above which a comparison is flagged, degrees (root sum of
 #: squares of yaw, pitch and roll differences). A careful photographer
@@ -26,6 +27,14 @@ MAX_POSE_DIFFERENCE_DEG = 5.0
 #: Face-size ratio above which a comparison is flagged: 25 % nearer or
 #: farther changes the perspective of a face (zoom set: 15 vs 30 cm ≈ ×1.5).
 MAX_SIZE_RATIO = 1.25
+#: Perspective-index difference above which a comparison is flagged
+#: (|Δ ln(IPD / face width)|, :attr:`Capture.perspective_index`): what
+#: MediaPipe reads back when the simulator halves or doubles the camera
+#: distance of a London or 3DSK photo (London 001 and 3DSK female_agata
+#: rendered at ×0.5: +0.058, +0.061; at ×2: −0.038, −0.039). Chosen on those
+#: renders; for scale, the zoom set's 15 cm photo differs from its 30 cm one by
+#: 0.046 and from its 60 cm one by 0.061, the 30 and 60 cm photos by 0.014.
+MAX_PERSPECTIVE_DIFFERENCE = 0.04
 #: Mouth-width difference above which two smiles (or rest faces) are
 #: flagged, fraction of the IPD (≈ 3 mm of commissure excursion).
 MAX_MOUTH_WIDTH_DIFFERENCE_IPD = 0.05
@@ -41,11 +50,12 @@ class CaptureWarning:
 
     Attributes
     ----------
-    code : {"pose_differs", "distance_differs", "smile_differs", "lips_parted_differs"}
+    code : {"pose_differs", "distance_differs", "perspective_differs", "smile_differs", "lips_parted_differs"}
     before, after : float
         The compared value in each photo (``unit``): for ``pose_differs``
         each photo's rotation from frontal (root sum of squares of yaw,
-        pitch and roll), for ``distance_differs`` its IPD in px.
+        pitch and roll), for ``distance_differs`` its IPD in px, for
+        ``perspective_differs`` its perspective index.
     difference : float
         The value the limit applies to.
     limit : float
@@ -101,6 +111,16 @@ def capture_warnings(before: Capture, after: Capture) -> tuple[CaptureWarning, .
             "distance_differs", before.ipd_px, after.ipd_px, ratio, MAX_SIZE_RATIO, "ratio", w,
             f"face size differs ×{ratio:.2f} (IPD {before.ipd_px:.0f} → {after.ipd_px:.0f} px, limit "
             f"×{MAX_SIZE_RATIO:g}): camera distance or zoom changed; commissure MDC widened by {w:.2f} mm"))
+    d_persp = perspective_change(before, after)
+    if d_persp > MAX_PERSPECTIVE_DIFFERENCE:
+        w = _widening("perspective", before, after)
+        nearer = "after" if after.perspective_index > before.perspective_index else "before"
+        out.append(CaptureWarning(
+            "perspective_differs", before.perspective_index, after.perspective_index, d_persp,
+            MAX_PERSPECTIVE_DIFFERENCE, "ln_ratio", w,
+            f"perspective differs by {d_persp:.3f} (ln IPD / face width; limit {MAX_PERSPECTIVE_DIFFERENCE:g}): "
+            f"the camera was much nearer in the {nearer} photo (nose and mid-face enlarged); "
+            f"commissure MDC widened by {w:.2f} mm"))
     d_mouth = abs(after.mouth_width_ipd - before.mouth_width_ipd)
     if d_mouth > MAX_MOUTH_WIDTH_DIFFERENCE_IPD:
         w = _widening("expression", before, after)

@@ -53,8 +53,29 @@ from lipsym.simulate._warp import WarpField, make_field
 PIVOT_DEPTH_FACE_WIDTHS = 0.6
 #: Camera distance of the source photo, in face widths (≈ 55 cm for a 14 cm
 #: face: a portrait at arm's length). Only its ratio to the re-capture's
-#: distance matters, through how much nearer points are magnified.
+#: distance matters, through how much nearer points are magnified: the
+#: ordinary ``distance_ratio`` range ×0.5-2 is a camera at 2-8 face widths,
+#: ≈ 28-110 cm.
 SOURCE_DISTANCE_FACE_WIDTHS = 4.0
+#: Close-range re-captures (a phone held at 15-30 cm, the zoom set's nearest
+#: photos; issue #13): the camera at 1.1-2.2 face widths (15-30 cm for a
+#: 14 cm face), i.e. ``distance_ratio`` 0.27-0.55 of the source's distance.
+#: The nose and mid-face are then magnified relative to the face outline
+#: (pinhole of MediaPipe's 3-D points). Drawn log-uniform in this share of
+#: the re-captures; chosen from the phone distances the issue names, before
+#: any result was seen.
+CLOSE_RANGE_FACE_WIDTHS = (1.1, 2.2)
+CLOSE_RANGE_SHARE = 0.25
+#: Share of the re-captures that are downscaled, and the smallest face they
+#: reach, px between landmarks 234 and 454 (the ``face_too_small`` width):
+#: the issue's smallest photo, 320 px wide at about 1 mm per pixel, has an
+#: IPD of about 60 px, a face of about 130 px. The downscale is drawn so that
+#: the face width is log-uniform between this and its source width, which
+#: puts most downscaled faces below the 350 px ``face_too_small`` limit
+#: (small faces, as lisa2's 185 px, are a clinical reality lipsym flags but
+#: measures).
+DOWNSCALE_SHARE = 1 / 3
+SMALLEST_FACE_WIDTH_PX = 130.0
 #: Support radius of each warp source, in face widths: large enough that the
 #: field is a smooth rotation across the face, small enough that the
 #: background far from the face stays put.
@@ -69,6 +90,14 @@ _INVERSE_ITERATIONS = 6
 #: Landmarks that carry the rotation into the image: every 6th mesh vertex
 #: (face oval, cheeks, nose, lips, eyes, ~80 points) and the iris centres.
 _WARP_LANDMARKS = tuple(range(0, 468, 6)) + (468, 473)
+#: The fallback when that field folds over: every 12th vertex. A close-range
+#: camera (distance_ratio below ~0.45) shrinks the face's side, where points
+#: of different depth lie close together in the image (an occluding contour,
+#: which no smooth warp renders), so the dense field folds there; the sparse
+#: one keeps the perspective's smooth part (nose and mid-face enlarged
+#: relative to the outline), which is what the model needs to see. Checked
+#: on London 001, 004 and 3DSK female_agata at distance_ratio 0.27-0.35.
+_WARP_LANDMARKS_SPARSE = tuple(range(0, 468, 12)) + (468, 473)
 
 
 @dataclass(frozen=True)
@@ -161,7 +190,8 @@ class Recapture:
     homography: np.ndarray
 
 
-def sample_params(rng: np.random.Generator, strength: float = 1.0) -> RecaptureParams:
+def sample_params(rng: np.random.Generator, strength: float = 1.0, face_width_px: float | None = None,
+                  close_range: bool | None = None) -> RecaptureParams:
     """Draw plausible re-capture parameters for a clinical follow-up photo.
 
     Ranges (``strength`` = 1; each is scaled by ``strength``), chosen as what
@@ -170,20 +200,36 @@ def sample_params(rng: np.random.Generator, strength: float = 1.0) -> RecaptureP
     ×exp(N(0, 0.25)) (perspective; clipped to ×0.5-2), face size ×exp(N(0, 0.12)),
     keystone and shift up to ±0.02 and ±0.05, exposure ×exp(N(0, 0.15)),
     white balance ±6 % per channel, gamma ×exp(N(0, 0.1)), a side-light
-    gradient up to ±0.15, downscale to 0.3-1 of the size (log-uniform) in a
-    third of the re-captures, JPEG quality 70-95. The downscale reaches the
-    issue's smallest photo: 320 px wide at about 1 mm per pixel is an IPD of
-    about 60 px, 0.3 of a 1350 px development photo's.
+    gradient up to ±0.15, downscale in a third of the re-captures
+    (:data:`DOWNSCALE_SHARE`), JPEG quality 70-95. The downscale is
+    log-uniform in 0.3-1 of the size; when ``face_width_px`` is given, such
+    that the face lands log-uniform between :data:`SMALLEST_FACE_WIDTH_PX`
+    and its source width (both reach the issue's smallest photo: 320 px wide
+    at about 1 mm per pixel, an IPD of about 60 px, 0.3 of a 1350 px London
+    photo's). A quarter of the re-captures (:data:`CLOSE_RANGE_SHARE`,
+    ``close_range`` True) are taken at close range instead: the camera at
+    1.1-2.2 face widths (15-30 cm, a phone at arm's half length;
+    :data:`CLOSE_RANGE_FACE_WIDTHS`), log-uniform, not scaled by ``strength``.
 
     Parameters
     ----------
     rng : numpy.random.Generator
     strength : float
         Scales every deviation from an identical capture.
+    face_width_px : float, optional
+        The source photo's face width (landmarks 234-454), px.
+    close_range : bool, optional
+        Force (True) or forbid (False) a close-range camera; None draws it
+        with probability :data:`CLOSE_RANGE_SHARE`.
     """
     s = strength
     n = rng.normal
-    return RecaptureParams(
+    smallest = 0.3 if face_width_px is None else min(1.0, SMALLEST_FACE_WIDTH_PX / face_width_px)
+    # The draws keep the order of the simulator before the close-range share
+    # existed (the close-range draws come last), so that ``face_width_px=None,
+    # close_range=False`` gives exactly the earlier re-captures
+    # (benchmarks/recapture_absolute.py's documented calibration).
+    params = RecaptureParams(
         yaw_deg=float(np.clip(n(0, 2.5 * s), -7 * s, 7 * s)),
         pitch_deg=float(np.clip(n(0, 2.5 * s), -7 * s, 7 * s)),
         roll_deg=float(n(0, 2.0 * s)),
@@ -197,9 +243,16 @@ def sample_params(rng: np.random.Generator, strength: float = 1.0) -> RecaptureP
         white_balance=tuple(float(1 + rng.uniform(-0.06, 0.06) * s) for _ in range(3)),
         gamma=float(math.exp(n(0, 0.1 * s))),
         light_gradient_x=float(rng.uniform(-0.15, 0.15) * s),
-        downscale=float(math.exp(rng.uniform(math.log(0.3), 0.0) * min(s, 1.0))) if rng.random() < 1 / 3 else 1.0,
+        downscale=float(max(0.05, math.exp(rng.uniform(math.log(smallest), 0.0) * min(s, 1.0))))
+        if rng.random() < DOWNSCALE_SHARE else 1.0,
         jpeg_quality=int(rng.integers(70, 96)),
     )
+    if close_range is None:
+        close_range = bool(rng.random() < CLOSE_RANGE_SHARE)
+    if close_range:
+        lo, hi = (math.log(d / SOURCE_DISTANCE_FACE_WIDTHS) for d in CLOSE_RANGE_FACE_WIDTHS)
+        params = replace(params, distance_ratio=float(math.exp(rng.uniform(lo, hi))))
+    return params
 
 
 def _face_width_px(points_px: np.ndarray) -> float:
@@ -374,6 +427,19 @@ def _jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
+def _head_field(points: np.ndarray, moved: np.ndarray) -> WarpField:
+    """The smooth warp through the landmarks' moves: dense, or sparse where the dense one folds."""
+    radius = _WARP_RADIUS_FACE_WIDTHS * _face_width_px(points)
+    for subset in (_WARP_LANDMARKS, _WARP_LANDMARKS_SPARSE):
+        idx = list(subset)
+        try:
+            return make_field(points[idx, :2], moved[idx] - points[idx, :2], radius)
+        except ConfigurationError:
+            if subset is _WARP_LANDMARKS_SPARSE:
+                raise
+    raise AssertionError("unreachable")
+
+
 def recapture(rgb: np.ndarray, analysis: PhotoAnalysis, params: RecaptureParams) -> Recapture:
     """Render a re-capture of an unchanged face.
 
@@ -395,10 +461,7 @@ def recapture(rgb: np.ndarray, analysis: PhotoAnalysis, params: RecaptureParams)
     rotated = head_landmarks(points, params, w_px, h_px)
     image = rgb
     if params.yaw_deg or params.pitch_deg or params.distance_ratio != 1.0:
-        idx = list(_WARP_LANDMARKS)
-        field = make_field(points[idx, :2], rotated[idx] - points[idx, :2],
-                           _WARP_RADIUS_FACE_WIDTHS * _face_width_px(points))
-        image = _warp_coarse(image, field)
+        image = _warp_coarse(image, _head_field(points, rotated))
     hom_full = camera_homography(replace(params, downscale=1.0), w_px, h_px)
     image = cv2.warpPerspective(image, hom_full, (w_px, h_px), flags=cv2.INTER_CUBIC,
                                 borderMode=cv2.BORDER_REFLECT)
