@@ -119,3 +119,10 @@ def test_every_shared_photo_and_some_re_encodings_pass():
             rgb = np.asarray(Image.open(path).convert("RGB"))
             for fmt, options in formats:
                 load_photo(f"{path.name}.{fmt.lower()}", data=encode(rgb, fmt, **options))
+
+
+def test_a_tall_photo_is_judged_on_every_other_block_row():
+    tall = np.tile(astronaut()[:, :256], (8, 1, 1))  # 4096 rows: 512 block rows, every 2nd (1, 3, ...) judged
+    _plausible.check_blocks_plausible(tall, "tall.webp")
+    with pytest.raises(CorruptPhotoError, match="from decoded row 2408 of 4096 on"):
+        _plausible.check_blocks_plausible(with_garbage(tall, 2408), "tall.webp")

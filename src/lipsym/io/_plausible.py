@@ -60,11 +60,15 @@ MIN_STRIPS = 2
 #: 255 (png-gray) scored 52 uncapped in one column; capped, none of the
 #: intact corpus is closer than 6 to the thresholds.
 BLOCK_EXCESS_CAP = 150.0
+#: Photos with more block rows than twice this are judged on every n-th
+#: block row, at least this many (cost; every photo the thresholds were
+#: chosen on has at most 225 block rows, so all of its rows were judged).
+MAX_STRIPS_JUDGED = 256
 #: Images with fewer strips than this are not judged (a thumbnail has too few blocks).
 MIN_IMAGE_STRIPS = 8
 
 
-def block_excess(rgb: np.ndarray, block_px: int) -> np.ndarray:
+def block_excess(rgb: np.ndarray, block_px: int, stride: int = 1) -> np.ndarray:
     """Boundary excess of each block, grey levels summed over R, G, B.
 
     Parameters
@@ -75,10 +79,12 @@ def block_excess(rgb: np.ndarray, block_px: int) -> np.ndarray:
     block_px : int
         The block grid's period in these pixels (8 at full size; 8 / r at
         reduction r).
+    stride : int
+        Use block rows 1, 1 + stride, 1 + 2 stride, ... only.
 
     Returns
     -------
-    numpy.ndarray, shape (h // block_px - 1, w // block_px - 1), float32
+    numpy.ndarray, shape (len(range(1, h // block_px, stride)), w // block_px - 1), float32
         For block rows 1, 2, ... and block columns 1, 2, ... (the first has
         no boundary above or to its left): ``|row 0 - row -1|`` across the
         boundary above the block minus ``|row q - row q-1|`` inside it
@@ -96,8 +102,9 @@ def block_excess(rgb: np.ndarray, block_px: int) -> np.ndarray:
     # Of block rows 1.. only rows -1 (the last of the block above), 0, q - 1
     # and q, and of those only columns 0, b - 1, q - 1 and q of each block:
     # a quarter of the pixels, as (block row, 4 rows, block column, 4 columns, RGB).
-    row_index = (b * np.arange(1, strips)[:, None] + np.array([-1, 0, q - 1, q])).ravel()
-    picked = rgb[row_index, : columns * b].reshape(strips - 1, 4, columns, 3 * b)  # RGB bytes of each block row
+    block_rows = np.arange(1, strips, stride)
+    row_index = (b * block_rows[:, None] + np.array([-1, 0, q - 1, q])).ravel()
+    picked = rgb[row_index, : columns * b].reshape(len(block_rows), 4, columns, 3 * b)  # RGB bytes of each block row
 
     def sample(rows: slice, blocks: slice, column: int, count: int = 1) -> np.ndarray:
         # Columns column..column+count-1 of each block (a contiguous run of bytes), as int16.
@@ -117,16 +124,16 @@ def block_excess(rgb: np.ndarray, block_px: int) -> np.ndarray:
     return excess.astype(np.float32) / 2
 
 
-def strip_excess(rgb: np.ndarray, block_px: int) -> np.ndarray:
+def strip_excess(rgb: np.ndarray, block_px: int, stride: int = 1) -> np.ndarray:
     """Boundary excess per strip of ``block_px`` rows: the mean of :func:`block_excess` over its blocks, each capped.
 
     Returns
     -------
-    numpy.ndarray, shape (h // block_px - 1,), float64
-        One value per block row from the second on; each block counts at
+    numpy.ndarray, shape (len(range(1, h // block_px, stride)),), float64
+        One value per block row 1, 1 + stride, ...; each block counts at
         most :data:`BLOCK_EXCESS_CAP` either way.
     """
-    blocks = block_excess(rgb, block_px)
+    blocks = block_excess(rgb, block_px, stride)
     if blocks.size == 0:
         return np.zeros(0)
     # One block cannot carry a strip: a single extreme column (a wrapped
@@ -186,13 +193,16 @@ def check_blocks_plausible(rgb: np.ndarray, shown: str, reduction: int = 1) -> N
     block_px = 8 // reduction
     if block_px < 4:
         return
-    excess = strip_excess(rgb, block_px)
+    # A large photo is judged on every stride-th block row (the garbage
+    # covers all of them from its start on): half the cost at 24 megapixels.
+    stride = max(1, rgb.shape[0] // block_px // MAX_STRIPS_JUDGED)
+    excess = strip_excess(rgb, block_px, stride)
     if len(excess) + 1 < MIN_IMAGE_STRIPS:
         return
     start = garbage_start(excess)
     if start is not None:
         raise CorruptPhotoError(
-            f"{shown} is corrupt (from decoded row {(start + 1) * block_px} of {rgb.shape[0]} on, its "  # strip k + 1
+            f"{shown} is corrupt (from decoded row {(1 + start * stride) * block_px} of {rgb.shape[0]} on, its "
             f"{block_px}-px blocks no longer fit together: a median {float(np.median(excess[start:])):.0f} grey "
             "levels of edge at their boundaries, the garbage a damaged compressed stream decodes to)"
         )
