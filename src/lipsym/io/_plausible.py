@@ -60,9 +60,9 @@ MIN_STRIPS = 2
 #: 255 (png-gray) scored 52 uncapped in one column; capped, none of the
 #: intact corpus is closer than 6 to the thresholds.
 BLOCK_EXCESS_CAP = 150.0
-#: Photos with more block rows than twice this are judged on every n-th
-#: block row, at least this many (cost; every photo the thresholds were
-#: chosen on has at most 225 block rows, so all of its rows were judged).
+#: Photos with more block rows than this are judged on every n-th block
+#: row, at most this many (cost; every photo the thresholds were chosen on
+#: has at most 225 block rows, so all of its rows were judged).
 MAX_STRIPS_JUDGED = 256
 #: Images with fewer strips than this are not judged (a thumbnail has too few blocks).
 MIN_IMAGE_STRIPS = 8
@@ -195,7 +195,7 @@ def check_blocks_plausible(rgb: np.ndarray, shown: str, reduction: int = 1) -> N
         return
     # A large photo is judged on every stride-th block row (the garbage
     # covers all of them from its start on): half the cost at 24 megapixels.
-    stride = max(1, rgb.shape[0] // block_px // MAX_STRIPS_JUDGED)
+    stride = max(1, -(-(rgb.shape[0] // block_px) // MAX_STRIPS_JUDGED))
     excess = strip_excess(rgb, block_px, stride)
     if len(excess) + 1 < MIN_IMAGE_STRIPS:
         return
