@@ -11,7 +11,10 @@
 Whole-image decoders are checked against
 :data:`~lipsym.io._limits.MEMORY_CEILING_BYTES` from the header before they
 run. Every decoder runs under :func:`~lipsym.io._strict.strict_decoding`,
-and a JPEG's pixels pass :func:`~lipsym.io._strict.check_plausible`.
+a JPEG's pixels pass :func:`~lipsym.io._strict.check_plausible`, and every
+format's but a strip-decoded PNG's pass
+:func:`~lipsym.io._plausible.check_blocks_plausible` (codec garbage from a
+block row on).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from lipsym.io._files import _one_line
 from lipsym.io._header import PhotoHeader, _Probe
 from lipsym.io._jpeg import _decode_jpeg_cv2, _jpeg_is_complete
 from lipsym.io._limits import _pil_bomb_guard, check_memory
+from lipsym.io._plausible import check_blocks_plausible
 from lipsym.io._pixels import ReducedCanvas, _pil_pixels, rows_per_strip
 from lipsym.io._png import (
     PngLayout,
@@ -103,6 +107,8 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
             stored, orientation_left = _decode_pil(probe, reduction, output_bytes, shown)
     if header.format == "JPEG":  # where libjpeg fills rows it had no data for
         check_plausible(stored, shown, reduction)
+    # Every format but the strip-decoded PNG above (CRC and Adler-32 on all of it).
+    check_blocks_plausible(stored, shown, reduction)
     return stored, orientation_left
 
 

@@ -1,0 +1,128 @@
+"""The decoded-image plausibility check (issue #15): codec garbage from a block row on is refused, photos are not.
+
+:mod:`lipsym.io._plausible` judges decoded pixels alone. Both directions are
+pinned: intact photos (every shared photo, and re-encodings of some, when
+../shared/data is present; the sample image always) load, and garbage
+planted on the 8-px block grid from a row on is refused, through
+:func:`lipsym.io.load_photo` as well as directly.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lipsym.errors import CorruptPhotoError
+from lipsym.io import _plausible, load_photo
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+ASTRONAUT = REPO / "sample_images" / "astronaut.png"
+
+
+def astronaut() -> np.ndarray:
+    return np.asarray(Image.open(ASTRONAUT).convert("RGB"))
+
+
+def encode(rgb: np.ndarray, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def with_garbage(rgb: np.ndarray, from_row_px: int, seed: int = 0) -> np.ndarray:
+    """``rgb`` with every 8 x 8 block from ``from_row_px`` (a multiple of 8) on replaced by unrelated content.
+
+    What a damaged VP8/HEVC/JPEG stream decodes to (benchmarks/fuzz_photos.py):
+    each block a colour and gradient of its own, unrelated to its neighbours.
+    """
+    rng = np.random.default_rng(seed)
+    out = rgb.copy()
+    height_px, width_px = rgb.shape[:2]
+    ramp = np.arange(8)[:, None] + np.arange(8)[None, :]
+    for y in range(from_row_px, height_px - 7, 8):
+        for x in range(0, width_px - 7, 8):
+            base, slope = rng.integers(0, 200, 3), rng.integers(-3, 4, 3)
+            out[y : y + 8, x : x + 8] = np.clip(base + ramp[:, :, None] * slope, 0, 255)
+    return out
+
+
+def test_planted_garbage_is_refused_and_the_intact_image_is_not():
+    rgb = astronaut()
+    _plausible.check_blocks_plausible(rgb, "intact.png")  # must not raise
+    with pytest.raises(CorruptPhotoError, match=r"from decoded row 320 of 512 on") as info:
+        _plausible.check_blocks_plausible(with_garbage(rgb, 320), "damaged.webp")
+    assert "damaged.webp" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("fmt", ["WEBP", "BMP", "TIFF"])
+def test_load_photo_runs_the_check(fmt):
+    rgb = astronaut()
+    options = {"lossless": True} if fmt == "WEBP" else {}
+    np.testing.assert_array_equal(load_photo("intact", data=encode(rgb, fmt, **options)).rgb, rgb)
+    with pytest.raises(CorruptPhotoError, match="blocks no longer fit together"):
+        load_photo("damaged", data=encode(with_garbage(rgb, 256), fmt, **options))
+
+
+def test_garbage_must_differ_from_what_is_above_it():
+    """A photo saved at low JPEG quality is blocky throughout: not garbage from a row on."""
+    rgb = astronaut()
+    blocky = load_photo("q30.jpg", data=encode(rgb, "JPEG", quality=30)).rgb  # must not raise
+    assert blocky.shape == rgb.shape
+    # Garbage from the very top has no reference above it and needs a higher excess.
+    excess = _plausible.strip_excess(with_garbage(rgb, 0), 8)
+    assert _plausible.garbage_start(excess) == 0
+    scale = _plausible.GARBAGE_EXCESS_FROM_TOP / float(np.median(excess))
+    assert _plausible.garbage_start(excess * scale * 1.2) == 0
+    assert _plausible.garbage_start(excess * scale * 0.8) is None
+
+
+def test_the_grid_follows_the_reduction():
+    rgb = with_garbage(astronaut(), 320)
+    half = rgb.reshape(256, 2, 256, 2, 3).mean(axis=(1, 3)).astype(np.uint8)  # 4-px blocks at reduction 2
+    with pytest.raises(CorruptPhotoError, match="160 of 256"):
+        _plausible.check_blocks_plausible(half, "damaged.webp", reduction=2)
+    quarter = rgb[::4, ::4]
+    _plausible.check_blocks_plausible(quarter, "damaged.webp", reduction=4)  # 2-px blocks: not judged
+
+
+def test_small_images_are_not_judged():
+    _plausible.check_blocks_plausible(with_garbage(astronaut(), 8)[:56, :56], "thumb.webp")
+
+
+def shared_photos() -> list[Path]:
+    return sorted(p for p in SHARED.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data (the shared photos)")
+def test_every_shared_photo_and_some_re_encodings_pass():
+    """No intact photo is refused: every shared photo at reductions 1 and 2, and re-encodings of every 10th."""
+    photos = shared_photos()
+    assert len(photos) > 100
+    formats = [("JPEG", {"quality": 40}), ("JPEG", {"quality": 70, "progressive": True}), ("WEBP", {"quality": 60})]
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        formats.append(("HEIF", {"quality": 60}))
+    except ImportError:
+        pass
+    for number, path in enumerate(photos):
+        for reduction in (1, 2):
+            load_photo(path, reduction=reduction)
+        if number % 10 == 0:
+            rgb = np.asarray(Image.open(path).convert("RGB"))
+            for fmt, options in formats:
+                load_photo(f"{path.name}.{fmt.lower()}", data=encode(rgb, fmt, **options))
+
+
+def test_a_tall_photo_is_judged_on_every_other_block_row():
+    tall = np.tile(astronaut()[:, :256], (8, 1, 1))  # 4096 rows: 512 block rows, every 2nd (1, 3, ...) judged
+    _plausible.check_blocks_plausible(tall, "tall.webp")
+    with pytest.raises(CorruptPhotoError, match="from decoded row 2408 of 4096 on"):
+        _plausible.check_blocks_plausible(with_garbage(tall, 2408), "tall.webp")
