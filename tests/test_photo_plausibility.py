@@ -126,3 +126,13 @@ def test_a_tall_photo_is_judged_on_every_other_block_row():
     _plausible.check_blocks_plausible(tall, "tall.webp")
     with pytest.raises(CorruptPhotoError, match="from decoded row 2408 of 4096 on"):
         _plausible.check_blocks_plausible(with_garbage(tall, 2408), "tall.webp")
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data (the shared photos)")
+def test_a_low_quality_jpeg_is_not_judged_by_its_blocks():
+    """zoom/45cm.jpg at JPEG q 30 blocks like garbage from a row on: JPEGs skip this check."""
+    rgb = np.asarray(Image.open(SHARED / "invariance" / "zoom" / "45cm.jpg").convert("RGB"))
+    data = encode(rgb, "JPEG", quality=30)
+    with pytest.raises(CorruptPhotoError, match="blocks no longer fit together"):
+        _plausible.check_blocks_plausible(load_photo("45cm_q30.jpg", data=data).rgb, "45cm_q30.jpg")
+    load_photo("45cm_q30.jpg", data=data)  # must not raise
