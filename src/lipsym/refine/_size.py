@@ -8,13 +8,14 @@ growth (docs/accuracy.md, "Sensitivity to a symmetric growth").
 
 How. Vertical strips at the midline and at fractions of the way to the
 cheilion (:data:`STRIP_FRACTIONS`), each paired with its mirror strip: in
-each, the redness profile across the outer border of each lip is sampled
-relative to the (refined) contour, the left and the mirrored right profiles
-are averaged, and the border is the strongest skin → vermilion redness edge
-within :data:`SEARCH_IPD` of the contour. The offset found is the SYMMETRIC
-shift of both sides' border at that |x|: a mirrored photo gives exactly the
-same shifts, and the asymmetry is untouched. An edge at the end of the
-search, or too faint (:data:`MIN_EDGE`), leaves that strip where it was.
+each, the luminance and redness profiles across the outer border of each lip
+are sampled relative to the (refined) contour, the left and the mirrored
+right profiles are averaged, and the border is the strongest skin →
+vermilion edge (:data:`EDGE_PARAMS`) within :data:`SEARCH_IPD` of the
+contour, nearer ones preferred (:data:`PRIOR_IPD`). The offset found is the
+SYMMETRIC shift of both sides' border at that |x|: a mirrored photo gives
+exactly the same shifts, and the asymmetry is untouched. An edge at the end
+of the search, or none, leaves that strip where it was.
 
 Only the absolute (size) measures use the shifts
 (:func:`lipsym.measures._absolute.absolute_measures`); the landmarks, and so
@@ -42,12 +43,20 @@ STRIP_HALF_IPD = 0.01
 #: not adopted attempt, docs/accuracy.md). An edge found at the end of the
 #: search is not used.
 SEARCH_IPD = 0.05
-#: SD of the Gaussian smoothing of a profile before its derivative, fraction of
-#: the IPD (≈ 0.25 mm; chosen on London).
-SMOOTH_IPD = 0.004
-#: Faintest edge used: the redness step across the border, in the feature's
-#: units (1.5 (R − G) levels) per IPD-percent. Chosen on London.
-MIN_EDGE = 2.0
+#: SD of the Gaussian weight that prefers an edge near MediaPipe's border,
+#: fraction of the IPD (≈ 1.3 mm): a second edge farther away (the shadow
+#: under the lower lip, a moustache) wins only when much stronger. Chosen on
+#: London (neutral): 0.01 / 0.02 / 0.03 tried, 0.02 best for both lips.
+PRIOR_IPD = 0.02
+#: Per lip: SD of the Gaussian smoothing of a profile before its derivative
+#: (fraction of the IPD), and the weight of the luminance step beside the
+#: redness step (profile oriented skin → vermilion; negative: the vermilion
+#: is darker). Chosen on London (neutral, 34 faces) by the strips' mean
+#: absolute distance to the manual FRL-189 border (upper 0.0103 → 0.0070 IPD,
+#: lower 0.0116 → 0.0096; 3DSK, not used to choose: 0.0084 → 0.0058 and
+#: 0.0110 → 0.0091): the upper border is mostly a luminance edge (the lip
+#: darker than the skin above), the lower one a redness edge.
+EDGE_PARAMS = {"upper": (0.004, -4.0), "lower": (0.008, 0.25)}
 
 
 @dataclass(frozen=True)
@@ -104,39 +113,96 @@ def _curve_y(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.interp(x, curve[order, 0], curve[order, 1])
 
 
-def _edge(profile: np.ndarray, step_px: float, ipd_px: float) -> tuple[float, bool]:
-    """Where the rising-redness edge of a profile lies, and whether it can be used.
-
-    ``profile`` is sampled at offsets ``-m..m`` samples of ``step_px``,
-    oriented so that the vermilion is at the END (redness rises across the border).
-    """
-    sigma = SMOOTH_IPD * ipd_px / step_px
+def _smooth(profile: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing of a 1-D profile (SD ``sigma`` samples), ends padded by their values."""
     r = max(1, int(np.ceil(3 * sigma)))
     k = np.exp(-0.5 * (np.arange(-r, r + 1) / max(sigma, 1e-6)) ** 2)
-    smooth = np.convolve(profile, k / k.sum(), mode="same")
-    grad = np.gradient(smooth)
-    m = (len(profile) - 1) // 2
-    inner = slice(r + 1, len(profile) - r - 1)  # away from the convolution's edges
-    g = grad[inner]
-    i = int(np.argmax(g))
-    peak = float(g[i])
-    per_ipd_percent = peak / step_px * 0.01 * ipd_px
-    if i == 0 or i == len(g) - 1 or per_ipd_percent < MIN_EDGE:
+    return np.convolve(np.pad(profile, r, mode="edge"), k / k.sum(), mode="valid")
+
+
+def _edge(profile: np.ndarray, lip: str, step_px: float, ipd_px: float) -> tuple[float, bool]:
+    """Where the skin → vermilion edge of a strip's profile lies, and whether it can be used.
+
+    Parameters
+    ----------
+    profile : ndarray, shape (2m + 1, C)
+        Features (luminance, redness, ...) at frame-y offsets ``-m..m`` samples
+        of ``step_px`` from the border, up positive.
+    lip : {"upper", "lower"}
+
+    Returns
+    -------
+    shift_px : float
+        The edge's offset from the border, frame px, up positive.
+    used : bool
+        False when the strongest edge lies at the end of the search or runs
+        the wrong way (no skin → vermilion step at all).
+    """
+    sigma_ipd, lum_weight = EDGE_PARAMS[lip]
+    n = profile.shape[0]
+    m = (n - 1) // 2
+    offset_px = (np.arange(n) - m) * step_px
+    sigma = sigma_ipd * ipd_px / step_px
+    # Oriented from skin to vermilion: the upper lip's vermilion lies below its border.
+    sign = -1.0 if lip == "upper" else 1.0
+    step = sign * (np.gradient(_smooth(profile[:, 1], sigma)) + lum_weight * np.gradient(_smooth(profile[:, 0], sigma)))
+    inside = np.abs(offset_px) <= SEARCH_IPD * ipd_px
+    score = np.where(inside, step * np.exp(-0.5 * (offset_px / (PRIOR_IPD * ipd_px)) ** 2), -np.inf)
+    i = int(np.argmax(score))
+    if i == 0 or i == n - 1 or not (inside[i - 1] and inside[i + 1]) or step[i] <= 0:
         return 0.0, False
-    a, b, c = g[i - 1], g[i], g[i + 1]
+    a, b, c = score[i - 1], score[i], score[i + 1]
     denom = a - 2 * b + c
     sub = 0.5 * (a - c) / denom if denom < 0 else 0.0
-    return (i + inner.start + sub - m) * step_px, True
+    return (i + sub - m) * step_px, True
 
 
-def search_size_borders(grid: SymmetricGrid, points_frame_px: np.ndarray) -> SizeBorders:
-    """Symmetric shifts of the outer lip borders from the redness edge, strip by strip.
+def strip_profiles(grid: SymmetricGrid, points_frame_px: np.ndarray) -> dict[str, np.ndarray]:
+    """Feature profiles across each lip's outer border, one per strip, left and mirrored right averaged.
 
     Parameters
     ----------
     grid : SymmetricGrid
-        The mouth's features (:func:`lipsym.refine._mouth.sample_mouth`);
-        channel 1 is redness.
+    points_frame_px : ndarray, shape (478, 2), float, frame px
+
+    Returns
+    -------
+    dict of str to ndarray, shape (k, 2m + 1, C), float
+        ``"upper"``, ``"lower"``: for each strip of :data:`STRIP_FRACTIONS`,
+        the features at frame-y offsets ``-m..m`` grid steps from the border
+        (up positive), ``m`` covering :data:`SEARCH_IPD` and the smoothing.
+    """
+    ipd, step = grid.ipd_px, grid.step
+    u, v = grid.u, grid.v
+    feats = grid.feats.astype(np.float64)
+    ch_x = 0.5 * (abs(points_frame_px[OUTER_UPPER[-1], 0]) + abs(points_frame_px[OUTER_UPPER[0], 0]))
+    # Beyond the search, room for the widest smoothing.
+    m = int(np.ceil(SEARCH_IPD * ipd / step)) + int(np.ceil(3 * max(p[0] for p in EDGE_PARAMS.values()) * ipd / step)) + 2
+    offsets = np.arange(-m, m + 1) * step
+    v_up = v[::-1]  # increasing, for np.interp
+    half = STRIP_HALF_IPD * ipd
+    out = {}
+    for lip, contour in (("upper", OUTER_UPPER), ("lower", OUTER_LOWER)):
+        curve = _dense(points_frame_px[list(contour)])
+        profiles = []
+        for frac in STRIP_FRACTIONS:
+            # The strip at +x and its mirror at -x together (at the midline, one strip).
+            cols = np.nonzero(np.abs(np.abs(u) - frac * ch_x) <= half)[0]
+            ys = _curve_y(curve, u[cols])
+            profiles.append(np.mean([[np.interp(y + offsets, v_up, feats[::-1, j, c]) for c in range(feats.shape[2])]
+                                     for j, y in zip(cols, ys)], axis=0).T)
+        out[lip] = np.array(profiles)
+    return out
+
+
+def search_size_borders(grid: SymmetricGrid, points_frame_px: np.ndarray) -> SizeBorders:
+    """Symmetric shifts of the outer lip borders from the skin → vermilion edge, strip by strip.
+
+    Parameters
+    ----------
+    grid : SymmetricGrid
+        The mouth's features (:func:`lipsym.refine._mouth.sample_mouth`):
+        luminance and redness (:data:`lipsym.refine._grid.FEATURES`).
     points_frame_px : ndarray, shape (478, 2), float, frame px
         The refined landmarks in the grid's frame.
 
@@ -145,35 +211,16 @@ def search_size_borders(grid: SymmetricGrid, points_frame_px: np.ndarray) -> Siz
     SizeBorders
     """
     ipd, step = grid.ipd_px, grid.step
-    u, v = grid.u, grid.v
-    red = grid.feats[..., 1].astype(np.float64)
-    ch_x = 0.5 * (abs(points_frame_px[OUTER_UPPER[-1], 0]) + abs(points_frame_px[OUTER_UPPER[0], 0]))
-    m = int(np.ceil(SEARCH_IPD * ipd / step)) + int(np.ceil(3 * SMOOTH_IPD * ipd / step)) + 2
-    offsets = np.arange(-m, m + 1) * step
-    v_up = v[::-1]  # increasing, for np.interp
-    half = STRIP_HALF_IPD * ipd
+    profiles = strip_profiles(grid, points_frame_px)
     out = {}
-    for lip, contour in (("upper", OUTER_UPPER), ("lower", OUTER_LOWER)):
-        curve = _dense(points_frame_px[list(contour)])
-        shifts, used = [], []
-        for frac in STRIP_FRACTIONS:
-            x0 = frac * ch_x
-            cols = np.nonzero(np.abs(np.abs(u) - x0) <= half)[0]
-            if frac == 0.0:
-                cols = np.nonzero(np.abs(u) <= half)[0]
-            ys = _curve_y(curve, u[cols])
-            # Each column's profile relative to the border there, up positive;
-            # the left strip and the mirrored right one together (symmetric).
-            prof = np.mean([np.interp(y + offsets, v_up, red[::-1, j]) for j, y in zip(cols, ys)], axis=0)
-            # Upper lip: vermilion below the border (offsets < 0), so reverse to
-            # put it at the end; lower lip: vermilion above it.
-            shift, ok = _edge(prof[::-1] if lip == "upper" else prof, step, ipd)
-            shift = -shift if lip == "upper" else shift
-            if ok and abs(shift) > SEARCH_IPD * ipd:
-                ok = False
-            shifts.append(shift / ipd if ok else 0.0)
-            used.append(ok)
-        out[lip] = (np.array(shifts), np.array(used))
+    for lip in ("upper", "lower"):
+        found = [_edge(p, lip, step, ipd) for p in profiles[lip]]
+        raw = np.array([shift / ipd for shift, _ in found])
+        # The median of each strip and its neighbours: one strip caught by
+        # another edge (a highlight, a crease) does not bend the border.
+        # Chosen on London (it lowered the distance to the manual border).
+        shifts = np.array([np.median(raw[max(0, k - 1):k + 2]) for k in range(len(raw))])
+        out[lip] = (shifts, np.array([ok for _, ok in found]))
     arrays = {"x_fraction": np.array(STRIP_FRACTIONS, dtype=float), "upper_shift_ipd": out["upper"][0],
               "lower_shift_ipd": out["lower"][0], "upper_used": out["upper"][1], "lower_used": out["lower"][1]}
     for a in arrays.values():
