@@ -154,3 +154,19 @@ def test_compare_track_and_export_ignore_deleted_and_empty_visits(tmp_path, caps
     out = tmp_path / "e1.json"
     assert main(["export", "E1", "-o", str(out), *d]) == 0
     assert [v["visit_date"] for v in json.loads(out.read_text())["visits"]] == ["2024-01-10"]
+
+
+def test_a_deleted_visit_is_restored_by_its_date(db, capsys):
+    d = ["--db", str(db)]
+    conn = sqlite3.connect(db)
+    (day, kind), = conn.execute("SELECT visit_date, kind FROM visits").fetchall()
+    conn.close()
+    assert main(["visit", "delete", "P001", day, *d]) == 0
+    capsys.readouterr()
+    assert main(["visit", "restore", "P001", "1999-01-01", *d]) == 7  # no such visit, deleted or not
+    assert "1999-01-01" in capsys.readouterr().err
+    assert main(["visit", "restore", "P001", f"{day}:{kind}", *d]) == 0
+    assert main(["visit", "delete", "P001", day, *d]) == 0
+    assert main(["visit", "restore", "P001", day, *d]) == 0
+    code, doc = run_json(capsys, "db", "history", "--table", "visits", "--id", "1", *d)
+    assert [c["action"] for c in doc["changes"]][-4:] == ["delete", "restore", "delete", "restore"]

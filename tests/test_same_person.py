@@ -273,3 +273,34 @@ def test_stored_documents_are_checked_by_their_identity_descriptors(analyse):
     assert not refused.passed and passed.passed
     direct = same_person(analyse(LONDON / "neutral" / "004_03.jpg"), analyse(LONDON / "neutral" / "013_03.jpg"))
     assert refused.distance == pytest.approx(direct.distance, abs=1e-4)
+
+
+def test_the_descriptor_can_be_skipped_and_the_geometry_then_decides(analyse, landmarker):
+    """``face_descriptor=False`` (CLI ``--no-face-descriptor``): no descriptor, a recorded setting, the geometry checks."""
+    from lipsym.analysis._options import AnalysisOptions
+    from lipsym.analysis._photo import analyze_photo
+    from lipsym.formats._json import photo_to_dict
+
+    off = AnalysisOptions(face_descriptor=False)
+    a = analyze_photo(SAMPLE, landmarker, options=off)
+    assert a.identity_descriptor is None and photo_to_dict(a).get("identity_descriptor") is None
+    # Same measures as the default run: the option adds or drops a field, nothing else.
+    on = analyse(SAMPLE)
+    for name, xy in on.anatomy.points_px.items():
+        np.testing.assert_array_equal(a.anatomy.points_px[name], xy, err_msg=name)
+    # Recorded only when off: every identity written before the option keeps its keys.
+    assert "face_descriptor" not in AnalysisOptions().identity()
+    assert off.identity()["face_descriptor"] is False
+    check = same_person(a, on)
+    assert check.passed and check.method == "geometry" and "--no-face-descriptor" in check.warning
+
+
+def test_cli_no_face_descriptor_writes_documents_without_it_and_records_the_setting(tmp_path):
+    from lipsym.cli import main
+
+    out = tmp_path / "a.json"
+    assert main(["analyze", str(SAMPLE), "--no-face-descriptor", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    (result,) = doc["results"]
+    assert result["status"] == "ok" and result["identity_descriptor"] is None
+    assert doc["settings"]["face_descriptor"] is False

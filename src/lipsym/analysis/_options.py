@@ -38,6 +38,16 @@ class AnalysisOptions:
         such a pair is refused, since its "movement" would be the difference
         between two faces. Not part of :meth:`identity`: it decides whether
         a result is made, not what it is.
+    face_descriptor : bool
+        Compute the photo's identity descriptor for the same-person check
+        (:func:`lipsym.landmarks._identity.face_descriptor`, 0.15-0.37 s a
+        photo on a 2-core machine: docs/accuracy.md, "Same-person check").
+        False skips it (a large research batch that compares nothing): the
+        document then has no ``identity_descriptor`` and a same-person check
+        falls back to face geometry, which refuses fewer different people.
+        It changes no measure, but a document without the descriptor is not the
+        one a default run makes: :meth:`identity` records it only when False,
+        so existing identities are unchanged.
     landmarker : LandmarkerOptions
         The landmarker to analyse with (``Landmarker(options.landmarker)``).
         It is part of the options because its ``flip_average`` changes
@@ -51,6 +61,7 @@ class AnalysisOptions:
     allow_multiple_faces: bool = True
     refine: bool = True
     allow_different_person: bool = False
+    face_descriptor: bool = True
     landmarker: LandmarkerOptions = LandmarkerOptions()
 
     def identity(self) -> dict[str, Any]:
@@ -68,7 +79,8 @@ class AnalysisOptions:
             the interpupillary distance), ``mm_per_px`` (None unless calibrated
             directly), ``calibration_uncertainty`` (relative; the default
             0.01 when not calibrated), ``flip_average``, ``single_face`` and
-            ``refine``, in that order.
+            ``refine``, in that order; ``face_descriptor`` (False) last, only
+            when the descriptor is skipped.
 
         Examples
         --------
@@ -86,4 +98,6 @@ class AnalysisOptions:
                                             else cal.relative_uncertainty),
                 "flip_average": self.landmarker.flip_average,
                 "single_face": not self.allow_multiple_faces,
-                "refine": self.refine}
+                "refine": self.refine,
+                # Only when off: every identity recorded before this option keeps its keys.
+                **({} if self.face_descriptor else {"face_descriptor": False})}

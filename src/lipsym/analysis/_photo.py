@@ -84,7 +84,8 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
     if expression not in EXPRESSIONS:
         raise ConfigurationError(f"expression must be one of {', '.join(EXPRESSIONS)}, got {expression!r}")
     # On the landmarks as detected: the descriptor's chip is aligned on image sides.
-    descriptor = face_descriptor(photo.rgb, photo.from_original_px(np.asarray(marks.points_px)[:, :2]))
+    descriptor = (face_descriptor(photo.rgb, photo.from_original_px(np.asarray(marks.points_px)[:, :2]))
+                  if options.face_descriptor else None)
     if options.mirrored:
         marks = marks.mirrored_sides()
     frame = frame_from_landmarks(marks.points_px)

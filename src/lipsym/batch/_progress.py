@@ -13,6 +13,10 @@ import time
 from typing import TextIO
 
 
+#: Shortest span (s) from the first analysed item over which the steady rate is measured.
+MIN_RATE_SPAN_S = 2.0
+
+
 class Progress:
     """Report ``done/total``, items per second and the time left.
 
@@ -83,9 +87,12 @@ class Progress:
     def status(self, now: float | None = None) -> str:
         """``"12/340 items, 3.1 photos/s... "`` with the rate and time left."""
         now = self.clock() if now is None else now
-        if self.computed >= 2 and now > self._first_computed:
+        if self.computed >= 2 and now - self._first_computed >= MIN_RATE_SPAN_S:
             rate = (self.computed - 1) / (now - self._first_computed)
         else:
+            # Parallel workers finish items in bursts: two items microseconds apart
+            # would read as tens of thousands a second. Until the span is long
+            # enough, the rate counts from the start (start-up included: slower, not absurd).
             rate = self.computed / max(now - self.start, 1e-9)
         left = self.total - self.done
         eta = "--:--" if rate <= 0 else _duration(left / rate)

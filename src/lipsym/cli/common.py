@@ -82,6 +82,9 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--model", metavar="PATH", help="model bundle to use (default: $LIPSYM_MODEL or bundled)")
     g.add_argument("--allow-other-model", action="store_true",
                    help="accept a model whose sha256 is not the official bundle's (it is recorded)")
+    g.add_argument("--no-face-descriptor", action="store_true",
+                   help="skip the identity descriptor (about 0.15-0.4 s a photo): the same-person check then "
+                        "uses face geometry only, which refuses fewer different people (docs/accuracy.md)")
     g.add_argument("--allow-different-person", action="store_true",
                    help="measure a rest/smile pair even if the photos do not look like the same person "
                         "(refused by default, exit 9)")
@@ -100,6 +103,7 @@ def analysis_options(args) -> AnalysisOptions:
     return AnalysisOptions(mirrored=args.mirrored, iris_diameter_mm=args.iris_mm, calibration=calibration,
                            allow_multiple_faces=not args.single_face, refine=not args.no_refine,
                            allow_different_person=getattr(args, "allow_different_person", False),
+                           face_descriptor=not getattr(args, "no_face_descriptor", False),
                            landmarker=landmarker_options(args))
 
 

@@ -46,7 +46,7 @@ def register(sub) -> None:
 def _target(p) -> None:
     p.add_argument("patient", metavar="PATIENT")
     p.add_argument("visit", metavar="VISIT", help="visit id, YYYY-MM-DD, YYYY-MM-DD:KIND, a kind the patient has once,"
-                                                  " first or last (a deleted visit: its id)")
+                                                  " first or last (a deleted visit: its id, YYYY-MM-DD or YYYY-MM-DD:KIND)")
 
 
 def run_add(args) -> int:
@@ -78,11 +78,27 @@ def _locate(store, args):
     """The visit PATIENT VISIT names: a live one by any reference, a deleted one by its id."""
     try:
         return load_timeline(store, args.patient).find(args.visit).visit
-    except NotFoundError:
+    except NotFoundError as missing:
         match = _VISIT_ID.match(args.visit.strip())
         if match is None:
-            raise
+            return _deleted_by_date(store, args.patient, args.visit.strip(), missing)
     visit = store.locate("visits", int(match.group(1)))
     if visit.patient_id != store.locate_patient(args.patient).id:
         raise NotFoundError(f"visit {visit.id} is not a visit of {args.patient}")
     return visit
+
+
+def _deleted_by_date(store, patient: str, ref: str, missing: NotFoundError):
+    """A deleted visit named by YYYY-MM-DD or YYYY-MM-DD:KIND (restore and purge take it as a live one)."""
+    day, _, kind = ref.partition(":")
+    deleted = store.deleted_visits(patient)
+    found = [v for v in deleted if v.visit_date.isoformat() == day and (not kind or v.kind == kind)]
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        raise NotFoundError(f"{patient}: {len(found)} deleted visits on {day} "
+                            f"({', '.join(f'id {v.id} {v.kind}' for v in found)}): give DATE:KIND or the id")
+    if deleted:
+        raise NotFoundError(f"{missing}; no deleted visit {ref} either (deleted: "
+                            f"{', '.join(f'{v.visit_date.isoformat()}:{v.kind}' for v in deleted)})")
+    raise missing

@@ -318,7 +318,8 @@ def _fallback_warning(a: Any, b: Any, names: str) -> str:
         _warn_once(text)
         return f"{names}: {text}"
     return (f"{names}: same-person check by face geometry only (a photo has no identity descriptor: "
-            "analyse it again with this version)")
+            "it was analysed with --no-face-descriptor or by an earlier lipsym; analyse it again without that "
+            "option to check by identity)")
 
 
 @functools.lru_cache(maxsize=None)

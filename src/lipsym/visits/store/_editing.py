@@ -261,6 +261,12 @@ class Editing:
         """The patient with this code, deleted or not (to restore or purge it)."""
         return patients.require_deleted(self._conn, identifier)
 
+    def deleted_visits(self, patient: Patient | str) -> list[Visit]:
+        """The patient's deleted visits (to restore or purge one by its date), oldest first."""
+        found = self.locate_patient(patient) if isinstance(patient, str) else patient
+        return table.select(self._conn, visits.VISITS, "patient_id = ? AND deleted_at IS NOT NULL", (found.id,),
+                            order="visit_date, id", include_deleted=True)
+
     def locate(self, table_name: str, row_id: int) -> Any:
         """The record of a row, deleted or not (to restore or purge it)."""
         return table.get_by_id(self._conn, _TABLES[_table_name(table_name)], row_id, include_deleted=True)
