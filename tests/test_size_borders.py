@@ -87,3 +87,29 @@ def test_a_symmetric_growth_is_recovered_and_the_sided_measures_do_not_move(land
     assert np.median(ratios) >= MIN_RECOVERY, ratios
     # The search, not the plant alone, makes the difference.
     assert np.median(ratios) >= np.median(without) + 0.05, (ratios, without)
+
+
+@needs_shared
+@pytest.mark.slow
+def test_a_mirrored_photo_gives_the_same_size_measures(landmarker):
+    # The search pairs each strip with its mirror strip and shifts both sides alike, so a
+    # mirrored photo must give the same shifts and the same absolute measures (1e-16 in
+    # practice: the flip-averaged landmarks mirror exactly). A search that read one side
+    # only, or shifted the sides apart, would fail here.
+    from lipsym.analysis._photo import analyze_landmarks
+    from lipsym.io import load_photo, photo_from_array
+    from lipsym.measures import measure_photo
+    from lipsym.measures._absolute import ABSOLUTE_KEYS
+
+    photo = load_photo(LONDON / "neutral" / "001_03.jpg")
+    mirrored = photo_from_array(np.ascontiguousarray(photo.rgb[:, ::-1]))
+    a = analyze_landmarks(photo, landmarker.landmarks(photo))
+    b = analyze_landmarks(mirrored, landmarker.landmarks(mirrored))
+    sa, sb = a.refinement.size_borders, b.refinement.size_borders
+    # Not a trivial pass: the search moved the borders on this photo.
+    assert np.any(np.abs(sa.upper_shift_ipd) > 1e-4) and np.any(np.abs(sa.lower_shift_ipd) > 1e-4)
+    np.testing.assert_allclose(sb.upper_shift_ipd, sa.upper_shift_ipd, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(sb.lower_shift_ipd, sa.lower_shift_ipd, rtol=0, atol=1e-9)
+    ma, mb = measure_photo(a), measure_photo(b)
+    for key in ABSOLUTE_KEYS:
+        assert mb.scalars[key].value == pytest.approx(ma.scalars[key].value, rel=0, abs=1e-6), key
