@@ -117,3 +117,19 @@ def test_a_mirrored_photo_gives_the_same_size_measures(landmarker):
     ma, mb = measure_photo(a), measure_photo(b)
     for key in ABSOLUTE_KEYS:
         assert mb.scalars[key].value == pytest.approx(ma.scalars[key].value, rel=0, abs=1e-6), key
+
+
+def test_a_small_photo_whose_grid_is_coarser_than_a_strip_is_searched_symmetrically(landmarker):
+    # astronaut.png (512 × 512): the mouth grid's columns lie farther apart than a strip is
+    # wide; the nearest mirror pair of columns stands for the strip (this used to raise).
+    from conftest import SAMPLE
+    from lipsym.analysis._photo import analyze_landmarks
+    from lipsym.io import load_photo, photo_from_array
+
+    photo = load_photo(SAMPLE)
+    mirrored = photo_from_array(np.ascontiguousarray(photo.rgb[:, ::-1]))
+    a = analyze_landmarks(photo, landmarker.landmarks(photo)).refinement.size_borders
+    b = analyze_landmarks(mirrored, landmarker.landmarks(mirrored)).refinement.size_borders
+    assert np.all(np.isfinite(a.upper_shift_ipd)) and np.all(np.isfinite(a.lower_shift_ipd))
+    np.testing.assert_allclose(b.upper_shift_ipd, a.upper_shift_ipd, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(b.lower_shift_ipd, a.lower_shift_ipd, rtol=0, atol=1e-9)

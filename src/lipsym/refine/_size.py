@@ -195,7 +195,11 @@ def strip_profiles(grid: SymmetricGrid, points_frame_px: np.ndarray) -> dict[str
         profiles = []
         for frac in STRIP_FRACTIONS:
             # The strip at +x and its mirror at -x together (at the midline, one strip).
-            cols = np.nonzero(np.abs(np.abs(u) - frac * ch_x) <= half)[0]
+            # On a small photo the grid's columns can be farther apart than a strip
+            # is wide: then the columns nearest the strip's |x| (the grid is symmetric,
+            # so a mirror pair) stand for it.
+            off_strip = np.abs(np.abs(u) - frac * ch_x)
+            cols = np.nonzero(off_strip <= max(half, off_strip.min() + 1e-9 * step))[0]
             ys = _curve_y(curve, u[cols])
             profiles.append(np.mean([[np.interp(y + offsets, v_up, feats[::-1, j, c]) for c in range(feats.shape[2])]
                                      for j, y in zip(cols, ys)], axis=0).T)
