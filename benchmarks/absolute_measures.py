@@ -16,7 +16,9 @@ of that photo, so that the figures compare the points, not the scale or frame.
 
 "raw" is MediaPipe without refinement (``AnalysisOptions(refine=False)``, the
 CLI's ``--no-refine``; both use the same flip-averaged landmarks); "lipsym" is
-the default pipeline. For each measure: r, slope (lipsym on manual), mean
+the default pipeline; "points" is the default pipeline without the symmetric
+border search (``Refinement.size_borders`` dropped: the refined points alone,
+as before the search existed, :mod:`lipsym.refine._size`). For each measure: r, slope (lipsym on manual), mean
 bias and MAE in mm (mm² for areas).
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +45,7 @@ SETS = {"london_dev": ("neutral/{stem}.jpg", "*_03.frl189.json"), "3dsk_dev": ("
 #: Measures compared with the manual points.
 COMPARED = ("intercommissural_width", "upper_vermilion_height_midline", "lower_vermilion_height_midline",
             "upper_vermilion_area", "lower_vermilion_area")
-METHODS = {"raw": AnalysisOptions(refine=False), "lipsym": AnalysisOptions()}
+METHODS = {"raw": AnalysisOptions(refine=False), "lipsym": AnalysisOptions(), "points": AnalysisOptions()}
 
 # FRL-189 lip contours, subject right → left (point 87 is the image-left = subject's right cheilion).
 _CH_R, _CH_L = 87, 93
@@ -100,6 +103,8 @@ def compare_set(name: str, landmarker: Landmarker, limit: int | None = None) -> 
         landmarks = landmarker.landmarks(photo)
         for method, options in METHODS.items():
             analysis = analyze_landmarks(photo, landmarks, options=options)
+            if method == "points":
+                analysis = replace(analysis, refinement=replace(analysis.refinement, size_borders=None))
             measures = measure_photo(analysis)
             truth = manual_measures(points, analysis, measures.scale)
             for k in COMPARED:
@@ -125,12 +130,14 @@ def main() -> None:
     finally:
         landmarker.close()
     for name, res in result.items():
-        print(f"\n{name} ({res['faces']} faces): lipsym / raw MediaPipe against the manual points")
-        print(f"{'measure':34s} {'manual mean':>11s} {'r':>11s} {'slope':>11s} {'bias':>13s} {'MAE':>11s}")
+        print(f"\n{name} ({res['faces']} faces): lipsym / points without border search / raw MediaPipe "
+              "against the manual points")
+        print(f"{'measure':34s} {'manual mean':>11s} {'r':>17s} {'slope':>17s} {'bias':>20s} {'MAE':>17s}")
         for k in COMPARED:
-            a, b = res["lipsym"][k], res["raw"][k]
-            print(f"{k:34s} {a['manual_mean']:11.2f} {a['r']:5.2f}/{b['r']:5.2f} {a['slope']:5.2f}/{b['slope']:5.2f} "
-                  f"{a['bias']:6.2f}/{b['bias']:6.2f} {a['mae']:5.2f}/{b['mae']:5.2f}")
+            a, p, b = res["lipsym"][k], res["points"][k], res["raw"][k]
+            cells = [f"{a[s]:{w}}/{p[s]:{w}}/{b[s]:{w}}" for s, w in
+                     (("r", "5.3f"), ("slope", "5.2f"), ("bias", "6.2f"), ("mae", "5.2f"))]
+            print(f"{k:34s} {a['manual_mean']:11.2f} " + " ".join(cells))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2))
         print(f"\nwrote {args.out}")

@@ -117,10 +117,12 @@ def _benchmark():
 
 
 #: |lipsym − manual| allowed on London 001, mm (mm² for areas): the error measured on that photo
-#: (−1.80, +0.31, −0.36, +19.3, −15.0) with a margin; the 34-face MAE is 1.10, 0.57, 0.80, 31.6 and
-#: 30.8 (docs/accuracy.md, "Absolute lip measures").
+#: with a margin, with the size border search (−1.80, +0.01, −0.78, +16.6, −32.7; without it −1.80,
+#: +0.31, −0.36, +19.3, −15.0: on this face the search shrinks the lower lip below the manual one,
+#: while over 34 faces it brings the lower area nearer); the 34-face MAE is 1.10, 0.38, 0.84, 21.6 and
+#: 24.8 (docs/accuracy.md, "Absolute lip measures").
 TOLERANCE = {"intercommissural_width": 2.5, "upper_vermilion_height_midline": 1.0,
-             "lower_vermilion_height_midline": 1.0, "upper_vermilion_area": 35.0, "lower_vermilion_area": 30.0}
+             "lower_vermilion_height_midline": 1.0, "upper_vermilion_area": 35.0, "lower_vermilion_area": 40.0}
 
 
 @needs_shared

@@ -20,6 +20,14 @@ the refined anatomy, in mm:
   ``*_hemi_vermilion_area``).
 
 Each carries a standard error from :func:`lipsym.measures._values.absolute`.
+
+The outer borders of both lips are first moved by the symmetric shifts the
+refinement found in the image (:class:`lipsym.refine.SizeBorders`), when
+given: MediaPipe's mesh prior keeps the symmetric part of a lip's size near
+an average lip, which the bilateral refinement cannot correct
+(docs/accuracy.md, "Sensitivity to a symmetric growth"). Only these
+measures use the shifts: the sided measures, and so every asymmetry, are
+measured on the refined points alone.
 """
 
 from __future__ import annotations
@@ -36,10 +44,40 @@ ABSOLUTE_KEYS = ("intercommissural_width", "upper_vermilion_height_midline", "lo
                  "upper_lower_vermilion_ratio", "philtrum_length", "upper_vermilion_area", "lower_vermilion_area")
 
 
+def shifted_borders(outer_upper: np.ndarray, outer_lower: np.ndarray, labrale_superius: np.ndarray,
+                    ch_r: np.ndarray, ch_l: np.ndarray, borders, ipd_px: float):
+    """The outer contours and labrale superius moved by the symmetric border shifts.
+
+    Parameters
+    ----------
+    outer_upper, outer_lower : ndarray, shape (n, 2)
+        Dense contours, frame px.
+    labrale_superius, ch_r, ch_l : ndarray, shape (2,)
+        Frame px; labrale superius moves with the upper border at the midline.
+    borders : SizeBorders
+    ipd_px : float
+
+    Returns
+    -------
+    tuple of ndarray
+        The moved outer upper, outer lower (shape (n, 2)) and labrale
+        superius (shape (2,)), frame px; the inputs are not changed.
+    """
+    half_width = 0.5 * (abs(float(ch_r[0])) + abs(float(ch_l[0])))
+    moved = []
+    for lip, contour in (("upper", outer_upper), ("lower", outer_lower)):
+        c = np.array(contour, dtype=float)
+        c[:, 1] += ipd_px * borders.shift_at(lip, c[:, 0] / half_width)
+        moved.append(c)
+    ls = np.array(labrale_superius, dtype=float)
+    ls[1] += ipd_px * float(borders.shift_at("upper", np.array([0.0]))[0])
+    return moved[0], moved[1], ls
+
+
 def absolute_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_lower: np.ndarray,
                       inner_lower: np.ndarray, ch_r: np.ndarray, ch_l: np.ndarray, subnasale: np.ndarray,
                       labrale_superius: np.ndarray, scale, ipd_px: float,
-                      unmeasured: dict[str, str] | None = None) -> list[ScalarMeasure]:
+                      unmeasured: dict[str, str] | None = None, size_borders=None) -> list[ScalarMeasure]:
     """Absolute lip measures from dense contours and points in frame px.
 
     Parameters
@@ -55,12 +93,18 @@ def absolute_measures(outer_upper: np.ndarray, inner_upper: np.ndarray, outer_lo
         turned head) is left without a value, with its key and reason added
         here (:func:`lipsym.measures._unmeasured.attempt`); otherwise
         :class:`~lipsym.errors.MeasurementError` propagates.
+    size_borders : SizeBorders, optional
+        Symmetric shifts of the outer borders (:class:`lipsym.refine.SizeBorders`),
+        applied first (:func:`shifted_borders`); None measures the contours as given.
 
     Returns
     -------
     list of ScalarMeasure
         In registry order.
     """
+    if size_borders is not None:
+        outer_upper, outer_lower, labrale_superius = shifted_borders(
+            outer_upper, outer_lower, labrale_superius, ch_r, ch_l, size_borders, ipd_px)
     x_r, x_l = mid_hemilip_x(ch_r), mid_hemilip_x(ch_l)
 
     def upper_mid():

@@ -141,7 +141,9 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
                                      unmeasured)
     scalar_list += absolute_measures(outer_upper, inner_upper, outer_lower, inner_lower,
                                      f["cheilion_right"], f["cheilion_left"], f["subnasale"],
-                                     f["labrale_superius"], scale, ipd_px, unmeasured)
+                                     f["labrale_superius"], scale, ipd_px, unmeasured,
+                                     size_borders=None if analysis.refinement is None
+                                     else analysis.refinement.size_borders)
     by_key = _widen_weak(analysis, {m.key: m for m in sided_list}, scale, ipd_px)
     bands = {k: b for k, m in by_key.items()
              if math.isfinite(m.asymmetry) and (b := band_for(k, m.asymmetry, analysis.expression)) is not None}

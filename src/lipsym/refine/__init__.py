@@ -55,4 +55,5 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_pairs": ["LandmarkPair", "LIP_PAIRS", "CORNER_PAIRS", "COMMISSURES", "BOW_PAIR"],
     "_fissure": ["fissure_end"],
     "_grid": ["resample_in_frame"],
+    "_size": ["SizeBorders", "search_size_borders"],
 })

@@ -14,6 +14,7 @@ from lipsym.refine._mouth import sample_mouth
 from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LIP_PAIRS, refine_pair
 from lipsym.refine._pupils import refine_pupils
 from lipsym.refine._result import Refinement
+from lipsym.refine._size import search_size_borders
 
 
 def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> Refinement:
@@ -53,7 +54,10 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     if moved:
         pts[moved, :2] = frame.to_photo(f_all[moved])
     pts.flags.writeable = False
+    # The symmetric part of the outer borders, for the size measures only (the
+    # points keep MediaPipe's symmetric part: the sided measures do not move).
+    size_borders = search_size_borders(mouth, f_all)
     used = [p.used for p in pairs]
     return Refinement(points_px=pts, pairs=pairs, fallback_fraction=1.0 - sum(used) / len(used),
                       commissure_used=used[LIP_PAIRS.index(COMMISSURES)], pupils=pupils,
-                      measure_confidence=measure_confidence(pairs))
+                      measure_confidence=measure_confidence(pairs), size_borders=size_borders)

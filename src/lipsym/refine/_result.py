@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from lipsym.refine._size import SizeBorders
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,11 @@ class Refinement:
     measure_confidence : mapping of str to MeasureConfidence
         Per measure key whose refined structure is judged
         (:data:`lipsym.refine.STRUCTURE_MEASURES`): strong or weak evidence, and why.
+    size_borders : SizeBorders or None
+        The symmetric shifts of the outer vermilion borders found in the image
+        (:func:`lipsym.refine._size.search_size_borders`), used by the absolute
+        (size) measures only; the points above do not include them. None when
+        not searched.
     """
 
     points_px: np.ndarray
@@ -151,6 +159,7 @@ class Refinement:
     commissure_used: bool
     pupils: PairRefinement | None = None
     measure_confidence: Mapping[str, MeasureConfidence] = field(default_factory=lambda: MappingProxyType({}))
+    size_borders: "SizeBorders | None" = None
 
     def by_index(self) -> Mapping[int, PairRefinement]:
         """Pairs keyed by both of their landmark indices."""
