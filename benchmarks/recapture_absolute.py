@@ -35,6 +35,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +45,10 @@ from _recapture_data import REAL, check_data, collect_rows, faces  # the benchma
 from _recapture_data import capture as _capture, landmarker as _landmarker, unchanged as _unchanged
 AMOUNTS_MM = (1.0, 2.0)
 PLANT_KEY = "upper_vermilion_height_mid_mean"
+#: Redraws of a re-capture the simulator cannot render (as benchmarks/recapture.py).
+_MAX_DRAWS = 5
+#: Environment variable that carries ``--draw`` to the spawned workers.
+_DRAW_ENV = "LIPSYM_RECAPTURE_ABSOLUTE_DRAW"
 
 
 # --- analysis (worker side) -------------------------------------------------------
@@ -77,23 +83,35 @@ def _simulated_rows(job: tuple[int, str, str, str, int, int]) -> list[dict]:
     rng = np.random.default_rng([seed, index])
     photo = load_photo(path)
     a, vals, cap = _measured(photo, expression)
-    base = {"set": set_, "expression": expression, "face": Path(path).stem}
+    face = Path(path).stem
+    base = {"set": set_, "expression": expression, "face": face}
     versions = [(vals, cap)]
+    earlier = os.environ.get(_DRAW_ENV) == "earlier"
 
-    def sample_params(rng):
-        # The re-captures its documented calibration was fitted on (docs/accuracy.md, "Change of
-        # absolute measures"): no close-range camera, downscale to 0.3 (the asymmetry model's
-        # close-range share and small faces came later, issue #13; this draws exactly the earlier ones).
-        return sample(rng, close_range=False)
+    def draw(render):
+        """(measures, capture) of one re-capture, drawn as benchmarks/recapture.py draws them
+        (close range and small faces included); parameters the simulator cannot render or whose
+        face MediaPipe does not find are redrawn, and counted. ``--draw earlier``: the re-captures
+        of the calibration before the close-range share (no close range, downscale to 0.3)."""
+        from lipsym.errors import LipsymError
+        for _ in range(_MAX_DRAWS):
+            params = (sample(rng, close_range=False) if earlier
+                      else sample(rng, face_width_px=cap["face_width_px"]))
+            try:
+                _, s, c = _array(render(params).rgb, expression)
+            except LipsymError as exc:
+                print(f"  {face}: redrawn ({type(exc).__name__}: {str(exc)[:80]})", file=sys.stderr, flush=True)
+                continue
+            return s, c
+        raise RuntimeError(f"{face}: no renderable re-capture in {_MAX_DRAWS} draws")
 
     for _ in range(n_recaptures):
-        _, s, c = _array(recapture(photo.rgb, a, sample_params(rng)).rgb, expression)
-        versions.append((s, c))
+        versions.append(draw(lambda params: recapture(photo.rgb, a, params)))
     rows = [dict(base, kind="unchanged", before=b[0], after=v[0], cap_before=b[1], cap_after=v[1])
             for b, v in itertools.combinations(versions, 2)]
     for d in AMOUNTS_MM:
         plants = [Plant("upper_vermilion", Side.LEFT, up_mm=d), Plant("upper_vermilion", Side.RIGHT, up_mm=d)]
-        _, s, c = _array(planted_recapture(photo.rgb, a, plants, sample_params(rng)).rgb, expression)
+        s, c = draw(lambda params: planted_recapture(photo.rgb, a, plants, params))
         rows.append(dict(base, kind="planted", amount_mm=d, before=vals, after=s, cap_before=cap, cap_after=c))
     return rows
 
@@ -267,7 +285,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/lipsym_recapture_absolute.jsonl"))
     ap.add_argument("--fit", action="store_true", help="print the fitted coefficients as Python")
+    ap.add_argument("--draw", choices=("default", "earlier"), default="default",
+                    help="re-captures: the simulator's default (close range and small faces, as "
+                         "benchmarks/recapture.py) or the earlier ones without close range (use its own --cache)")
     args = ap.parse_args()
+    os.environ[_DRAW_ENV] = args.draw  # the spawned workers inherit it
     check_data("recapture_absolute")
     rows = collect(args.cache, args.faces, args.recaptures, args.workers, args.seed)
     print(f"{len(rows)} pairs ({args.cache})")

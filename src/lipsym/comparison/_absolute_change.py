@@ -22,14 +22,18 @@ filler). Its standard error between two captures is (issue #16)
 
       SD_between² = (scale · p · v)²
                     + IPD^(2p) · ( base[expr]² + (pose · Δpose)² + (distance · ln(ipd_px_b / ipd_px_a))²
-                                   + (smile · Δmouth_width)² )
+                                   + (perspective · Δperspective_index)² + (smile · Δmouth_width)² )
 
   ``scale`` is the between-photo variability of the mm-per-pixel scale (the
   iris or IPD re-measured on each photo: an error proportional to the
   value, which an asymmetry, a difference of two sides measured on one
   scale, largely does not suffer), ``pose`` per degree of the head pose
   difference (root sum of squares of Δyaw, Δpitch, Δroll), ``distance`` the
-  camera-distance change, ``smile`` the expression's intensity difference
+  face-size (zoom/distance) change, ``perspective`` the change of the
+  camera's perspective read from the face itself
+  (:attr:`Capture.perspective_index`, ln(IPD / face width); the asymmetry
+  model's term, :func:`lipsym.comparison._capture_model.perspective_change`,
+  0 when a capture does not hold its face width), ``smile`` the expression's intensity difference
   (mouth width, fraction of the IPD) and ``base`` the rest of an
   identical-pose re-capture (light, JPEG, re-detection).
 - ``floor``: the larger of the published 3-D test-retest floor (MDC95
@@ -54,7 +58,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from lipsym.comparison._capture import Capture
-from lipsym.comparison._capture_model import AREA_BORDER_IPD, LITERATURE_MDC_MM, change_se_floor
+from lipsym.comparison._capture_model import AREA_BORDER_IPD, LITERATURE_MDC_MM, change_se_floor, perspective_change
 from lipsym.measures import ScalarMeasure
 from lipsym.measures._absolute import ABSOLUTE_KEYS
 from lipsym.measures._registry import scale_power
@@ -85,6 +89,9 @@ class AbsoluteCoefficients:
         Per unit of ``|ln(ipd_px ratio)|``, fraction of IPD^p.
     smile : float
         Per unit of mouth-width difference (fraction of IPD), fraction of IPD^p.
+    perspective : float
+        Per unit of perspective-index difference
+        (:func:`lipsym.comparison._capture_model.perspective_change`), fraction of IPD^p.
     """
 
     scale: float
@@ -93,6 +100,7 @@ class AbsoluteCoefficients:
     pose: float
     distance: float
     smile: float
+    perspective: float = 0.0
 
 
 #: Printed by ``benchmarks/recapture_absolute.py --fit`` (docs/accuracy.md,
@@ -207,6 +215,7 @@ def absolute_between_sd(key: str, unit: str, value: float, before: Capture, afte
                       + (after.roll_deg - before.roll_deg) ** 2)
     geometric = math.sqrt(base ** 2 + (c.pose * dpose) ** 2
                           + (c.distance * math.log(after.ipd_px / before.ipd_px)) ** 2
+                          + (c.perspective * perspective_change(before, after)) ** 2
                           + (c.smile * (after.mouth_width_ipd - before.mouth_width_ipd)) ** 2)
     return math.hypot(c.scale * p * abs(value), geometric * size)
 
