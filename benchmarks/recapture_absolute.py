@@ -132,7 +132,7 @@ def collect(cache: Path, n_faces: int, n_recaptures: int, workers: int, seed: in
 # --- evaluation ------------------------------------------------------------------
 
 SIM_SETS = (("london", "rest"), ("london", "smile"), ("3dsk", "rest"))
-FIT_TERMS = ("scale", "base_rest", "base_smile", "pose", "distance")
+FIT_TERMS = ("scale", "base_rest", "base_smile", "pose", "distance", "perspective")
 #: Largest false "detectable" rate the fitted model may leave on the
 #: simulated calibration pairs (the acceptance target is 5 %).
 FIT_TARGET_RATE = 0.04
@@ -159,6 +159,7 @@ def _rate(rows: list[dict], key: str, with_captures: bool) -> tuple[float, int]:
 def _features(row: dict, key: str) -> tuple[list[float], float] | None:
     """(features, squared change beyond the landmark variance) of one pair, or None."""
     from lipsym.comparison._absolute_change import _landmark_se
+    from lipsym.comparison._capture_model import perspective_change
     from lipsym.measures._registry import scale_power
     bm, am = row["before"].get(key), row["after"].get(key)
     if not bm or not am or bm["value"] is None or am["value"] is None:
@@ -169,7 +170,8 @@ def _features(row: dict, key: str) -> tuple[list[float], float] | None:
     v = 0.5 * (bm["value"] + am["value"])
     rest = row["expression"] == "rest"
     dpose2 = (ca.yaw_deg - cb.yaw_deg) ** 2 + (ca.pitch_deg - cb.pitch_deg) ** 2 + (ca.roll_deg - cb.roll_deg) ** 2
-    x = [(p * v) ** 2, rest * size2, (not rest) * size2, dpose2 * size2, math.log(ca.ipd_px / cb.ipd_px) ** 2 * size2]
+    x = [(p * v) ** 2, rest * size2, (not rest) * size2, dpose2 * size2, math.log(ca.ipd_px / cb.ipd_px) ** 2 * size2,
+         perspective_change(cb, ca) ** 2 * size2]
     y = ((am["value"] - bm["value"]) ** 2 - _landmark_se(key, bm["unit"], cb) ** 2
          - _landmark_se(key, bm["unit"], ca) ** 2)
     return x, y
@@ -187,7 +189,7 @@ def scale_sd(rows: list[dict]) -> float:
     return float(np.sqrt(np.mean(np.square(d))))
 
 
-def fit(rows: list[dict]) -> dict:
+def fit(rows: list[dict], perspective: bool = False) -> dict:
     """Coefficients per absolute measure (module docstring).
 
     ``scale``: :func:`scale_sd` of the simulated unchanged pairs, the same for
@@ -196,6 +198,9 @@ def fit(rows: list[dict]) -> dict:
     least squares of the squared change beyond the landmark and scale
     variance, then one factor per measure (≥ 1) so that at most
     :data:`FIT_TARGET_RATE` of the simulated pairs are called detectable.
+    ``perspective``: fit the perspective term too (else it is 0; docs/accuracy.md,
+    "Change of absolute measures between two captures", why the committed
+    coefficients leave it out).
     """
     from scipy.optimize import nnls
 
@@ -211,8 +216,9 @@ def fit(rows: list[dict]) -> dict:
         data = [f for f in (_features(r, key) for r in sim) if f is not None]
         x = np.array([d[0] for d in data])
         y = np.array([d[1] for d in data]) - scale ** 2 * x[:, 0]  # x[:, 0] = (p·v)², 0 for the ratio
-        sq, _ = nnls(x[:, 1:], y)
-        coef = {"scale": scale if x[:, 0].any() else 0.0, **dict(zip(FIT_TERMS[1:], np.sqrt(sq)))}
+        terms = FIT_TERMS[1:] if perspective else FIT_TERMS[1:-1]
+        sq, _ = nnls(x[:, 1:1 + len(terms)], y)
+        coef = {"scale": scale if x[:, 0].any() else 0.0, "perspective": 0.0, **dict(zip(terms, np.sqrt(sq)))}
         coef["smile"] = 0.0
         factor = 1.0
         while True:
@@ -230,12 +236,12 @@ def fit(rows: list[dict]) -> dict:
     return out
 
 
-def print_fit(rows: list[dict]) -> None:
-    coefficients = fit(rows)
+def print_fit(rows: list[dict], perspective: bool = False) -> None:
+    coefficients = fit(rows, perspective)
     print("ABSOLUTE_COEFFICIENTS: Mapping[str, AbsoluteCoefficients] = MappingProxyType({")
     for key, c in coefficients.items():
         terms = ", ".join(f"{k}={float(c[k]):.3g}" for k in ("scale", "base_rest", "base_smile", "pose",
-                                                             "distance", "smile"))
+                                                             "distance", "smile", "perspective"))
         print(f'    "{key}": AbsoluteCoefficients(  # factor {c["_factor"]:.2f}')
         print(f"        {terms}),")
     print("})")
@@ -285,6 +291,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/lipsym_recapture_absolute.jsonl"))
     ap.add_argument("--fit", action="store_true", help="print the fitted coefficients as Python")
+    ap.add_argument("--perspective", action="store_true",
+                    help="with --fit: fit the perspective term too (the committed coefficients do not)")
     ap.add_argument("--draw", choices=("default", "earlier"), default="default",
                     help="re-captures: the simulator's default (close range and small faces, as "
                          "benchmarks/recapture.py) or the earlier ones without close range (use its own --cache)")
@@ -294,7 +302,7 @@ def main() -> None:
     rows = collect(args.cache, args.faces, args.recaptures, args.workers, args.seed)
     print(f"{len(rows)} pairs ({args.cache})")
     if args.fit:
-        print_fit(rows)
+        print_fit(rows, args.perspective)
     report(rows)
 
 
