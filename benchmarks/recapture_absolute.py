@@ -2,14 +2,17 @@
 
 Usage::
 
-    python benchmarks/recapture_absolute.py [--faces N] [--recaptures N] [--workers N] [--cache FILE] [--fit]
+    python benchmarks/recapture_absolute.py [--faces N] [--recaptures N] [--workers N] [--cache FILE]
+        [--fit [--perspective]] [--draw {default,earlier}]
 
 Needs ../shared/data (London and 3DSK development photos, the invariance
 re-photographs); exits with a one-line reason when it is absent.
 
 Pairs (issue #16, the treatment's effect):
 
-- simulated re-captures (lipsym.simulate._recapture) of the first ``--faces``
+- simulated re-captures (lipsym.simulate._recapture, its default draw as in
+  benchmarks/recapture.py: a quarter at close range, small faces; ``--draw
+  earlier``: the earlier calibration's, without close range) of the first ``--faces``
   development photos of each set (London neutral *_03 as rest, London
   smiling *_08 as smile, 3DSK neutral as rest): each photo against
   ``--recaptures`` re-captures of itself and the re-captures against each
