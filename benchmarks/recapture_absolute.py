@@ -2,14 +2,17 @@
 
 Usage::
 
-    python benchmarks/recapture_absolute.py [--faces N] [--recaptures N] [--workers N] [--cache FILE] [--fit]
+    python benchmarks/recapture_absolute.py [--faces N] [--recaptures N] [--workers N] [--cache FILE]
+        [--fit [--perspective]] [--draw {default,earlier}]
 
 Needs ../shared/data (London and 3DSK development photos, the invariance
 re-photographs); exits with a one-line reason when it is absent.
 
 Pairs (issue #16, the treatment's effect):
 
-- simulated re-captures (lipsym.simulate._recapture) of the first ``--faces``
+- simulated re-captures (lipsym.simulate._recapture, its default draw as in
+  benchmarks/recapture.py: a quarter at close range, small faces; ``--draw
+  earlier``: the earlier calibration's, without close range) of the first ``--faces``
   development photos of each set (London neutral *_03 as rest, London
   smiling *_08 as smile, 3DSK neutral as rest): each photo against
   ``--recaptures`` re-captures of itself and the re-captures against each
@@ -35,6 +38,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +48,10 @@ from _recapture_data import REAL, check_data, collect_rows, faces  # the benchma
 from _recapture_data import capture as _capture, landmarker as _landmarker, unchanged as _unchanged
 AMOUNTS_MM = (1.0, 2.0)
 PLANT_KEY = "upper_vermilion_height_mid_mean"
+#: Redraws of a re-capture the simulator cannot render (as benchmarks/recapture.py).
+_MAX_DRAWS = 5
+#: Environment variable that carries ``--draw`` to the spawned workers.
+_DRAW_ENV = "LIPSYM_RECAPTURE_ABSOLUTE_DRAW"
 
 
 # --- analysis (worker side) -------------------------------------------------------
@@ -77,23 +86,35 @@ def _simulated_rows(job: tuple[int, str, str, str, int, int]) -> list[dict]:
     rng = np.random.default_rng([seed, index])
     photo = load_photo(path)
     a, vals, cap = _measured(photo, expression)
-    base = {"set": set_, "expression": expression, "face": Path(path).stem}
+    face = Path(path).stem
+    base = {"set": set_, "expression": expression, "face": face}
     versions = [(vals, cap)]
+    earlier = os.environ.get(_DRAW_ENV) == "earlier"
 
-    def sample_params(rng):
-        # The re-captures its documented calibration was fitted on (docs/accuracy.md, "Change of
-        # absolute measures"): no close-range camera, downscale to 0.3 (the asymmetry model's
-        # close-range share and small faces came later, issue #13; this draws exactly the earlier ones).
-        return sample(rng, close_range=False)
+    def draw(render):
+        """(measures, capture) of one re-capture, drawn as benchmarks/recapture.py draws them
+        (close range and small faces included); parameters the simulator cannot render or whose
+        face MediaPipe does not find are redrawn, and counted. ``--draw earlier``: the re-captures
+        of the calibration before the close-range share (no close range, downscale to 0.3)."""
+        from lipsym.errors import LipsymError
+        for _ in range(_MAX_DRAWS):
+            params = (sample(rng, close_range=False) if earlier
+                      else sample(rng, face_width_px=cap["face_width_px"]))
+            try:
+                _, s, c = _array(render(params).rgb, expression)
+            except LipsymError as exc:
+                print(f"  {face}: redrawn ({type(exc).__name__}: {str(exc)[:80]})", file=sys.stderr, flush=True)
+                continue
+            return s, c
+        raise RuntimeError(f"{face}: no renderable re-capture in {_MAX_DRAWS} draws")
 
     for _ in range(n_recaptures):
-        _, s, c = _array(recapture(photo.rgb, a, sample_params(rng)).rgb, expression)
-        versions.append((s, c))
+        versions.append(draw(lambda params: recapture(photo.rgb, a, params)))
     rows = [dict(base, kind="unchanged", before=b[0], after=v[0], cap_before=b[1], cap_after=v[1])
             for b, v in itertools.combinations(versions, 2)]
     for d in AMOUNTS_MM:
         plants = [Plant("upper_vermilion", Side.LEFT, up_mm=d), Plant("upper_vermilion", Side.RIGHT, up_mm=d)]
-        _, s, c = _array(planted_recapture(photo.rgb, a, plants, sample_params(rng)).rgb, expression)
+        s, c = draw(lambda params: planted_recapture(photo.rgb, a, plants, params))
         rows.append(dict(base, kind="planted", amount_mm=d, before=vals, after=s, cap_before=cap, cap_after=c))
     return rows
 
@@ -114,7 +135,7 @@ def collect(cache: Path, n_faces: int, n_recaptures: int, workers: int, seed: in
 # --- evaluation ------------------------------------------------------------------
 
 SIM_SETS = (("london", "rest"), ("london", "smile"), ("3dsk", "rest"))
-FIT_TERMS = ("scale", "base_rest", "base_smile", "pose", "distance")
+FIT_TERMS = ("scale", "base_rest", "base_smile", "pose", "distance", "perspective")
 #: Largest false "detectable" rate the fitted model may leave on the
 #: simulated calibration pairs (the acceptance target is 5 %).
 FIT_TARGET_RATE = 0.04
@@ -141,6 +162,7 @@ def _rate(rows: list[dict], key: str, with_captures: bool) -> tuple[float, int]:
 def _features(row: dict, key: str) -> tuple[list[float], float] | None:
     """(features, squared change beyond the landmark variance) of one pair, or None."""
     from lipsym.comparison._absolute_change import _landmark_se
+    from lipsym.comparison._capture_model import perspective_change
     from lipsym.measures._registry import scale_power
     bm, am = row["before"].get(key), row["after"].get(key)
     if not bm or not am or bm["value"] is None or am["value"] is None:
@@ -151,7 +173,8 @@ def _features(row: dict, key: str) -> tuple[list[float], float] | None:
     v = 0.5 * (bm["value"] + am["value"])
     rest = row["expression"] == "rest"
     dpose2 = (ca.yaw_deg - cb.yaw_deg) ** 2 + (ca.pitch_deg - cb.pitch_deg) ** 2 + (ca.roll_deg - cb.roll_deg) ** 2
-    x = [(p * v) ** 2, rest * size2, (not rest) * size2, dpose2 * size2, math.log(ca.ipd_px / cb.ipd_px) ** 2 * size2]
+    x = [(p * v) ** 2, rest * size2, (not rest) * size2, dpose2 * size2, math.log(ca.ipd_px / cb.ipd_px) ** 2 * size2,
+         perspective_change(cb, ca) ** 2 * size2]
     y = ((am["value"] - bm["value"]) ** 2 - _landmark_se(key, bm["unit"], cb) ** 2
          - _landmark_se(key, bm["unit"], ca) ** 2)
     return x, y
@@ -169,7 +192,7 @@ def scale_sd(rows: list[dict]) -> float:
     return float(np.sqrt(np.mean(np.square(d))))
 
 
-def fit(rows: list[dict]) -> dict:
+def fit(rows: list[dict], perspective: bool = False) -> dict:
     """Coefficients per absolute measure (module docstring).
 
     ``scale``: :func:`scale_sd` of the simulated unchanged pairs, the same for
@@ -178,6 +201,9 @@ def fit(rows: list[dict]) -> dict:
     least squares of the squared change beyond the landmark and scale
     variance, then one factor per measure (≥ 1) so that at most
     :data:`FIT_TARGET_RATE` of the simulated pairs are called detectable.
+    ``perspective``: fit the perspective term too (else it is 0; docs/accuracy.md,
+    "Change of absolute measures between two captures", why the committed
+    coefficients leave it out).
     """
     from scipy.optimize import nnls
 
@@ -193,8 +219,9 @@ def fit(rows: list[dict]) -> dict:
         data = [f for f in (_features(r, key) for r in sim) if f is not None]
         x = np.array([d[0] for d in data])
         y = np.array([d[1] for d in data]) - scale ** 2 * x[:, 0]  # x[:, 0] = (p·v)², 0 for the ratio
-        sq, _ = nnls(x[:, 1:], y)
-        coef = {"scale": scale if x[:, 0].any() else 0.0, **dict(zip(FIT_TERMS[1:], np.sqrt(sq)))}
+        terms = FIT_TERMS[1:] if perspective else FIT_TERMS[1:-1]
+        sq, _ = nnls(x[:, 1:1 + len(terms)], y)
+        coef = {"scale": scale if x[:, 0].any() else 0.0, "perspective": 0.0, **dict(zip(terms, np.sqrt(sq)))}
         coef["smile"] = 0.0
         factor = 1.0
         while True:
@@ -212,12 +239,12 @@ def fit(rows: list[dict]) -> dict:
     return out
 
 
-def print_fit(rows: list[dict]) -> None:
-    coefficients = fit(rows)
+def print_fit(rows: list[dict], perspective: bool = False) -> None:
+    coefficients = fit(rows, perspective)
     print("ABSOLUTE_COEFFICIENTS: Mapping[str, AbsoluteCoefficients] = MappingProxyType({")
     for key, c in coefficients.items():
         terms = ", ".join(f"{k}={float(c[k]):.3g}" for k in ("scale", "base_rest", "base_smile", "pose",
-                                                             "distance", "smile"))
+                                                             "distance", "smile", "perspective"))
         print(f'    "{key}": AbsoluteCoefficients(  # factor {c["_factor"]:.2f}')
         print(f"        {terms}),")
     print("})")
@@ -267,12 +294,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=16)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/lipsym_recapture_absolute.jsonl"))
     ap.add_argument("--fit", action="store_true", help="print the fitted coefficients as Python")
+    ap.add_argument("--perspective", action="store_true",
+                    help="with --fit: fit the perspective term too (the committed coefficients do not)")
+    ap.add_argument("--draw", choices=("default", "earlier"), default="default",
+                    help="re-captures: the simulator's default (close range and small faces, as "
+                         "benchmarks/recapture.py) or the earlier ones without close range (use its own --cache)")
     args = ap.parse_args()
+    os.environ[_DRAW_ENV] = args.draw  # the spawned workers inherit it
     check_data("recapture_absolute")
     rows = collect(args.cache, args.faces, args.recaptures, args.workers, args.seed)
     print(f"{len(rows)} pairs ({args.cache})")
     if args.fit:
-        print_fit(rows)
+        print_fit(rows, args.perspective)
     report(rows)
 
 
