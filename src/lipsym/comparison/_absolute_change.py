@@ -147,6 +147,7 @@ ABSOLUTE_COEFFICIENTS: Mapping[str, AbsoluteCoefficients] = MappingProxyType({
         scale=0.0144, base_rest=0.00498, base_smile=0.00586, pose=0.000895, distance=0.00391, smile=0, perspective=0),
 })
 
+
 def _coefficients(key: str) -> AbsoluteCoefficients:
     """The measure's coefficients; one the calibration does not cover takes the largest of each term."""
     known = ABSOLUTE_COEFFICIENTS.get(key)
