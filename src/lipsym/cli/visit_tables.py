@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lipsym.comparison._absolute_change import AbsoluteChange
+from lipsym.comparison._absolute_change import SIZE_EFFECT_CAVEAT, AbsoluteChange
 from lipsym.comparison._compare import MeasureChange
 from lipsym.measures._registry import display_name, unit_label
 from lipsym.report._before_after import detectable_text
@@ -141,3 +141,5 @@ def print_treatment_effects(effects: list[TreatmentEffect]) -> None:
                     title=f"Treatment effect at {e.visit.visit_date.isoformat()} {e.visit.kind} "
                           f"(treatment {e.treatment_visit.visit_date.isoformat()}, before it {pre}): "
                           f"change {PM_LABEL} (%), MDC95 between two captures")
+    if effects:
+        print(f"Note: {SIZE_EFFECT_CAVEAT} (docs/accuracy.md).")

@@ -19,7 +19,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_replicates": ["ReplicateMeasure", "aggregate_replicates", "aggregate_sided", "robust_mean"],
     "_capture_model": ["between_capture_sd", "change_se_floor"],
     "_absolute_change": ["AbsoluteChange", "compare_absolute", "absolute_between_sd", "absolute_se_floor",
-                         "KEY_ABSOLUTE"],
+                         "KEY_ABSOLUTE", "SIZE_EFFECT_CAVEAT"],
     "_capture_checks": ["CaptureWarning", "capture_warnings"],
     "_same_person": ["SamePersonCheck", "same_person", "require_same_person", "geometry_distance", "STABLE_POINTS"],
 })

@@ -67,6 +67,11 @@ from lipsym.measures._uncertainty import landmark_sd
 #: z for a two-sided 95 % interval.
 _Z95 = 1.96
 
+#: What every table of a treatment's effect on size says about its sensitivity: a growth on
+#: both sides is under-read (docs/accuracy.md, "Sensitivity to a symmetric growth": 0.5-0.8 of
+#: planted 1-3 mm growths at mid-hemilip, London and 3DSK, 10 faces each, 2 December 2026).
+SIZE_EFFECT_CAVEAT = "a growth on both sides reads at about 0.5-0.8 of its size: a lower bound"
+
 #: The absolute measures reported first (tracking, reports): the heights and
 #: areas a lip filler changes, and the mouth width.
 KEY_ABSOLUTE = ("upper_vermilion_height_midline", "lower_vermilion_height_midline", "upper_vermilion_area",

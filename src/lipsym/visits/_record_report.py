@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lipsym.analysis._options import AnalysisOptions
-from lipsym.comparison._absolute_change import KEY_ABSOLUTE, AbsoluteChange
+from lipsym.comparison._absolute_change import KEY_ABSOLUTE, SIZE_EFFECT_CAVEAT, AbsoluteChange
 from lipsym.comparison._compare import KEY_MEASURES, MeasureChange
 from lipsym.landmarks._detector import Landmarker
 from lipsym.measures._registry import display_name, unit_label
@@ -129,14 +129,15 @@ def effect_table(current: VisitMeasures, baseline: VisitMeasures | None, previou
         pre = ", ".join(sorted({v.visit_date.isoformat() for v in effect.pre_treatment.values()}))
         spans = (f"effect since {pre}", f"since treatment {effect.treatment_visit.visit_date.isoformat()}")
         caption = (f"Treatment effect on the size of the lips (change {PM_LABEL}, % of before; MDC95 between "
-                   "two captures)")
+                   f"two captures; {SIZE_EFFECT_CAVEAT})")
     else:
         base = compare_visits_absolute(baseline, current) if baseline is not None else {}
         prev = compare_visits_absolute(previous, current) if previous is not None else {}
         cells = {(c, k): (base.get(c, {}).get(k), prev.get(c, {}).get(k))
                  for c in PHOTO_CONDITIONS for k in KEY_ABSOLUTE}
         spans = ("since baseline", "since last visit")
-        caption = f"Size of the lips (change {PM_LABEL}, % of before; MDC95 between two captures)"
+        caption = (f"Size of the lips (change {PM_LABEL}, % of before; MDC95 between two captures; "
+                   f"{SIZE_EFFECT_CAVEAT})")
     rows = []
     for condition in PHOTO_CONDITIONS:
         now = visit_absolute(current, condition)
