@@ -174,6 +174,7 @@ def test_the_patient_page_has_the_treatments_effect_on_lip_size(app):
                   if (c["condition"], c["key"]) == ("rest", "upper_vermilion_height_midline"))["since_pre_treatment"]
     assert change["change"] == 0.0 and not change["detectable"] and change["minimal_detectable_change"] >= 0.8
     assert page["names"]["upper_vermilion_height_midline"]["unit"] == "mm"
+    assert "a lower bound" in page["size_effect_caveat"]  # the page says the size effect is under-read
 
 
 # --- photos -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from lipsym.comparison._compare import KEY_MEASURES
-from lipsym.comparison._absolute_change import KEY_ABSOLUTE
+from lipsym.comparison._absolute_change import KEY_ABSOLUTE, SIZE_EFFECT_CAVEAT
 from lipsym.errors import ConfigurationError, NotFoundError
 from lipsym.formats._envelope import plain
 from lipsym.visits._documents import (patient_document, patient_history, patient_history_document,
@@ -72,7 +72,8 @@ def show_patient(state: AppState, params: dict, body: dict) -> dict[str, Any]:
     timeline = history.timeline
     track = track_document(timeline, KEY_MEASURES, follow_up_settling(timeline), effects=treatment_effects(timeline))
     return {"history": patient_history_document(history), "track": track,
-            "names": names((*KEY_MEASURES, *KEY_ABSOLUTE)), "mixed_settings": timeline.mixed_settings}
+            "names": names((*KEY_MEASURES, *KEY_ABSOLUTE)), "mixed_settings": timeline.mixed_settings,
+            "size_effect_caveat": SIZE_EFFECT_CAVEAT}
 
 
 def add_visit(state: AppState, params: dict, body: dict) -> dict[str, Any]:

@@ -102,7 +102,7 @@ export async function patientPage(code) {
       h("p", { class: "small muted" }, "Change of each asymmetry since the treatment and since the previous visit (mm ± SE): converging = toward symmetry beyond the MDC95, diverging = away from it, stable = within noise."),
       settling) : null,
     effects.length ? h("div", {}, h("h2", {}, "Treatment effect on lip size"),
-      h("p", { class: "small muted" }, "Change of each lip size since before the treatment, since the treatment and since the previous visit (± SE, MDC95 of two captures); ✓ = beyond the MDC95 (detectable)."),
+      h("p", { class: "small muted" }, "Change of each lip size since before the treatment, since the treatment and since the previous visit (± SE, MDC95 of two captures); ✓ = beyond the MDC95 (detectable). Note: " + data.size_effect_caveat + "."),
       effects) : null,
     h("details", { class: "card" }, h("summary", {}, "Edit patient"), edit));
 }
