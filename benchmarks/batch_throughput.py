@@ -288,9 +288,9 @@ def _vm_hwm_mb(pid: int) -> float | None:
     return None
 
 
-def run_batch_command(folder: Path, out: Path, jobs: int) -> dict:
-    """Run ``lipsym batch`` and time it from launch; results from the output files."""
-    cmd = [sys.executable, "-m", "lipsym", "batch", str(folder), "-o", str(out), "--jobs", str(jobs), "-q"]
+def run_batch_command(folder: Path, out: Path, jobs: int, extra: tuple[str, ...] = ()) -> dict:
+    """Run ``lipsym batch`` (with ``extra`` options) and time it from launch; results from the output files."""
+    cmd = [sys.executable, "-m", "lipsym", "batch", str(folder), "-o", str(out), "--jobs", str(jobs), "-q", *extra]
     launched = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     sampler = _MemorySampler(proc.pid)
@@ -348,6 +348,14 @@ def measure_set(name: str, paths: list[Path], landmarker: Landmarker, work: Path
               f"(end to end {r['end_to_end_photos_per_s']:.2f}), first result {r['first_result_s']:.2f} s "
               f"after launch, wall {r['wall_s']:.1f} s, peak RSS per worker "
               f"{', '.join(f'{m:.0f}' for m in r['peak_rss_mb_per_worker'])} MiB, errors {r['errors']}")
+    # What a research batch that compares nothing saves by skipping the identity descriptor
+    # (--no-face-descriptor), one worker, in the same run as the default one above.
+    shutil.rmtree(work / f"{name}-out-nodesc", ignore_errors=True)
+    nodesc = run_batch_command(paths[0].parent, work / f"{name}-out-nodesc", 1, ("--no-face-descriptor",))
+    print(f"  batch --jobs 1 --no-face-descriptor: steady {nodesc['steady_photos_per_s']:.2f} photos/s, "
+          f"{nodesc['steady_photos_per_s'] / runs[1]['steady_photos_per_s']:.2f}x the default --jobs 1; "
+          f"per-photo latency median {nodesc['latency_median_s'] * 1000:.0f} ms "
+          f"(default {runs[1]['latency_median_s'] * 1000:.0f} ms)")
     after = floor(paths, landmarker)
     fl = {**fl, "photos_per_s_before": fl["photos_per_s"], "photos_per_s_after": after["photos_per_s"],
           "photos_per_s": 0.5 * (fl["photos_per_s"] + after["photos_per_s"])}
@@ -368,6 +376,7 @@ def measure_set(name: str, paths: list[Path], landmarker: Landmarker, work: Path
         "photos": len(paths),
         "floor": fl,
         "batch": {str(k): v for k, v in runs.items()},
+        "batch_no_face_descriptor_1_worker": nodesc,
         "ratio_to_floor_1_worker": one["steady_photos_per_s"] / fl["photos_per_s"],
         "ratio_to_floor_2_workers_per_worker": two["steady_photos_per_s"] / (2 * fl["photos_per_s"]),
         "speedup_2_vs_1": two["steady_photos_per_s"] / one["steady_photos_per_s"],

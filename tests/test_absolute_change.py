@@ -163,7 +163,7 @@ def test_track_text_and_compare_show_the_effect(record, capsys):
     text = capsys.readouterr().out
     assert "size of the lips" in text and "Treatment effect at 2024-03-08 treatment" in text
     assert "upper vermilion height (midline)" in text
-    assert "0.5-0.8 of its size: a lower bound" in text  # the size measures' sensitivity, said once
+    assert "0.5-0.9 of its size: a lower bound" in text  # the size measures' sensitivity, said once
     assert main(["compare", PATIENT, "--from", "baseline", "--to", "treatment", "--json", "--db", record["db"]]) == 0
     doc = json.loads(capsys.readouterr().out)
     # The area, which the plant grows (the midline is held: test_track_json_shows_the_effect_and_its_settling).

@@ -68,9 +68,9 @@ from lipsym.measures._uncertainty import landmark_sd
 _Z95 = 1.96
 
 #: What every table of a treatment's effect on size says about its sensitivity: a growth on
-#: both sides is under-read (docs/accuracy.md, "Sensitivity to a symmetric growth": 0.5-0.8 of
+#: both sides is under-read (docs/accuracy.md, "Sensitivity to a symmetric growth": 0.52-0.88 of
 #: planted 1-3 mm growths at mid-hemilip, London and 3DSK, 10 faces each, 2 December 2026).
-SIZE_EFFECT_CAVEAT = "a growth on both sides reads at about 0.5-0.8 of its size: a lower bound"
+SIZE_EFFECT_CAVEAT = "a growth on both sides reads at about 0.5-0.9 of its size: a lower bound"
 
 #: The absolute measures reported first (tracking, reports): the heights and
 #: areas a lip filler changes, and the mouth width.
