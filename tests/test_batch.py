@@ -95,7 +95,12 @@ def test_documents_and_rows_are_analyze_s_and_a_bad_photo_does_not_stop_the_batc
     assert set(pair_doc) - {"batch"} == set(ref)
     assert pair_doc["schema"] == "lipsym.analysis" and pair_doc["settings"] == ref["settings"]
     assert pair_doc["results"] == ref["results"][1:] and pair_doc["pairs"] == ref["pairs"]
-    assert single_doc["results"] == ref["results"][:1]
+    # A lone photo skips the identity descriptor in a batch (nothing compares it; docs/batch.md);
+    # the pair above kept it (its results equal analyze's, descriptors included).
+    lone = single_doc["results"][0]
+    assert lone["identity_descriptor"] is None and single_doc["settings"]["face_descriptor"] is False
+    assert ref["results"][0]["identity_descriptor"] is not None
+    assert {**lone, "identity_descriptor": ref["results"][0]["identity_descriptor"]} == ref["results"][0]
     assert _filled(rows[1]) == _filled(ref_rows[0]) and _filled(rows[0]) == _filled(ref_rows[1])
     bad_doc = json.loads(item_json_path(out, "misc/bad.jpg").read_text())
     assert bad_doc["results"][0]["status"] == "error" and bad_doc["results"][0]["error"]["type"] == "NotAnImageError"
@@ -300,3 +305,15 @@ def test_london_pair_through_the_folder_convention(tmp_path):
     assert report.computed == {"F001/2023-01-01/pair"} and report.failed == set()
     (row,) = _csv(tmp_path / "out/results.csv")
     assert row["rest_status"] == "ok" and row["smile_status"] == "ok" and row["patient"] == "F001"
+
+
+def test_a_lone_photo_skips_the_descriptor_unless_the_results_go_into_a_visit_record(tmp_path):
+    from lipsym.analysis._options import AnalysisOptions
+    from lipsym.batch._config import BatchConfig
+
+    plain = BatchConfig(tmp_path)
+    assert plain.item_options(1).face_descriptor is False and plain.item_options(2).face_descriptor is True
+    recorded = BatchConfig(tmp_path, single_photo_descriptors=True)
+    assert recorded.item_options(1).face_descriptor is True
+    off = BatchConfig(tmp_path, AnalysisOptions(face_descriptor=False), single_photo_descriptors=True)
+    assert off.item_options(2).face_descriptor is False  # --no-face-descriptor: pairs too

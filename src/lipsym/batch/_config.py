@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lipsym.analysis._options import AnalysisOptions
@@ -25,11 +25,24 @@ class BatchConfig:
     share : bool, optional
         Outputs follow the umask instead of being private (0600 files, 0700
         folders); default :func:`lipsym.io.outputs_shared`.
+    single_photo_descriptors : bool
+        Compute the identity descriptor for items of one photo too. Off by
+        default: nothing in a batch compares a lone photo, and the descriptor
+        is most of an analysis after detection (``benchmarks/batch_throughput.py``);
+        a rest/smile pair always gets it (its same-person check). On when the
+        results go into a visit record (``--db``), whose visits are compared later.
     """
 
     output_dir: Path
     analysis: AnalysisOptions = AnalysisOptions()
     share: bool | None = None
+    single_photo_descriptors: bool = False
+
+    def item_options(self, n_photos: int) -> AnalysisOptions:
+        """The analysis options of an item of ``n_photos`` photos (see ``single_photo_descriptors``)."""
+        if n_photos == 1 and not self.single_photo_descriptors and self.analysis.face_descriptor:
+            return replace(self.analysis, face_descriptor=False)
+        return self.analysis
 
     def __post_init__(self):
         object.__setattr__(self, "output_dir", Path(self.output_dir))

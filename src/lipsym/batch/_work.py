@@ -51,12 +51,13 @@ def process_item(item: Item, config: BatchConfig, landmarker: Landmarker) -> Out
     except LipsymError as exc:
         return failed_outcome(item.name, _failed_file(item, exc), str(exc))
     digests = {expr: hashlib.sha256(data).hexdigest() for (expr, _), data in zip(item.photos, contents)}
-    identity = result_identity(digests, config.analysis.identity(), landmarker.model_sha256)
+    options = config.item_options(len(item.photos))
+    identity = result_identity(digests, options.identity(), landmarker.model_sha256)
     target = item_json_path(config.output_dir, item.name)
     previous = read_batch_section(target)
     if previous is not None and previous["identity"] == identity:
         return _outcome(item, identity, previous, computed=False, start=start)
-    result = analyze_item(ItemSpec(item.photos), landmarker, config.analysis, data=contents)
+    result = analyze_item(ItemSpec(item.photos), landmarker, options, data=contents)
     doc = result.document()
     # Batch documents have always listed the settings by name (sorted).
     doc["settings"] = dict(sorted(doc["settings"].items()))

@@ -45,7 +45,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     jobs = worker_count(args)
-    config = BatchConfig(args.output, analysis_options(args), share=True if args.share else None)
+    config = BatchConfig(args.output, analysis_options(args), share=True if args.share else None,
+                         single_photo_descriptors=args.db is not None)
     collection = discover(args.input)
     progress = Progress(len(collection.items), quiet=args.quiet, interval_s=args.progress_every)
     for problem in collection.problems:
