@@ -191,7 +191,7 @@ def effect_line(current: VisitMeasures, baseline: VisitMeasures | None,
                 text += (f", {span} {effect_text(c, unit_label(c.unit))} "
                          f"(MDC95 {plain(c.minimal_detectable_change)}: {detectable_text(c)})")
         parts.append(text)
-    return f"{lead} ({condition}): " + "; ".join(parts) + "." if parts else None
+    return f"{lead} ({condition}): " + "; ".join(parts) + f" ({SIZE_EFFECT_CAVEAT})." if parts else None
 
 
 def _visit_photos(store: Store, vm: VisitMeasures, landmarker: Landmarker, options: AnalysisOptions) -> ReportVisit:
@@ -225,7 +225,8 @@ def course_sections(timeline: Timeline, settling: list[FollowUpSettling], track:
     if effect_rows:
         blocks.append(Table(("visit", "", "measure", "effect: since before the treatment", "since the treatment"),
                             effect_rows, f"Treatment effect on the size of the lips and its settling: change "
-                                         f"{PM_LABEL} (% of before), MDC95 between two captures, detectable",
+                                         f"{PM_LABEL} (% of before), MDC95 between two captures, detectable; "
+                                         f"{SIZE_EFFECT_CAVEAT}",
                             (0.16, 0.06, 0.22, 0.28, 0.28)))
     blocks.append(Table(_TREATMENT_HEADER, treatment_rows(timeline) or (("–",) * 5,), "Treatment history",
                         _TREATMENT_WIDTHS))
