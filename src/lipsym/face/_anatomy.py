@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 import numpy as np
-from lipsym.face._spline import NaturalCubicSpline
+from lipsym.face._spline import NaturalCubicSpline, chord_length_spline
 
 from lipsym.face._frame import PUPIL_LEFT, PUPIL_RIGHT, FacialFrame
 from lipsym.sides import Side
@@ -138,9 +138,7 @@ def cupids_bow_peak(outer_upper_px: np.ndarray, frame: FacialFrame, side: Side,
 
 def _border_spline(contour_frame_px: np.ndarray) -> tuple[np.ndarray, NaturalCubicSpline]:
     """Chord-length parameters of the contour's vertices, shape (11,), and its natural cubic spline."""
-    chord = np.linalg.norm(np.diff(contour_frame_px, axis=0), axis=1)
-    t = np.concatenate([[0.0], np.cumsum(chord)])
-    return t, NaturalCubicSpline(t, contour_frame_px)
+    return chord_length_spline(contour_frame_px)
 
 
 def _peak(border: tuple[np.ndarray, NaturalCubicSpline], reference: tuple[np.ndarray, NaturalCubicSpline],

@@ -59,3 +59,24 @@ class NaturalCubicSpline:
         b = (s[..., None] - t[i][..., None]) / hi
         return (a * y[i] + b * y[i + 1]
                 + ((a ** 3 - a) * m[i] + (b ** 3 - b) * m[i + 1]) * hi ** 2 / 6.0)
+
+
+def chord_length_spline(points: np.ndarray, min_chord: float = 0.0) -> tuple[np.ndarray, NaturalCubicSpline]:
+    """The natural cubic spline through a curve's points, parametrised by chord length.
+
+    Parameters
+    ----------
+    points : ndarray, shape (n, d)
+        Ordered along the curve (e.g. a lip contour in frame px).
+    min_chord : float
+        Floor of each chord (coincident points would repeat a parameter).
+
+    Returns
+    -------
+    t : ndarray, shape (n,)
+        Cumulative chord length at each point, from 0.
+    spline : NaturalCubicSpline
+    """
+    chord = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    t = np.concatenate([[0.0], np.cumsum(np.maximum(chord, min_chord))])
+    return t, NaturalCubicSpline(t, points)

@@ -9,7 +9,7 @@ from), so a mirrored face gives exactly mirrored samples.
 from __future__ import annotations
 
 import numpy as np
-from lipsym.face._spline import NaturalCubicSpline
+from lipsym.face._spline import chord_length_spline
 
 from lipsym.errors import MeasurementError
 
@@ -32,9 +32,9 @@ def dense_contour(points_frame_px: np.ndarray, samples: int = _SAMPLES) -> np.nd
     chord = np.linalg.norm(np.diff(points_frame_px, axis=0), axis=1)
     if np.any(chord <= 0):
         raise MeasurementError("lip contour has coincident points")
-    t = np.concatenate([[0.0], np.cumsum(chord)])
+    t, spline = chord_length_spline(points_frame_px)
     ts = 0.5 * (np.linspace(0.0, t[-1], samples) + (t[-1] - np.linspace(t[-1], 0.0, samples)))
-    return NaturalCubicSpline(t, points_frame_px)(ts)
+    return spline(ts)
 
 
 def height_at(curve_frame_px: np.ndarray, x_px: float) -> float:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lipsym.face._anatomy import OUTER_LOWER, OUTER_UPPER
-from lipsym.face._spline import NaturalCubicSpline
+from lipsym.face._spline import chord_length_spline
 from lipsym.refine._registration import SymmetricGrid
 
 #: Where the strips sit, fraction of the way from the midline (0) to the
@@ -110,9 +110,8 @@ class SizeBorders:
 
 def _dense(points_frame_px: np.ndarray, samples: int = 401) -> np.ndarray:
     """A smooth curve through contour vertices (chord-length natural spline), shape (samples, 2)."""
-    chord = np.linalg.norm(np.diff(points_frame_px, axis=0), axis=1)
-    t = np.concatenate([[0.0], np.cumsum(np.maximum(chord, 1e-9))])
-    return NaturalCubicSpline(t, points_frame_px)(np.linspace(0.0, t[-1], samples))
+    t, spline = chord_length_spline(points_frame_px, min_chord=1e-9)
+    return spline(np.linspace(0.0, t[-1], samples))
 
 
 def _curve_y(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
