@@ -58,7 +58,7 @@ from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from lipsym.comparison._capture import Capture
-from lipsym.comparison._capture_model import AREA_BORDER_IPD, LITERATURE_MDC_MM, change_se_floor, perspective_change
+from lipsym.comparison._capture_model import LITERATURE_MDC_MM, change_se_floor, perspective_change
 from lipsym.measures import ScalarMeasure
 from lipsym.measures._absolute import ABSOLUTE_KEYS
 from lipsym.measures._registry import scale_power
