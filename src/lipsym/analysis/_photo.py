@@ -12,7 +12,8 @@ from dataclasses import replace
 import numpy as np
 
 from lipsym.face._anatomy import anatomy_from_landmarks
-from lipsym.errors import ConfigurationError
+from lipsym.errors import ConfigurationError, CorruptPhotoError
+from lipsym.face._content import check_skin_content
 from lipsym.face._frame import frame_from_landmarks
 from lipsym.io._header import read_header
 from lipsym.io._photo import Photo, choose_reduction, load_photo
@@ -83,6 +84,12 @@ def analyze_landmarks(photo: Photo, marks: FaceLandmarks, *, expression: str = "
     """
     if expression not in EXPRESSIONS:
         raise ConfigurationError(f"expression must be one of {', '.join(EXPRESSIONS)}, got {expression!r}")
+    # A damaged file can decode silently into garbage on the face (docs/photos.md): refuse it
+    # here rather than measure it.
+    try:
+        check_skin_content(photo.rgb, photo.from_original_px(np.asarray(marks.points_px)[:, :2]))
+    except CorruptPhotoError as exc:
+        raise CorruptPhotoError(f"{photo.path.name if photo.path is not None else 'image'}: {exc}") from None
     # On the landmarks as detected: the descriptor's chip is aligned on image sides.
     descriptor = (face_descriptor(photo.rgb, photo.from_original_px(np.asarray(marks.points_px)[:, :2]))
                   if options.face_descriptor else None)

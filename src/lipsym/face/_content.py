@@ -1,0 +1,145 @@
+"""Does the skin of the detected face look like skin? A last check against damaged photos.
+
+A damaged HEIC, WebP or JPEG can decode without a word from any decoder
+into a photo whose face is partly garbage: blocks of saturated colour,
+checkerboards and streaks where the cheek was (docs/photos.md). The loader's
+own checks (:mod:`lipsym.io._plausible`) judge the codec's block grid over
+the whole image; this one judges what the measurement rests on, the skin of
+the face MediaPipe found, and so works for every format alike, including
+lossless WebP and GIF, whose garbage has no grid.
+
+The skin region: the face oval (MediaPipe's silhouette) minus the lips and
+the eyes with their brows, whose colour and texture differ from skin by
+nature (lipstick, eyelashes, glasses frames). It is resampled so that the
+interpupillary distance is :data:`WORK_IPD_PX`, so the figures do not depend
+on the photo's resolution. Two measures, either of which refuses the photo:
+
+- **colour outliers**: the share of skin pixels whose CIELAB chroma (a*, b*)
+  lies more than :data:`OUTLIER_AB` from the skin's median colour. A colour
+  cast moves the median with the pixels, so it does not count; cyan, green
+  or magenta garbage on a face does;
+- **roughness**: the 95th percentile of the luminance's high-frequency part
+  (grey minus its Gaussian blur, sigma 1 px at the working scale). Skin,
+  even bearded, noisy or sharpened, is smooth at that scale; garbage is not.
+
+The thresholds were chosen on data (docs/accuracy.md "Constants chosen on
+data"; figures in docs/photos.md): the 132 photos under ``shared/data`` and
+``sample_images/`` (colour outliers 0 %, roughness at most 9.2),
+26 of them re-rendered with sensor noise (SD 8 and 15 grey levels), JPEG
+q 15-20, strong colour casts and 2x sharpening (at most 0.61 % and 15.0),
+against the face mutants of ``benchmarks/fuzz_measured.py`` (seed 0).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from lipsym.errors import CorruptPhotoError
+
+#: The interpupillary distance the skin region is resampled to, px.
+WORK_IPD_PX = 100.0
+#: A skin pixel whose (a*, b*) lies further than this from the skin's median is a colour outlier.
+OUTLIER_AB = 50.0
+#: Share of skin pixels that may be colour outliers (intact photos: at most 0.002; strong colour
+#: casts: 0.0061; decoded garbage on the face: 0.01-0.4).
+MAX_OUTLIER_SHARE = 0.01
+#: Largest 95th percentile of the skin's high-frequency luminance, grey levels at the working
+#: scale (intact photos: at most 9.2; noisy, low-quality or sharpened renderings: 15.0; garbage:
+#: 12-77).
+MAX_ROUGHNESS = 20.0
+
+# MediaPipe face-mesh vertices (canonical mesh numbering).
+_FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+              152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
+_LIPS_OUTER = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185)
+_EYE_AND_BROW = (
+    (33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246,
+     70, 63, 105, 66, 107, 55, 65, 52, 53, 46),
+    (263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466,
+     300, 293, 334, 296, 336, 285, 295, 282, 283, 276),
+)
+_PUPILS = (468, 473)
+#: Margin kept around the lips and the eyes, working px (a tenth of the IPD).
+_MARGIN_PX = 10
+
+
+def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float]:
+    """Colour-outlier share and roughness of the face's skin.
+
+    Parameters
+    ----------
+    rgb : ndarray, shape (H, W, 3), uint8
+        The decoded photo.
+    points_px : ndarray, shape (478, 2 or more), float
+        MediaPipe's landmarks in ``rgb``'s pixels.
+
+    Returns
+    -------
+    outlier_share : float
+        Share (0-1) of skin pixels further than :data:`OUTLIER_AB` from the skin's median (a*, b*).
+    roughness : float
+        95th percentile of the high-frequency luminance, grey levels at the working scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rgb = np.full((400, 400, 3), (200, 150, 120), np.uint8)
+    >>> t = np.linspace(0, 2 * np.pi, 478)
+    >>> pts = np.c_[200 + 150 * np.cos(t), 200 + 180 * np.sin(t)]
+    >>> pts[468], pts[473] = (150, 160), (250, 160)
+    >>> skin_content(rgb, pts)
+    (0.0, 0.0)
+    """
+    pts = np.asarray(points_px, dtype=np.float64)[:, :2]
+    ipd = float(np.linalg.norm(pts[_PUPILS[0]] - pts[_PUPILS[1]]))
+    if not np.isfinite(ipd) or ipd <= 1.0:
+        return 0.0, 0.0
+    oval = pts[list(_FACE_OVAL)]
+    x0, y0 = np.maximum(np.floor(oval.min(axis=0)).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(oval.max(axis=0)).astype(int), (rgb.shape[1], rgb.shape[0]))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 0.0, 0.0
+    s = WORK_IPD_PX / ipd
+    size = (max(8, round((x1 - x0) * s)), max(8, round((y1 - y0) * s)))
+    # INTER_AREA when shrinking (averages, like a lower-resolution photo); linear when enlarging.
+    crop = cv2.resize(np.ascontiguousarray(rgb[y0:y1, x0:x1]), size,
+                      interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+
+    def poly(indices) -> np.ndarray:
+        return np.round((pts[list(indices)] - (x0, y0)) * s).astype(np.int32)
+
+    mask = np.zeros(crop.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [cv2.convexHull(poly(_FACE_OVAL))], 1)
+    holes = np.zeros_like(mask)
+    for part in (_LIPS_OUTER, *_EYE_AND_BROW):
+        cv2.fillPoly(holes, [cv2.convexHull(poly(part))], 1)
+    holes = cv2.dilate(holes, np.ones((2 * _MARGIN_PX + 1,) * 2, np.uint8))
+    skin = (mask == 1) & (holes == 0)
+    if skin.sum() < 100:
+        return 0.0, 0.0
+    # 8-bit CIELAB keeps a* and b* in their own units (offset by 128), to a unit: enough against a
+    # distance of 50, and ten times faster than the float conversion. Every 3rd skin pixel: a share
+    # needs no more (at least 2,000 of them at this scale).
+    lab = cv2.cvtColor(np.ascontiguousarray(crop[skin][::3]).reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    a, b = lab[:, 1].astype(np.float32), lab[:, 2].astype(np.float32)
+    outliers = np.hypot(a - np.median(a), b - np.median(b)) > OUTLIER_AB
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    high = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.0))[skin]
+    return float(outliers.mean()), float(np.percentile(high, 95))
+
+
+def check_skin_content(rgb: np.ndarray, points_px: np.ndarray) -> None:
+    """Raise :class:`~lipsym.errors.CorruptPhotoError` when the face's skin looks like decoded garbage.
+
+    Parameters and measures as in :func:`skin_content`.
+    """
+    share, roughness = skin_content(rgb, points_px)
+    if share > MAX_OUTLIER_SHARE:
+        raise CorruptPhotoError(
+            f"{share:.0%} of the face's skin has colours far from the rest of it "
+            f"(limit {MAX_OUTLIER_SHARE:.0%}): the photo looks damaged (decoded garbage on the face)")
+    if roughness > MAX_ROUGHNESS:
+        raise CorruptPhotoError(
+            f"the face's skin is {roughness:.0f} grey levels rough at fine scale (limit {MAX_ROUGHNESS:.0f}): "
+            "the photo looks damaged (decoded garbage on the face)")
