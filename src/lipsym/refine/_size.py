@@ -123,8 +123,9 @@ def _curve_y(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
 def _smooth(profiles: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian smoothing along axis 1 (SD ``sigma`` samples), ends padded by their values.
 
-    ``np.convolve`` of each 1-D profile with the kernel, for all profiles at
-    once: the kernel's taps are summed in the same (reversed) order.
+    What ``np.convolve(np.pad(profile, r, mode="edge"), kernel, mode="valid")``
+    gives each 1-D profile (the same values on the London photos, bit for
+    bit), for all profiles and channels at once.
     """
     r = max(1, int(np.ceil(3 * sigma)))
     k = np.exp(-0.5 * (np.arange(-r, r + 1) / max(sigma, 1e-6)) ** 2)
@@ -182,8 +183,8 @@ def _interp_columns(y: np.ndarray, v_up: np.ndarray, columns: np.ndarray) -> np.
 
     Parameters
     ----------
-    y : ndarray, shape (J, n), float
-        Positions per column, within ``v_up`` (ends clamped as ``np.interp``).
+    y : ndarray, shape (J, n), float, finite
+        Positions per column; outside ``v_up`` the end values (as ``np.interp``).
     v_up : ndarray, shape (nv,), float, increasing
     columns : ndarray, shape (nv, J, C), float64
 
