@@ -231,3 +231,30 @@ def test_a_fissure_whose_first_columns_leave_the_samples_is_not_followed():
     # The corners lie far below the patch: every column's row is out of range.
     point, reason = fissure_end(lum, u, v, np.array([30.0, -500.0]), np.array([5.0, -480.0]), ipd_px=60.0)
     assert point is None and "too short" in reason
+
+
+@pytest.mark.parametrize("name", ["neutral/010_03.jpg", "smiling/042_08.jpg"])
+def test_pupil_registration_reads_only_the_columns_it_resamples(landmarker, monkeypatch, name):
+    """refine_pupils leaves the columns between the pupils unsampled: filled with NaN, nothing changes."""
+    import lipsym.refine._pupils as pupils_module
+    from lipsym.face._frame import frame_from_landmarks
+    from lipsym.refine._registration import SymmetricGrid
+
+    photo = load_photo(LONDON / name)
+    points = np.array(landmarker.landmarks(photo).points_px)
+    frame = frame_from_landmarks(points)
+    expected_pts, expected = pupils_module.refine_pupils(photo.rgb, points, frame)
+    skipped = []
+
+    def grid_with_nan_gaps(feats, *args):
+        feats = feats.copy()
+        gap = ~feats.any(axis=(0, 2))  # the columns left unsampled (0)
+        feats[:, gap] = np.nan
+        skipped.append(int(gap.sum()))
+        return SymmetricGrid(feats, *args)
+
+    monkeypatch.setattr(pupils_module, "SymmetricGrid", grid_with_nan_gaps)
+    got_pts, got = pupils_module.refine_pupils(photo.rgb, points, frame)
+    assert skipped[0] > 0 and got.used and got.reason == expected.reason
+    assert np.array_equal(got.residual_frame_px, expected.residual_frame_px)
+    assert np.array_equal(got_pts, expected_pts)

@@ -15,6 +15,8 @@ prints that table (a test keeps the two equal).
 
 from __future__ import annotations
 
+import functools
+
 from lipsym.measures._registry import COMPOSITE_KEY, KINDS, REGISTRY, MeasureInfo, measure_info
 
 #: Parts of a sided measure, in JSON order.
@@ -68,6 +70,8 @@ def _json(info: MeasureInfo, part: str) -> str:
     return f"{_JSON_SECTION[info.kind].format(key=info.key)}.{part}"
 
 
+# Cached: the registry is read-only, and a batch asks for the same ~100 columns for every photo.
+@functools.lru_cache(maxsize=None)
 def csv_column(key: str, part: str) -> str:
     """CSV column of a measure's part, e.g. ``commissure_height``, ``asymmetry`` → ``commissure_height_asym_mm``.
 

@@ -65,7 +65,12 @@ def height_at(curve_frame_px: np.ndarray, x_px: float) -> float:
 def polygon_area_px2(polygon_px: np.ndarray) -> float:
     """Unsigned area of a simple polygon (shoelace), px²."""
     x, y = polygon_px[:, 0], polygon_px[:, 1]
-    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    return 0.5 * abs(float(np.dot(x, _next(y)) - np.dot(y, _next(x))))
+
+
+def _next(a: np.ndarray) -> np.ndarray:
+    """``np.roll(a, -1, axis=0)`` (each row's successor, the first after the last), a few times faster."""
+    return np.concatenate([a[1:], a[:1]])
 
 
 def clip_half_plane(polygon_px: np.ndarray, keep_negative_x: bool) -> np.ndarray:
@@ -79,14 +84,16 @@ def clip_half_plane(polygon_px: np.ndarray, keep_negative_x: bool) -> np.ndarray
     """
     sign = -1.0 if keep_negative_x else 1.0
     p = np.asarray(polygon_px, dtype=np.float64)
-    q = np.roll(p, -1, axis=0)
+    q = _next(p)
     p_in, q_in = sign * p[:, 0] >= 0, sign * q[:, 0] >= 0
     cross = p_in != q_in
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(cross, p[:, 0] / (p[:, 0] - q[:, 0]), 0.0)
     inter = np.column_stack([np.zeros(len(p)), p[:, 1] + w * (q[:, 1] - p[:, 1])])
-    # Per edge, in order: its start point if inside, then the crossing if any.
-    return np.stack([p, inter], axis=1)[np.stack([p_in, cross], axis=1)].reshape(-1, 2)
+    # Per edge, in order: its start point if inside, then the crossing if any
+    # (np.take of the kept rows: ~8x faster than a boolean mask on the (n, 2, 2) stack).
+    keep = np.flatnonzero(np.stack([p_in, cross], axis=1))
+    return np.take(np.stack([p, inter], axis=1).reshape(-1, 2), keep, axis=0)
 
 
 def midline_crossing(curve_frame_px: np.ndarray) -> np.ndarray:

@@ -56,7 +56,16 @@ def refine_pupils(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) ->
     search = samples(SEARCH_IPD, ipd, step, 2)
     f_r, f_l = frame.to_frame(pts[PUPILS.right, :2]), frame.to_frame(pts[PUPILS.left, :2])
     u, v = symmetric_grid(np.array([f_l, f_r]), (half + search + 3) * step, step)
-    grid = SymmetricGrid(resample_features(rgb, frame, u, v), u, v, step, half, search, ipd)
+    # The registration reads only the columns around each pupil and their
+    # mirror images (patch and search, one more for the rounding of the
+    # centres): the bridge of the nose between them, more than half the
+    # grid, is not resampled and stays 0.
+    reach = (half + search + 1) * step
+    near = np.minimum(np.abs(np.abs(u) - abs(f_l[0])), np.abs(np.abs(u) - abs(f_r[0]))) <= reach
+    sampled = resample_features(rgb, frame, u[near], v)
+    feats = np.zeros((len(v), len(u), sampled.shape[2]), dtype=sampled.dtype)
+    feats[:, near] = sampled
+    grid = SymmetricGrid(feats, u, v, step, half, search, ipd)
     residual, peak, reason, _ = grid.register(f_l, f_r, corner=True, weighted=True)
     if reason:
         return pts, PairRefinement(*PUPILS, np.zeros(2), peak, False, reason)

@@ -120,48 +120,86 @@ def _curve_y(curve: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.interp(x, curve[order, 0], curve[order, 1])
 
 
-def _smooth(profile: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian smoothing of a 1-D profile (SD ``sigma`` samples), ends padded by their values."""
+def _smooth(profiles: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing along axis 1 (SD ``sigma`` samples), ends padded by their values.
+
+    What ``np.convolve(np.pad(profile, r, mode="edge"), kernel, mode="valid")``
+    gives each 1-D profile (the same values on the London photos, bit for
+    bit), for all profiles and channels at once.
+    """
     r = max(1, int(np.ceil(3 * sigma)))
     k = np.exp(-0.5 * (np.arange(-r, r + 1) / max(sigma, 1e-6)) ** 2)
-    return np.convolve(np.pad(profile, r, mode="edge"), k / k.sum(), mode="valid")
+    k = k / k.sum()
+    padded = np.pad(profiles, [(0, 0), (r, r)] + [(0, 0)] * (profiles.ndim - 2), mode="edge")
+    n = profiles.shape[1]
+    out = np.zeros(profiles.shape)
+    for i, weight in enumerate(k[::-1]):
+        out += weight * padded[:, i:i + n]
+    return out
 
 
-def _edge(profile: np.ndarray, lip: str, step_px: float, ipd_px: float) -> tuple[float, bool]:
-    """Where the skin → vermilion edge of a strip's profile lies, and whether it can be used.
+def _edges(profiles: np.ndarray, lip: str, step_px: float, ipd_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where the skin → vermilion edge of each strip's profile lies, and whether it can be used.
 
     Parameters
     ----------
-    profile : ndarray, shape (2m + 1, C)
-        Features (luminance, redness, ...) at frame-y offsets ``-m..m`` samples
-        of ``step_px`` from the border, up positive.
+    profiles : ndarray, shape (k, 2m + 1, C)
+        Per strip, features (luminance, redness, ...) at frame-y offsets
+        ``-m..m`` samples of ``step_px`` from the border, up positive.
     lip : {"upper", "lower"}
 
     Returns
     -------
-    shift_px : float
-        The edge's offset from the border, frame px, up positive.
-    used : bool
+    shift_px : ndarray, shape (k,), float
+        Each edge's offset from the border, frame px, up positive.
+    used : ndarray, shape (k,), bool
         False when the strongest edge lies at the end of the search or runs
-        the wrong way (no skin → vermilion step at all).
+        the wrong way (no skin → vermilion step at all); its shift is 0.
     """
     sigma_ipd, lum_weight = EDGE_PARAMS[lip]
-    n = profile.shape[0]
+    n = profiles.shape[1]
     m = (n - 1) // 2
     offset_px = (np.arange(n) - m) * step_px
-    sigma = sigma_ipd * ipd_px / step_px
     # Oriented from skin to vermilion: the upper lip's vermilion lies below its border.
     sign = -1.0 if lip == "upper" else 1.0
-    step = sign * (np.gradient(_smooth(profile[:, 1], sigma)) + lum_weight * np.gradient(_smooth(profile[:, 0], sigma)))
+    slope = np.gradient(_smooth(profiles, sigma_ipd * ipd_px / step_px), axis=1)
+    step = sign * (slope[:, :, 1] + lum_weight * slope[:, :, 0])
     inside = np.abs(offset_px) <= SEARCH_IPD * ipd_px
     score = np.where(inside, step * np.exp(-0.5 * (offset_px / (PRIOR_IPD[lip] * ipd_px)) ** 2), -np.inf)
-    i = int(np.argmax(score))
-    if i == 0 or i == n - 1 or not (inside[i - 1] and inside[i + 1]) or step[i] <= 0:
-        return 0.0, False
-    a, b, c = score[i - 1], score[i], score[i + 1]
-    denom = a - 2 * b + c
-    sub = 0.5 * (a - c) / denom if denom < 0 else 0.0
-    return (i + sub - m) * step_px, True
+    shifts, used = np.zeros(len(profiles)), np.zeros(len(profiles), bool)
+    for k, (row, st) in enumerate(zip(score, step)):
+        i = int(np.argmax(row))
+        if i == 0 or i == n - 1 or not (inside[i - 1] and inside[i + 1]) or st[i] <= 0:
+            continue
+        a, b, c = row[i - 1], row[i], row[i + 1]
+        denom = a - 2 * b + c
+        sub = 0.5 * (a - c) / denom if denom < 0 else 0.0
+        shifts[k], used[k] = (i + sub - m) * step_px, True
+    return shifts, used
+
+
+def _interp_columns(y: np.ndarray, v_up: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """``np.interp(y[j], v_up, columns[:, j, c])`` for every column j and channel c at once.
+
+    Parameters
+    ----------
+    y : ndarray, shape (J, n), float, finite
+        Positions per column; outside ``v_up`` the end values (as ``np.interp``).
+    v_up : ndarray, shape (nv,), float, increasing
+    columns : ndarray, shape (nv, J, C), float64
+
+    Returns
+    -------
+    ndarray, shape (J, n, C)
+        The same arithmetic as ``np.interp`` (slope × (x − xp[i]) + fp[i]).
+    """
+    i = np.clip(np.searchsorted(v_up, y, side="right") - 1, 0, len(v_up) - 2)
+    j = np.arange(y.shape[0])[:, None]
+    lo, hi = columns[i, j], columns[i + 1, j]
+    slope = (hi - lo) / (v_up[i + 1] - v_up[i])[..., None]
+    out = slope * (y - v_up[i])[..., None] + lo
+    out = np.where((y <= v_up[0])[..., None], columns[0, j], out)
+    return np.where((y >= v_up[-1])[..., None], columns[-1, j], out)
 
 
 def strip_profiles(grid: SymmetricGrid, points_frame_px: np.ndarray) -> dict[str, np.ndarray]:
@@ -181,28 +219,29 @@ def strip_profiles(grid: SymmetricGrid, points_frame_px: np.ndarray) -> dict[str
     """
     ipd, step = grid.ipd_px, grid.step
     u, v = grid.u, grid.v
-    feats = grid.feats.astype(np.float64)
     ch_x = 0.5 * (abs(points_frame_px[OUTER_UPPER[-1], 0]) + abs(points_frame_px[OUTER_UPPER[0], 0]))
     # Beyond the search, room for the widest smoothing.
     m = int(np.ceil(SEARCH_IPD * ipd / step)) + int(np.ceil(3 * max(p[0] for p in EDGE_PARAMS.values()) * ipd / step)) + 2
     offsets = np.arange(-m, m + 1) * step
     v_up = v[::-1]  # increasing, for np.interp
     half = STRIP_HALF_IPD * ipd
+    # The strip at +x and its mirror at -x together (at the midline, one strip).
+    # On a small photo the grid's columns can be farther apart than a strip
+    # is wide: then the columns nearest the strip's |x| (the grid is symmetric,
+    # so a mirror pair) stand for it.
+    strips = []
+    for frac in STRIP_FRACTIONS:
+        off_strip = np.abs(np.abs(u) - frac * ch_x)
+        strips.append(np.nonzero(off_strip <= max(half, off_strip.min() + 1e-9 * step))[0])
+    cols = np.concatenate(strips)
+    # Only the strips' columns are converted to float64, bottom row first (v increasing).
+    columns = grid.feats[::-1, cols].astype(np.float64)
+    bounds = np.cumsum([0] + [len(c) for c in strips])
     out = {}
     for lip, contour in (("upper", OUTER_UPPER), ("lower", OUTER_LOWER)):
-        curve = _dense(points_frame_px[list(contour)])
-        profiles = []
-        for frac in STRIP_FRACTIONS:
-            # The strip at +x and its mirror at -x together (at the midline, one strip).
-            # On a small photo the grid's columns can be farther apart than a strip
-            # is wide: then the columns nearest the strip's |x| (the grid is symmetric,
-            # so a mirror pair) stand for it.
-            off_strip = np.abs(np.abs(u) - frac * ch_x)
-            cols = np.nonzero(off_strip <= max(half, off_strip.min() + 1e-9 * step))[0]
-            ys = _curve_y(curve, u[cols])
-            profiles.append(np.mean([[np.interp(y + offsets, v_up, feats[::-1, j, c]) for c in range(feats.shape[2])]
-                                     for j, y in zip(cols, ys)], axis=0).T)
-        out[lip] = np.array(profiles)
+        ys = _curve_y(_dense(points_frame_px[list(contour)]), u[cols])
+        sampled = _interp_columns(ys[:, None] + offsets, v_up, columns)
+        out[lip] = np.array([sampled[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])])
     return out
 
 
@@ -225,13 +264,13 @@ def search_size_borders(grid: SymmetricGrid, points_frame_px: np.ndarray) -> Siz
     profiles = strip_profiles(grid, points_frame_px)
     out = {}
     for lip in ("upper", "lower"):
-        found = [_edge(p, lip, step, ipd) for p in profiles[lip]]
-        raw = np.array([shift / ipd for shift, _ in found])
+        shift_px, used = _edges(profiles[lip], lip, step, ipd)
+        raw = shift_px / ipd
         # The median of each strip and its neighbours: one strip caught by
         # another edge (a highlight, a crease) does not bend the border.
         # Chosen on London (it lowered the distance to the manual border).
         shifts = np.array([np.median(raw[max(0, k - 1):k + 2]) for k in range(len(raw))])
-        out[lip] = (shifts, np.array([ok for _, ok in found]))
+        out[lip] = (shifts, used)
     arrays = {"x_fraction": np.array(STRIP_FRACTIONS, dtype=float), "upper_shift_ipd": out["upper"][0],
               "lower_shift_ipd": out["lower"][0], "upper_used": out["upper"][1], "lower_used": out["lower"][1]}
     for a in arrays.values():
