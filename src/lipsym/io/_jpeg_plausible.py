@@ -43,6 +43,10 @@ STEP_CONSISTENCY = 4.0
 STEP_QUANTA = 1.5
 #: The width is judged in at most this many column groups (cost).
 MAX_GROUPS = 32
+#: A column group reads at most this many MCUs (the first of its stretch):
+#: less than half the pixels of a 6000-px-wide photo, and none of the photos
+#: the thresholds were chosen on has more than 6 MCUs per group.
+MAX_GROUP_MCUS = 6
 #: Images with fewer MCU rows or column groups than this are not judged.
 MIN_MCUS = 4
 
@@ -104,8 +108,9 @@ def boundary_steps(rgb: np.ndarray, mcu_h: int, mcu_w: int, groups: int) -> np.n
     mcu_h, mcu_w : int
         The MCU's size in these pixels (at least 4 high).
     groups : int
-        The width is split into this many groups of whole MCUs (the MCUs
-        left over at the right are not read).
+        The width is split into this many stretches of whole MCUs (the MCUs
+        left over at the right are not read); each group is the first
+        :data:`MAX_GROUP_MCUS` MCUs of its stretch at most.
 
     Returns
     -------
@@ -117,15 +122,22 @@ def boundary_steps(rgb: np.ndarray, mcu_h: int, mcu_w: int, groups: int) -> np.n
         ``x[b+3] - x[b+1]`` beside it (1.5 times their mean: the step spans 3 rows).
     """
     rows = rgb.shape[0] // mcu_h
-    group_px = (rgb.shape[1] // mcu_w // groups) * mcu_w
+    stretch_px = (rgb.shape[1] // mcu_w // groups) * mcu_w
+    # Each group is its first MAX_GROUP_MCUS MCUs at most (cost, on photos wider than 6 x 32 MCUs).
+    group_px = min(stretch_px, MAX_GROUP_MCUS * mcu_w)
     b = mcu_h * np.arange(1, rows)
-    above2, above, below, below2 = (rgb[b + offset, : groups * group_px].astype(np.int16) for offset in (-4, -2, 1, 3))
+
+    def row(offset: int) -> np.ndarray:
+        stretches = rgb[b + offset, : groups * stretch_px].reshape(len(b), groups, 3 * stretch_px)
+        return stretches[:, :, : 3 * group_px].astype(np.int16)
+
+    above2, above, below, below2 = (row(offset) for offset in (-4, -2, 1, 3))
     # (below - above) - 0.75 ((above - above2) + (below2 - below)), times 4, per pixel and channel.
     step4 = 7 * (below - above) + 3 * (above2 - below2)
     # The group's mean per channel, as a product with a 0/1 matrix (BLAS; a sum over a middle axis is slower).
     channel_of = np.arange(3 * group_px) % 3
     pick = (channel_of[:, None] == np.arange(3)[None, :]).astype(np.float32) / (4 * group_px)
-    step = step4.reshape(len(b), groups, 3 * group_px).astype(np.float32) @ pick
+    step = step4.astype(np.float32) @ pick
     return step.astype(np.float64) @ _RGB_TO_YCC.T
 
 
