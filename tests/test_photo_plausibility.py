@@ -4,7 +4,9 @@
 pinned: intact photos (every shared photo, and re-encodings of some, when
 ../shared/data is present; the sample image always) load, and garbage
 planted on the 8-px block grid from a row on is refused, through
-:func:`lipsym.io.load_photo` as well as directly.
+:func:`lipsym.io.load_photo` as well as directly. A JPEG's own check
+(:mod:`lipsym.io._jpeg_plausible`, a step from one block on) likewise: a real
+JPEG damaged by one bit is refused, low-quality re-encodings load.
 """
 
 from __future__ import annotations
@@ -184,17 +186,20 @@ def test_a_planted_step_is_found_where_it_starts_and_a_smaller_one_is_not():
     from lipsym.io import _jpeg_plausible
 
     rgb = astronaut().astype(np.int16)
+    q90 = _jpeg_plausible.JpegGrid((16, 16), 0.375)  # 4:2:0, DC quantisation steps of 3 / 8 level (q 90)
     stepped = rgb.copy()
     # Luma up by 20 from MCU (row 10, column 12) of 16-px MCUs on, to the end, as a changed DC difference does.
     stepped[160:176, 192:] += 20
     stepped[176:] += 20
     stepped = np.clip(stepped, 0, 255).astype(np.uint8)
     with pytest.raises(CorruptPhotoError, match=r"from decoded row 160 of 512 on, its Y is offset by \+2\d"):
-        _jpeg_plausible.check_dc_steps(stepped, _jpeg_plausible.JpegGrid((16, 16), 0.375), "stepped.jpg")
+        _jpeg_plausible.check_dc_steps(stepped, q90, "stepped.jpg")
+    # In a photo saved at low quality (DC quantisation step 16 levels) a step of 20 is not evidence.
+    _jpeg_plausible.check_dc_steps(stepped, _jpeg_plausible.JpegGrid((16, 16), 16.0), "stepped.jpg")
     small = rgb.copy()
     small[176:] += 3
-    _jpeg_plausible.check_dc_steps(np.clip(small, 0, 255).astype(np.uint8), _jpeg_plausible.JpegGrid((16, 16), 0.375), "small.jpg")
-    _jpeg_plausible.check_dc_steps(astronaut(), _jpeg_plausible.JpegGrid((16, 16), 0.375), "intact.jpg")
+    _jpeg_plausible.check_dc_steps(np.clip(small, 0, 255).astype(np.uint8), q90, "small.jpg")
+    _jpeg_plausible.check_dc_steps(astronaut(), q90, "intact.jpg")
 
 
 @pytest.mark.slow

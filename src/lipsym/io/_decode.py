@@ -11,10 +11,11 @@
 Whole-image decoders are checked against
 :data:`~lipsym.io._limits.MEMORY_CEILING_BYTES` from the header before they
 run. Every decoder runs under :func:`~lipsym.io._strict.strict_decoding`,
-a JPEG's pixels pass :func:`~lipsym.io._strict.check_plausible`, and every
-other format's but a strip-decoded PNG's pass
+a JPEG's pixels pass :func:`~lipsym.io._strict.check_plausible` and
+:func:`~lipsym.io._jpeg_plausible.check_dc_steps` (a brightness or colour
+step from one block on), and every format's but a strip-decoded PNG's pass
 :func:`~lipsym.io._plausible.check_blocks_plausible` (codec garbage from a
-block row on).
+block row on; gentler thresholds for a JPEG).
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ the median excess is high and well above that of the strips before
 it (:func:`garbage_start`).
 
 Damage that stays inside the blocks' statistics passes: a changed JPEG DC
-value (a colour step from one block on, then a valid image), an LZW or
+value (a colour step from one block on, then a valid image; see
+:mod:`lipsym.io._jpeg_plausible`), an LZW or
 prefix-code change that shifts or recolours pixels (GIF, TIFF LZW, WebP
 lossless), garbage that is smooth inside large blocks or covers only one
 side of the image, a garbled tile of a tiled HEIC whose other tiles are intact.
@@ -36,8 +37,8 @@ import numpy as np
 
 from lipsym.errors import CorruptPhotoError
 
-# The three thresholds below are grey levels of boundary excess (R+G+B; see
-# strip_excess). Chosen on: every photo under /work/shared/data (London,
+# The three thresholds below (the default rule; a JPEG's is JPEG_RULE) are
+# grey levels of boundary excess (R+G+B; see strip_excess). Chosen on: every photo under /work/shared/data (London,
 # 3DSK, invariance, portraits) and sample_images/ (132 files), JPEG q 30 and
 # 45 of 27 of them, and re-encodings of 22 (JPEG q 60-95, progressive, WebP
 # q 50/80 and lossless, HEIC q 50/80, PNG, 320 px wide, added noise, shifted
