@@ -40,10 +40,11 @@ _RGB_TO_YCC = np.array([[0.299, 0.587, 0.114],
 # sample_images/ (132 files) and re-encodings of each in /tmp (JPEG q 15-95
 # with 4:2:0 and 4:4:4 chroma, progressive q 85, cropped by 3 x 5 px, upscaled
 # 1.5x, 320 px wide): 3036 files, 12144 decodes at reductions 1-8, none
-# refused (docs/photos.md, 2 December 2026). The closest are 3DSK photos at
-# q 15-20, whose smooth backgrounds band by exactly one DC quantisation step
-# along a whole boundary (josef at q 15: 7.1 levels, quantisation step 7.1):
-# STEP_QUANTA keeps them at 0.66 of the threshold. The fuzz counts of
+# refused (docs/photos.md, 2 December 2026). Photos saved at q 15-25 band
+# by about one DC quantisation step along whole boundaries of their smooth
+# backgrounds (3DSK josef at q 15: 7.1 levels, quantisation step 7.1), hence
+# STEP_QUANTA; the closest, 320-px-wide re-encodings at q 25, step by 5.0
+# levels against a threshold of 6.4 (0.79 of it). The fuzz counts of
 # benchmarks/fuzz_photos.py (q 90 corpus: STEP_MIN decides there) were in
 # view (in-sample).
 
