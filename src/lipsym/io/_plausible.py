@@ -64,6 +64,14 @@ MIN_STRIPS = 2
 #: intact corpus is closer than 6 to the thresholds.
 BLOCK_EXCESS_CAP = 150.0
 
+#: Photos with more block rows than this are judged on every n-th block
+#: row, at most this many (cost; every photo the thresholds were chosen on
+#: has at most 225 block rows, so all of its rows were judged).
+MAX_STRIPS_JUDGED = 256
+#: Images with fewer strips than this are not judged (a thumbnail has too few blocks).
+MIN_IMAGE_STRIPS = 8
+
+
 @dataclass(frozen=True)
 class GarbageRule:
     """The three thresholds of :func:`garbage_start`, grey levels of boundary excess (R+G+B)."""
@@ -71,6 +79,8 @@ class GarbageRule:
     excess: float
     step: float
     excess_from_top: float
+    #: Judge every n-th block row, at most this many (cost).
+    max_strips: int = MAX_STRIPS_JUDGED
 
 
 #: The rule for every format judged except JPEG.
@@ -79,16 +89,15 @@ DEFAULT_RULE = GarbageRule(GARBAGE_EXCESS, GARBAGE_STEP, GARBAGE_EXCESS_FROM_TOP
 #: it is smooth, and more at its smooth bottom than above. Chosen on every
 #: shared photo and sample image re-encoded at JPEG q 15-95 (4:2:0 and
 #: 4:4:4), progressive, cropped, upscaled and 320 px wide (/tmp probe of
-#: 2 December 2026, docs/photos.md): the closest, invariance/zoom/30cm.jpg at
-#: q 15, has a median excess of 54 over its last block rows, 36 above the
-#: rows before, 0.75 of these thresholds (1.2 times the rule that refuses it).
-JPEG_RULE = GarbageRule(72.0, 48.0, 96.0)
-#: Photos with more block rows than this are judged on every n-th block
-#: row, at most this many (cost; every photo the thresholds were chosen on
-#: has at most 225 block rows, so all of its rows were judged).
-MAX_STRIPS_JUDGED = 256
-#: Images with fewer strips than this are not judged (a thumbnail has too few blocks).
-MIN_IMAGE_STRIPS = 8
+#: 2 December 2026, docs/photos.md; 3034 JPEGs, 6068 decodes at reductions 1
+#: and 2, none refused): the closest, invariance/zoom/30cm.jpg at q 15, is at
+#: 0.69 of these thresholds (0.75 judging every block row, where its median
+#: excess is 54 over its last block rows, 36 above the rows before; the
+#: thresholds are 1.2 times the lowest of that shape it passed, 60/40/80).
+#: At most 64 block rows are judged: a JPEG decodes several times faster than
+#: a WebP or HEIC, and judging up to 256 rows cost 19-39 % of a 6000 x 4000
+#: JPEG load (benchmarks/plausibility_cost.py, 2 December 2026).
+JPEG_RULE = GarbageRule(72.0, 48.0, 96.0, 64)
 
 
 def block_excess(rgb: np.ndarray, block_px: int, stride: int = 1) -> np.ndarray:
@@ -221,7 +230,7 @@ def check_blocks_plausible(rgb: np.ndarray, shown: str, reduction: int = 1, rule
         return
     # A large photo is judged on every stride-th block row (the garbage
     # covers all of them from its start on): half the cost at 24 megapixels.
-    stride = max(1, -(-(rgb.shape[0] // block_px) // MAX_STRIPS_JUDGED))
+    stride = max(1, -(-(rgb.shape[0] // block_px) // rule.max_strips))
     excess = strip_excess(rgb, block_px, stride)
     if len(excess) + 1 < MIN_IMAGE_STRIPS:
         return
