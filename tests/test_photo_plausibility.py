@@ -70,6 +70,18 @@ def test_load_photo_runs_the_check(fmt):
         load_photo("damaged", data=encode(with_garbage(rgb, 256), fmt, **options))
 
 
+def test_a_jpeg_is_block_checked_with_its_own_rule():
+    rgb = astronaut()
+    load_photo("intact.jpg", data=encode(rgb, "JPEG", quality=90))  # must not raise
+    with pytest.raises(CorruptPhotoError, match="blocks no longer fit together"):
+        load_photo("damaged.jpg", data=encode(with_garbage(rgb, 256), "JPEG", quality=90))
+    # Garbage the default rule would refuse, the JPEG rule lets through when its excess is lower.
+    excess = _plausible.strip_excess(with_garbage(rgb, 256), 8)
+    scale = 0.9 * _plausible.JPEG_RULE.excess / float(np.median(excess[40:]))
+    assert _plausible.garbage_start(excess * scale) is not None
+    assert _plausible.garbage_start(excess * scale, _plausible.JPEG_RULE) is None
+
+
 def test_garbage_must_differ_from_what_is_above_it():
     """A photo saved at low JPEG quality is blocky throughout: not garbage from a row on."""
     rgb = astronaut()
@@ -131,13 +143,14 @@ def test_a_tall_photo_is_judged_on_every_other_block_row():
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data (the shared photos)")
-def test_a_low_quality_jpeg_is_not_judged_by_its_blocks():
+def test_a_low_quality_jpeg_is_judged_by_the_gentler_jpeg_rule():
     """zoom/45cm.jpg at JPEG q 30 blocks like garbage from a row on: a JPEG is judged by the gentler JPEG_RULE."""
     rgb = np.asarray(Image.open(SHARED / "invariance" / "zoom" / "45cm.jpg").convert("RGB"))
     data = encode(rgb, "JPEG", quality=30)
+    decoded = load_photo("45cm_q30.jpg", data=data).rgb  # must not raise
     with pytest.raises(CorruptPhotoError, match="blocks no longer fit together"):
-        _plausible.check_blocks_plausible(load_photo("45cm_q30.jpg", data=data).rgb, "45cm_q30.jpg")
-    load_photo("45cm_q30.jpg", data=data)  # must not raise
+        _plausible.check_blocks_plausible(decoded, "45cm_q30.jpg")
+    _plausible.check_blocks_plausible(decoded, "45cm_q30.jpg", rule=_plausible.JPEG_RULE)
 
 
 # A real London photo (sample_images/london_094_rest.jpg, 4:2:0 baseline, no
