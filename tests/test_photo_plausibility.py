@@ -4,7 +4,9 @@
 pinned: intact photos (every shared photo, and re-encodings of some, when
 ../shared/data is present; the sample image always) load, and garbage
 planted on the 8-px block grid from a row on is refused, through
-:func:`lipsym.io.load_photo` as well as directly.
+:func:`lipsym.io.load_photo` as well as directly. A JPEG's own check
+(:mod:`lipsym.io._jpeg_plausible`, a step from one block on) likewise: a real
+JPEG damaged by one bit is refused, low-quality re-encodings load.
 """
 
 from __future__ import annotations
@@ -68,6 +70,18 @@ def test_load_photo_runs_the_check(fmt):
         load_photo("damaged", data=encode(with_garbage(rgb, 256), fmt, **options))
 
 
+def test_a_jpeg_is_block_checked_with_its_own_rule():
+    rgb = astronaut()
+    load_photo("intact.jpg", data=encode(rgb, "JPEG", quality=90))  # must not raise
+    with pytest.raises(CorruptPhotoError, match="blocks no longer fit together"):
+        load_photo("damaged.jpg", data=encode(with_garbage(rgb, 256), "JPEG", quality=90))
+    # Garbage the default rule would refuse, the JPEG rule lets through when its excess is lower.
+    excess = _plausible.strip_excess(with_garbage(rgb, 256), 8)
+    scale = 0.9 * _plausible.JPEG_RULE.excess / float(np.median(excess[40:]))
+    assert _plausible.garbage_start(excess * scale) is not None
+    assert _plausible.garbage_start(excess * scale, _plausible.JPEG_RULE) is None
+
+
 def test_garbage_must_differ_from_what_is_above_it():
     """A photo saved at low JPEG quality is blocky throughout: not garbage from a row on."""
     rgb = astronaut()
@@ -129,10 +143,92 @@ def test_a_tall_photo_is_judged_on_every_other_block_row():
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data (the shared photos)")
-def test_a_low_quality_jpeg_is_not_judged_by_its_blocks():
-    """zoom/45cm.jpg at JPEG q 30 blocks like garbage from a row on: JPEGs skip this check."""
+def test_a_low_quality_jpeg_is_judged_by_the_gentler_jpeg_rule():
+    """zoom/45cm.jpg at JPEG q 30 blocks like garbage from a row on: a JPEG is judged by the gentler JPEG_RULE."""
     rgb = np.asarray(Image.open(SHARED / "invariance" / "zoom" / "45cm.jpg").convert("RGB"))
     data = encode(rgb, "JPEG", quality=30)
+    decoded = load_photo("45cm_q30.jpg", data=data).rgb  # must not raise
     with pytest.raises(CorruptPhotoError, match="blocks no longer fit together"):
-        _plausible.check_blocks_plausible(load_photo("45cm_q30.jpg", data=data).rgb, "45cm_q30.jpg")
-    load_photo("45cm_q30.jpg", data=data)  # must not raise
+        _plausible.check_blocks_plausible(decoded, "45cm_q30.jpg")
+    _plausible.check_blocks_plausible(decoded, "45cm_q30.jpg", rule=_plausible.JPEG_RULE)
+
+
+# A real London photo (sample_images/london_094_rest.jpg, 4:2:0 baseline, no
+# restart markers) with one bit flipped in its scan data: the DC difference
+# of one luma block changes and the stream stays valid, so libjpeg decodes
+# it without a warning, 43 grey levels darker from decoded row 1120 on
+# (the bottom sixth, clothes and backdrop: found by flipping random bits).
+LONDON = REPO / "sample_images" / "london_094_rest.jpg"
+DC_STEP_OFFSET, DC_STEP_BIT = 325071, 7
+
+
+def test_a_jpeg_with_a_changed_dc_difference_is_refused():
+    intact = LONDON.read_bytes()
+    damaged = bytearray(intact)
+    damaged[DC_STEP_OFFSET] ^= 1 << DC_STEP_BIT
+    with pytest.raises(CorruptPhotoError, match=r"from decoded row 1120 of 1350 on, its Y is offset by -4\d"):
+        load_photo("damaged.jpg", data=bytes(damaged))
+    # Damaged, yet every decoder accepts it: the check is all that refuses it.
+    with _plausible_off():
+        photo = load_photo("damaged.jpg", data=bytes(damaged))
+    reference = load_photo("intact.jpg", data=intact)  # must not raise
+    difference = photo.rgb.astype(int) - reference.rgb
+    assert np.abs(difference[:1100]).max() == 0 and np.median(difference[1140:]) < -30
+    # At reduction 2 (8-px MCUs) too; at 4 (4-px MCUs) the same step.
+    for reduction in (2, 4):
+        with pytest.raises(CorruptPhotoError, match="offset by"):
+            load_photo("damaged.jpg", data=bytes(damaged), reduction=reduction)
+
+
+class _plausible_off:
+    """Switch the DC-step check off inside a ``with`` block (to look at what the decoder alone returns)."""
+
+    def __enter__(self):
+        from lipsym.io import _decode
+
+        self._saved = _decode.check_dc_steps
+        _decode.check_dc_steps = lambda *args, **kwargs: None
+
+    def __exit__(self, *exc):
+        from lipsym.io import _decode
+
+        _decode.check_dc_steps = self._saved
+
+
+def test_a_planted_step_is_found_where_it_starts_and_a_smaller_one_is_not():
+    from lipsym.io import _jpeg_plausible
+
+    rgb = astronaut().astype(np.int16)
+    q90 = _jpeg_plausible.JpegGrid((16, 16), 0.375)  # 4:2:0, DC quantisation steps of 3 / 8 level (q 90)
+    stepped = rgb.copy()
+    # Luma up by 20 from MCU (row 10, column 12) of 16-px MCUs on, to the end, as a changed DC difference does.
+    stepped[160:176, 192:] += 20
+    stepped[176:] += 20
+    stepped = np.clip(stepped, 0, 255).astype(np.uint8)
+    with pytest.raises(CorruptPhotoError, match=r"from decoded row 160 of 512 on, its Y is offset by \+2\d"):
+        _jpeg_plausible.check_dc_steps(stepped, q90, "stepped.jpg")
+    # In a photo saved at low quality (DC quantisation step 16 levels) a step of 20 is not evidence.
+    _jpeg_plausible.check_dc_steps(stepped, _jpeg_plausible.JpegGrid((16, 16), 16.0), "stepped.jpg")
+    small = rgb.copy()
+    small[176:] += 3
+    _jpeg_plausible.check_dc_steps(np.clip(small, 0, 255).astype(np.uint8), q90, "small.jpg")
+    _jpeg_plausible.check_dc_steps(astronaut(), q90, "intact.jpg")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data (the shared photos)")
+def test_low_quality_re_encodings_of_real_photos_are_not_refused():
+    """Photos saved at JPEG q 15-30 (a messenger may), 4:2:0 and 4:4:4, load at reductions 1, 2 and 4.
+
+    The hardest of the photos the DC-step thresholds were chosen on: the
+    invariance set (zoom/30cm.jpg and 45cm.jpg block strongly at low
+    quality) and every 10th other shared photo.
+    """
+    photos = [p for p in shared_photos() if "invariance" in p.parts] + shared_photos()[::10]
+    for path in photos:
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        for quality in (15, 20, 30):
+            for subsampling in (0, 2):
+                data = encode(rgb, "JPEG", quality=quality, subsampling=subsampling)
+                for reduction in (1, 2, 4):
+                    load_photo(f"{path.name}.q{quality}.jpg", data=data, reduction=reduction)

@@ -11,10 +11,11 @@
 Whole-image decoders are checked against
 :data:`~lipsym.io._limits.MEMORY_CEILING_BYTES` from the header before they
 run. Every decoder runs under :func:`~lipsym.io._strict.strict_decoding`,
-a JPEG's pixels pass :func:`~lipsym.io._strict.check_plausible`, and every
-other format's but a strip-decoded PNG's pass
+a JPEG's pixels pass :func:`~lipsym.io._strict.check_plausible` and
+:func:`~lipsym.io._jpeg_plausible.check_dc_steps` (a brightness or colour
+step from one block on), and every format's but a strip-decoded PNG's pass
 :func:`~lipsym.io._plausible.check_blocks_plausible` (codec garbage from a
-block row on).
+block row on; gentler thresholds for a JPEG).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from lipsym.io._exif import _has_orientation_tag
 from lipsym.io._files import _one_line
 from lipsym.io._header import PhotoHeader, _Probe
 from lipsym.io._jpeg import _decode_jpeg_cv2, _jpeg_is_complete
+from lipsym.io._jpeg_plausible import check_dc_steps, jpeg_grid
 from lipsym.io._limits import _pil_bomb_guard, check_memory
-from lipsym.io._plausible import check_blocks_plausible
+from lipsym.io._plausible import DEFAULT_RULE, JPEG_RULE, check_blocks_plausible
 from lipsym.io._pixels import ReducedCanvas, _pil_pixels, rows_per_strip
 from lipsym.io._png import (
     PngLayout,
@@ -57,7 +59,7 @@ _STRIP_WORKING_BYTES = 200_000_000
 _DECODER_BUFFER_BYTES_PER_PX = {"WEBP": 12, "HEIF": 4}
 
 #: Formats whose decoded pixels skip :func:`check_blocks_plausible` (why: at the call).
-BLOCK_CHECK_SKIPPED = frozenset({"JPEG", "PNG"})
+BLOCK_CHECK_SKIPPED = frozenset({"PNG"})
 
 
 def _check_complete(data: bytes, fmt: str, shown: str) -> None:
@@ -110,13 +112,15 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
             stored, orientation_left = _decode_pil(probe, reduction, output_bytes, shown)
     if header.format == "JPEG":  # where libjpeg fills rows it had no data for
         check_plausible(stored, shown, reduction)
-    # Not a PNG (CRC and Adler-32 on all its data, interlaced too), and not a JPEG: a real
-    # photo saved at JPEG quality 30 or below can block like garbage from a row on
-    # (invariance/zoom/45cm.jpg re-encoded at q 30, 30cm.jpg at q 15-25), and the
-    # check caught none of 45 damaged real JPEGs that still loaded (docs/photos.md).
-    # HEIC and WebP: re-encodings down to q 10 / q 5 pass, and it catches their garbage.
+        # A changed DC difference: Y, Cb or Cr offset from one block to the end (docs/photos.md).
+        check_dc_steps(stored, jpeg_grid(data), shown, reduction)
+    # Not a PNG (CRC and Adler-32 on all its data, interlaced too). A JPEG with
+    # gentler thresholds: a real photo saved at JPEG quality 30 or below can block
+    # like garbage from a row on (invariance/zoom/30cm.jpg at q 15-25, 45cm.jpg at
+    # q 30 under the default rule). HEIC and WebP: re-encodings down to q 10 / q 5
+    # pass the default rule, and it catches their garbage (docs/photos.md).
     if header.format not in BLOCK_CHECK_SKIPPED:
-        check_blocks_plausible(stored, shown, reduction)
+        check_blocks_plausible(stored, shown, reduction, JPEG_RULE if header.format == "JPEG" else DEFAULT_RULE)
     return stored, orientation_left
 
 

@@ -22,7 +22,8 @@ the median excess is high and well above that of the strips before
 it (:func:`garbage_start`).
 
 Damage that stays inside the blocks' statistics passes: a changed JPEG DC
-value (a colour step from one block on, then a valid image), an LZW or
+value (a colour step from one block on, then a valid image; see
+:mod:`lipsym.io._jpeg_plausible`), an LZW or
 prefix-code change that shifts or recolours pixels (GIF, TIFF LZW, WebP
 lossless), garbage that is smooth inside large blocks or covers only one
 side of the image, a garbled tile of a tiled HEIC whose other tiles are intact.
@@ -30,12 +31,14 @@ side of the image, a garbled tile of a tiled HEIC whose other tiles are intact.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from lipsym.errors import CorruptPhotoError
 
-# The three thresholds below are grey levels of boundary excess (R+G+B; see
-# strip_excess). Chosen on: every photo under /work/shared/data (London,
+# The three thresholds below (the default rule; a JPEG's is JPEG_RULE) are
+# grey levels of boundary excess (R+G+B; see strip_excess). Chosen on: every photo under /work/shared/data (London,
 # 3DSK, invariance, portraits) and sample_images/ (132 files), JPEG q 30 and
 # 45 of 27 of them, and re-encodings of 22 (JPEG q 60-95, progressive, WebP
 # q 50/80 and lossless, HEIC q 50/80, PNG, 320 px wide, added noise, shifted
@@ -60,12 +63,41 @@ MIN_STRIPS = 2
 #: 255 (png-gray) scored 52 uncapped in one column; capped, none of the
 #: intact corpus is closer than 6 to the thresholds.
 BLOCK_EXCESS_CAP = 150.0
+
 #: Photos with more block rows than this are judged on every n-th block
 #: row, at most this many (cost; every photo the thresholds were chosen on
 #: has at most 225 block rows, so all of its rows were judged).
 MAX_STRIPS_JUDGED = 256
 #: Images with fewer strips than this are not judged (a thumbnail has too few blocks).
 MIN_IMAGE_STRIPS = 8
+
+
+@dataclass(frozen=True)
+class GarbageRule:
+    """The three thresholds of :func:`garbage_start`, grey levels of boundary excess (R+G+B)."""
+
+    excess: float
+    step: float
+    excess_from_top: float
+    #: Judge every n-th block row, at most this many (cost).
+    max_strips: int = MAX_STRIPS_JUDGED
+
+
+#: The rule for every format judged except JPEG.
+DEFAULT_RULE = GarbageRule(GARBAGE_EXCESS, GARBAGE_STEP, GARBAGE_EXCESS_FROM_TOP)
+#: JPEG's, gentler: a real photo saved at JPEG q 15-30 blocks strongly where
+#: it is smooth, and more at its smooth bottom than above. Chosen on every
+#: shared photo and sample image re-encoded at JPEG q 15-95 (4:2:0 and
+#: 4:4:4), progressive, cropped, upscaled and 320 px wide (/tmp probe of
+#: 2 December 2026, docs/photos.md; 3034 JPEGs, 6068 decodes at reductions 1
+#: and 2, none refused): the closest, invariance/zoom/30cm.jpg at q 15, is at
+#: 0.69 of these thresholds (0.75 judging every block row, where its median
+#: excess is 54 over its last block rows, 36 above the rows before; the
+#: thresholds are 1.2 times the lowest of that shape it passed, 60/40/80).
+#: At most 64 block rows are judged: a JPEG decodes several times faster than
+#: a WebP or HEIC, and judging up to 256 rows cost 19-39 % of a 6000 x 4000
+#: JPEG load (benchmarks/plausibility_cost.py, 2 December 2026).
+JPEG_RULE = GarbageRule(72.0, 48.0, 96.0, 64)
 
 
 def block_excess(rgb: np.ndarray, block_px: int, stride: int = 1) -> np.ndarray:
@@ -142,36 +174,37 @@ def strip_excess(rgb: np.ndarray, block_px: int, stride: int = 1) -> np.ndarray:
     return blocks.mean(axis=1, dtype=np.float64)
 
 
-def garbage_start(excess: np.ndarray) -> int | None:
+def garbage_start(excess: np.ndarray, rule: GarbageRule = DEFAULT_RULE) -> int | None:
     """Index ``k`` into ``excess`` from which on the pixels look like codec garbage, else None.
 
     ``k`` qualifies when the median of ``excess[k:]`` (at least
-    :data:`MIN_STRIPS` strips) is above :data:`GARBAGE_EXCESS` and above the
-    median of ``excess[:k]`` (at least :data:`MIN_STRIPS` strips) by more
-    than :data:`GARBAGE_STEP`. If any does, the index returned is the
-    likeliest start of the garbage (see below). Failing that, 0 or 1 qualifies when
-    the median of ``excess[k:]`` alone is above
-    :data:`GARBAGE_EXCESS_FROM_TOP` (garbage from the top).
+    :data:`MIN_STRIPS` strips) is above ``rule.excess`` (:data:`GARBAGE_EXCESS`
+    by default) and above the median of ``excess[:k]`` (at least
+    :data:`MIN_STRIPS` strips) by more than ``rule.step``
+    (:data:`GARBAGE_STEP`). If any does, the index returned is the likeliest
+    start of the garbage (see below). Failing that, 0 or 1 qualifies when the
+    median of ``excess[k:]`` alone is above ``rule.excess_from_top``
+    (:data:`GARBAGE_EXCESS_FROM_TOP`; garbage from the top).
     """
     qualifying = [k for k in range(MIN_STRIPS, len(excess) - MIN_STRIPS + 1)
-                  if (below := float(np.median(excess[k:]))) > GARBAGE_EXCESS
-                  and below - float(np.median(excess[:k])) > GARBAGE_STEP]
+                  if (below := float(np.median(excess[k:]))) > rule.excess
+                  and below - float(np.median(excess[:k])) > rule.step]
     if qualifying:
         # The tail's median qualifies before the garbage starts (once most of
         # the tail is garbage): the start is where the share of strips above
-        # GARBAGE_EXCESS changes most, between the strips before and after.
-        high = excess > GARBAGE_EXCESS
+        # rule.excess changes most, between the strips before and after.
+        high = excess > rule.excess
         tail_high = np.cumsum(high[::-1])[::-1] / np.arange(len(high), 0, -1)
         head_high = np.concatenate([[0.0], np.cumsum(high)[:-1] / np.arange(1, len(high))])
         candidates = np.arange(MIN_STRIPS, len(excess) - MIN_STRIPS + 1)
         return int(candidates[np.argmax((tail_high - head_high)[candidates])])
     for k in range(min(MIN_STRIPS, len(excess) - MIN_STRIPS + 1)):
-        if float(np.median(excess[k:])) > GARBAGE_EXCESS_FROM_TOP:
+        if float(np.median(excess[k:])) > rule.excess_from_top:
             return k
     return None
 
 
-def check_blocks_plausible(rgb: np.ndarray, shown: str, reduction: int = 1) -> None:
+def check_blocks_plausible(rgb: np.ndarray, shown: str, reduction: int = 1, rule: GarbageRule = DEFAULT_RULE) -> None:
     """Refuse decoded pixels that turn into codec garbage from one block row to the end.
 
     Parameters
@@ -184,6 +217,8 @@ def check_blocks_plausible(rgb: np.ndarray, shown: str, reduction: int = 1) -> N
         The decode's reduction: the 8-px block grid is ``8 / reduction`` px
         here. At reduction 4 or 8 the grid is 2 px or less and the check is
         skipped (nothing inside a block to compare with).
+    rule : GarbageRule
+        The thresholds (:data:`JPEG_RULE` for a JPEG).
 
     Raises
     ------
@@ -195,11 +230,11 @@ def check_blocks_plausible(rgb: np.ndarray, shown: str, reduction: int = 1) -> N
         return
     # A large photo is judged on every stride-th block row (the garbage
     # covers all of them from its start on): half the cost at 24 megapixels.
-    stride = max(1, -(-(rgb.shape[0] // block_px) // MAX_STRIPS_JUDGED))
+    stride = max(1, -(-(rgb.shape[0] // block_px) // rule.max_strips))
     excess = strip_excess(rgb, block_px, stride)
     if len(excess) + 1 < MIN_IMAGE_STRIPS:
         return
-    start = garbage_start(excess)
+    start = garbage_start(excess, rule)
     if start is not None:
         raise CorruptPhotoError(
             f"{shown} is corrupt (from decoded row {(1 + start * stride) * block_px} of {rgb.shape[0]} on, its "
