@@ -13,7 +13,11 @@ asymmetry (planted − unplanted, signed towards the planted side) is read
   change should not depend on the face's pixel size;
 - on K re-captures (``lipsym.simulate._recapture.sample_params`` and
   ``planted_recapture``, seed fixed) against the unplanted source photo:
-  a follow-up photo of a 2 mm lift.
+  a follow-up photo of a 2 mm lift ("recapture": the plant plus the
+  re-capture's own change of the unplanted face);
+- on the same K re-captures, against the unplanted face re-captured with
+  the same parameters ("paired"): the plant alone, as the re-captured
+  corner sees it.
 
 Printed per set and part: the median and 10th percentile of measured /
 planted, and the share of cases reading < 1.3 mm (a 2 mm lift read as
@@ -65,7 +69,7 @@ def face_rows(index: int, set_: str, expression: str, path: Path, n_recaptures: 
     from lipsym.errors import LipsymError
     from lipsym.io import load_photo
     from lipsym.sides import Side
-    from lipsym.simulate._recapture import planted_recapture, sample_params
+    from lipsym.simulate._recapture import planted_recapture, recapture, sample_params
     from lipsym.simulate._simulate import Plant, plant
     from _recapture_data import landmarker
 
@@ -84,15 +88,18 @@ def face_rows(index: int, set_: str, expression: str, path: Path, n_recaptures: 
     base = _asymmetry(photo.rgb, expression)
     rng = np.random.default_rng([seed, index])
     face_width_px = float(np.hypot(*(a.landmarks.points_px[234, :2] - a.landmarks.points_px[454, :2])))
-    rec = []
+    rec, paired = [], []
     while len(rec) < n_recaptures:
         params = sample_params(rng, face_width_px=face_width_px)
         try:
-            rec.append(sign * (_asymmetry(planted_recapture(photo.rgb, a, plants, params).rgb, expression) - base))
+            after = _asymmetry(planted_recapture(photo.rgb, a, plants, params).rgb, expression)
+            unplanted = _asymmetry(recapture(photo.rgb, a, params).rgb, expression)
         except LipsymError:
             continue
+        rec.append(sign * (after - base))
+        paired.append(sign * (after - unplanted))
     return {"set": set_, "expression": expression, "face": path.stem, "side": side.value,
-            "scales": {str(k): v for k, v in scales.items()}, "recaptures": rec}
+            "scales": {str(k): v for k, v in scales.items()}, "recaptures": rec, "paired": paired}
 
 
 def summary(rows: list[dict]) -> None:
@@ -101,7 +108,8 @@ def summary(rows: list[dict]) -> None:
         sub = [r for r in rows if r["set"] == set_ and r["expression"] == expr]
         jumps = [float(np.max(np.abs(np.diff(list(r["scales"].values()))))) for r in sub if len(r["scales"]) > 1]
         for part, values in (("downscale", [v for r in sub for v in r["scales"].values()]),
-                             ("recapture", [v for r in sub for v in r["recaptures"]])):
+                             ("recapture", [v for r in sub for v in r["recaptures"]]),
+                             ("paired", [v for r in sub for v in r.get("paired", [])])):
             v = np.asarray(values) / PLANT_MM
             if not v.size:
                 continue
@@ -131,7 +139,8 @@ def main(argv=None) -> None:
         rows.append(face_rows(i, set_, expr, path, args.recaptures, args.seed))
         r = rows[-1]
         print(f"  {set_} {expr} {r['face']}: scales " + " ".join(f"{v:+.2f}" for v in r["scales"].values())
-              + " | recaptures " + " ".join(f"{v:+.2f}" for v in r["recaptures"]), file=sys.stderr, flush=True)
+              + " | recaptures " + " ".join(f"{v:+.2f}" for v in r["recaptures"])
+              + " | paired " + " ".join(f"{v:+.2f}" for v in r["paired"]), file=sys.stderr, flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows))
     summary(rows)
