@@ -127,6 +127,7 @@ def main(argv=None) -> None:
     parser.add_argument("--faces", type=int, default=8, help="faces per set and expression (default 8)")
     parser.add_argument("--recaptures", type=int, default=4)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--only", help="comma-separated set/expression, e.g. london/smile (default: all)")
     parser.add_argument("--json", type=Path, help="write the per-face rows")
     parser.add_argument("--from-json", type=Path, help="summarise a saved run and stop")
     args = parser.parse_args(argv)
@@ -135,7 +136,10 @@ def main(argv=None) -> None:
         return
     check_data("corner_stability")
     rows = []
+    only = None if not args.only else set(args.only.split(","))
     for i, (set_, expr, path) in enumerate(faces(args.faces)):
+        if only and f"{set_}/{expr}" not in only:
+            continue
         rows.append(face_rows(i, set_, expr, path, args.recaptures, args.seed))
         r = rows[-1]
         print(f"  {set_} {expr} {r['face']}: scales " + " ".join(f"{v:+.2f}" for v in r["scales"].values())

@@ -60,3 +60,16 @@ def test_the_mirrored_image_negates_the_height():
     back = mirrored.register_height(f_r * [-1.0, 1.0], f_l * [-1.0, 1.0])[0]
     assert got[1] != 0.0
     np.testing.assert_allclose(back, -got, atol=1e-9)
+
+
+def test_a_small_face_is_sampled_between_its_pixels_and_the_step_is_continuous():
+    """Issue #13: lengths counted in samples must keep their size in the face at any photo scale."""
+    from lipsym.refine._grid import MAX_IPD_SAMPLES, MIN_IPD_SAMPLES, sampling_step_px
+
+    ipds = np.linspace(40.0, 600.0, 2001)
+    steps = np.array([sampling_step_px(i) for i in ipds])
+    per_ipd = ipds / steps
+    assert np.all(per_ipd >= MIN_IPD_SAMPLES - 1e-9) and np.all(per_ipd <= MAX_IPD_SAMPLES + 1e-9)
+    assert sampling_step_px(60.0) == pytest.approx(60.0 / MIN_IPD_SAMPLES)
+    assert sampling_step_px(200.0) == 1.0  # the London faces: one sample per pixel, as before
+    assert np.max(np.abs(np.diff(steps))) < 0.01
