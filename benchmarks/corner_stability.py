@@ -127,6 +127,7 @@ def main(argv=None) -> None:
     parser.add_argument("--faces", type=int, default=8, help="faces per set and expression (default 8)")
     parser.add_argument("--recaptures", type=int, default=4)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first K faces of each set (a fresh sample)")
     parser.add_argument("--only", help="comma-separated set/expression, e.g. london/smile (default: all)")
     parser.add_argument("--json", type=Path, help="write the per-face rows")
     parser.add_argument("--from-json", type=Path, help="summarise a saved run and stop")
@@ -137,8 +138,9 @@ def main(argv=None) -> None:
     check_data("corner_stability")
     rows = []
     only = None if not args.only else set(args.only.split(","))
+    skipped = {p for _, _, p in faces(args.skip)} if args.skip else set()
     for i, (set_, expr, path) in enumerate(faces(args.faces)):
-        if only and f"{set_}/{expr}" not in only:
+        if (only and f"{set_}/{expr}" not in only) or path in skipped:
             continue
         rows.append(face_rows(i, set_, expr, path, args.recaptures, args.seed))
         r = rows[-1]
