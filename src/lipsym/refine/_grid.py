@@ -15,8 +15,19 @@ import numpy as np
 from lipsym.face._frame import FacialFrame
 
 #: Finest sampling of the mouth: at most this many samples across the
-#: interpupillary distance (London faces: 180-215 px, sampled per pixel).
+#: interpupillary distance (London faces: 175-250 px, sampled per pixel).
 MAX_IPD_SAMPLES = 240.0
+#: Coarsest sampling: at least this many samples across the interpupillary
+#: distance, a small face's photo being interpolated (bilinear) between its
+#: pixels. Why: the fissure search and the registrations count some lengths
+#: in samples (the fissure's 3-sample smoothing and its 3 samples between the
+#: inner and the outer corner, the patches' minimum sizes), so below ~80 px
+#: of IPD the fissure was followed at one scale and dropped at the next, and
+#: the commissure height moved with it (issue #13; London 122, 2 mm lift
+#: downscaled to IPD 76 px: 1.75 mm). Set below every face of the London
+#: (IPD ≥ 175 px) and 3DSK (~350 px) sets, so that no validated result moves;
+#: not tuned (benchmarks/corner_stability.py measures its effect).
+MIN_IPD_SAMPLES = 160.0
 
 #: Channels that carry lip evidence, rows of a linear map of RGB: luminance
 #: (Rec. 601) and redness (lip vs skin, R − G, weighted 1.5).
@@ -27,10 +38,12 @@ def sampling_step_px(ipd_px: float) -> float:
     """Frame px between grid samples for a face whose interpupillary distance is ``ipd_px``.
 
     One sample per photo pixel, but no finer than :data:`MAX_IPD_SAMPLES`
-    across the interpupillary distance: a large face costs no more than a
-    London one.
+    across the interpupillary distance (a large face costs no more than a
+    London one) and no coarser than :data:`MIN_IPD_SAMPLES` (a small face
+    is sampled between its pixels, so that lengths counted in samples keep
+    their size in the face). Continuous in ``ipd_px``.
     """
-    return max(1.0, ipd_px / MAX_IPD_SAMPLES)
+    return max(ipd_px / MAX_IPD_SAMPLES, min(1.0, ipd_px / MIN_IPD_SAMPLES))
 
 
 def samples(fraction_ipd: float, ipd_px: float, step_px: float, minimum: int) -> int:

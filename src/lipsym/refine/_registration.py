@@ -165,6 +165,96 @@ class SymmetricGrid:
         return min(conf_lr, conf_rl) * residual, peak, "", evidence
 
 
+    def register_height(self, f_l: np.ndarray, f_r: np.ndarray) -> tuple[np.ndarray, float, str, Evidence]:
+        """The height part of a corner pair's asymmetric residual, the corners' lateral positions taken as given.
+
+        As :meth:`register` for a corner (weighted), but the mirrored
+        patch is only searched across the lip line: the correlation is
+        computed at the three whole-sample column offsets around the one
+        that puts the two landmarks on each other, and the best row (sub-
+        sample) is interpolated linearly between those columns at the exact
+        (fractional) landmark columns. Why: a corner along the oral fissure
+        is a ridge in x (the lip line), and a 2-D peak slides along it: on
+        the commissures its two search directions disagreed by ~4 % IPD in
+        x, and its x peak hit the search border at some photo scales (the
+        pair then fell back to MediaPipe's height, reading a planted 2 mm
+        lift as ~0.6 mm; issue #13). The commissures' lateral positions are
+        set by the fissure (:mod:`._fissure`), so only their height is
+        registered; the result is continuous in the landmark positions.
+
+        Returns
+        -------
+        residual : ndarray, shape (2,), float, frame px
+            (0, height residual); zero when it cannot be used.
+        peak, reason, evidence
+            As :meth:`register` (the sharpness across the lip only).
+        """
+        step, half = self.step, self.half
+        col_l, row_l = (float(f_l[0]) - self.u0) / step, (self.v0 - float(f_l[1])) / step
+        col_rm, row_r = self.n_u - 1 - (float(f_r[0]) - self.u0) / step, (self.v0 - float(f_r[1])) / step
+        big_l = _patch(self.feats, col_l, row_l, half + 1, half + self.search)
+        tmpl_r = _patch(self.mirrored, col_rm, row_r, half, half)
+        big_r = _patch(self.mirrored, col_rm, row_r, half + 1, half + self.search)
+        tmpl_l = _patch(self.feats, col_l, row_l, half, half)
+        if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
+            return np.zeros(2), 0.0, "patch outside the photo", NO_EVIDENCE
+        contrast = min(_contrast(tmpl_r), _contrast(tmpl_l))
+        if contrast < MIN_PATCH_CONTRAST:
+            return (np.zeros(2), 0.0, "no image contrast (blur or occlusion)",
+                    Evidence(0.0, 0.0, 0.0, contrast, float("inf"), False, "no image contrast"))
+        frac_l = (col_l - round(col_l), row_l - round(row_l))
+        frac_rm = (col_rm - round(col_rm), row_r - round(row_r))
+        # The template's own centre lies frac_rm from its rounded column, the
+        # target frac_l from its: the column offset that aligns the two.
+        y_lr, peak_lr, why_lr, sharp_lr, uniq_lr = _height_at(big_l, tmpl_r, frac_l[0] - frac_rm[0])
+        y_rl, peak_rl, why_rl, sharp_rl, uniq_rl = _height_at(big_r, tmpl_l, frac_rm[0] - frac_l[0])
+        s_lr = y_lr - frac_l[1] + frac_rm[1]
+        s_rl = y_rl - frac_rm[1] + frac_l[1]
+        residual = np.array([0.0, -0.5 * (s_lr - s_rl) * step])
+        peak = min(peak_lr, peak_rl)
+        disagreement = abs(s_lr + s_rl) * step / self.ipd_px
+        per_pct_ipd = (0.01 * self.ipd_px / step) ** 2
+        evidence = Evidence(peak, min(sharp_lr, sharp_rl) * per_pct_ipd, min(uniq_lr, uniq_rl), contrast,
+                            disagreement)
+        if why_lr or why_rl:
+            return np.zeros(2), peak, why_lr or why_rl, evidence
+        if peak < MIN_PEAK_CORRELATION:
+            return np.zeros(2), peak, f"weak image evidence (correlation {peak:.2f})", evidence
+        if abs(residual[1]) / 2 > self.max_shift_px:
+            return np.zeros(2), peak, "correction larger than plausible", evidence
+        return residual, peak, "", evidence
+
+
+def _height_at(image: np.ndarray, template: np.ndarray, dx: float) -> tuple[float, float, str, float, float]:
+    """Sub-sample row offset (and peak, reason, sharpness, uniqueness) of ``template`` in ``image`` at column offset ``dx``.
+
+    ``image`` is 2 samples wider than ``template`` (column offsets −1, 0,
+    +1); ``dx`` in (−1, 1). Each column's best row is found (sub-sample,
+    weighted as :data:`CORNER_WEIGHT_SIGMA`) and the row and its score are
+    interpolated linearly between the two columns around ``dx``.
+    """
+    scores = cv2.matchTemplate(image, template, cv2.TM_CCOEFF_NORMED, mask=_centre_weights(*template.shape))
+    n_rows = scores.shape[0]
+    lo = 0 if dx < 0 else 1
+    w = dx + 1.0 - lo  # weight of column lo + 1
+    rows, values, sharp, uniq = [], [], [], []
+    for col in (lo, lo + 1):
+        column = scores[:, col]
+        k = int(np.argmax(column))
+        if not 0 < k < n_rows - 1:
+            return 0.0, float(column[k]), "registration peak on the search border", 0.0, 0.0
+        a, b, c = float(column[k - 1]), float(column[k]), float(column[k + 1])
+        den = a - 2 * b + c
+        rows.append(k + (0.5 * (a - c) / den if den < 0 else 0.0) - 0.5 * (n_rows - 1))
+        values.append(b)
+        sharp.append(max(b - 0.5 * (a + c), 0.0))
+        maxima = [float(column[i]) for i in range(1, n_rows - 1) if abs(i - k) > 1
+                  and column[i] >= column[i - 1] and column[i] >= column[i + 1]]
+        uniq.append(b - (max(maxima) if maxima else float(column.min())))
+    mix = lambda x: (1.0 - w) * x[0] + w * x[1]  # noqa: E731
+    return mix(rows), mix(values), "", mix(sharp), mix(uniq)
+
+
 def register_patch(image: np.ndarray, template: np.ndarray, corner: bool, distinct_only: bool = False,
                    weighted: bool = False) -> tuple[np.ndarray, float, float, str, float, float]:
     """Offset of ``template`` inside ``image`` relative to centring.

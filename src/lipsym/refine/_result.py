@@ -23,7 +23,8 @@ class Evidence:
         directions (left patch in the mirrored right search, and back).
     sharpness : float
         How fast the correlation falls off the peak across the lip (both
-        axes for a corner, the weaker one): the drop for a shift of 1 % of
+        axes for a corner, the weaker one; across the lip only for the
+        commissures, whose height alone is registered): the drop for a shift of 1 % of
         the interpupillary distance, from the peak's curvature. A flat peak
         (a faint or blurred border) locates nothing.
     uniqueness : float
@@ -35,7 +36,7 @@ class Evidence:
     disagreement_ipd : float
         How far the two search directions disagree (they should find the
         same residual, with opposite signs), fraction of the IPD: across the
-        lip for a contour, both axes for a corner.
+        lip for a contour and for the commissures, both axes for another corner.
     strong : bool
         All of the above within the limits of the pair's kind
         (:mod:`lipsym.refine._evidence`).
