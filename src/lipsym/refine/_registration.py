@@ -122,16 +122,10 @@ class SymmetricGrid:
         # Along a contour a long search only finds the edge sliding along
         # itself; a narrow one keeps the normal estimate local.
         search_x = self.search if corner else CONTOUR_SEARCH_X_PX
-        big_l = _patch(self.feats, col_l, row_l, half_x + search_x, half + search_y)
-        tmpl_r = _patch(self.mirrored, col_rm, row_r, half_x, half)
-        big_r = _patch(self.mirrored, col_rm, row_r, half_x + search_x, half + search_y)
-        tmpl_l = _patch(self.feats, col_l, row_l, half_x, half)
-        if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
-            return np.zeros(2), 0.0, "patch outside the photo", NO_EVIDENCE
-        contrast = min(_contrast(tmpl_r), _contrast(tmpl_l))
-        if contrast < MIN_PATCH_CONTRAST:
-            return (np.zeros(2), 0.0, "no image contrast (blur or occlusion)",
-                    Evidence(0.0, 0.0, 0.0, contrast, float("inf"), False, "no image contrast"))
+        patches, refusal = self._pair_patches(col_l, row_l, col_rm, row_r, half_x, search_x, search_y)
+        if refusal is not None:
+            return refusal
+        big_l, tmpl_r, big_r, tmpl_l, contrast = patches
         # Rounding the patch centres to whole samples is undone below, so the
         # estimate is continuous in the landmark positions.
         frac_l = np.array([col_l - round(col_l), row_l - round(row_l)])
@@ -165,6 +159,29 @@ class SymmetricGrid:
         return min(conf_lr, conf_rl) * residual, peak, "", evidence
 
 
+    def _pair_patches(self, col_l: float, row_l: float, col_rm: float, row_r: float, half_x: int,
+                      reach_x: int, reach_y: int):
+        """The pair's four patches and their contrast, or the registration's refusal.
+
+        Each landmark's search area (``reach_x``, ``reach_y`` samples beyond a
+        template of half-size ``half_x`` by :attr:`half`) and the other
+        side's mirrored template. Returns ``((big_l, tmpl_r, big_r, tmpl_l,
+        contrast), None)``, or ``(None, refusal)`` with the 4-tuple a
+        registration returns when a patch leaves the photo or has no contrast.
+        """
+        half = self.half
+        big_l = _patch(self.feats, col_l, row_l, half_x + reach_x, half + reach_y)
+        tmpl_r = _patch(self.mirrored, col_rm, row_r, half_x, half)
+        big_r = _patch(self.mirrored, col_rm, row_r, half_x + reach_x, half + reach_y)
+        tmpl_l = _patch(self.feats, col_l, row_l, half_x, half)
+        if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
+            return None, (np.zeros(2), 0.0, "patch outside the photo", NO_EVIDENCE)
+        contrast = min(_contrast(tmpl_r), _contrast(tmpl_l))
+        if contrast < MIN_PATCH_CONTRAST:
+            return None, (np.zeros(2), 0.0, "no image contrast (blur or occlusion)",
+                          Evidence(0.0, 0.0, 0.0, contrast, float("inf"), False, "no image contrast"))
+        return (big_l, tmpl_r, big_r, tmpl_l, contrast), None
+
     def register_height(self, f_l: np.ndarray, f_r: np.ndarray) -> tuple[np.ndarray, float, str, Evidence]:
         """The height part of a corner pair's asymmetric residual, the corners' lateral positions taken as given.
 
@@ -192,16 +209,10 @@ class SymmetricGrid:
         step, half = self.step, self.half
         col_l, row_l = (float(f_l[0]) - self.u0) / step, (self.v0 - float(f_l[1])) / step
         col_rm, row_r = self.n_u - 1 - (float(f_r[0]) - self.u0) / step, (self.v0 - float(f_r[1])) / step
-        big_l = _patch(self.feats, col_l, row_l, half + 1, half + self.search)
-        tmpl_r = _patch(self.mirrored, col_rm, row_r, half, half)
-        big_r = _patch(self.mirrored, col_rm, row_r, half + 1, half + self.search)
-        tmpl_l = _patch(self.feats, col_l, row_l, half, half)
-        if big_l is None or tmpl_r is None or big_r is None or tmpl_l is None:
-            return np.zeros(2), 0.0, "patch outside the photo", NO_EVIDENCE
-        contrast = min(_contrast(tmpl_r), _contrast(tmpl_l))
-        if contrast < MIN_PATCH_CONTRAST:
-            return (np.zeros(2), 0.0, "no image contrast (blur or occlusion)",
-                    Evidence(0.0, 0.0, 0.0, contrast, float("inf"), False, "no image contrast"))
+        patches, refusal = self._pair_patches(col_l, row_l, col_rm, row_r, half, 1, self.search)
+        if refusal is not None:
+            return refusal
+        big_l, tmpl_r, big_r, tmpl_l, contrast = patches
         frac_l = (col_l - round(col_l), row_l - round(row_l))
         frac_rm = (col_rm - round(col_rm), row_r - round(row_r))
         # The template's own centre lies frac_rm from its rounded column, the
