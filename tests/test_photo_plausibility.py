@@ -215,6 +215,39 @@ def test_a_planted_step_is_found_where_it_starts_and_a_smaller_one_is_not():
     _jpeg_plausible.check_dc_steps(astronaut(), q90, "intact.jpg")
 
 
+def test_a_straight_edge_along_one_mcu_boundary_is_not_a_damaged_block():
+    """A letterbox bar or a flat photo pasted on a canvas steps along one boundary row: not damage.
+
+    The step is constant along the edge, as a damaged DC value's is; what tells them apart is
+    that damage steps on two boundary rows (a staircase). The app's 24 MP test canvas (a face
+    pasted on grey) was refused before the check asked for both rows.
+    """
+    from lipsym.io import _jpeg_plausible
+
+    q90 = _jpeg_plausible.JpegGrid((16, 16), 0.375)
+    rng = np.random.default_rng(0)
+    backdrop = np.tile(np.linspace(90, 200, 512)[:, None, None], (1, 768, 3)) + rng.normal(0, 2, (512, 768, 3))
+    letterbox = backdrop.copy()
+    letterbox[:64] = 16  # a dark bar ending on an MCU boundary, the full width
+    canvas = np.full((512, 768, 3), 128.0) + rng.normal(0, 2, (512, 768, 3))
+    canvas[48:, 96:608] += 50  # a flat photo pasted below boundary row 3, two thirds of the width
+    stair = backdrop.copy()
+    stair[160:176, 192:] += 30  # a changed DC value: from MCU (10, 12) to the end
+    stair[176:] += 30
+    as_uint8 = [np.clip(x, 0, 255).astype(np.uint8) for x in (letterbox, canvas, stair)]
+    for name, image in zip(("letterbox", "canvas"), as_uint8[:2]):
+        _jpeg_plausible.check_dc_steps(image, q90, f"{name}.jpg")
+        # Each steps consistently along one row: the one-row test alone would have refused it.
+        steps = _jpeg_plausible.boundary_steps(image, 16, 16, 32)
+        median, mad = _jpeg_plausible.staircase_scores(steps)
+        assert ((np.abs(median) > 6) & (np.abs(median) > 4 * mad)).any()
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, "JPEG", quality=90)
+        load_photo(f"{name}.jpg", data=buffer.getvalue())  # must not raise
+    with pytest.raises(CorruptPhotoError, match=r"from decoded row 160 of 512 on, its Y is offset by \+[23]\d"):
+        _jpeg_plausible.check_dc_steps(as_uint8[2], q90, "stair.jpg")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data (the shared photos)")
 def test_low_quality_re_encodings_of_real_photos_are_not_refused():

@@ -196,6 +196,15 @@ def step_start(steps: np.ndarray, threshold: float) -> tuple[int, int, int, floa
     median, mad = staircase_scores(chosen.reshape(-1, groups, 3))
     median, mad = median[0::2], mad[0::2]  # staircases of row pair (j, j+1) only
     hit = (np.abs(median) > threshold) & (np.abs(median) > STEP_CONSISTENCY * mad)
+    # A real staircase steps on both of its rows: the groups right of its start on row j AND the
+    # groups left of it on row j + 1. A straight edge along one MCU boundary (a letterbox bar, a
+    # photo pasted on a canvas, a backdrop's edge) steps on one row only and is not damage: the
+    # app's 24 MP test canvas was refused before this (2 December 2026).
+    for p, k, c in zip(*np.nonzero(hit)):
+        on_row, on_next = chosen[p, 0, k + 1:, c], chosen[p, 1, :k, c]
+        sign = np.sign(median[p, k, c])
+        hit[p, k, c] = (len(on_row) > 0 and len(on_next) > 0
+                        and sign * np.median(on_row) > threshold and sign * np.median(on_next) > threshold)
     if not hit.any():
         return None
     # A staircase beside the damaged one can qualify too (most of its steps
