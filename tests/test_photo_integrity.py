@@ -363,3 +363,19 @@ def test_fuzzed_photos_raise_only_lipsym_errors():
     summary = fuzz.run(seconds=10, seed=1)
     assert summary.cases > 100
     assert summary.crashes == [], summary.report()
+
+
+@pytest.mark.slow
+def test_damaged_face_photos_through_the_whole_analysis_raise_only_lipsym_errors():
+    """benchmarks/fuzz_measured.py: damaged face photos, loaded and analysed, fail only with a LipsymError."""
+    spec = importlib.util.spec_from_file_location("fuzz_measured", REPO / "benchmarks" / "fuzz_measured.py")
+    fuzz = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = fuzz
+    spec.loader.exec_module(fuzz)
+    import collections
+
+    result = fuzz.run(cases=300, seed=1)
+    counts = sum(result["counts"].values(), start=collections.Counter())
+    assert counts["cases"] == 300
+    assert counts["loaded with other pixels"] > 0  # the analysis was reached
+    assert result["crashes"] == [], result["crashes"][:5]
