@@ -141,22 +141,34 @@ class SymmetricGrid:
         # s_grid: (left feature − left landmark) − (mirrored right feature −
         # mirrored right landmark), grid (col, row); rows go down, frame y up.
         residual = np.array([s_grid[0], -s_grid[1]]) * step
-        peak = min(peak_lr, peak_rl)
         # Both directions should find the same residual: s_lr = −s_rl. Their
         # sum is symmetric in the two sides, so a mirrored photo has the same.
         apart = s_lr + s_rl
         disagreement = (float(np.hypot(apart[0], apart[1])) if corner else abs(float(apart[1]))) * step / self.ipd_px
-        per_pct_ipd = (0.01 * self.ipd_px / step) ** 2
-        evidence = Evidence(peak, min(sharp_lr, sharp_rl) * per_pct_ipd, min(uniq_lr, uniq_rl), contrast,
-                                 disagreement)
-        if why_lr or why_rl:
-            return np.zeros(2), peak, why_lr or why_rl, evidence
-        if peak < MIN_PEAK_CORRELATION:
-            return np.zeros(2), peak, f"weak image evidence (correlation {peak:.2f})", evidence
-        if np.linalg.norm(residual) / 2 > self.max_shift_px:
-            return np.zeros(2), peak, "correction larger than plausible", evidence
+        reason, peak, evidence = self._judge(float(np.linalg.norm(residual)), (peak_lr, peak_rl), (why_lr, why_rl),
+                                             (sharp_lr, sharp_rl), (uniq_lr, uniq_rl), contrast, disagreement)
+        if reason:
+            return np.zeros(2), peak, reason, evidence
         # Both directions' confidence, symmetric in the two sides (1 for a corner).
         return min(conf_lr, conf_rl) * residual, peak, "", evidence
+
+    def _judge(self, shift_px: float, peaks, whys, sharpnesses, uniquenesses, contrast: float,
+               disagreement_ipd: float) -> tuple[str, float, Evidence]:
+        """(refusal or "", peak, evidence) of a registration from its two search directions.
+
+        ``shift_px``: the size of the registered residual, frame px; the
+        other arguments are each direction's numbers (:class:`Evidence`).
+        """
+        peak = min(peaks)
+        per_pct_ipd = (0.01 * self.ipd_px / self.step) ** 2
+        evidence = Evidence(peak, min(sharpnesses) * per_pct_ipd, min(uniquenesses), contrast, disagreement_ipd)
+        if whys[0] or whys[1]:
+            return whys[0] or whys[1], peak, evidence
+        if peak < MIN_PEAK_CORRELATION:
+            return f"weak image evidence (correlation {peak:.2f})", peak, evidence
+        if shift_px / 2 > self.max_shift_px:
+            return "correction larger than plausible", peak, evidence
+        return "", peak, evidence
 
 
     def _pair_patches(self, col_l: float, row_l: float, col_rm: float, row_r: float, half_x: int,
@@ -222,17 +234,11 @@ class SymmetricGrid:
         s_lr = y_lr - frac_l[1] + frac_rm[1]
         s_rl = y_rl - frac_rm[1] + frac_l[1]
         residual = np.array([0.0, -0.5 * (s_lr - s_rl) * step])
-        peak = min(peak_lr, peak_rl)
         disagreement = abs(s_lr + s_rl) * step / self.ipd_px
-        per_pct_ipd = (0.01 * self.ipd_px / step) ** 2
-        evidence = Evidence(peak, min(sharp_lr, sharp_rl) * per_pct_ipd, min(uniq_lr, uniq_rl), contrast,
-                            disagreement)
-        if why_lr or why_rl:
-            return np.zeros(2), peak, why_lr or why_rl, evidence
-        if peak < MIN_PEAK_CORRELATION:
-            return np.zeros(2), peak, f"weak image evidence (correlation {peak:.2f})", evidence
-        if abs(residual[1]) / 2 > self.max_shift_px:
-            return np.zeros(2), peak, "correction larger than plausible", evidence
+        reason, peak, evidence = self._judge(abs(residual[1]), (peak_lr, peak_rl), (why_lr, why_rl),
+                                             (sharp_lr, sharp_rl), (uniq_lr, uniq_rl), contrast, disagreement)
+        if reason:
+            return np.zeros(2), peak, reason, evidence
         return residual, peak, "", evidence
 
 
