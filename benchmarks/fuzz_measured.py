@@ -53,36 +53,61 @@ KEY_MEASURES = ("commissure_height", "commissure_lateral", "bow_peak_height", "u
                 "lower_vermilion_height_mid", "upper_hemi_vermilion_area", "lower_hemi_vermilion_area")
 
 
+def _encode(image: Image.Image, name: str) -> bytes | None:
+    """``image`` in the corpus's format ``name``, or None if this Pillow build cannot write it."""
+    formats = {"jpeg": ("JPEG", {"quality": 90}), "jpeg-progressive": ("JPEG", {"quality": 90, "progressive": True}),
+               "png": ("PNG", {}), "tiff": ("TIFF", {}), "webp": ("WEBP", {"quality": 80}),
+               "webp-lossless": ("WEBP", {"lossless": True}), "bmp": ("BMP", {}), "gif": ("GIF", {}),
+               "heic": ("HEIF", {"quality": 80})}
+    fmt, options = formats[name]
+    if name == "heic":
+        try:
+            import pillow_heif
+        except ImportError:
+            return None
+        pillow_heif.register_heif_opener()
+    buffer = io.BytesIO()
+    try:
+        (image.quantize(256) if name == "gif" else image).save(buffer, fmt, **options)
+    except (OSError, KeyError, ValueError):  # encoder absent in this Pillow build
+        return None
+    return buffer.getvalue()
+
+
+NAMES = ("jpeg", "jpeg-progressive", "png", "tiff", "webp", "webp-lossless", "bmp", "gif", "heic")
+
+
+def _face_crop() -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(Image.open(SAMPLE).convert("RGB"))[CROP[1]:CROP[3], CROP[0]:CROP[2]])
+
+
 def corpus() -> dict[str, bytes]:
     """The sample's face crop in each format (name -> file bytes)."""
-    rgb = np.asarray(Image.open(SAMPLE).convert("RGB"))[CROP[1]:CROP[3], CROP[0]:CROP[2]]
-    image = Image.fromarray(np.ascontiguousarray(rgb))
-    files: dict[str, bytes] = {}
+    image = Image.fromarray(_face_crop())
+    files = {name: _encode(image, name) for name in NAMES}
+    return {name: data for name, data in files.items() if data is not None}
 
-    def save(name: str, img: Image.Image, fmt: str, **options) -> None:
-        buffer = io.BytesIO()
-        try:
-            img.save(buffer, fmt, **options)
-        except (OSError, KeyError, ValueError):  # encoder absent in this Pillow build
-            return
-        files[name] = buffer.getvalue()
 
-    save("jpeg", image, "JPEG", quality=90)
-    save("jpeg-progressive", image, "JPEG", quality=90, progressive=True)
-    save("png", image, "PNG")
-    save("tiff", image, "TIFF")
-    save("webp", image, "WEBP", quality=80)
-    save("webp-lossless", image, "WEBP", lossless=True)
-    save("bmp", image, "BMP")
-    save("gif", image.quantize(256), "GIF")
-    try:
-        import pillow_heif
+def controls(count: int, seed: int) -> list[tuple[str, bytes]]:
+    """Benign changes: the face crop with one 16 x 16 background patch changed by +-3 grey levels.
 
-        pillow_heif.register_heif_opener()
-        save("heic", image, "HEIF", quality=80)
-    except ImportError:
-        pass
-    return files
+    Encoded in a format drawn like the mutants' formats. Nothing that a
+    measurement rests on changes, yet MediaPipe sees other pixels: how often
+    such a photo reads "measured, moved" is the false-alarm rate of the
+    benchmark's own criterion (one-photo MDC95 per key measure, seven of them).
+    """
+    rng = np.random.default_rng(seed + 1000)
+    rgb = _face_crop()
+    names = sorted(corpus())
+    out = []
+    for _ in range(count):
+        name = names[int(rng.integers(0, len(names)))]
+        changed = rgb.astype(np.int16)
+        # The top corners are backdrop in this crop (the face spans its middle).
+        y, x = int(rng.integers(0, 80)), int(rng.choice([int(rng.integers(0, 100)), int(rng.integers(634, 734))]))
+        changed[y:y + 16, x:x + 16] += rng.integers(-3, 4, (16, 16, 3)).astype(np.int16)
+        out.append((name, _encode(Image.fromarray(changed.clip(0, 255).astype(np.uint8)), name)))
+    return out
 
 
 def _measure(name: str, data: bytes, landmarker):
@@ -97,7 +122,7 @@ def _measure(name: str, data: bytes, landmarker):
     return asym, se, tuple(sorted(f.code for f in analysis.flags))
 
 
-def run(cases: int, seed: int = 0) -> dict:
+def run(cases: int, seed: int = 0, control_cases: int = 0) -> dict:
     from lipsym.io import load_photo
     from lipsym.landmarks import default_landmarker
 
@@ -147,16 +172,30 @@ def run(cases: int, seed: int = 0) -> dict:
                           "move": abs(asym[worst] - ref_asym[worst]), "flags": flags,
                           "pixels_changed": float(np.mean((decoded != intact_rgb[name]).any(axis=2)))
                           if decoded.shape == intact_rgb[name].shape else None})
-    return {"seed": seed, "cases": cases, "counts": counts, "moved": moved, "crashes": crashes}
+    control = collections.Counter()
+    for i, (name, data) in enumerate(controls(control_cases, seed)):
+        try:
+            asym, se, flags = _measure(f"control-{i}.{name}", data, landmarker)
+        except LipsymError:
+            control["refused"] += 1
+            continue
+        ref_asym, ref_se, _ = intact[name]
+        excess = max(abs(asym[k] - ref_asym[k]) / (1.96 * math.sqrt(2) * ref_se[k])
+                     for k in ref_asym if k in asym and ref_se[k])
+        control["measured, moved" if excess > 1.0 else "measured, within noise"] += 1
+    return {"seed": seed, "cases": cases, "counts": counts, "moved": moved, "crashes": crashes,
+            "control": control}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=500, help="mutants (default 500)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--controls", type=int, default=0,
+                        help="benign changes (a background patch +-3 grey levels) measured the same way")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    result = run(args.cases, args.seed)
+    result = run(args.cases, args.seed, args.controls)
     print(f"seed {result['seed']}, {result['cases']} cases, {time.monotonic() - started:.0f} s")
     columns = ["cases", "refused by the loader", "loaded unchanged", "loaded with other pixels",
                "refused by the analysis", "measured, within noise", "measured, moved"]
@@ -172,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
         share = "size changed" if m["pixels_changed"] is None else f"{100 * m['pixels_changed']:.1f} % of pixels changed"
         print(f"  {m['format']} case {m['case']}: {m['measure']} moved {m['move']:.2f}; "
               f"flags {', '.join(m['flags']) or 'none'}; {share}")
+    if args.controls:
+        c = result["control"]
+        print(f"control, benign changes (a background patch +-3 grey levels): {args.controls}, refused "
+              f"{c['refused']}, measured within noise {c['measured, within noise']}, "
+              f"measured, moved {c['measured, moved']} (the criterion's own false-alarm rate)")
     print(f"exceptions outside LipsymError: {len(result['crashes'])}")
     for crash in result["crashes"][:10]:
         print("  " + crash)

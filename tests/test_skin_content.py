@@ -8,7 +8,7 @@ import pytest
 
 from lipsym.analysis import analyze_photo
 from lipsym.errors import CorruptPhotoError
-from lipsym.face._content import MAX_OUTLIER_SHARE, MAX_ROUGHNESS, skin_content
+from lipsym.face._content import MAX_OUTLIER_SHARE, MAX_ROUGHNESS, MAX_SEAM, skin_content
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_images" / "london_094_rest.jpg"
@@ -37,9 +37,10 @@ def _cheek_box(points: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def test_intact_face_passes_with_margin(face):
-    share, roughness = skin_content(*face)
+    share, roughness, seam = skin_content(*face)
     assert share < MAX_OUTLIER_SHARE / 10
     assert roughness < MAX_ROUGHNESS / 1.5
+    assert seam < MAX_SEAM / 3
 
 
 @pytest.mark.parametrize("render", ["noise", "blue_cast", "green_cast", "sharpened", "low_quality"])
@@ -53,8 +54,8 @@ def test_ordinary_degradations_are_not_garbage(face, render):
            "sharpened": lambda: cv2.addWeighted(f, 2.0, cv2.GaussianBlur(f, (0, 0), 2), -1.0, 0),
            "low_quality": lambda: cv2.imdecode(np.frombuffer(_encode(rgb[:, :, ::-1].copy(), ".jpg"), np.uint8), 1)
            [:, :, ::-1].astype(np.float32)}[render]()
-    share, roughness = skin_content(np.clip(out, 0, 255).astype(np.uint8), points)
-    assert share <= MAX_OUTLIER_SHARE and roughness <= MAX_ROUGHNESS
+    share, roughness, seam = skin_content(np.clip(out, 0, 255).astype(np.uint8), points)
+    assert share <= MAX_OUTLIER_SHARE and roughness <= MAX_ROUGHNESS and seam <= MAX_SEAM / 2
 
 
 def test_coloured_blocks_on_a_cheek_are_refused(face, landmarker, tmp_path):
@@ -78,12 +79,39 @@ def test_a_cyan_cheek_is_refused(face, landmarker, tmp_path):
     x0, y0, x1, y1 = _cheek_box(points)
     damaged = rgb.copy()
     damaged[y0:y1, x0:x1] = (damaged[y0:y1, x0:x1] * np.array([0.1, 1.1, 1.6])).clip(0, 255).astype(np.uint8)
-    share, roughness = skin_content(damaged, points)
+    share, roughness, _ = skin_content(damaged, points)
     assert share > MAX_OUTLIER_SHARE and roughness <= MAX_ROUGHNESS  # the colour rule, not the texture one
     path = tmp_path / "cyan.png"
     path.write_bytes(_encode(damaged))
     with pytest.raises(CorruptPhotoError, match="colours far from the rest"):
         analyze_photo(path, landmarker)
+
+
+@pytest.mark.parametrize("offset", [(-60, -60, -60), (30, 0, -25)])
+def test_a_colour_step_across_the_face_is_refused(face, landmarker, tmp_path, offset):
+    """Everything below a 16-px row offset by one constant, as a damaged JPEG block value
+    decodes (benchmarks/fuzz_measured.py): skin colour and texture stay plausible, the seam does not."""
+    rgb, points = face
+    row = (int(points[1, 1]) // 16) * 16  # the nose tip's block row: across both cheeks
+    damaged = rgb.astype(np.int16)
+    damaged[row:] += np.array(offset, np.int16)
+    damaged = damaged.clip(0, 255).astype(np.uint8)
+    share, roughness, seam = skin_content(damaged, points)
+    assert share <= MAX_OUTLIER_SHARE and roughness <= MAX_ROUGHNESS and seam > MAX_SEAM
+    path = tmp_path / "step.png"
+    path.write_bytes(_encode(damaged))
+    with pytest.raises(CorruptPhotoError, match=r"^step\.png: .*jumps by \d+ CIELAB units"):
+        analyze_photo(path, landmarker)
+
+
+def test_a_thin_dark_line_across_the_face_is_not_a_seam(face):
+    """A glasses rim or a crease across both cheeks: a line, not a step in colour."""
+    rgb, points = face
+    row = int(points[1, 1])
+    lined = rgb.copy()
+    lined[row:row + 6] = (40, 30, 30)
+    share, roughness, seam = skin_content(lined, points)
+    assert seam < 0.7 * MAX_SEAM
 
 
 def test_intact_sample_is_analysed(landmarker):

@@ -20,7 +20,15 @@ on the photo's resolution. Two measures, either of which refuses the photo:
   or magenta garbage on a face does;
 - **roughness**: the 95th percentile of the luminance's high-frequency part
   (grey minus its Gaussian blur, sigma 1 px at the working scale). Skin,
-  even bearded, noisy or sharpened, is smooth at that scale; garbage is not.
+  even bearded, noisy or sharpened, is smooth at that scale; garbage is not;
+- **seam**: the largest offset between two skin rows 2 working px apart, as
+  the CIELAB distance of the row's median signed difference, over the rows
+  from the top of the brows to above the chin. A damaged JPEG block value
+  or a band of blocks decoded out of place offsets the colour of everything
+  below (or inside) it by one constant along a straight row; the face's own
+  edges (nose, lips, eyes) cover a small part of a row and move its median
+  little, and the shadow under the chin, the largest natural offset, is left
+  out.
 
 The thresholds were chosen on data (docs/accuracy.md "Constants chosen on
 data"; figures in docs/photos.md): the 132 photos under ``shared/data`` and
@@ -44,6 +52,15 @@ OUTLIER_AB = 50.0
 #: Share of skin pixels that may be colour outliers (intact photos: at most 0.002; strong colour
 #: casts: 0.0061; decoded garbage on the face: 0.01-0.4).
 MAX_OUTLIER_SHARE = 0.01
+#: Largest seam, CIELAB units (L* 0-100) between rows 2 working px apart (intact photos: at most
+#: SEAM_INTACT; damaged bands and block-value steps across the face: 26-42).
+MAX_SEAM = 15.0
+#: Rows this close (working px) above the chin are not judged for a seam: the shadow under it.
+_SEAM_CHIN_MARGIN_PX = 10
+#: The bands compared across a seam are this many rows high (working px).
+_SEAM_BAND_PX = 8
+#: A row is judged for a seam when it holds at least this many skin pixels (working px).
+_SEAM_MIN_PIXELS = 25
 #: Largest 95th percentile of the skin's high-frequency luminance, grey levels at the working
 #: scale (intact photos: at most 9.2; noisy, low-quality or sharpened renderings: 15.0; garbage:
 #: 12-77).
@@ -64,8 +81,8 @@ _PUPILS = (468, 473)
 _MARGIN_PX = 10
 
 
-def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float]:
-    """Colour-outlier share and roughness of the face's skin.
+def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float, float]:
+    """Colour-outlier share, roughness and seam of the face's skin.
 
     Parameters
     ----------
@@ -80,6 +97,8 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float]:
         Share (0-1) of skin pixels further than :data:`OUTLIER_AB` from the skin's median (a*, b*).
     roughness : float
         95th percentile of the high-frequency luminance, grey levels at the working scale.
+    seam : float
+        Largest CIELAB offset between skin rows 2 working px apart (median signed difference).
 
     Examples
     --------
@@ -89,17 +108,17 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float]:
     >>> pts = np.c_[200 + 150 * np.cos(t), 200 + 180 * np.sin(t)]
     >>> pts[468], pts[473] = (150, 160), (250, 160)
     >>> skin_content(rgb, pts)
-    (0.0, 0.0)
+    (0.0, 0.0, 0.0)
     """
     pts = np.asarray(points_px, dtype=np.float64)[:, :2]
     ipd = float(np.linalg.norm(pts[_PUPILS[0]] - pts[_PUPILS[1]]))
     if not np.isfinite(ipd) or ipd <= 1.0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     oval = pts[list(_FACE_OVAL)]
     x0, y0 = np.maximum(np.floor(oval.min(axis=0)).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(oval.max(axis=0)).astype(int), (rgb.shape[1], rgb.shape[0]))
     if x1 - x0 < 4 or y1 - y0 < 4:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     s = WORK_IPD_PX / ipd
     size = (max(8, round((x1 - x0) * s)), max(8, round((y1 - y0) * s)))
     # INTER_AREA when shrinking (averages, like a lower-resolution photo); linear when enlarging.
@@ -117,7 +136,7 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float]:
     holes = cv2.dilate(holes, np.ones((2 * _MARGIN_PX + 1,) * 2, np.uint8))
     skin = (mask == 1) & (holes == 0)
     if skin.sum() < 100:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     # 8-bit CIELAB keeps a* and b* in their own units (offset by 128), to a unit: enough against a
     # distance of 50, and ten times faster than the float conversion. Every 3rd skin pixel: a share
     # needs no more (at least 2,000 of them at this scale).
@@ -126,7 +145,43 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float]:
     outliers = np.hypot(a - np.median(a), b - np.median(b)) > OUTLIER_AB
     grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
     high = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.0))[skin]
-    return float(outliers.mean()), float(np.percentile(high, 95))
+    brow_top = min(float(poly(part[16:])[:, 1].min()) for part in _EYE_AND_BROW)
+    chin = float(poly((152,))[0, 1])
+    return float(outliers.mean()), float(np.percentile(high, 95)), _seam(crop, skin, brow_top, chin)
+
+
+def _seam(crop: np.ndarray, skin: np.ndarray, top: float, chin: float) -> float:
+    """Largest CIELAB offset between skin rows 2 px apart that persists, from row ``top`` to above ``chin``.
+
+    Per row: the median over the row's skin of the signed difference 2 px
+    down, and of the difference between the medians of the
+    :data:`_SEAM_BAND_PX` rows below and above; the smaller of the two norms. A step (a damaged block value)
+    is large in both; a thin dark line (a glasses rim, a crease) only in the
+    first, a gradual shading only in the second.
+    """
+    w = _SEAM_BAND_PX
+    first, last = max(w, int(top)), min(crop.shape[0] - 2 - w, int(chin) - _SEAM_CHIN_MARGIN_PX)
+    if last <= first:
+        return 0.0
+    lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    rows = np.arange(first, last)
+    both = skin[rows - w] & skin[rows] & skin[rows + 2] & skin[rows + 1 + w]
+    judged = rows[both.sum(axis=1) >= _SEAM_MIN_PIXELS]
+    near = {int(r): float(np.linalg.norm(np.median((lab[r + 2] - lab[r])[both[r - first]], axis=0)))
+            for r in judged}
+    # The bands' medians cost more: they are taken for the rows whose step is largest first, and
+    # no further once a row's step is below the best seam so far (the result is the same).
+    seam = 0.0
+    for r in sorted(near, key=near.get, reverse=True):
+        if near[r] <= seam:
+            break
+        # Per pixel, the median of the w rows above row r and of the w rows below row r + 1: a
+        # median, so a line thinner than w / 2 rows (a glasses rim, a crease) does not move it.
+        mask = both[r - first]
+        above = np.median(lab[r - w:r][:, mask], axis=0)
+        below = np.median(lab[r + 2:r + 2 + w][:, mask], axis=0)
+        seam = max(seam, min(near[r], float(np.linalg.norm(np.median(below - above, axis=0)))))
+    return seam
 
 
 def check_skin_content(rgb: np.ndarray, points_px: np.ndarray) -> None:
@@ -134,7 +189,7 @@ def check_skin_content(rgb: np.ndarray, points_px: np.ndarray) -> None:
 
     Parameters and measures as in :func:`skin_content`.
     """
-    share, roughness = skin_content(rgb, points_px)
+    share, roughness, seam = skin_content(rgb, points_px)
     if share > MAX_OUTLIER_SHARE:
         raise CorruptPhotoError(
             f"{share:.0%} of the face's skin has colours far from the rest of it "
@@ -143,3 +198,7 @@ def check_skin_content(rgb: np.ndarray, points_px: np.ndarray) -> None:
         raise CorruptPhotoError(
             f"the face's skin is {roughness:.0f} grey levels rough at fine scale (limit {MAX_ROUGHNESS:.0f}): "
             "the photo looks damaged (decoded garbage on the face)")
+    if seam > MAX_SEAM:
+        raise CorruptPhotoError(
+            f"the face's colour jumps by {seam:.0f} CIELAB units from one row to the next across its width "
+            f"(limit {MAX_SEAM:.0f}): the photo looks damaged (a band or block value decoded wrongly)")
