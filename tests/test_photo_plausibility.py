@@ -265,3 +265,29 @@ def test_low_quality_re_encodings_of_real_photos_are_not_refused():
                 data = encode(rgb, "JPEG", quality=quality, subsampling=subsampling)
                 for reduction in (1, 2, 4):
                     load_photo(f"{path.name}.q{quality}.jpg", data=data, reduction=reduction)
+
+
+def _dqt_entries(data: bytes) -> tuple[int, list[int]]:
+    """Offset of the first DQT table's 64 entries (8-bit) and the entries."""
+    at = data.index(b"\xff\xdb") + 5
+    return at, list(data[at:at + 64])
+
+
+@pytest.mark.parametrize("quality", [5, 50, 90, 95, 100])
+def test_every_quality_s_tables_are_smooth(quality):
+    """Pillow's (IJG's) tables at any quality load: their entries step by at most 2x between neighbours."""
+    from lipsym.io._jpeg_plausible import check_quant_tables, jpeg_grid
+    data = encode(astronaut(), "JPEG", quality=quality)
+    check_quant_tables(jpeg_grid(data), "q.jpg")
+    assert load_photo("q.jpg", data=data).rgb.shape == (512, 512, 3)
+
+
+def test_a_jpeg_with_a_damaged_quantisation_table_is_refused():
+    """One table byte changed (benchmarks/fuzz_measured.py case 302: 6 -> 127): a pattern over the whole photo."""
+    data = bytearray(encode(astronaut(), "JPEG", quality=90))
+    at, entries = _dqt_entries(bytes(data))
+    data[at + 24] = 127
+    with pytest.raises(CorruptPhotoError, match=r"^damaged\.jpg is corrupt \(a quantisation table entry of 127"):
+        load_photo("damaged.jpg", data=bytes(data))
+    data[at + 24] = max(1, entries[24] + 2)  # a change within the table's own steps passes
+    load_photo("nudged.jpg", data=bytes(data))

@@ -30,7 +30,7 @@ from lipsym.io._exif import _has_orientation_tag
 from lipsym.io._files import _one_line
 from lipsym.io._header import PhotoHeader, _Probe
 from lipsym.io._jpeg import _decode_jpeg_cv2, _jpeg_is_complete
-from lipsym.io._jpeg_plausible import check_dc_steps, jpeg_grid
+from lipsym.io._jpeg_plausible import check_dc_steps, check_quant_tables, jpeg_grid
 from lipsym.io._limits import _pil_bomb_guard, check_memory
 from lipsym.io._plausible import DEFAULT_RULE, JPEG_RULE, check_blocks_plausible
 from lipsym.io._pixels import ReducedCanvas, _pil_pixels, rows_per_strip
@@ -113,7 +113,9 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
     if header.format == "JPEG":  # where libjpeg fills rows it had no data for
         check_plausible(stored, shown, reduction)
         # A changed DC difference: Y, Cb or Cr offset from one block to the end (docs/photos.md).
-        check_dc_steps(stored, jpeg_grid(data), shown, reduction)
+        grid = jpeg_grid(data)
+        check_quant_tables(grid, shown)
+        check_dc_steps(stored, grid, shown, reduction)
     # Not a PNG (CRC and Adler-32 on all its data, interlaced too). A JPEG with
     # gentler thresholds: a real photo saved at JPEG quality 30 or below can block
     # like garbage from a row on (invariance/zoom/30cm.jpg at q 15-25, 45cm.jpg at

@@ -62,6 +62,14 @@ MAX_GROUPS = 32
 MAX_GROUP_MCUS = 6
 #: Images with fewer MCU rows or column groups than this are not judged.
 MIN_MCUS = 4
+#: A quantisation table entry this many times off the median of its zigzag
+#: neighbours (either way) ... Every table of the 130 JPEGs under
+#: /work/shared/data and sample_images/, and Pillow's at q 5-100 (4:4:4 and
+#: 4:2:0) and OpenCV's at q 30-100, is within 2.0 (2 December 2026, fifth
+#: session; one damaged table of benchmarks/fuzz_measured.py: 16.9).
+TABLE_SPIKE_RATIO = 4.0
+#: ... and this many quantisation steps off it, is a damaged table.
+TABLE_SPIKE_STEPS = 8
 
 
 @dataclass(frozen=True)
@@ -74,12 +82,16 @@ class JpegGrid:
     #: of the decoded component (the table's DC entry / 8): a DC difference
     #: changed by n offsets a component by n times a table's step.
     dc_step_levels: float
+    #: The largest (entry, its zigzag neighbours' median) pair over the
+    #: tables whose ratio is furthest from 1, as (entry, median); (1, 1) if none.
+    table_spike: tuple[int, float] = (1, 1.0)
 
 
 def jpeg_grid(data: bytes) -> JpegGrid | None:
     """The MCU size and DC quantisation step from the headers before the first scan, or None if not found."""
     pos, size = 2, len(data)
     dc_entries: list[int] = []
+    spike = (1, 1.0)
     mcu_px = None
     while pos + 4 <= size:
         if data[pos] != 0xFF:
@@ -98,8 +110,11 @@ def jpeg_grid(data: bytes) -> JpegGrid | None:
                 wide = segment[at] >> 4
                 if at + 1 + (2 if wide else 1) > len(segment):
                     break
-                dc_entries.append(int.from_bytes(segment[at + 1 : at + 3], "big") if wide else segment[at + 1])
-                at += 1 + 64 * (2 if wide else 1)
+                n = 2 if wide else 1
+                entries = [int.from_bytes(segment[at + 1 + n * i : at + 1 + n * (i + 1)], "big") for i in range(64)]
+                dc_entries.append(entries[0])
+                spike = max(spike, _table_spike(entries), key=lambda pair: _spike_ratio(*pair))
+                at += 1 + 64 * n
         elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # SOFn
             count = segment[5] if len(segment) > 5 else 0
             factors = [segment[7 + 3 * c] for c in range(count) if 7 + 3 * c < len(segment)]
@@ -108,7 +123,43 @@ def jpeg_grid(data: bytes) -> JpegGrid | None:
         pos += 2 + length
     if mcu_px is None or not dc_entries or min(mcu_px) == 0:
         return None
-    return JpegGrid(mcu_px, max(dc_entries) / 8)
+    return JpegGrid(mcu_px, max(dc_entries) / 8, spike)
+
+
+def _spike_ratio(entry: int, median: float) -> float:
+    return max(entry, 1) / max(median, 1.0) if entry >= median else max(median, 1.0) / max(entry, 1)
+
+
+def _table_spike(entries: list[int]) -> tuple[int, float]:
+    """The AC entry (zigzag order) furthest, as a ratio, from the median of the two entries on each side."""
+    worst = (1, 1.0)
+    for i in range(1, len(entries)):
+        around = [entries[j] for j in range(max(1, i - 2), min(len(entries), i + 3)) if j != i]
+        if around:
+            worst = max(worst, (entries[i], float(np.median(around))), key=lambda pair: _spike_ratio(*pair))
+    return worst
+
+
+def check_quant_tables(grid: JpegGrid | None, shown: str) -> None:
+    """Refuse a JPEG whose quantisation table holds one entry far from its neighbours.
+
+    Every encoder scales a smooth table (coarser with frequency, IJG's and
+    the cameras' alike): a changed byte in a DQT segment leaves one entry
+    out of line, and every block of the photo then carries too much or too
+    little of that one pattern (a halftone screen over the whole photo,
+    benchmarks/fuzz_measured.py case 302). Refused when the entry is more than
+    :data:`TABLE_SPIKE_RATIO` times (or less than 1 / that of) the median of
+    the two entries on either side in zigzag order, and differs from it by
+    more than :data:`TABLE_SPIKE_STEPS` quantisation steps (small tables
+    of a photo saved at quality 95 and above step between 1 and 2).
+    """
+    if grid is None:
+        return
+    entry, median = grid.table_spike
+    if _spike_ratio(entry, median) > TABLE_SPIKE_RATIO and abs(entry - median) > TABLE_SPIKE_STEPS:
+        raise CorruptPhotoError(
+            f"{shown} is corrupt (a quantisation table entry of {entry} among neighbours of {median:g}: "
+            "a damaged table, which decodes to a pattern over the whole photo)")
 
 
 def boundary_steps(rgb: np.ndarray, mcu_h: int, mcu_w: int, groups: int) -> np.ndarray:
