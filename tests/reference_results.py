@@ -11,7 +11,7 @@ results regenerates the file in the same commit and says so.
 **One reference per CPU's numerics.** MediaPipe's inference (XNNPACK) picks
 its kernels by CPU: on an AVX-512/AMX Xeon the landmarks differ from an
 older machine's in the 4th-5th decimal of a pixel, and lipsym's results
-with them (2 December 2026: 24,059 of the 45,290 values, median 2e-4; of
+with them (2 December 2026: 24,059 of the 31,910 numbers, median 2e-4; of
 2,040 measure values 15 moved by more than 0.1 of their standard error and
 none by more than 0.8; docs/accuracy.md "Reproducibility across machines").
 So the reference is keyed by a *fingerprint* of those numerics, the hash of
