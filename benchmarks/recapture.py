@@ -194,9 +194,13 @@ def _perspective_change(b: dict, a: dict) -> float:
 def _excess(row: dict, key: str) -> float:
     """Squared change beyond the one-photo variance, relative to IPD^(2p)."""
     from lipsym.measures._registry import scale_power
+    from lipsym.comparison._capture_model import keystone_correction
     bm, am = row["before"][key], row["after"][key]
     size = _ipd_mm(row) ** (2 * scale_power(bm["unit"]))
-    change = am["asymmetry"] - bm["asymmetry"]
+    # The change as lipsym reports it: less the part the camera's keystone change explains.
+    change = am["asymmetry"] - bm["asymmetry"] - keystone_correction(
+        key, (bm["right"], bm["left"]), (am["right"], am["left"]), _capture(row["cap_before"]),
+        _capture(row["cap_after"]))
     return (change ** 2 - bm["standard_error"] ** 2 - am["standard_error"] ** 2) / size
 
 

@@ -348,3 +348,61 @@ def test_the_issues_lisa_pair_gives_no_detectable_key_measure():
     old, new = _lisa_changes(2, 4)
     assert "commissure_height" in old
     assert not new
+
+
+# --- keystone correction of the commissure height (issue #13) ---------------------------
+
+
+def _heights(h_r: float, h_l: float) -> SidedMeasure:
+    return SidedMeasure("commissure_height", "mm", h_r, h_l, h_l - h_r, None, None, 0.05, "")
+
+
+def _near(cap: Capture, yaw_deg: float, d_index: float) -> Capture:
+    """The capture with the camera nearer (the perspective index larger by ``d_index``) and turned."""
+    width = cap.ipd_px / math.exp(cap.perspective_index + d_index)
+    return dataclasses.replace(cap, yaw_deg=yaw_deg, face_width_px=width)
+
+
+def test_keystone_correction_follows_the_nearer_photos_yaw_and_the_perspective_change():
+    from lipsym.comparison._capture_model import KEYSTONE_PER_YAW_PERSPECTIVE, keystone_correction
+
+    far = dataclasses.replace(REST, yaw_deg=0.0)
+    near = _near(far, 4.0, 0.08)
+    h = (-70.0, -70.0)
+    got = keystone_correction("commissure_height", h, h, far, near)
+    lever = REST.mouth_width_ipd * -70.0 / REST.ipd_mm
+    expected = lever * KEYSTONE_PER_YAW_PERSPECTIVE * math.sin(math.radians(4.0)) * 0.08 * REST.ipd_mm
+    assert got == pytest.approx(expected, rel=1e-9)
+    assert abs(got) > 0.3  # a close, turned camera: a few tenths of a mm on the corners
+    # The same pair the other way round: the nearer photo is still the turned one; the change reverses.
+    assert keystone_correction("commissure_height", h, h, near, far) == pytest.approx(-got, rel=1e-9)
+    # The yaw of the farther photo does not enter; the sign follows the nearer photo's turn.
+    assert keystone_correction("commissure_height", h, h, dataclasses.replace(far, yaw_deg=6.0), near) == \
+        pytest.approx(got, rel=1e-9)
+    assert keystone_correction("commissure_height", h, h, far, _near(far, -4.0, 0.08)) == pytest.approx(-got)
+
+
+def test_keystone_correction_is_zero_without_a_turn_a_perspective_change_or_a_face_width():
+    from lipsym.comparison._capture_model import keystone_correction
+
+    far = dataclasses.replace(REST, yaw_deg=0.0)
+    h = (-70.0, -70.0)
+    assert keystone_correction("commissure_height", h, h, far, _near(far, 0.0, 0.08)) == 0.0
+    assert keystone_correction("commissure_height", h, h, far, dataclasses.replace(far, yaw_deg=5.0)) == 0.0
+    assert keystone_correction("lower_vermilion_height_mid", h, h, far, _near(far, 4.0, 0.08)) == 0.0
+    no_width = dataclasses.replace(far, face_width_px=None)  # a stored document without points
+    assert keystone_correction("commissure_height", h, h, no_width, _near(far, 4.0, 0.08)) == 0.0
+
+
+def test_compare_sided_reports_the_change_less_the_keystone_correction():
+    far = dataclasses.replace(REST, yaw_deg=0.0)
+    near = _near(far, 5.0, 0.1)
+    before, after = _heights(-70.0, -70.0), _heights(-70.5, -69.0)
+    plain = compare_sided(before, after)
+    assert plain.keystone_correction == 0.0 and plain.change == pytest.approx(1.5)
+    with_caps = compare_sided(before, after, (far, near))
+    assert with_caps.keystone_correction != 0.0
+    assert with_caps.change == pytest.approx(1.5 - with_caps.keystone_correction)
+    assert with_caps.detectable == (abs(with_caps.change) > with_caps.minimal_detectable_change)
+    same = compare_sided(before, before, (near, near))
+    assert same.keystone_correction == 0.0 and same.change == 0.0

@@ -30,7 +30,11 @@ kept above the published test-retest and the pixel floors
     SE_change = max(sqrt(SE_before² + SE_after² + SD_between²), floor)
 
 Without captures the standard error is the one-photo figure above, which
-understates the error of a change between two visits.
+understates the error of a change between two visits. With captures the
+commissure height's change is also corrected for the change of the camera's
+keystone (a near camera and a turned head image the nearer half of the face
+taller: :func:`lipsym.comparison._capture_model.keystone_correction`);
+``keystone_correction`` says by how much.
 
 When a visit holds several photos of the expression (replicates,
 :mod:`lipsym.comparison._replicates`), its value is their robust mean and
@@ -58,7 +62,7 @@ from typing import Iterable, Mapping
 
 from lipsym.comparison._calibration import CalibratedSD
 from lipsym.comparison._capture import Capture
-from lipsym.comparison._capture_model import between_capture_sd, change_se_floor
+from lipsym.comparison._capture_model import between_capture_sd, change_se_floor, keystone_correction
 from lipsym.comparison._replicates import ReplicateMeasure
 from lipsym.measures import PhotoMeasures, SidedMeasure
 
@@ -91,7 +95,7 @@ class MeasureChange:
     before_se, after_se : float
         Their standard errors.
     change : float
-        ``after − before``.
+        ``after − before``, less ``keystone_correction`` (with captures).
     standard_error : float
         ``sqrt(before_se² + after_se²)``; with captures, also the
         between-capture SD and the floors (module docstring).
@@ -114,6 +118,12 @@ class MeasureChange:
         (:mod:`lipsym.comparison._calibration`), or these visits' own
         replicates (when larger); None when no between-capture term was
         added (one-photo standard errors only).
+    keystone_correction : float
+        With captures, the part of ``after − before`` that the change of the
+        camera's keystone explains (a near camera and a turned head image
+        one side taller: :func:`lipsym.comparison._capture_model.keystone_correction`);
+        ``change`` is ``after − before − keystone_correction``. 0.0 without
+        captures and for measures it does not apply to.
     """
 
     key: str
@@ -133,6 +143,7 @@ class MeasureChange:
     after_replicate_sd: float | None = None
     replicate_se: float | None = None
     between_source: str | None = None
+    keystone_correction: float = 0.0
 
     def contains(self, value: float, z: float = Z95) -> bool:
         """Whether ``value`` lies within ``z`` standard errors of the measured change."""
@@ -174,8 +185,11 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure,
     if calibration is not None and calibration.used:
         clinic = calibration.change_sd(rep_b.n if rep_b else 1, rep_a.n if rep_a else 1)
     source = None
+    keystone = 0.0
     if captures is not None:
         cap_b, cap_a = captures
+        keystone = keystone_correction(before.key, (before.right, before.left), (after.right, after.left),
+                                       cap_b, cap_a)
         between, source = (clinic, "clinic") if clinic is not None else (
             between_capture_sd(before.key, before.unit, cap_b, cap_a), "model")
         if measured is not None and measured > between:
@@ -185,7 +199,7 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure,
         between, source = max(((clinic or 0.0), "clinic"), ((measured or 0.0), "replicates"))
         se = math.hypot(se, between)
     mdc = Z95 * se
-    change = after.asymmetry - before.asymmetry
+    change = after.asymmetry - before.asymmetry - keystone
     shrink = abs(before.asymmetry) - abs(after.asymmetry)
     settling = "converging" if shrink > mdc else "diverging" if -shrink > mdc else "stable"
     return MeasureChange(
@@ -195,7 +209,7 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure,
         before_replicates=rep_b.n if rep_b else 1, after_replicates=rep_a.n if rep_a else 1,
         before_replicate_sd=rep_b.sd if rep_b and rep_b.n > 1 else None,
         after_replicate_sd=rep_a.sd if rep_a and rep_a.n > 1 else None, replicate_se=measured,
-        between_source=source,
+        between_source=source, keystone_correction=keystone,
     )
 
 
