@@ -82,8 +82,9 @@ class JpegGrid:
     #: of the decoded component (the table's DC entry / 8): a DC difference
     #: changed by n offsets a component by n times a table's step.
     dc_step_levels: float
-    #: The largest (entry, its zigzag neighbours' median) pair over the
-    #: tables whose ratio is furthest from 1, as (entry, median); (1, 1) if none.
+    #: Over the tables, the AC entry furthest (as a ratio) from the median of
+    #: its zigzag neighbours among those more than TABLE_SPIKE_STEPS from it,
+    #: as (entry, median); (1, 1.0) if none.
     table_spike: tuple[int, float] = (1, 1.0)
 
 
@@ -131,20 +132,25 @@ def _spike_ratio(entry: int, median: float) -> float:
 
 
 def _table_spike(entries: list[int]) -> tuple[int, float]:
-    """The AC entry (zigzag order) furthest, as a ratio, from the median of the two entries on each side."""
+    """The AC entry (zigzag order) furthest, as a ratio, from the median of the two entries on each side.
+
+    Only entries more than :data:`TABLE_SPIKE_STEPS` from that median count:
+    the small tables of quality 95 and above step between 1 and 2 (ratio 2).
+    """
     worst = (1, 1.0)
     for i in range(1, len(entries)):
         around = [entries[j] for j in range(max(1, i - 2), min(len(entries), i + 3)) if j != i]
-        if around:
-            worst = max(worst, (entries[i], float(np.median(around))), key=lambda pair: _spike_ratio(*pair))
+        if around and abs(entries[i] - (median := float(np.median(around)))) > TABLE_SPIKE_STEPS:
+            worst = max(worst, (entries[i], median), key=lambda pair: _spike_ratio(*pair))
     return worst
 
 
 def check_quant_tables(grid: JpegGrid | None, shown: str) -> None:
     """Refuse a JPEG whose quantisation table holds one entry far from its neighbours.
 
-    Every encoder scales a smooth table (coarser with frequency, IJG's and
-    the cameras' alike): a changed byte in a DQT segment leaves one entry
+    Encoders scale a smooth table, coarser with frequency (IJG's at every
+    quality, OpenCV's, and every camera's and editor's among the shared
+    photos): a changed byte in a DQT segment leaves one entry
     out of line, and every block of the photo then carries too much or too
     little of that one pattern (a halftone screen over the whole photo,
     benchmarks/fuzz_measured.py case 302). Refused when the entry is more than
@@ -156,7 +162,7 @@ def check_quant_tables(grid: JpegGrid | None, shown: str) -> None:
     if grid is None:
         return
     entry, median = grid.table_spike
-    if _spike_ratio(entry, median) > TABLE_SPIKE_RATIO and abs(entry - median) > TABLE_SPIKE_STEPS:
+    if _spike_ratio(entry, median) > TABLE_SPIKE_RATIO:
         raise CorruptPhotoError(
             f"{shown} is corrupt (a quantisation table entry of {entry} among neighbours of {median:g}: "
             "a damaged table, which decodes to a pattern over the whole photo)")
