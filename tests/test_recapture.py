@@ -406,3 +406,21 @@ def test_compare_sided_reports_the_change_less_the_keystone_correction():
     assert with_caps.detectable == (abs(with_caps.change) > with_caps.minimal_detectable_change)
     same = compare_sided(before, before, (near, near))
     assert same.keystone_correction == 0.0 and same.change == 0.0
+
+
+def test_settling_agrees_with_the_keystone_corrected_change():
+    """A change explained by the camera's keystone alone is neither converging nor diverging."""
+    import dataclasses
+
+    from lipsym.comparison import _compare
+
+    before, after = _sided(asym=1.0), _sided(asym=2.0)
+    real = _compare.keystone_correction
+    try:
+        _compare.keystone_correction = lambda *a, **k: 1.0  # the whole +1.0 mm is the camera's
+        change = _compare.compare_sided(before, after, captures=(REST, REST))
+    finally:
+        _compare.keystone_correction = real
+    assert change.change == pytest.approx(0.0)
+    assert change.settling == "stable"
+    assert dataclasses.asdict(change)["keystone_correction"] == 1.0

@@ -104,7 +104,8 @@ class MeasureChange:
     detectable : bool
         ``|change| > minimal_detectable_change``.
     settling : {"converging", "stable", "diverging"}
-        What happened to ``|asymmetry|``, against the same MDC.
+        What happened to ``|asymmetry|``, against the same MDC (the after value less
+        ``keystone_correction``, as ``change``).
     before_replicates, after_replicates : int
         Photos each value is the robust mean of (1: a single photo).
     before_replicate_sd, after_replicate_sd : float or None
@@ -200,7 +201,9 @@ def compare_sided(before: SidedMeasure, after: SidedMeasure,
         se = math.hypot(se, between)
     mdc = Z95 * se
     change = after.asymmetry - before.asymmetry - keystone
-    shrink = abs(before.asymmetry) - abs(after.asymmetry)
+    # Settling judges the asymmetry as the after photo would read it captured like the before one
+    # (the keystone's share taken out), so it agrees with ``change``.
+    shrink = abs(before.asymmetry) - abs(after.asymmetry - keystone)
     settling = "converging" if shrink > mdc else "diverging" if -shrink > mdc else "stable"
     return MeasureChange(
         key=before.key, unit=before.unit, before=before.asymmetry, after=after.asymmetry,
