@@ -25,12 +25,13 @@ SCHEMAS: Mapping[str, int] = MappingProxyType({
     "lipsym.patient": 1,            # lipsym patient add --json
     "lipsym.patients": 1,           # lipsym patient list --json
     "lipsym.patient_history": 1,    # lipsym patient show --json
-    "lipsym.photo_comparison": 1,   # lipsym compare BEFORE AFTER --json (and --before-rest ... --json)
-    "lipsym.visit_comparison": 1,   # lipsym compare PATIENT --from --to --json
+    # 2: a change's ``change`` is after − before − keystone_correction (docs/json-schema.md).
+    "lipsym.photo_comparison": 2,   # lipsym compare BEFORE AFTER --json (and --before-rest ... --json)
+    "lipsym.visit_comparison": 2,   # lipsym compare PATIENT --from --to --json
     "lipsym.visit": 1,              # lipsym visit add --json
     "lipsym.treatment": 1,          # lipsym treatment add --json
     "lipsym.import_report": 1,      # lipsym import --json, lipsym analyze-pending --json
-    "lipsym.track": 1,              # lipsym track --json
+    "lipsym.track": 2,              # lipsym track --json (2: as the comparisons)
     "lipsym.record_change": 1,      # lipsym patient|visit|treatment|photo edit|delete|restore --json (photo edit)
     "lipsym.history": 1,            # lipsym db history --json
     "lipsym.corrections": 1,        # manual landmark corrections (lipsym correct --file, the app's save)
