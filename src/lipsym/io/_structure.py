@@ -18,7 +18,9 @@ them is refused here, before decoding:
   correct Adler-32 (libtiff stops reading once it has the pixels, so it never
   checks it); and nothing but a few zero bytes of padding follows the last
   structure the IFDs reference (bytes inserted into pixel data push the
-  data's tail out there).
+  data's tail out there);
+* GIF: the first image's LZW codes decode to exactly its width × height
+  pixels (:mod:`lipsym.io._gif`).
 
 These are the formats' own rules, not heuristics: a file written by any
 conforming writer passes them (tested on files from Pillow, OpenCV and
@@ -31,6 +33,7 @@ import struct
 import zlib
 
 from lipsym.errors import CorruptPhotoError
+from lipsym.io._gif import check_gif
 
 # BMP compression values whose pixel array has a fixed size (BI_RGB, BI_BITFIELDS, BI_ALPHABITFIELDS).
 _BMP_UNCOMPRESSED = (0, 3, 6)
@@ -47,15 +50,15 @@ _ZERO_TAIL_MAX = 16
 
 
 def check_structure(data: bytes, fmt: str, shown: str) -> None:
-    """Refuse a BMP, WebP, HEIF or TIFF file whose own sizes disagree with its length.
+    """Refuse a BMP, WebP, HEIF, TIFF or GIF file whose own sizes disagree with its length or pixels.
 
     Parameters
     ----------
     data : bytes
         The whole file.
     fmt : str
-        Pillow's format name (``"BMP"``, ``"WEBP"``, ``"HEIF"``, ``"TIFF"``;
-        other formats are not checked here).
+        Pillow's format name (``"BMP"``, ``"WEBP"``, ``"HEIF"``, ``"TIFF"``,
+        ``"GIF"``; other formats are not checked here).
     shown : str
         The file as it goes into messages.
 
@@ -63,7 +66,8 @@ def check_structure(data: bytes, fmt: str, shown: str) -> None:
     ------
     CorruptPhotoError
     """
-    check = {"BMP": _check_bmp, "WEBP": _check_riff, "HEIF": _check_boxes, "TIFF": _check_tiff}.get(fmt)
+    check = {"BMP": _check_bmp, "WEBP": _check_riff, "HEIF": _check_boxes, "TIFF": _check_tiff,
+             "GIF": check_gif}.get(fmt)
     if check is None:
         return
     try:
