@@ -291,3 +291,35 @@ def test_a_jpeg_with_a_damaged_quantisation_table_is_refused():
         load_photo("damaged.jpg", data=bytes(data))
     data[at + 24] = max(1, entries[24] + 2)  # a change within the table's own steps passes
     load_photo("nudged.jpg", data=bytes(data))
+
+
+def test_a_clipped_staircase_is_refused_and_a_letterbox_edge_is_not():
+    """A DC offset so large that the pixels clip (benchmarks/fuzz_measured.py seed 2 case 416, seed 0
+    case 2907: Y -89 and -123 levels): the step varies with what it offsets, so the MAD test misses it,
+    but it steps the same way along the whole staircase."""
+    from lipsym.io import _jpeg_plausible
+
+    rng = np.random.default_rng(5)
+    ramp = np.linspace(20, 220, 512)[None, :, None]  # dark to light across the width: clipping varies
+    rgb = np.clip(ramp + rng.normal(0, 8, (256, 512, 3)), 0, 255).astype(np.uint8)
+    damaged = rgb.astype(np.int16)
+    damaged[112:128, 256:] -= 180  # the rest of MCU row 7 from group 16 on ...
+    damaged[128:] -= 180           # ... and everything below
+    damaged = damaged.clip(0, 255).astype(np.uint8)
+    steps = _jpeg_plausible.boundary_steps(damaged, 16, 16, 32)
+    median, mad = _jpeg_plausible.staircase_scores(steps)
+    assert abs(median[6, 16, 0]) < 4 * mad[6, 16, 0]  # the consistency test alone would pass it
+    with pytest.raises(CorruptPhotoError, match="offset by"):
+        _jpeg_plausible.check_dc_steps(damaged, _jpeg_plausible.JpegGrid((16, 16), 0.375), "clipped.jpg")
+    letterbox = rgb.copy()
+    letterbox[128:] = 0  # a bar from a block boundary on: one straight edge, no staircase
+    _jpeg_plausible.check_dc_steps(letterbox, _jpeg_plausible.JpegGrid((16, 16), 0.375), "letterbox.jpg")
+
+
+def test_a_zero_quantisation_entry_is_refused():
+    """Forbidden by the standard; decodes to a grey photo without that coefficient (fuzz seed 2 case 1800)."""
+    data = bytearray(encode(astronaut(), "JPEG", quality=90))
+    at, _ = _dqt_entries(bytes(data))
+    data[at] = 0  # the DC entry
+    with pytest.raises(CorruptPhotoError, match="entry of 0, which the JPEG standard forbids"):
+        load_photo("grey.jpg", data=bytes(data))

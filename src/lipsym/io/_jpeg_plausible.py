@@ -54,6 +54,15 @@ STEP_MIN = 6.0
 STEP_CONSISTENCY = 4.0
 #: ... and this many of the file's DC quantisation steps.
 STEP_QUANTA = 1.5
+#: Or, for an offset that clips (its step then varies with what it
+#: offsets, so its MAD is large): a median step this many times the
+#: threshold ...
+CLIPPED_STEP_FACTOR = 3.0
+#: ... with this share of the staircase's steps beyond the threshold the
+#: same way. Chosen on the intact JPEGs of the staircase thresholds above and
+#: their re-encodings (none refused, 2 December 2026, fifth session; docs/photos.md)
+#: with the face mutants of benchmarks/fuzz_measured.py seed 2 in view.
+CLIPPED_SHARE = 0.9
 #: The width is judged in at most this many column groups (cost).
 MAX_GROUPS = 32
 #: A column group reads at most this many MCUs (the first of its stretch):
@@ -128,19 +137,28 @@ def jpeg_grid(data: bytes) -> JpegGrid | None:
 
 
 def _spike_ratio(entry: int, median: float) -> float:
-    return max(entry, 1) / max(median, 1.0) if entry >= median else max(median, 1.0) / max(entry, 1)
+    """How far ``entry`` is from ``median``, as a ratio (>= 1); infinite for the forbidden entry 0."""
+    if entry == 0:
+        return float("inf")
+    return entry / max(median, 1.0) if entry >= median else max(median, 1.0) / entry
 
 
 def _table_spike(entries: list[int]) -> tuple[int, float]:
-    """The AC entry (zigzag order) furthest, as a ratio, from the median of the two entries on each side.
+    """The entry (zigzag order) furthest, as a ratio, from the median of the two entries on each side.
 
     Only entries more than :data:`TABLE_SPIKE_STEPS` from that median count:
     the small tables of quality 95 and above step between 1 and 2 (ratio 2).
+    The DC entry (0) is judged against AC entries 1 and 2. An entry of 0,
+    which the standard forbids (ITU-T T.81 B.2.4.1) and which decodes to a
+    grey photo without that coefficient, is returned as (0, median).
     """
     worst = (1, 1.0)
-    for i in range(1, len(entries)):
-        around = [entries[j] for j in range(max(1, i - 2), min(len(entries), i + 3)) if j != i]
-        if around and abs(entries[i] - (median := float(np.median(around)))) > TABLE_SPIKE_STEPS:
+    for i in range(len(entries)):
+        around = [entries[j] for j in range(max(0, i - 2), min(len(entries), i + 3)) if j != i]
+        median = float(np.median(around)) if around else 1.0
+        if entries[i] == 0:
+            return 0, median
+        if around and abs(entries[i] - median) > TABLE_SPIKE_STEPS:
             worst = max(worst, (entries[i], median), key=lambda pair: _spike_ratio(*pair))
     return worst
 
@@ -163,9 +181,9 @@ def check_quant_tables(grid: JpegGrid | None, shown: str) -> None:
         return
     entry, median = grid.table_spike
     if _spike_ratio(entry, median) > TABLE_SPIKE_RATIO:
-        raise CorruptPhotoError(
-            f"{shown} is corrupt (a quantisation table entry of {entry} among neighbours of {median:g}: "
-            "a damaged table, which decodes to a pattern over the whole photo)")
+        what = ("which the JPEG standard forbids" if entry == 0
+                else f"among neighbours of {median:g}, which decodes to a pattern over the whole photo")
+        raise CorruptPhotoError(f"{shown} is corrupt (a quantisation table entry of {entry}, {what}: a damaged table)")
 
 
 def boundary_steps(rgb: np.ndarray, mcu_h: int, mcu_w: int, groups: int) -> np.ndarray:
@@ -211,6 +229,15 @@ def boundary_steps(rgb: np.ndarray, mcu_h: int, mcu_w: int, groups: int) -> np.n
     return step.astype(np.float64) @ _RGB_TO_YCC.T
 
 
+def _stairs(steps: np.ndarray) -> np.ndarray:
+    """The steps of every staircase, shape (rows - 1, groups, groups - 1, 3) (see :func:`staircase_scores`)."""
+    groups = steps.shape[1]
+    # Staircase k holds groups i != k: from row j+1 where i < k, from row j where i > k.
+    others = np.array([[i for i in range(groups) if i != k] for k in range(groups)])  # (groups, groups - 1)
+    from_next = others < np.arange(groups)[:, None]
+    return np.where(from_next[None, :, :, None], steps[1:, others], steps[:-1, others])
+
+
 def staircase_scores(steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Median step and median absolute deviation of every staircase (boundary row j, starting column group k).
 
@@ -221,11 +248,7 @@ def staircase_scores(steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     -------
     (median, mad) : numpy.ndarray, each shape (rows - 1, groups, 3)
     """
-    groups = steps.shape[1]
-    # Staircase k holds groups i != k: from row j+1 where i < k, from row j where i > k.
-    others = np.array([[i for i in range(groups) if i != k] for k in range(groups)])  # (groups, groups - 1)
-    from_next = others < np.arange(groups)[:, None]
-    stair = np.where(from_next[None, :, :, None], steps[1:, others], steps[:-1, others])
+    stair = _stairs(steps)
     median = np.median(stair, axis=2)
     mad = np.median(np.abs(stair - median[:, :, None, :]), axis=2)
     return median, mad
@@ -236,7 +259,10 @@ def step_start(steps: np.ndarray, threshold: float) -> tuple[int, int, int, floa
 
     A staircase qualifies when the median step of one component over it is
     above ``threshold`` in size and above :data:`STEP_CONSISTENCY` times
-    the median absolute deviation around it.
+    the median absolute deviation around it, or (an offset so large that
+    the pixels clip at 0 or 255, and the step varies with what it offsets)
+    above :data:`CLIPPED_STEP_FACTOR` times ``threshold`` with
+    :data:`CLIPPED_SHARE` of its steps beyond ``threshold`` the same way.
     """
     rows, groups, _ = steps.shape
     if rows < 2:
@@ -250,9 +276,12 @@ def step_start(steps: np.ndarray, threshold: float) -> tuple[int, int, int, floa
     if len(pairs) == 0:
         return None
     chosen = np.concatenate([steps[pairs, None], steps[pairs + 1, None]], axis=1)  # (pairs, 2, groups, 3)
-    median, mad = staircase_scores(chosen.reshape(-1, groups, 3))
-    median, mad = median[0::2], mad[0::2]  # staircases of row pair (j, j+1) only
-    hit = (np.abs(median) > threshold) & (np.abs(median) > STEP_CONSISTENCY * mad)
+    stair = _stairs(chosen.reshape(-1, groups, 3))[0::2]  # staircases of row pair (j, j+1) only
+    median = np.median(stair, axis=2)
+    mad = np.median(np.abs(stair - median[:, :, None, :]), axis=2)
+    same_way = np.mean(np.sign(median)[:, :, None, :] * stair > threshold, axis=2)
+    hit = ((np.abs(median) > threshold) & (np.abs(median) > STEP_CONSISTENCY * mad)) | (
+        (np.abs(median) > CLIPPED_STEP_FACTOR * threshold) & (same_way >= CLIPPED_SHARE))
     # A real staircase steps on both of its rows: the groups right of its start on row j AND the
     # groups left of it on row j + 1. A straight edge along one MCU boundary (a letterbox bar, a
     # photo pasted on a canvas, a backdrop's edge) steps on one row only and is not damage: the
