@@ -166,9 +166,11 @@ def _seam(crop: np.ndarray, skin: np.ndarray, top: float, chin: float) -> float:
     lab = cv2.cvtColor(crop.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     rows = np.arange(first, last)
     both = skin[rows - w] & skin[rows] & skin[rows + 2] & skin[rows + 1 + w]
-    judged = rows[both.sum(axis=1) >= _SEAM_MIN_PIXELS]
-    near = {int(r): float(np.linalg.norm(np.median((lab[r + 2] - lab[r])[both[r - first]], axis=0)))
-            for r in judged}
+    judged = both.sum(axis=1) >= _SEAM_MIN_PIXELS
+    # Every row's median step over its skin at once: non-skin set to NaN, which sorts last.
+    step = np.where(both[:, :, None], lab[rows + 2] - lab[rows], np.nan)
+    near_all = np.linalg.norm(_row_medians(step), axis=1)
+    near = {int(r): float(v) for r, v in zip(rows[judged], near_all[judged])}
     # The bands' medians cost more: they are taken for the rows whose step is largest first, and
     # no further once a row's step is below the best seam so far (the result is the same).
     seam = 0.0
@@ -182,6 +184,18 @@ def _seam(crop: np.ndarray, skin: np.ndarray, top: float, chin: float) -> float:
         below = np.median(lab[r + 2:r + 2 + w][:, mask], axis=0)
         seam = max(seam, min(near[r], float(np.linalg.norm(np.median(below - above, axis=0)))))
     return seam
+
+
+def _row_medians(values: np.ndarray) -> np.ndarray:
+    """Median along axis 1 of ``values`` (rows, n, channels), ignoring NaN; NaN for an all-NaN row."""
+    ordered = np.sort(values, axis=1)  # NaN last
+    count = np.sum(~np.isnan(values[:, :, 0]), axis=1)
+    low = np.clip((count - 1) // 2, 0, None)
+    high = np.clip(count // 2, 0, values.shape[1] - 1)
+    take = np.arange(len(values))
+    out = 0.5 * (ordered[take, low] + ordered[take, high])
+    out[count == 0] = np.nan
+    return out
 
 
 def check_skin_content(rgb: np.ndarray, points_px: np.ndarray) -> None:
