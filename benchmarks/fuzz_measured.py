@@ -104,7 +104,8 @@ def controls(count: int, seed: int) -> list[tuple[str, bytes]]:
         name = names[int(rng.integers(0, len(names)))]
         changed = rgb.astype(np.int16)
         # The top corners are backdrop in this crop (the face spans its middle).
-        y, x = int(rng.integers(0, 80)), int(rng.choice([int(rng.integers(0, 100)), int(rng.integers(634, 734))]))
+        y = int(rng.integers(0, 80))
+        x = int(rng.integers(0, 100) if rng.random() < 0.5 else rng.integers(634, 734))
         changed[y:y + 16, x:x + 16] += rng.integers(-3, 4, (16, 16, 3)).astype(np.int16)
         out.append((name, _encode(Image.fromarray(changed.clip(0, 255).astype(np.uint8)), name)))
     return out

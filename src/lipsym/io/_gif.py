@@ -14,6 +14,13 @@ string lengths only, no pixels), and refuses a count that is not the
 image's. It is the format's own rule (GIF89a, section 22 and appendix F),
 not a heuristic: a conforming writer passes it (Pillow's and OpenCV's,
 tests/test_photo_structure.py).
+
+Cost: one Python step per LZW code, on top of Pillow's decode (2 December
+2026): 0.06 s for a 750 × 900 face, 0.4 s for a 4000 × 3000 photographic
+GIF, 0.8 s for 2000 × 2000 of noise (about one code per 2 pixels; a noise
+GIF at the 250-megapixel limit would take about a minute). GIF is no
+camera's format, so the check is kept whole rather than sampled: damage
+anywhere in the stream changes the count from there on.
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ def check_gif(data: bytes) -> str | None:
         if block == 0x3B:  # trailer before any image
             return "it holds no image"
         if block == 0x21:  # extension: label, then sub-blocks
-            pos = _skip_sub_blocks(data, pos + 2)
+            _, pos = _sub_blocks(data, pos + 2)
             continue
         if block != 0x2C:
             return f"an unknown block 0x{block:02X} where an image or extension should start"
@@ -68,8 +75,8 @@ def check_gif(data: bytes) -> str | None:
         min_code_bits = data[pos]
         if not 2 <= min_code_bits <= 8:
             return f"an LZW minimum code size of {min_code_bits}"
-        end = _skip_sub_blocks(data, pos + 1)
-        pixels = _lzw_pixel_count(_sub_block_data(data, pos + 1, end), min_code_bits, width * height)
+        stream, _ = _sub_blocks(data, pos + 1)
+        pixels = _lzw_pixel_count(stream, min_code_bits, width * height)
         if isinstance(pixels, str):
             return pixels
         if pixels != width * height:
@@ -77,20 +84,13 @@ def check_gif(data: bytes) -> str | None:
         return None
 
 
-def _skip_sub_blocks(data: bytes, pos: int) -> int:
-    """The position after the sub-block chain starting at ``pos`` (after its 0 terminator)."""
-    while (size := data[pos]) != 0:
-        pos += 1 + size
-    return pos + 1
-
-
-def _sub_block_data(data: bytes, pos: int, end: int) -> bytes:
+def _sub_blocks(data: bytes, pos: int) -> tuple[bytes, int]:
+    """The data of the sub-block chain starting at ``pos``, and the position after its 0 terminator."""
     parts = []
-    while pos < end - 1:
-        size = data[pos]
+    while (size := data[pos]) != 0:
         parts.append(data[pos + 1:pos + 1 + size])
         pos += 1 + size
-    return b"".join(parts)
+    return b"".join(parts), pos + 1
 
 
 def _lzw_pixel_count(stream: bytes, min_code_bits: int, limit: int) -> int | str:
