@@ -150,12 +150,13 @@ def no_block_plausibility(monkeypatch):
     """These tests follow flat 16-px blocks through every decoder and orientation.
 
     Blocks of flat colour that jump at every block boundary are exactly what
-    the decoded-pixel checks refuse as codec garbage (lipsym.io._plausible)
-    or, in a JPEG, as a damaged DC value (lipsym.io._jpeg_plausible), so
-    both are switched off here; tests/test_photo_plausibility.py tests them.
+    the decoded-pixel checks refuse as codec garbage (lipsym.io._plausible:
+    from a block row on, or as patches) or, in a JPEG, as a damaged DC value
+    (lipsym.io._jpeg_plausible), so all three are switched off here; tests/test_photo_plausibility.py tests them.
     """
     monkeypatch.setattr(_decode, "check_blocks_plausible", lambda *args, **kwargs: None)
     monkeypatch.setattr(_decode, "check_dc_steps", lambda *args, **kwargs: None)
+    monkeypatch.setattr(_decode, "check_garbage_patches", lambda *args, **kwargs: None)
 
 
 @pytest.fixture

@@ -82,6 +82,41 @@ def test_a_jpeg_is_block_checked_with_its_own_rule():
     assert _plausible.garbage_start(excess * scale, _plausible.JPEG_RULE) is None
 
 
+def with_garbage_patch(rgb: np.ndarray, rows: slice, columns: slice, seed: int = 0) -> np.ndarray:
+    """``rgb`` with the 8 x 8 blocks in ``rows`` x ``columns`` (multiples of 8) replaced by unrelated content."""
+    out = rgb.copy()
+    region = with_garbage(np.ascontiguousarray(rgb[rows, columns]), 0, seed)
+    out[rows, columns] = region
+    return out
+
+
+def test_garbage_on_one_side_is_refused_by_its_patches():
+    """A damaged HEVC stream in wavefront rows, or a damaged WebP, leaves garbage on one side only
+    (benchmarks/fuzz_measured.py seed 0 cases 1237 and 2758): every strip's median stays intact."""
+    rgb = astronaut()
+    damaged = with_garbage_patch(rgb, slice(128, 512), slice(448, 496))
+    _plausible.check_blocks_plausible(damaged, "damaged.webp")  # the strip rule does not see it
+    share, windows = _plausible.garbage_patch_share(damaged)
+    assert share > _plausible.MAX_PATCH_SHARE and share * windows >= _plausible.MIN_PATCH_WINDOWS
+    with pytest.raises(CorruptPhotoError, match=r"^damaged\.webp is corrupt \(\d+\.\d% of it is patches of 8-px"):
+        load_photo("damaged.webp", data=encode(damaged, "WEBP", lossless=True))
+    half = damaged.reshape(256, 2, 256, 2, 3).mean(axis=(1, 3)).astype(np.uint8)  # 4-px blocks at reduction 2
+    with pytest.raises(CorruptPhotoError, match="patches of 4-px blocks"):
+        _plausible.check_garbage_patches(half, "damaged.webp", reduction=2)
+    _plausible.check_garbage_patches(damaged[::4, ::4], "damaged.webp", reduction=4)  # 2-px blocks: not judged
+
+
+def test_intact_lossy_photos_and_a_few_misfits_are_not_garbage_patches():
+    rgb = astronaut()
+    for fmt, options in (("WEBP", {"quality": 50}), ("WEBP", {"quality": 80}), ("WEBP", {"lossless": True})):
+        load_photo(f"intact.{fmt.lower()}", data=encode(rgb, fmt, **options))  # must not raise
+    # A few dense windows in a small image are a large share, but too few to refuse.
+    small = with_garbage_patch(rgb[:128, :128], slice(40, 64), slice(40, 64))
+    share, windows = _plausible.garbage_patch_share(small)
+    assert share > _plausible.MAX_PATCH_SHARE and share * windows < _plausible.MIN_PATCH_WINDOWS
+    _plausible.check_garbage_patches(small, "small.webp")
+
+
 def test_garbage_must_differ_from_what_is_above_it():
     """A photo saved at low JPEG quality is blocky throughout: not garbage from a row on."""
     rgb = astronaut()

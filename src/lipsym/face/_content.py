@@ -12,12 +12,20 @@ The skin region: the face oval (MediaPipe's silhouette) minus the lips and
 the eyes with their brows, whose colour and texture differ from skin by
 nature (lipstick, eyelashes, glasses frames). It is resampled so that the
 interpupillary distance is :data:`WORK_IPD_PX`, so the figures do not depend
-on the photo's resolution. Three measures, any of which refuses the photo:
+on the photo's resolution. Five measures, any of which refuses the photo:
 
 - **colour outliers**: the share of skin pixels whose CIELAB chroma (a*, b*)
   lies more than :data:`OUTLIER_AB` from the skin's median colour. A colour
   cast moves the median with the pixels, so it does not count; cyan, green
   or magenta garbage on a face does;
+- **far patches**: the number of skin cells (:data:`PATCH_PX` working px square, at least half
+  skin) whose median (a*, b*) lies more than :data:`PATCH_AB` from the skin's median. A smeared
+  HEVC region is often a pale or muted colour, nearer the skin than the outlier distance pixel by
+  pixel, but a whole patch of it is further from skin than any patch of a face is;
+- **saturation for the lightness**: the chroma of the skin's median colour over its lightness,
+  C*/L*. A dim photo of skin is dark *and* muted; a damaged luminance (a JPEG's DC values, a lost
+  VP8 or HEVC luma plane) leaves the colour and takes the light, a dark, saturated face that no
+  exposure of skin gives;
 - **roughness**: the 95th percentile of the luminance's high-frequency part
   (grey minus its Gaussian blur, sigma 1 px at the working scale). Skin,
   even bearded, noisy or sharpened, is smooth at that scale; garbage is not;
@@ -43,6 +51,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from dataclasses import dataclass
+
 from lipsym.errors import CorruptPhotoError
 
 #: The interpupillary distance the skin region is resampled to, px.
@@ -52,6 +62,18 @@ OUTLIER_AB = 50.0
 #: Share of skin pixels that may be colour outliers (intact photos: at most 0.002; strong colour
 #: casts: 0.0061; decoded garbage on the face: 0.01-0.4).
 MAX_OUTLIER_SHARE = 0.01
+#: Side of a far-patch cell, working px (a tenth of the IPD, about 6 mm).
+PATCH_PX = 10
+#: A cell whose median (a*, b*) lies further than this from the skin's median is a far patch
+#: (the 132 shared and sample photos: no cell beyond 30.4; each of them rendered 10 ways, 1452
+#: images: one far cell on 4 (gamma 1.8, colour casts), never two; docs/photos.md "Garbage patches").
+PATCH_AB = 40.0
+#: This many far patches refuse the photo: one could be a tattoo or a plaster.
+MIN_FAR_PATCHES = 2
+#: Largest chroma over lightness, C*/L*, of the skin's median colour (the 132 photos: at most 0.78;
+#: their 1452 renderings, down to L* 8 with gamma 1.8 of a dim photo: 1.57; damaged JPEG
+#: luminance, fuzz_measured seeds 0 and 2: 3.8-4.9).
+MAX_CHROMA_PER_LIGHTNESS = 2.5
 #: Largest seam, CIELAB units (L* 0-100) between rows 2 working px apart (intact photos: at most
 #: 5.1; renderings with noise, JPEG q 15, casts or sharpening: 9.3; damaged bands and block-value
 #: steps across the face: 32.7-43.5; docs/photos.md "The seam").
@@ -82,8 +104,34 @@ _PUPILS = (468, 473)
 _MARGIN_PX = 10
 
 
-def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float, float]:
-    """Colour-outlier share, roughness and seam of the face's skin.
+@dataclass(frozen=True)
+class SkinContent:
+    """What the face's skin looks like, at the working scale (IPD :data:`WORK_IPD_PX` px).
+
+    Attributes
+    ----------
+    outlier_share : float
+        Share (0-1) of skin pixels further than :data:`OUTLIER_AB` from the skin's median (a*, b*).
+    far_patches : int
+        Skin cells of :data:`PATCH_PX` px whose median (a*, b*) lies further than :data:`PATCH_AB`
+        from the skin's median.
+    chroma_per_lightness : float
+        C*/L* of the skin's median colour (L* at least 1).
+    roughness : float
+        95th percentile of the high-frequency luminance, grey levels.
+    seam : float
+        Largest CIELAB offset between skin rows 2 px apart (median signed difference).
+    """
+
+    outlier_share: float = 0.0
+    far_patches: int = 0
+    chroma_per_lightness: float = 0.0
+    roughness: float = 0.0
+    seam: float = 0.0
+
+
+def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> SkinContent:
+    """Colour outliers, far patches, saturation, roughness and seam of the face's skin.
 
     Parameters
     ----------
@@ -94,12 +142,8 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float, 
 
     Returns
     -------
-    outlier_share : float
-        Share (0-1) of skin pixels further than :data:`OUTLIER_AB` from the skin's median (a*, b*).
-    roughness : float
-        95th percentile of the high-frequency luminance, grey levels at the working scale.
-    seam : float
-        Largest CIELAB offset between skin rows 2 working px apart (median signed difference).
+    SkinContent
+        All zero when the face is too small or too degenerate to judge.
 
     Examples
     --------
@@ -109,17 +153,17 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float, 
     >>> pts = np.c_[200 + 150 * np.cos(t), 200 + 180 * np.sin(t)]
     >>> pts[468], pts[473] = (150, 160), (250, 160)
     >>> skin_content(rgb, pts)
-    (0.0, 0.0, 0.0)
+    SkinContent(outlier_share=0.0, far_patches=0, chroma_per_lightness=0.0, roughness=0.0, seam=0.0)
     """
     pts = np.asarray(points_px, dtype=np.float64)[:, :2]
     ipd = float(np.linalg.norm(pts[_PUPILS[0]] - pts[_PUPILS[1]]))
     if not np.isfinite(ipd) or ipd <= 1.0:
-        return 0.0, 0.0, 0.0
+        return SkinContent()
     oval = pts[list(_FACE_OVAL)]
     x0, y0 = np.maximum(np.floor(oval.min(axis=0)).astype(int), 0)
     x1, y1 = np.minimum(np.ceil(oval.max(axis=0)).astype(int), (rgb.shape[1], rgb.shape[0]))
     if x1 - x0 < 4 or y1 - y0 < 4:
-        return 0.0, 0.0, 0.0
+        return SkinContent()
     s = WORK_IPD_PX / ipd
     size = (max(8, round((x1 - x0) * s)), max(8, round((y1 - y0) * s)))
     # INTER_AREA when shrinking (averages, like a lower-resolution photo); linear when enlarging.
@@ -137,18 +181,37 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> tuple[float, float, 
     holes = cv2.dilate(holes, np.ones((2 * _MARGIN_PX + 1,) * 2, np.uint8))
     skin = (mask == 1) & (holes == 0)
     if skin.sum() < 100:
-        return 0.0, 0.0, 0.0
+        return SkinContent()
     # 8-bit CIELAB keeps a* and b* in their own units (offset by 128), to a unit: enough against a
     # distance of 50, and ten times faster than the float conversion. Every 3rd skin pixel: a share
     # needs no more (at least 2,000 of them at this scale).
-    lab = cv2.cvtColor(np.ascontiguousarray(crop[skin][::3]).reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
-    a, b = lab[:, 1].astype(np.float32), lab[:, 2].astype(np.float32)
-    outliers = np.hypot(a - np.median(a), b - np.median(b)) > OUTLIER_AB
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2Lab)
+    ab = lab[:, :, 1:].astype(np.float32)
+    sampled = ab[skin][::3]
+    median = np.median(sampled, axis=0)
+    lightness = float(np.median(lab[:, :, 0][skin][::3])) * 100.0 / 255.0  # 8-bit L is L* x 255 / 100
+    outliers = np.hypot(*(sampled - median).T) > OUTLIER_AB
     grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).astype(np.float32)
     high = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.0))[skin]
     brow_top = min(float(poly(part[16:])[:, 1].min()) for part in _EYE_AND_BROW)
     chin = float(poly((152,))[0, 1])
-    return float(outliers.mean()), float(np.percentile(high, 95)), _seam(crop, skin, brow_top, chin)
+    return SkinContent(outlier_share=float(outliers.mean()), far_patches=_far_patches(ab, skin, median),
+                       chroma_per_lightness=float(np.hypot(*(median - 128.0))) / max(lightness, 1.0),
+                       roughness=float(np.percentile(high, 95)), seam=_seam(crop, skin, brow_top, chin))
+
+
+def _far_patches(ab: np.ndarray, skin: np.ndarray, median: np.ndarray) -> int:
+    """Cells of :data:`PATCH_PX` px, at least half skin, whose median (a*, b*) is :data:`PATCH_AB` from ``median``."""
+    n = PATCH_PX
+    rows, cols = skin.shape[0] // n, skin.shape[1] // n
+    if rows == 0 or cols == 0:
+        return 0
+    # (cell, pixel in cell, channel), non-skin as NaN: every cell's median at once.
+    cells = np.where(skin[:rows * n, :cols * n, None], ab[:rows * n, :cols * n], np.nan)
+    cells = cells.reshape(rows, n, cols, n, 2).transpose(0, 2, 1, 3, 4).reshape(rows * cols, n * n, 2)
+    judged = np.sum(~np.isnan(cells[:, :, 0]), axis=1) >= n * n / 2
+    medians = _row_medians(cells[judged])
+    return int(np.sum(np.hypot(*(medians - median).T) > PATCH_AB))
 
 
 def _seam(crop: np.ndarray, skin: np.ndarray, top: float, chin: float) -> float:
@@ -208,16 +271,24 @@ def check_skin_content(rgb: np.ndarray, points_px: np.ndarray) -> None:
 
     Parameters and measures as in :func:`skin_content`.
     """
-    share, roughness, seam = skin_content(rgb, points_px)
-    if share > MAX_OUTLIER_SHARE:
+    content = skin_content(rgb, points_px)
+    if content.outlier_share > MAX_OUTLIER_SHARE:
         raise CorruptPhotoError(
-            f"{share:.0%} of the face's skin has colours far from the rest of it "
+            f"{content.outlier_share:.0%} of the face's skin has colours far from the rest of it "
             f"(limit {MAX_OUTLIER_SHARE:.0%}): the photo looks damaged (decoded garbage on the face)")
-    if roughness > MAX_ROUGHNESS:
+    if content.far_patches >= MIN_FAR_PATCHES:
         raise CorruptPhotoError(
-            f"the face's skin is {roughness:.0f} grey levels rough at fine scale (limit {MAX_ROUGHNESS:.0f}): "
-            "the photo looks damaged (decoded garbage on the face)")
-    if seam > MAX_SEAM:
+            f"{content.far_patches} patches of the face's skin have a colour far from the rest of it "
+            f"(limit {MIN_FAR_PATCHES - 1}): the photo looks damaged (decoded garbage on the face)")
+    if content.chroma_per_lightness > MAX_CHROMA_PER_LIGHTNESS:
         raise CorruptPhotoError(
-            f"the face's colour jumps by {seam:.0f} CIELAB units from one row to the next across its width "
+            f"the face's skin is {content.chroma_per_lightness:.1f} times as saturated as it is light "
+            f"(C*/L*, limit {MAX_CHROMA_PER_LIGHTNESS}): the photo looks damaged (its brightness decoded wrongly)")
+    if content.roughness > MAX_ROUGHNESS:
+        raise CorruptPhotoError(
+            f"the face's skin is {content.roughness:.0f} grey levels rough at fine scale "
+            f"(limit {MAX_ROUGHNESS:.0f}): the photo looks damaged (decoded garbage on the face)")
+    if content.seam > MAX_SEAM:
+        raise CorruptPhotoError(
+            f"the face's colour jumps by {content.seam:.0f} CIELAB units from one row to the next across its width "
             f"(limit {MAX_SEAM:.0f}): the photo looks damaged (a band or block value decoded wrongly)")

@@ -32,7 +32,7 @@ from lipsym.io._header import PhotoHeader, _Probe
 from lipsym.io._jpeg import _decode_jpeg_cv2, _jpeg_is_complete
 from lipsym.io._jpeg_plausible import check_dc_steps, check_quant_tables, jpeg_grid
 from lipsym.io._limits import _pil_bomb_guard, check_memory
-from lipsym.io._plausible import DEFAULT_RULE, JPEG_RULE, check_blocks_plausible
+from lipsym.io._plausible import DEFAULT_RULE, JPEG_RULE, check_blocks_plausible, check_garbage_patches
 from lipsym.io._pixels import ReducedCanvas, _pil_pixels, rows_per_strip
 from lipsym.io._png import (
     PngLayout,
@@ -60,6 +60,8 @@ _DECODER_BUFFER_BYTES_PER_PX = {"WEBP": 12, "HEIF": 4}
 
 #: Formats whose decoded pixels skip :func:`check_blocks_plausible` (why: at the call).
 BLOCK_CHECK_SKIPPED = frozenset({"PNG"})
+#: Formats whose decoded pixels are judged by :func:`check_garbage_patches`.
+PATCH_CHECKED = frozenset({"HEIF", "WEBP"})
 
 
 def _check_complete(data: bytes, fmt: str, shown: str) -> None:
@@ -123,6 +125,10 @@ def _decode_stored(data: bytes, probe: _Probe, reduction: int, shown: str) -> tu
     # pass the default rule, and it catches their garbage (docs/photos.md).
     if header.format not in BLOCK_CHECK_SKIPPED:
         check_blocks_plausible(stored, shown, reduction, JPEG_RULE if header.format == "JPEG" else DEFAULT_RULE)
+    # HEIC and WebP garbage that covers one side of the photo only (a JPEG's own blocking at low
+    # quality makes such patches too; its damage has the DC checks above).
+    if header.format in PATCH_CHECKED:
+        check_garbage_patches(stored, shown, reduction)
     return stored, orientation_left
 
 

@@ -204,6 +204,93 @@ def garbage_start(excess: np.ndarray, rule: GarbageRule = DEFAULT_RULE) -> int |
     return None
 
 
+#: A block whose boundary excess is above this (grey levels, R+G+B) is a *misfit* ...
+PATCH_BLOCK_EXCESS = 30.0
+#: ... and a window of PATCH_WINDOW x PATCH_WINDOW blocks with at least PATCH_DENSITY of them
+#: misfits is a garbage patch.
+PATCH_WINDOW = 4
+PATCH_DENSITY = 0.75
+#: Largest share of the windows of a HEIC or WebP that may be garbage patches, and the fewest
+#: windows that refuse (a small image has few windows: 6 of a 512 x 512 photo at WebP q 50 were
+#: 0.17 %). Chosen on (docs/photos.md "Garbage patches"): the 132 photos under shared/data and
+#: sample_images/, each re-encoded as HEIC q 50 / 80 and WebP q 50 / 80 / lossless and decoded
+#: at reductions 1 and 2 (1320 decodes: at most 0.069 % and 25 windows, 3DSK male_kristian as
+#: WebP q 80, beside that 512 x 512 photo), against the face mutants of
+#: benchmarks/fuzz_measured.py seeds 0-2 whose HEVC or WebP garbage covers one side of the photo
+#: (0.29-3.8 %, 28-370 windows at reduction 1; 0.19-0.82 % at reduction 2; in-sample).
+MAX_PATCH_SHARE = 0.0015
+MIN_PATCH_WINDOWS = 12
+
+
+def garbage_patch_share(rgb: np.ndarray, block_px: int = 8) -> tuple[float, int]:
+    """Share of the windows of blocks in which most blocks' boundaries do not fit.
+
+    :func:`garbage_start` looks for garbage across whole strips, from one on to
+    the end. A damaged HEVC stream coded in wavefront rows (each row of
+    coding units restarts its arithmetic coder) or a damaged WebP leaves
+    garbage on one side only: most of each strip is intact and its median
+    stays low. Here each window of :data:`PATCH_WINDOW` x
+    :data:`PATCH_WINDOW` blocks counts when at least :data:`PATCH_DENSITY`
+    of its blocks have a boundary excess (:func:`block_excess`) above
+    :data:`PATCH_BLOCK_EXCESS`. A photograph's edges fall anywhere, so even
+    its sharpest texture rarely makes a dense window.
+
+    Parameters
+    ----------
+    rgb : numpy.ndarray, shape (h, w, 3), uint8
+        Decoded pixels in stored orientation.
+    block_px : int
+        The block grid's period in these pixels.
+
+    Returns
+    -------
+    share : float
+        0-1; 0 for an image smaller than one window.
+    windows : int
+        How many windows were judged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> flat = np.full((256, 256, 3), 128, np.uint8)
+    >>> garbage_patch_share(flat)
+    (0.0, 784)
+    >>> blocks = np.random.default_rng(0).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    >>> flat[:64, :64] = np.kron(blocks, np.ones((8, 8, 1), np.uint8))  # a garbled corner
+    >>> share, windows = garbage_patch_share(flat)
+    >>> round(share, 3), round(share * windows)
+    (0.042, 33)
+    """
+    excess = block_excess(rgb, block_px)
+    n = PATCH_WINDOW
+    if excess.shape[0] < n or excess.shape[1] < n:
+        return 0.0, 0
+    misfit = (excess > PATCH_BLOCK_EXCESS).astype(np.float32)
+    # The mean over each n x n window of blocks (valid windows only), from a summed-area table.
+    table = np.pad(misfit.cumsum(axis=0).cumsum(axis=1), ((1, 0), (1, 0)))
+    windows = (table[n:, n:] - table[:-n, n:] - table[n:, :-n] + table[:-n, :-n]) / (n * n)
+    return float(np.mean(windows >= PATCH_DENSITY - 1e-6)), windows.size
+
+
+def check_garbage_patches(rgb: np.ndarray, shown: str, reduction: int = 1) -> None:
+    """Refuse a decoded HEIC or WebP with patches of codec garbage (:func:`garbage_patch_share`).
+
+    Parameters as in :func:`check_blocks_plausible`. Judged at reductions 1 and 2 (a grid
+    of 8 and 4 px), where the limits were chosen.
+
+    Raises
+    ------
+    CorruptPhotoError
+    """
+    if reduction > 2:
+        return
+    share, windows = garbage_patch_share(rgb, 8 // reduction)
+    if share > MAX_PATCH_SHARE and share * windows >= MIN_PATCH_WINDOWS:
+        raise CorruptPhotoError(
+            f"{shown} is corrupt ({share:.1%} of it is patches of {8 // reduction}-px blocks that do not "
+            f"fit together (limit {MAX_PATCH_SHARE:.2%}), the garbage a damaged compressed stream decodes to)")
+
+
 def check_blocks_plausible(rgb: np.ndarray, shown: str, reduction: int = 1, rule: GarbageRule = DEFAULT_RULE) -> None:
     """Refuse decoded pixels that turn into codec garbage from one block row to the end.
 
