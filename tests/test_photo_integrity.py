@@ -384,10 +384,10 @@ def test_damaged_face_photos_through_the_whole_analysis_raise_only_lipsym_errors
 @pytest.mark.slow
 def test_the_damaged_faces_measured_wrongly_stay_few():
     """benchmarks/fuzz_measured.py, seed 0, 3000 mutants (docs/photos.md "Garbage patches"): 3 measured
-    and moved on the machine of 2 December 2026 (16 before the seam, the table, the GIF, the patch
-    and the saturation checks, all Cupid's-bow moves of 0.14-0.16 mm); the largest of the 16 (JPEG
-    1700: +77 mm², 2907: +24 mm², HEIC 2758: 7.3 mm, 1237: 1.6 mm, progressive JPEG 206: 1.2 mm) and
-    every GIF one are refused."""
+    and moved on the machine of 2 December 2026, all Cupid's-bow moves of 0.14-0.16 mm (16 before
+    the seam, table, GIF, patch and saturation checks). The largest of the 16 (JPEG 1700: +77 mm²,
+    2907: +24 mm², HEIC 2758: 7.3 mm, 1237: 1.6 mm, progressive JPEG 206: 1.2 mm) and every GIF
+    one are refused."""
     spec = importlib.util.spec_from_file_location("fuzz_measured", REPO / "benchmarks" / "fuzz_measured.py")
     fuzz = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = fuzz
