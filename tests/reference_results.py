@@ -16,9 +16,11 @@ with them (2 December 2026: 24,059 of the 31,910 numbers, median 2e-4; of
 none by more than 0.8; docs/accuracy.md "Reproducibility across machines").
 So the reference is keyed by a *fingerprint* of those numerics, the hash of
 MediaPipe's landmarks on ``sample_images/london_094_rest.jpg``
-(:func:`fingerprint`). ``london_reference.json.gz`` without a fingerprint is
-the reference of the machine the values were first written on (fingerprint
-not recorded), used when no file matches this machine's fingerprint.
+(:func:`fingerprint`). A machine with no file of its own skips the test with
+the command that writes one. (The first machine's file, written before the
+fingerprints and used as a fallback, was removed on 3 December 2026 when the
+standard errors were recalibrated: it could not be regenerated anywhere else,
+so it could only fail.)
 
 Only numbers derived from the photos are stored (CC BY 4.0, DeBruine &
 Jones 2017, doi:10.6084/m9.figshare.5047666.v5), never pixels.
@@ -37,6 +39,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LONDON = REPO.parent / "shared" / "data" / "london_dev"
+#: Where the references live; each machine's is :func:`reference_for` its fingerprint.
 REFERENCE = REPO / "tests" / "data" / "london_reference.json.gz"
 SAMPLE = REPO / "sample_images" / "london_094_rest.jpg"
 #: Parts of a document that are not results of the photo (versions, paths, texts).
@@ -113,9 +116,10 @@ def main() -> int:
         with gzip.open(path, "wt") as f:
             json.dump(flat, f, sort_keys=True, separators=(",", ":"))
         print(f"wrote {len(flat)} values to {path}")
-        if REFERENCE.exists():
-            print(f"{REFERENCE.name} (another machine's) is now stale unless these results did not change: "
-                  "delete it in the same commit if they did")
+        others = sorted(q.name for q in path.parent.glob("london_reference*.json.gz") if q != path)
+        if others:
+            print(f"other machines' references ({', '.join(others)}) are now stale unless these results did "
+                  "not change: delete them in the same commit if they did")
     else:
         print(f"{len(flat)} values")
     return 0

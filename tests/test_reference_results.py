@@ -13,7 +13,7 @@ import json
 import math
 
 from conftest import needs_shared
-from reference_results import REFERENCE, analyse_london, fingerprint, reference_for
+from reference_results import analyse_london, fingerprint, reference_for
 
 TOLERANCE = 1e-9
 
@@ -21,12 +21,9 @@ TOLERANCE = 1e-9
 @needs_shared
 @pytest.mark.slow
 def test_london_results_match_the_reference():
-    # MediaPipe's numerics depend on the CPU (tests/reference_results.py): this machine's own
-    # reference if there is one, else the first machine's.
+    # MediaPipe's numerics depend on the CPU (tests/reference_results.py): this machine's own reference.
     machine = fingerprint()
     path = reference_for(machine)
-    if not path.exists():
-        path = REFERENCE
     if not path.exists():
         pytest.skip(f"no reference results for this CPU's MediaPipe numerics (fingerprint {machine}): "
                     "python tests/reference_results.py --write")

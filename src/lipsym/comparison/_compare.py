@@ -18,7 +18,7 @@ unlikely (5 %) to be measurement noise alone:
 
 (the usual 1.96·√2·SEM when both measurements have the same SEM; Weir,
 J Strength Cond Res 2005). The per-measure SEM comes from lipsym's own
-repeatability benchmark (docs/uncertainty.md). A change is "detectable" when
+repeatability benchmark (docs/accuracy.md "Standard errors"). A change is "detectable" when
 ``|change| > MDC95``.
 
 That SEM re-processes ONE photo; two visits are two captures. When the

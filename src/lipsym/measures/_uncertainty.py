@@ -15,7 +15,7 @@ Each sided measure's asymmetry carries a standard error with two parts:
 The landmark part is a lower bound of the error against a manual annotation
 (it does not contain the model's systematic error on a given face) and the
 right noise level for comparing two photos of the same face: see
-docs/uncertainty.md for both figures.
+docs/accuracy.md "Standard errors" for both figures.
 """
 
 from __future__ import annotations
