@@ -383,11 +383,11 @@ def test_damaged_face_photos_through_the_whole_analysis_raise_only_lipsym_errors
 
 @pytest.mark.slow
 def test_the_damaged_faces_measured_wrongly_stay_few():
-    """benchmarks/fuzz_measured.py, seed 0, 3000 mutants (docs/photos.md "Garbage patches"): 3 measured
-    and moved on the machine of 2 December 2026, all Cupid's-bow moves of 0.14-0.16 mm (16 before
-    the seam, table, GIF, patch and saturation checks). The largest of the 16 (JPEG 1700: +77 mm²,
-    2907: +24 mm², HEIC 2758: 7.3 mm, 1237: 1.6 mm, progressive JPEG 206: 1.2 mm) and every GIF
-    one are refused."""
+    """benchmarks/fuzz_measured.py, seed 0, 3000 mutants (docs/photos.md "Garbage patches"): none measured
+    and moved on the machine of 3 December 2026 (16 two sessions before; the last three were Cupid's-bow
+    moves of 0.14-0.16 mm, within the recalibrated standard error). The largest of the 16 (JPEG 1700:
+    +77 mm², 2907: +24 mm², HEIC 2758: 7.3 mm, 1237: 1.6 mm, progressive JPEG 206: 1.2 mm) and every
+    GIF one are refused."""
     spec = importlib.util.spec_from_file_location("fuzz_measured", REPO / "benchmarks" / "fuzz_measured.py")
     fuzz = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = fuzz
@@ -400,4 +400,4 @@ def test_the_damaged_faces_measured_wrongly_stay_few():
     assert not [m for m in moved.values() if m["format"] == "gif"]
     assert all(m["move"] < 0.5 for m in moved.values()), list(moved.values())
     # Two of margin for another CPU's MediaPipe numerics (docs/accuracy.md).
-    assert len(moved) <= 5, sorted((m["format"], m["case"], round(m["move"], 2)) for m in moved.values())
+    assert len(moved) <= 2, sorted((m["format"], m["case"], round(m["move"], 2)) for m in moved.values())

@@ -8,8 +8,7 @@ import pytest
 
 from lipsym.analysis import analyze_photo
 from lipsym.errors import CorruptPhotoError
-from lipsym.face._content import (MAX_CHROMA_PER_LIGHTNESS, MAX_OUTLIER_SHARE, MAX_ROUGHNESS, MAX_SEAM,
-                                  MIN_FAR_PATCHES, skin_content)
+from lipsym.face._content import MAX_CHROMA_PER_LIGHTNESS, MAX_OUTLIER_SHARE, MAX_ROUGHNESS, MAX_SEAM, skin_content
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_images" / "london_094_rest.jpg"
@@ -40,7 +39,6 @@ def _cheek_box(points: np.ndarray) -> tuple[int, int, int, int]:
 def test_intact_face_passes_with_margin(face):
     content = skin_content(*face)
     share, roughness, seam = content.outlier_share, content.roughness, content.seam
-    assert content.far_patches == 0
     assert share < MAX_OUTLIER_SHARE / 10
     assert roughness < MAX_ROUGHNESS / 1.5
     assert seam < MAX_SEAM / 3
@@ -59,7 +57,7 @@ def test_ordinary_degradations_are_not_garbage(face, render):
            [:, :, ::-1].astype(np.float32)}[render]()
     content = skin_content(np.clip(out, 0, 255).astype(np.uint8), points)
     assert content.outlier_share <= MAX_OUTLIER_SHARE and content.roughness <= MAX_ROUGHNESS
-    assert content.seam <= MAX_SEAM / 2 and content.far_patches < MIN_FAR_PATCHES
+    assert content.seam <= MAX_SEAM / 2
 
 
 def test_coloured_blocks_on_a_cheek_are_refused(face, landmarker, tmp_path):
@@ -88,25 +86,6 @@ def test_a_cyan_cheek_is_refused(face, landmarker, tmp_path):
     path = tmp_path / "cyan.png"
     path.write_bytes(_encode(damaged))
     with pytest.raises(CorruptPhotoError, match="colours far from the rest"):
-        analyze_photo(path, landmarker)
-
-
-def test_a_muted_smear_on_a_cheek_is_refused_as_far_patches(face, landmarker, tmp_path):
-    """A smeared HEVC region is often a pale, muted colour: each pixel nearer the skin than the
-    outlier distance, the whole patch further from skin than any patch of a face."""
-    rgb, points = face
-    x0, y0, x1, y1 = _cheek_box(points)
-    lab = np.array([[[55 * 255 / 100, 128 + 0, 128 - 24]]], np.uint8)  # L* 55, a* 0, b* -24: grey-blue
-    smear = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[0, 0].astype(np.float32)
-    noise = np.random.default_rng(1).normal(0, 3, (y1 - y0, x1 - x0, 3))
-    damaged = rgb.copy()
-    damaged[y0:y1, x0:x1] = (smear + noise).clip(0, 255).astype(np.uint8)
-    content = skin_content(damaged, points)
-    assert content.outlier_share <= MAX_OUTLIER_SHARE and content.roughness <= MAX_ROUGHNESS
-    assert content.far_patches >= MIN_FAR_PATCHES
-    path = tmp_path / "smear.png"
-    path.write_bytes(_encode(damaged))
-    with pytest.raises(CorruptPhotoError, match=r"^smear\.png: \d+ patches of the face's skin"):
         analyze_photo(path, landmarker)
 
 

@@ -12,16 +12,12 @@ The skin region: the face oval (MediaPipe's silhouette) minus the lips and
 the eyes with their brows, whose colour and texture differ from skin by
 nature (lipstick, eyelashes, glasses frames). It is resampled so that the
 interpupillary distance is :data:`WORK_IPD_PX`, so the figures do not depend
-on the photo's resolution. Five measures, any of which refuses the photo:
+on the photo's resolution. Four measures, any of which refuses the photo:
 
 - **colour outliers**: the share of skin pixels whose CIELAB chroma (a*, b*)
   lies more than :data:`OUTLIER_AB` from the skin's median colour. A colour
   cast moves the median with the pixels, so it does not count; cyan, green
   or magenta garbage on a face does;
-- **far patches**: the number of skin cells (:data:`PATCH_PX` working px square, at least half
-  skin) whose median (a*, b*) lies more than :data:`PATCH_AB` from the skin's median. A smeared
-  HEVC region is often a pale or muted colour, nearer the skin than the outlier distance pixel by
-  pixel, but a whole patch of it is further from skin than any patch of a face is;
 - **saturation for the lightness**: the chroma of the skin's median colour over its lightness,
   C*/L*. A dim photo of skin is dark *and* muted; a damaged luminance (a JPEG's DC values, a lost
   VP8 or HEVC luma plane) leaves the colour and takes the light, a dark, saturated face that no
@@ -62,14 +58,6 @@ OUTLIER_AB = 50.0
 #: Share of skin pixels that may be colour outliers (intact photos: at most 0.002; strong colour
 #: casts: 0.0061; decoded garbage on the face: 0.01-0.4).
 MAX_OUTLIER_SHARE = 0.01
-#: Side of a far-patch cell, working px (a tenth of the IPD, about 6 mm).
-PATCH_PX = 10
-#: A cell whose median (a*, b*) lies further than this from the skin's median is a far patch
-#: (the 132 shared and sample photos: no cell beyond 30.4; each of them rendered 10 ways, 1452
-#: images: one far cell on 4 (gamma 1.8, colour casts), never two; docs/photos.md "Garbage patches").
-PATCH_AB = 40.0
-#: This many far patches refuse the photo: one could be a tattoo or a plaster.
-MIN_FAR_PATCHES = 2
 #: Largest chroma over lightness, C*/L*, of the skin's median colour (the 132 photos: at most 0.78;
 #: their 1452 renderings, down to L* 8 with gamma 1.8 of a dim photo: 1.57; damaged JPEG
 #: luminance, fuzz_measured seeds 0 and 2: 3.8-4.9).
@@ -112,9 +100,6 @@ class SkinContent:
     ----------
     outlier_share : float
         Share (0-1) of skin pixels further than :data:`OUTLIER_AB` from the skin's median (a*, b*).
-    far_patches : int
-        Skin cells of :data:`PATCH_PX` px whose median (a*, b*) lies further than :data:`PATCH_AB`
-        from the skin's median.
     chroma_per_lightness : float
         C*/L* of the skin's median colour (L* at least 1).
     roughness : float
@@ -124,14 +109,13 @@ class SkinContent:
     """
 
     outlier_share: float = 0.0
-    far_patches: int = 0
     chroma_per_lightness: float = 0.0
     roughness: float = 0.0
     seam: float = 0.0
 
 
 def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> SkinContent:
-    """Colour outliers, far patches, saturation, roughness and seam of the face's skin.
+    """Colour outliers, saturation, roughness and seam of the face's skin.
 
     Parameters
     ----------
@@ -153,7 +137,7 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> SkinContent:
     >>> pts = np.c_[200 + 150 * np.cos(t), 200 + 180 * np.sin(t)]
     >>> pts[468], pts[473] = (150, 160), (250, 160)
     >>> skin_content(rgb, pts)
-    SkinContent(outlier_share=0.0, far_patches=0, chroma_per_lightness=0.0, roughness=0.0, seam=0.0)
+    SkinContent(outlier_share=0.0, chroma_per_lightness=0.0, roughness=0.0, seam=0.0)
     """
     pts = np.asarray(points_px, dtype=np.float64)[:, :2]
     ipd = float(np.linalg.norm(pts[_PUPILS[0]] - pts[_PUPILS[1]]))
@@ -195,23 +179,9 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> SkinContent:
     high = np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 1.0))[skin]
     brow_top = min(float(poly(part[16:])[:, 1].min()) for part in _EYE_AND_BROW)
     chin = float(poly((152,))[0, 1])
-    return SkinContent(outlier_share=float(outliers.mean()), far_patches=_far_patches(ab, skin, median),
+    return SkinContent(outlier_share=float(outliers.mean()),
                        chroma_per_lightness=float(np.hypot(*(median - 128.0))) / max(lightness, 1.0),
                        roughness=float(np.percentile(high, 95)), seam=_seam(crop, skin, brow_top, chin))
-
-
-def _far_patches(ab: np.ndarray, skin: np.ndarray, median: np.ndarray) -> int:
-    """Cells of :data:`PATCH_PX` px, at least half skin, whose median (a*, b*) is :data:`PATCH_AB` from ``median``."""
-    n = PATCH_PX
-    rows, cols = skin.shape[0] // n, skin.shape[1] // n
-    if rows == 0 or cols == 0:
-        return 0
-    # (cell, pixel in cell, channel), non-skin as NaN: every cell's median at once.
-    cells = np.where(skin[:rows * n, :cols * n, None], ab[:rows * n, :cols * n], np.nan)
-    cells = cells.reshape(rows, n, cols, n, 2).transpose(0, 2, 1, 3, 4).reshape(rows * cols, n * n, 2)
-    judged = np.sum(~np.isnan(cells[:, :, 0]), axis=1) >= n * n / 2
-    medians = _row_medians(cells[judged])
-    return int(np.sum(np.hypot(*(medians - median).T) > PATCH_AB))
 
 
 def _seam(crop: np.ndarray, skin: np.ndarray, top: float, chin: float) -> float:
@@ -276,10 +246,6 @@ def check_skin_content(rgb: np.ndarray, points_px: np.ndarray) -> None:
         raise CorruptPhotoError(
             f"{content.outlier_share:.0%} of the face's skin has colours far from the rest of it "
             f"(limit {MAX_OUTLIER_SHARE:.0%}): the photo looks damaged (decoded garbage on the face)")
-    if content.far_patches >= MIN_FAR_PATCHES:
-        raise CorruptPhotoError(
-            f"{content.far_patches} patches of the face's skin have a colour far from the rest of it "
-            f"(limit {MIN_FAR_PATCHES - 1}): the photo looks damaged (decoded garbage on the face)")
     if content.chroma_per_lightness > MAX_CHROMA_PER_LIGHTNESS:
         raise CorruptPhotoError(
             f"the face's skin is {content.chroma_per_lightness:.1f} times as saturated as it is light "

@@ -226,9 +226,9 @@ def garbage_patch_share(rgb: np.ndarray, block_px: int = 8) -> tuple[float, int]
     """Share of the windows of blocks in which most blocks' boundaries do not fit.
 
     :func:`garbage_start` looks for garbage across whole strips, from one on to
-    the end. A damaged HEVC stream coded in wavefront rows (each row of
-    coding units restarts its arithmetic coder) or a damaged WebP leaves
-    garbage on one side only: most of each strip is intact and its median
+    the end. A damaged HEVC stream (as if coded in wavefront rows, each row
+    of coding units restarting its arithmetic coder) or a damaged WebP can
+    leave garbage on one side only: most of each strip is intact and its median
     stays low. Here each window of :data:`PATCH_WINDOW` x
     :data:`PATCH_WINDOW` blocks counts when at least :data:`PATCH_DENSITY`
     of its blocks have a boundary excess (:func:`block_excess`) above
