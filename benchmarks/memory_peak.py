@@ -123,6 +123,10 @@ def generate(folder: Path, only: set[str] | None) -> dict[str, Path]:
     # Pillow refuses WebP above 2 x its MAX_IMAGE_PIXELS (179 MP) at open; 100 MP decodes.
     make("webp-100mp", "100mp.webp", lambda p: Image.fromarray(_smooth_rgb(10000, 10000, 4)).save(
         p, "WEBP", lossless=True, method=0))
+    # The largest lossy WebP under the 1.2 GB decoding ceiling (7400 x 7400 is refused): the two
+    # above are refused before decoding, so this is the WebP that is decoded, and judged for
+    # garbage patches at full size (io/_plausible.check_garbage_patches).
+    make("webp-52mp", "52mp.webp", lambda p: Image.fromarray(_smooth_rgb(7200, 7200)).save(p, "WEBP", quality=80))
     make("tiff-rgba8", "rgba8.tiff", lambda p: Image.fromarray(_smooth_rgb(SIDE_PX, SIDE_PX, 4)).save(
         p, "TIFF", compression="tiff_adobe_deflate"))
     # Under Pillow's own limit (179 MP) and the ceiling: checks the estimate against the real peak.

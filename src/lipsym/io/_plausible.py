@@ -25,8 +25,10 @@ Damage that stays inside the blocks' statistics passes: a changed JPEG DC
 value (a colour step from one block on, then a valid image; see
 :mod:`lipsym.io._jpeg_plausible`), an LZW or
 prefix-code change that shifts or recolours pixels (GIF, TIFF LZW, WebP
-lossless), garbage that is smooth inside large blocks or covers only one
-side of the image, a garbled tile of a tiled HEIC whose other tiles are intact.
+lossless), garbage that is smooth inside large blocks, a garbled tile of a
+tiled HEIC whose other tiles are intact. Garbage on one side of a HEIC or
+WebP is judged by its dense patches of misfitting blocks instead
+(:func:`garbage_patch_share`).
 """
 
 from __future__ import annotations
@@ -265,11 +267,11 @@ def garbage_patch_share(rgb: np.ndarray, block_px: int = 8) -> tuple[float, int]
     n = PATCH_WINDOW
     if excess.shape[0] < n or excess.shape[1] < n:
         return 0.0, 0
-    misfit = (excess > PATCH_BLOCK_EXCESS).astype(np.float32)
-    # The mean over each n x n window of blocks (valid windows only), from a summed-area table.
+    misfit = (excess > PATCH_BLOCK_EXCESS).astype(np.int32)
+    # The misfits in each n x n window of blocks (valid windows only), from a summed-area table.
     table = np.pad(misfit.cumsum(axis=0).cumsum(axis=1), ((1, 0), (1, 0)))
-    windows = (table[n:, n:] - table[:-n, n:] - table[n:, :-n] + table[:-n, :-n]) / (n * n)
-    return float(np.mean(windows >= PATCH_DENSITY - 1e-6)), windows.size
+    counts = table[n:, n:] - table[:-n, n:] - table[n:, :-n] + table[:-n, :-n]
+    return float(np.mean(counts >= PATCH_DENSITY * n * n)), counts.size
 
 
 def check_garbage_patches(rgb: np.ndarray, shown: str, reduction: int = 1) -> None:
