@@ -456,8 +456,9 @@ def _write_markdown(result: dict, path: Path) -> None:
     print(f"wrote {path}")
 
 
-def _legacy_faces(methods: Methods, limit: int | None):
-    ms = [Method(methods, n) for n in ("raw", "lipsym")]
+def _legacy_faces(methods: Methods, limit: int | None, names: tuple[str, ...] = ("raw", "lipsym")):
+    """The London neutral photos analysed by each pipeline of ``names``: (pipelines, faces)."""
+    ms = [Method(methods, n) for n in names]
     faces = []
     for face in london_faces()[:limit]:
         rgb = load_photo(face.image).rgb
@@ -554,12 +555,12 @@ def main() -> None:
         # Entries written by other calibrations (the weak-evidence fallback SDs, lipsym.refine) are kept.
         cal = json.loads(CALIBRATION.read_text())
         cal |= {"source": "benchmarks/validate.py repeatability, lipsym pipeline, london_dev neutral "
-                         f"({n} faces): pooled within-face SD under sub-pixel shifts, ±5 % rescaling "
-                         "and JPEG re-encoding (of the asymmetries; of the values for the absolute measures)",
-               "sd_rel_ipd": {k: v["sd_rel_ipd"] for k, v in rep.items()},
-               "units": {k: v["unit"] for k, v in rep.items()},
-               "sensitivity_rel_sd": {k: result["sensitivity"]["lipsym"][k]["2.0"]["sd_strong_mm"] / 2.0
-                                      for k in SENSITIVITY}}
+                          f"({n} faces): pooled within-face SD under sub-pixel shifts, ±5 % rescaling "
+                          "and JPEG re-encoding (of the asymmetries; of the values for the absolute measures)",
+                "sd_rel_ipd": {k: v["sd_rel_ipd"] for k, v in rep.items()},
+                "units": {k: v["unit"] for k, v in rep.items()},
+                "sensitivity_rel_sd": {k: result["sensitivity"]["lipsym"][k]["2.0"]["sd_strong_mm"] / 2.0
+                                       for k in SENSITIVITY}}
         CALIBRATION.write_text(json.dumps(cal, indent=2) + "\n")
         print(f"wrote {CALIBRATION}")
 
