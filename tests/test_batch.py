@@ -189,8 +189,12 @@ def test_ctrl_c_rebuilds_consistent_tables_and_exits_130(tmp_path):
     # for a second, still interrupts the batch midway (10 were sometimes done).
     photos = _variants(src, 30)
     out = tmp_path / "out"
+    # The batch gets SIGINT's default disposition, as in a terminal: a test run started in the
+    # background of a non-interactive shell inherits SIGINT ignored, and the batch then never
+    # sees the Ctrl-C (it finished all 30 and exited 0; 3 December 2026).
     proc = subprocess.Popen([sys.executable, "-m", "lipsym", "batch", str(src), "-o", str(out), "--jobs", "2"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not any((out / "json").rglob("*.json")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()

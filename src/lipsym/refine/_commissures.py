@@ -3,12 +3,15 @@
 Manual annotators put the mouth corner where the oral fissure ends
 (:mod:`._fissure`). The fissure's end fixes how far out each corner lies;
 the registration that follows measures the corner's height asymmetry at the
-corner itself, and the two fissure ends give the pair's mean height.
+corner itself, and the two fissure ends give the pair's mean height. The
+height asymmetry is registered from the other start too (MediaPipe's
+corners, or the fissure ends when they were not trusted): a corner whose
+height depends on the start is weak evidence (:data:`START_DISAGREEMENT_IPD`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Mapping
 
 import numpy as np
@@ -17,7 +20,7 @@ from lipsym.face._frame import FacialFrame
 from lipsym.refine._fissure import fissure_end
 from lipsym.refine._pairs import COMMISSURES, INNER_CORNERS, LandmarkPair, pair_in_frame, shifted
 from lipsym.refine._registration import SymmetricGrid
-from lipsym.refine._result import PairRefinement
+from lipsym.refine._result import Evidence, PairRefinement
 from lipsym.sides import Side
 
 #: Gain on the commissure pair's registered residual (not on MediaPipe's
@@ -40,6 +43,25 @@ _MIRROR_X = np.array([-1.0, 1.0])
 #: read −1.4 against 2.2 % IPD manual) lies above every other face (at most
 #: 2.6 % IPD, 3DSK male_slavomir; 90th percentile 1.5 %).
 MAX_FISSURE_LATERAL_ASYMMETRY_IPD = 0.03
+#: The commissures' registered height asymmetry is judged by where it was
+#: started from: registered from the fissure ends and from MediaPipe's
+#: corners, a corner that is found should give the same height asymmetry
+#: (the registration searches ±0.05 IPD across the lip line). Above this
+#: disagreement, fraction of IPD, the result depends on which corner the
+#: fissure decision picked: the pair is weak evidence, and its registered
+#: correction fades out (to MediaPipe's height at
+#: :data:`START_DISAGREEMENT_FULL_IPD`), linearly so that the height is
+#: continuous in the photo. Why: London 038 read +0.75 or −0.64 mm
+#: depending on whether a ×1.05 rescale put its crease just inside
+#: :data:`MAX_FISSURE_LATERAL_ASYMMETRY_IPD` (94 % of the pooled variance of
+#: the commissure height under re-processing; docs/accuracy.md "Standard
+#: errors"). Chosen on London (34 neutral, 34 smiling) and 3DSK (50
+#: neutral), so in-sample: 038 disagrees by 2.3-2.7 % IPD under each of its
+#: seven re-processings (benchmarks/_perturb.py), every other photo by at
+#: most 0.81 % IPD (London smiling 131).
+START_DISAGREEMENT_IPD = 0.01
+#: ... and the correction is gone at this disagreement, fraction of IPD.
+START_DISAGREEMENT_FULL_IPD = 0.015
 
 
 @dataclass(frozen=True)
@@ -58,29 +80,51 @@ class FissureCorners:
     height_frame_px: float
 
 
-def place_on_fissure(grid: SymmetricGrid, points_px: np.ndarray, frame: FacialFrame) -> FissureCorners | None:
-    """Move the cheilia of ``points_px`` (in place) to the ends of the oral fissure.
+def find_fissure_ends(grid: SymmetricGrid, points_px: np.ndarray, frame: FacialFrame) -> FissureCorners | None:
+    """Where the oral fissure ends on each side, without moving anything (:func:`place_on_fissure` decides).
 
     Parameters
     ----------
     grid : SymmetricGrid
         The mouth (:func:`._mouth.sample_mouth`); its luminance is searched.
     points_px : ndarray, shape (478, 2 or 3), float64, photo px
-        Landmarks in the grid's photo; the commissure rows are overwritten
-        when both fissure ends are found.
+        Landmarks in the grid's photo.
     frame : FacialFrame
 
     Returns
     -------
     FissureCorners or None
-        None (``points_px`` unchanged) when either side's fissure cannot be
-        followed, or when one end lies much further out of MediaPipe's corner
-        than the other (:data:`MAX_FISSURE_LATERAL_ASYMMETRY_IPD`).
+        None when either side's fissure cannot be followed.
     """
     found = _commissures_from_fissure(grid.feats[..., 0], grid.u, grid.v, points_px, frame)
     if found is None:
         return None
     right_px, left_px, height = found
+    return FissureCorners({Side.RIGHT: right_px, Side.LEFT: left_px}, height)
+
+
+def place_on_fissure(ends: FissureCorners | None, points_px: np.ndarray, frame: FacialFrame) -> FissureCorners | None:
+    """Move the cheilia of ``points_px`` (in place) to the ends of the oral fissure.
+
+    Parameters
+    ----------
+    ends : FissureCorners or None
+        :func:`find_fissure_ends`.
+    points_px : ndarray, shape (478, 2 or 3), float64, photo px
+        Landmarks in the grid's photo; the commissure rows are overwritten
+        when the ends are trusted.
+    frame : FacialFrame
+
+    Returns
+    -------
+    FissureCorners or None
+        ``ends``, or None (``points_px`` unchanged) when there are none, or
+        when one end lies much further out of MediaPipe's corner than the
+        other (:data:`MAX_FISSURE_LATERAL_ASYMMETRY_IPD`).
+    """
+    if ends is None:
+        return None
+    right_px, left_px = ends.points_px[Side.RIGHT], ends.points_px[Side.LEFT]
     # How far each end lies outward of MediaPipe's corner, frame px (the
     # right one mirrored): a mirror-symmetric test.
     out = [float(frame.to_frame(new)[0] - frame.to_frame(points_px[COMMISSURES.on(side), :2])[0]) * sign
@@ -88,7 +132,7 @@ def place_on_fissure(grid: SymmetricGrid, points_px: np.ndarray, frame: FacialFr
     if abs(out[0] - out[1]) > MAX_FISSURE_LATERAL_ASYMMETRY_IPD * frame.interpupillary_distance_px:
         return None
     points_px[COMMISSURES.right, :2], points_px[COMMISSURES.left, :2] = right_px, left_px
-    return FissureCorners({Side.RIGHT: right_px, Side.LEFT: left_px}, height)
+    return ends
 
 
 def _commissures_from_fissure(lum: np.ndarray, u: np.ndarray, v: np.ndarray, points_px: np.ndarray,
@@ -124,7 +168,7 @@ def _commissures_from_fissure(lum: np.ndarray, u: np.ndarray, v: np.ndarray, poi
 
 def refine_commissures(pair: LandmarkPair, points_frame_px: np.ndarray, grid: SymmetricGrid, *,
                        frame: FacialFrame, fissure: FissureCorners | None,
-                       mediapipe_px: np.ndarray) -> PairRefinement:
+                       mediapipe_px: np.ndarray, fissure_ends: FissureCorners | None = None) -> PairRefinement:
     """Register the commissure pair's height (:meth:`SymmetricGrid.register_height`, with :data:`CORNER_GAIN`) and move it.
 
     Only the height is registered: the lateral positions are the fissure
@@ -144,13 +188,17 @@ def refine_commissures(pair: LandmarkPair, points_frame_px: np.ndarray, grid: Sy
         From :func:`place_on_fissure`.
     mediapipe_px : ndarray, shape (478, 2 or 3), float, photo px
         MediaPipe's landmarks, before any refinement.
+    fissure_ends : FissureCorners or None
+        :func:`find_fissure_ends`, trusted or not: the other start the
+        height asymmetry is checked from (:data:`START_DISAGREEMENT_IPD`).
 
     Returns
     -------
     PairRefinement
         With the fissure, its residual is the total correction from
         MediaPipe's corners (for the record); ``used`` stays the
-        registration's: without it the height is MediaPipe's.
+        registration's: without it the height is MediaPipe's. Its evidence
+        is weak when the two starts disagree.
     """
     f_l, f_r = pair_in_frame(points_frame_px, pair)
     residual, peak, reason, evidence = grid.register_height(f_l, f_r)
@@ -168,6 +216,13 @@ def refine_commissures(pair: LandmarkPair, points_frame_px: np.ndarray, grid: Sy
         return PairRefinement(*pair, _total_correction(pair, frame, fissure.points_px, mediapipe_px), peak, False,
                               reason, "fissure", evidence)
     residual = CORNER_GAIN * residual
+    # The other start: MediaPipe's corners when the registration started
+    # from the fissure ends, the fissure ends when it did not.
+    other = ((frame.to_frame(mediapipe_px[pair.left, :2]), frame.to_frame(mediapipe_px[pair.right, :2]))
+             if fissure is not None else None if fissure_ends is None else
+             (frame.to_frame(fissure_ends.points_px[Side.LEFT]), frame.to_frame(fissure_ends.points_px[Side.RIGHT])))
+    fade, evidence = _judge_start(f_l, f_r, residual, other, grid, frame.interpupillary_distance_px, evidence)
+    residual = (1.0 - fade) * residual
     new_l, new_r = shifted(f_l, f_r, residual)
     if fissure is None:
         points_frame_px[pair.left], points_frame_px[pair.right] = new_l, new_r
@@ -177,6 +232,33 @@ def refine_commissures(pair: LandmarkPair, points_frame_px: np.ndarray, grid: Sy
     placed_px = {Side.LEFT: frame.to_photo(new_l), Side.RIGHT: frame.to_photo(new_r)}
     return PairRefinement(*pair, _total_correction(pair, frame, placed_px, mediapipe_px), peak, True, "",
                           "registration+fissure", evidence)
+
+
+def _judge_start(f_l: np.ndarray, f_r: np.ndarray, residual: np.ndarray,
+                 other: tuple[np.ndarray, np.ndarray] | None, grid: SymmetricGrid, ipd_px: float,
+                 evidence: Evidence) -> tuple[float, Evidence]:
+    """How much of the registered correction to fade out, and the evidence judged by the other start.
+
+    ``f_l``, ``f_r`` (frame px) are where the registration started and
+    ``residual`` its result (with :data:`CORNER_GAIN`); ``other`` the other
+    start (frame px) or None. The height asymmetry each start leads to is
+    its landmarks' own plus its registered residual; when the other start
+    cannot be registered there is nothing to compare, and the result stands.
+    """
+    if other is None:
+        return 0.0, evidence
+    o_l, o_r = other
+    alt, _, reason, _ = grid.register_height(o_l, o_r)
+    if reason:
+        return 0.0, evidence
+    apart = abs((f_l[1] - f_r[1] + residual[1]) - (o_l[1] - o_r[1] + CORNER_GAIN * alt[1])) / ipd_px
+    fade = float(np.clip((apart - START_DISAGREEMENT_IPD) / (START_DISAGREEMENT_FULL_IPD - START_DISAGREEMENT_IPD),
+                         0.0, 1.0))
+    if apart <= START_DISAGREEMENT_IPD:
+        return 0.0, evidence
+    why = (f"the corners' height depends on where the fissure is taken to end ({100 * apart:.1f} % IPD "
+           f"between the fissure ends and MediaPipe's corners)")
+    return fade, replace(evidence, strong=False, reason=why)
 
 
 def _symmetric_height(left: np.ndarray, right: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:

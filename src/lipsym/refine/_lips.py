@@ -8,7 +8,7 @@ import numpy as np
 
 from lipsym.face._frame import FacialFrame, frame_from_landmarks
 from lipsym.refine._bow import first_pass_grid, refine_bow
-from lipsym.refine._commissures import place_on_fissure, refine_commissures
+from lipsym.refine._commissures import find_fissure_ends, place_on_fissure, refine_commissures
 from lipsym.refine._evidence import measure_confidence
 from lipsym.refine._mouth import sample_mouth
 from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LIP_PAIRS, refine_pair
@@ -43,8 +43,10 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     bow_first_pass = first_pass_grid(mouth, frame.to_frame(pts[list(BOW_PAIR), :2]))
     # The commissures are first moved along the lip line to the end of the
     # oral fissure, so that their registration measures the corner itself.
-    fissure = place_on_fissure(mouth, pts, frame)
-    special = {COMMISSURES: partial(refine_commissures, frame=frame, fissure=fissure, mediapipe_px=points_px),
+    ends = find_fissure_ends(mouth, pts, frame)
+    fissure = place_on_fissure(ends, pts, frame)
+    special = {COMMISSURES: partial(refine_commissures, frame=frame, fissure=fissure, mediapipe_px=points_px,
+                                    fissure_ends=ends),
                BOW_PAIR: partial(refine_bow, first_pass=bow_first_pass)}
     # Every landmark in the frame, moved pair by pair in LIP_PAIRS' order: a
     # contour pair's normal runs through its neighbours as already refined.
