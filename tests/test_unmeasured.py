@@ -88,6 +88,30 @@ def test_outputs_carry_the_missing_measures_as_null(rest):
     assert signed(float("nan")) == "–" and plain(float("nan")) == "–"
 
 
+@pytest.mark.parametrize("yaw", [89.0, -90.0])
+def test_a_head_in_profile_is_not_refined_and_costs_no_more_than_a_frontal_one(rest, yaw):
+    """A profile puts the pupils nearly on each other: every length scaled by the IPD explodes.
+
+    Before the limits (refine/_lips.MAX_LIP_EXTENT_IPD, face/_content.MAX_WORK_SIDE_PX) these
+    landmarks asked for a mouth grid of 100 M samples and a 3.6 GB skin crop; a London face at
+    90° ran out of memory (73 GB asked). Now the refinement is not attempted, and says why.
+    """
+    import tracemalloc
+
+    photo, marks = rest
+    tracemalloc.start()
+    try:
+        a = _turned(photo, marks, yaw, refine=True)
+        measure_photo(a)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100e6, peak
+    assert all(not p.used and "head turned too far" in p.reason for p in a.refinement.pairs)
+    codes = {f.code for f in a.flags}
+    assert {"head_turned", "refinement_fallback", "weak_evidence_commissures", "weak_evidence_cupids_bow"} <= codes
+
+
 def test_a_frontal_photo_has_nothing_unmeasured(rest):
     photo, marks = rest
     m = measure_photo(analyze_landmarks(photo, marks))

@@ -53,6 +53,12 @@ from lipsym.errors import CorruptPhotoError
 
 #: The interpupillary distance the skin region is resampled to, px.
 WORK_IPD_PX = 100.0
+#: ... unless the face's box would then be longer than this, px. A frontal
+#: face's box is about 200 x 250 px at WORK_IPD_PX; a head seen in profile
+#: has its pupils nearly on each other, and scaling its box to the IPD asked
+#: for a crop of several thousand px a side (landmarks turned by 90°: 11 s
+#: and 3.6 GB for one photo).
+MAX_WORK_SIDE_PX = 600
 #: A skin pixel whose (a*, b*) lies further than this from the skin's median is a colour outlier.
 OUTLIER_AB = 50.0
 #: Share of skin pixels that may be colour outliers (intact photos: at most 0.002; strong colour
@@ -148,7 +154,7 @@ def skin_content(rgb: np.ndarray, points_px: np.ndarray) -> SkinContent:
     x1, y1 = np.minimum(np.ceil(oval.max(axis=0)).astype(int), (rgb.shape[1], rgb.shape[0]))
     if x1 - x0 < 4 or y1 - y0 < 4:
         return SkinContent()
-    s = WORK_IPD_PX / ipd
+    s = min(WORK_IPD_PX / ipd, MAX_WORK_SIDE_PX / max(x1 - x0, y1 - y0))
     size = (max(8, round((x1 - x0) * s)), max(8, round((y1 - y0) * s)))
     # INTER_AREA when shrinking (averages, like a lower-resolution photo); linear when enlarging.
     crop = cv2.resize(np.ascontiguousarray(rgb[y0:y1, x0:x1]), size,

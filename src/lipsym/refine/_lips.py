@@ -13,8 +13,18 @@ from lipsym.refine._evidence import measure_confidence
 from lipsym.refine._mouth import sample_mouth
 from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LIP_PAIRS, refine_pair
 from lipsym.refine._pupils import refine_pupils
-from lipsym.refine._result import Refinement
+from lipsym.refine._result import PairRefinement, Refinement
 from lipsym.refine._size import search_size_borders
+
+
+#: The lip landmarks reach at most this far from the pupils' midpoint in a
+#: photo the two sides can be registered in, fraction of the IPD (the larger
+#: of x and y; frontal London faces 1.1-1.4, landmarks turned by 60° 2.2-2.9,
+#: by 70° 3.0-4.4, by 85° 8-30, by 90° 15-101). Beyond it the pupils nearly coincide (a
+#: profile): the mouth grid's size grows with the square of this ratio, and a
+#: landmark set turned by 89° asked for 100 M samples (several GB; one London face at
+#: ±90° asked for 73 GB) where a frontal face needs 0.3 M.
+MAX_LIP_EXTENT_IPD = 4.0
 
 
 def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> Refinement:
@@ -36,6 +46,11 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         builds from them: the pupils are refined first (:func:`refine_pupils`),
         and the lips in the frame of the refined pupils.
     """
+    lips = frame.to_frame(np.asarray(points_px)[[i for pair in LIP_PAIRS for i in pair], :2])
+    extent = float(np.max(np.abs(lips))) / frame.interpupillary_distance_px
+    if not extent <= MAX_LIP_EXTENT_IPD:
+        return _unrefined(points_px, f"head turned too far to register the two sides (the lips reach {extent:.1f} "
+                                     f"IPD from the pupils' midpoint; limit {MAX_LIP_EXTENT_IPD:g})")
     pts, pupils = refine_pupils(rgb, points_px, frame)
     if pupils.used:
         frame = frame_from_landmarks(pts)
@@ -63,3 +78,12 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     return Refinement(points_px=pts, pairs=pairs, fallback_fraction=1.0 - sum(used) / len(used),
                       commissure_used=used[LIP_PAIRS.index(COMMISSURES)], pupils=pupils,
                       measure_confidence=measure_confidence(pairs), size_borders=size_borders)
+
+
+def _unrefined(points_px: np.ndarray, reason: str) -> Refinement:
+    """A refinement that moved nothing: every pair keeps MediaPipe's positions, for ``reason``."""
+    pts = np.array(points_px, dtype=np.float64)
+    pts.flags.writeable = False
+    pairs = tuple(PairRefinement(*pair, np.zeros(2), 0.0, False, reason) for pair in LIP_PAIRS)
+    return Refinement(points_px=pts, pairs=pairs, fallback_fraction=1.0, commissure_used=False,
+                      measure_confidence=measure_confidence(pairs))
