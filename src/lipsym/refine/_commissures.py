@@ -56,8 +56,8 @@ MAX_FISSURE_LATERAL_ASYMMETRY_IPD = 0.03
 #: :data:`MAX_FISSURE_LATERAL_ASYMMETRY_IPD` (94 % of the pooled variance of
 #: the commissure height under re-processing; docs/accuracy.md "Standard
 #: errors"). Chosen on London (34 neutral, 34 smiling) and 3DSK (50
-#: neutral), so in-sample: 038 disagrees by 2.3-2.7 % IPD under each of its
-#: seven re-processings (benchmarks/_perturb.py), every other photo by at
+#: neutral), so in-sample: 038 disagrees by 2.3-2.7 % IPD as it is and under
+#: each of its six re-processings (benchmarks/_perturb.py), every other photo by at
 #: most 0.81 % IPD (London smiling 131).
 START_DISAGREEMENT_IPD = 0.01
 #: ... and the correction is gone at this disagreement, fraction of IPD.
