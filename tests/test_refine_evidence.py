@@ -68,6 +68,7 @@ def test_faint_bow_border_is_flagged_half_corrected_and_wider(landmarker, monkey
     assert confidence["bow_peak_height"].flagged and confidence["bow_peak_height"].structure == "cupids_bow"
     assert not confidence["commissure_height"].flagged
     monkeypatch.setattr(bow, "BOW_LIMITS", EvidenceLimits())
+    monkeypatch.setattr(bow, "bow_weight", lambda sharpness: 1.0)
     trusted = _analyse(rgb, landmarker)
     full = trusted.refinement.by_index()[BOW_PAIR.left]
     assert full.evidence.strong
@@ -114,3 +115,15 @@ def test_corners_found_from_either_start_are_not_judged_weak(landmarker):
     a = _analyse(load_photo(LONDON / "neutral" / "010_03.jpg").rgb, landmarker)
     assert "weak_evidence_commissures" not in {f.code for f in a.flags}
     assert a.refinement.pairs[0].evidence.strong
+
+
+def test_the_bows_weight_is_continuous_across_the_flag_limit():
+    """A bow at the sharpness limit must not jump between half and full correction (London 128: 0.39 mm)."""
+    from lipsym.refine._evidence import BOW_MIN_SHARPNESS, BOW_WEIGHT_RAMP, WEAK_BOW_WEIGHT, bow_weight
+
+    below, above = bow_weight(BOW_MIN_SHARPNESS - 1e-6), bow_weight(BOW_MIN_SHARPNESS + 1e-6)
+    assert abs(above - below) < 1e-3
+    assert bow_weight(BOW_MIN_SHARPNESS - BOW_WEIGHT_RAMP) == pytest.approx(WEAK_BOW_WEIGHT) == bow_weight(0.0)
+    assert bow_weight(BOW_MIN_SHARPNESS + BOW_WEIGHT_RAMP) == pytest.approx(1.0) == bow_weight(1.0)
+    grid = np.linspace(0.0, 0.05, 501)
+    assert np.all(np.diff([bow_weight(s) for s in grid]) >= 0)

@@ -48,7 +48,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from lipsym.refine._evidence import BOW_LIMITS, WEAK_BOW_WEIGHT, judge, weaker
+from lipsym.refine._evidence import BOW_LIMITS, WEAK_BOW_WEIGHT, bow_weight, judge, weaker
 from lipsym.refine._grid import samples
 from lipsym.refine._pairs import CORNER_PAIRS, LandmarkPair, normal_component, pair_in_frame, refine_pair, shifted
 from lipsym.refine._registration import CONTOUR_SEARCH_X_PX, SymmetricGrid
@@ -147,10 +147,10 @@ def refine_bow(pair: LandmarkPair, points_frame_px: np.ndarray, grid: SymmetricG
     else:
         residual = residual + normal_component(more, points_frame_px, pair)
     evidence = judge(weaker(first.evidence, second), BOW_LIMITS)
-    if not evidence.strong:
-        # A flat or ambiguous peak: the border was not found reliably on
-        # both sides (see lipsym.refine._evidence).
-        residual = WEAK_BOW_WEIGHT * residual
+    # A flat or ambiguous peak: the border was not found reliably on both
+    # sides (see lipsym.refine._evidence); the weight is continuous in the
+    # sharpness, so that a bow at the limit does not jump.
+    residual = (WEAK_BOW_WEIGHT if reason else bow_weight(evidence.sharpness)) * residual
     points_frame_px[pair.left], points_frame_px[pair.right] = shifted(f_l, f_r, residual)
     return replace(first, residual_frame_px=residual, evidence=evidence)
 
