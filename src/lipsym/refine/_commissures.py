@@ -17,6 +17,7 @@ from typing import Mapping
 import numpy as np
 
 from lipsym.face._frame import FacialFrame
+from lipsym.refine._evidence import ramp
 from lipsym.refine._fissure import fissure_end
 from lipsym.refine._pairs import COMMISSURES, INNER_CORNERS, LandmarkPair, pair_in_frame, shifted
 from lipsym.refine._registration import SymmetricGrid
@@ -202,25 +203,26 @@ def refine_commissures(pair: LandmarkPair, points_frame_px: np.ndarray, grid: Sy
     """
     f_l, f_r = pair_in_frame(points_frame_px, pair)
     residual, peak, reason, evidence = grid.register_height(f_l, f_r)
+    # The other start the result is judged from (_judge_start): MediaPipe's
+    # corners after the fissure ends, the fissure ends after MediaPipe's
+    # corners; none when the fissure ends could not be registered.
+    mediapipe_start = (frame.to_frame(mediapipe_px[pair.left, :2]), frame.to_frame(mediapipe_px[pair.right, :2]))
+    other = (mediapipe_start if fissure is not None else None if fissure_ends is None else
+             (frame.to_frame(fissure_ends.points_px[Side.LEFT]), frame.to_frame(fissure_ends.points_px[Side.RIGHT])))
     if reason and fissure is not None:
         # Fissure ends that do not register as mirror images of each other (a
         # crease followed on one side only) are not trusted: the corners
         # MediaPipe found are registered instead.
-        f_l, f_r = frame.to_frame(mediapipe_px[pair.left, :2]), frame.to_frame(mediapipe_px[pair.right, :2])
+        f_l, f_r = mediapipe_start
         retry = grid.register_height(f_l, f_r)
         if not retry[2]:
-            (residual, peak, reason, evidence), fissure = retry, None
+            (residual, peak, reason, evidence), fissure, other = retry, None, None
     if reason:
         if fissure is None:
             return PairRefinement(*pair, np.zeros(2), peak, False, reason, evidence=evidence)
         return PairRefinement(*pair, _total_correction(pair, frame, fissure.points_px, mediapipe_px), peak, False,
                               reason, "fissure", evidence)
     residual = CORNER_GAIN * residual
-    # The other start: MediaPipe's corners when the registration started
-    # from the fissure ends, the fissure ends when it did not.
-    other = ((frame.to_frame(mediapipe_px[pair.left, :2]), frame.to_frame(mediapipe_px[pair.right, :2]))
-             if fissure is not None else None if fissure_ends is None else
-             (frame.to_frame(fissure_ends.points_px[Side.LEFT]), frame.to_frame(fissure_ends.points_px[Side.RIGHT])))
     fade, evidence = _judge_start(f_l, f_r, residual, other, grid, frame.interpupillary_distance_px, evidence)
     residual = (1.0 - fade) * residual
     new_l, new_r = shifted(f_l, f_r, residual)
@@ -252,13 +254,11 @@ def _judge_start(f_l: np.ndarray, f_r: np.ndarray, residual: np.ndarray,
     if reason:
         return 0.0, evidence
     apart = abs((f_l[1] - f_r[1] + residual[1]) - (o_l[1] - o_r[1] + CORNER_GAIN * alt[1])) / ipd_px
-    fade = float(np.clip((apart - START_DISAGREEMENT_IPD) / (START_DISAGREEMENT_FULL_IPD - START_DISAGREEMENT_IPD),
-                         0.0, 1.0))
     if apart <= START_DISAGREEMENT_IPD:
         return 0.0, evidence
     why = (f"the corners' height depends on where the fissure is taken to end ({100 * apart:.1f} % IPD "
            f"between the fissure ends and MediaPipe's corners)")
-    return fade, replace(evidence, strong=False, reason=why)
+    return ramp(apart, START_DISAGREEMENT_IPD, START_DISAGREEMENT_FULL_IPD), replace(evidence, strong=False, reason=why)
 
 
 def _symmetric_height(left: np.ndarray, right: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:

@@ -57,10 +57,16 @@ WEAK_BOW_WEIGHT = 0.5
 BOW_WEIGHT_RAMP = 0.0025
 
 
+def ramp(x: float, lo: float, hi: float) -> float:
+    """0 at or below ``lo``, 1 at or above ``hi``, linear between: a correction that fades with its evidence
+    instead of switching at a limit (so the result is continuous in the photo)."""
+    return min(max((x - lo) / (hi - lo), 0.0), 1.0)
+
+
 def bow_weight(sharpness: float) -> float:
     """Fraction of its registered correction a bow pair is moved by, for its sharpness (see :data:`BOW_WEIGHT_RAMP`)."""
-    t = (sharpness - (BOW_MIN_SHARPNESS - BOW_WEIGHT_RAMP)) / (2.0 * BOW_WEIGHT_RAMP)
-    return WEAK_BOW_WEIGHT + (1.0 - WEAK_BOW_WEIGHT) * min(max(t, 0.0), 1.0)
+    return WEAK_BOW_WEIGHT + (1.0 - WEAK_BOW_WEIGHT) * ramp(sharpness, BOW_MIN_SHARPNESS - BOW_WEIGHT_RAMP,
+                                                          BOW_MIN_SHARPNESS + BOW_WEIGHT_RAMP)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from lipsym.refine._bow import first_pass_grid, refine_bow
 from lipsym.refine._commissures import find_fissure_ends, place_on_fissure, refine_commissures
 from lipsym.refine._evidence import measure_confidence
 from lipsym.refine._mouth import sample_mouth
-from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LIP_PAIRS, refine_pair
+from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LIP_PAIR_INDICES, LIP_PAIRS, refine_pair
 from lipsym.refine._pupils import refine_pupils
 from lipsym.refine._result import PairRefinement, Refinement
 from lipsym.refine._size import search_size_borders
@@ -46,7 +46,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
         builds from them: the pupils are refined first (:func:`refine_pupils`),
         and the lips in the frame of the refined pupils.
     """
-    lips = frame.to_frame(np.asarray(points_px)[[i for pair in LIP_PAIRS for i in pair], :2])
+    lips = frame.to_frame(np.asarray(points_px)[list(LIP_PAIR_INDICES), :2])
     extent = float(np.max(np.abs(lips))) / frame.interpupillary_distance_px
     if not extent <= MAX_LIP_EXTENT_IPD:
         return _unrefined(points_px, f"head turned too far to register the two sides (the lips reach {extent:.1f} "

@@ -8,7 +8,7 @@ from lipsym.face._frame import FacialFrame
 from lipsym.refine._bow import bow_room_px
 from lipsym.refine._fissure import REACH_IPD
 from lipsym.refine._grid import resample_features, samples, sampling_step_px, symmetric_grid
-from lipsym.refine._pairs import LIP_PAIRS
+from lipsym.refine._pairs import LIP_PAIR_INDICES
 from lipsym.refine._registration import PATCH_HALF_IPD, SEARCH_IPD, SymmetricGrid
 
 #: Lip vertices on the midline (labrale superius and inferius, the stomion
@@ -43,7 +43,7 @@ def sample_mouth(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> 
     # with its area. Above the lips, also room for the bow's first pass
     # (longer search, smoothed).
     patch_room = (half + search + 2) * step
-    lips = frame.to_frame(points_px[[i for pair in LIP_PAIRS for i in pair] + list(MIDLINE_LIP_VERTICES), :2])
+    lips = frame.to_frame(points_px[list(LIP_PAIR_INDICES + MIDLINE_LIP_VERTICES), :2])
     u, v = symmetric_grid(lips, margin_px=patch_room, step_px=step, margin_x_px=patch_room + REACH_IPD * ipd,
                           margin_top_px=max(patch_room, bow_room_px(step, half, ipd)))
     return SymmetricGrid(resample_features(rgb, frame, u, v), u, v, step, half, search, ipd)

@@ -49,6 +49,9 @@ LIP_PAIRS: tuple[LandmarkPair, ...] = (
     LandmarkPair(95, 324), LandmarkPair(88, 318), LandmarkPair(178, 402), LandmarkPair(87, 317),   # inner lower
 )
 
+#: Every landmark of :data:`LIP_PAIRS`, pair by pair.
+LIP_PAIR_INDICES: tuple[int, ...] = tuple(i for pair in LIP_PAIRS for i in pair)
+
 #: Pairs whose landmarks sit on a corner, where the image fixes both
 #: coordinates. Every other pair lies on a contour, where a patch slides
 #: along the edge with little change (the aperture problem): only the
