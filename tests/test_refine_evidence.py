@@ -127,3 +127,37 @@ def test_the_bows_weight_is_continuous_across_the_flag_limit():
     assert bow_weight(BOW_MIN_SHARPNESS + BOW_WEIGHT_RAMP) == pytest.approx(1.0) == bow_weight(1.0)
     grid = np.linspace(0.0, 0.05, 501)
     assert np.all(np.diff([bow_weight(s) for s in grid]) >= 0)
+
+
+def test_the_bows_standard_error_follows_its_weight_not_its_flag(landmarker):
+    """London 128's bow sits on the sharpness ramp (weight between 0.5 and 1, flagged or not by re-processing).
+
+    Its value fades continuously across the flag's limit, so its standard
+    error must too: widened by the share of the correction that has faded,
+    the same whether the flag is up or not (before: full width when flagged,
+    none when not: 0.23 mm as it is, 0.05 mm once JPEG re-encoding sharpened its peak).
+    """
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from lipsym.refine._evidence import WEAK_BOW_WEIGHT
+
+    a = _analyse(load_photo(LONDON / "neutral" / "128_03.jpg").rgb, landmarker)
+    pair = a.refinement.by_index()[BOW_PAIR.left]
+    assert WEAK_BOW_WEIGHT < pair.weight < 1.0, pair.weight
+    confidence = a.refinement.measure_confidence["bow_peak_height"]
+    assert confidence.fallback_share == pytest.approx((1.0 - pair.weight) / (1.0 - WEAK_BOW_WEIGHT))
+
+    def se(share, strong):
+        c = dict(a.refinement.measure_confidence)
+        c["bow_peak_height"] = replace(confidence, fallback_share=share, strong=strong)
+        refinement = replace(a.refinement, measure_confidence=MappingProxyType(c))
+        return measure_photo(replace(a, refinement=refinement)).sided["bow_peak_height"].standard_error
+
+    extra_mm = weak_evidence_sd("bow_peak_height", a.frame.interpupillary_distance_px) * a.scale.mm_per_px
+    base = se(0.0, True)
+    for share in (0.25, 0.5, 1.0):
+        assert se(share, True) == pytest.approx(se(share, False))
+        assert se(share, False) == pytest.approx(math.hypot(base, share * extra_mm))
+    assert se(0.0, False) == pytest.approx(base)
+    assert measure_photo(a).sided["bow_peak_height"].standard_error == pytest.approx(se(confidence.fallback_share, True))

@@ -160,7 +160,7 @@ def _pair_dict(p) -> dict[str, Any]:
     """One refined landmark pair (lipsym.refine.PairRefinement) as JSON."""
     return {"right": p.right, "left": p.left, "used": p.used, "reason": p.reason, "method": p.method,
             "residual_frame_px": _xy(p.residual_frame_px), "peak_correlation": _num(p.peak_correlation, 4),
-            "evidence": None if p.evidence is None else _evidence_dict(p.evidence)}
+            "weight": _num(p.weight, 4), "evidence": None if p.evidence is None else _evidence_dict(p.evidence)}
 
 
 def _evidence_dict(e) -> dict[str, Any]:

@@ -69,19 +69,26 @@ class PhotoMeasures:
 
 def _widen_weak(analysis: PhotoAnalysis, by_key: dict[str, SidedMeasure], scale: Scale,
                 ipd_px: float) -> dict[str, SidedMeasure]:
-    """The measures of structures whose refinement's image evidence was weak, with their wider standard error.
+    """The measures whose refinement rests wholly or partly on its fallback, with their wider standard error.
 
-    See :attr:`lipsym.refine.Refinement.measure_confidence` (which measures) and
-    :func:`lipsym.measures._uncertainty.weak_evidence_sd` (how much wider);
-    the analysis carries a ``weak_evidence_<structure>`` flag for each.
+    See :attr:`lipsym.refine.Refinement.measure_confidence` (which measures,
+    and :attr:`~lipsym.refine.MeasureConfidence.fallback_share`, how much)
+    and :func:`lipsym.measures._uncertainty.weak_evidence_sd` (how much wider
+    in full); the analysis carries a ``weak_evidence_<structure>`` flag for
+    each structure below its evidence limit.
     """
     if analysis.refinement is None:
         return by_key
     for key, confidence in analysis.refinement.measure_confidence.items():
         m = by_key.get(key)
-        if m is not None and not confidence.strong:
+        # Widened by the share of the value that is the fallback's, not by
+        # the flag: the bow's correction fades with its sharpness across the
+        # flag's limit, and its standard error must not jump where its value
+        # does not (London 128 under re-processing, docs/accuracy.md).
+        share = confidence.fallback_share
+        if m is not None and share > 0.0:
             power = scale_power(m.unit)
-            extra = weak_evidence_sd(key, ipd_px, power) * scale.mm_per_px ** power
+            extra = share * weak_evidence_sd(key, ipd_px, power) * scale.mm_per_px ** power
             by_key[key] = replace(m, standard_error=math.hypot(m.standard_error, extra))
     return by_key
 

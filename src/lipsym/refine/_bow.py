@@ -150,9 +150,10 @@ def refine_bow(pair: LandmarkPair, points_frame_px: np.ndarray, grid: SymmetricG
     # A flat or ambiguous peak: the border was not found reliably on both
     # sides (see lipsym.refine._evidence); the weight is continuous in the
     # sharpness, so that a bow at the limit does not jump.
-    residual = (WEAK_BOW_WEIGHT if reason else bow_weight(evidence.sharpness)) * residual
+    weight = WEAK_BOW_WEIGHT if reason else bow_weight(evidence.sharpness)
+    residual = weight * residual
     points_frame_px[pair.left], points_frame_px[pair.right] = shifted(f_l, f_r, residual)
-    return replace(first, residual_frame_px=residual, evidence=evidence)
+    return replace(first, residual_frame_px=residual, evidence=evidence, weight=weight)
 
 
 def _bow_reach(step_px: float, half: int, ipd_px: float) -> tuple[float, float]:

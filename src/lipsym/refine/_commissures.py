@@ -228,12 +228,12 @@ def refine_commissures(pair: LandmarkPair, points_frame_px: np.ndarray, grid: Sy
     new_l, new_r = shifted(f_l, f_r, residual)
     if fissure is None:
         points_frame_px[pair.left], points_frame_px[pair.right] = new_l, new_r
-        return PairRefinement(*pair, residual, peak, True, evidence=evidence)
+        return PairRefinement(*pair, residual, peak, True, evidence=evidence, weight=1.0 - fade)
     new_l, new_r = _symmetric_height(new_l, new_r, fissure.height_frame_px)
     points_frame_px[pair.left], points_frame_px[pair.right] = new_l, new_r
     placed_px = {Side.LEFT: frame.to_photo(new_l), Side.RIGHT: frame.to_photo(new_r)}
     return PairRefinement(*pair, _total_correction(pair, frame, placed_px, mediapipe_px), peak, True, "",
-                          "registration+fissure", evidence)
+                          "registration+fissure", evidence, weight=1.0 - fade)
 
 
 def _judge_start(f_l: np.ndarray, f_r: np.ndarray, residual: np.ndarray,

@@ -103,6 +103,14 @@ STRUCTURE_MEASURES: Mapping[str, tuple[str, ...]] = {
 
 #: The refined pair behind each judged structure.
 STRUCTURE_PAIRS: Mapping[str, LandmarkPair] = {"cupids_bow": BOW_PAIR, "commissures": COMMISSURES}
+#: Structures whose standard error is widened in proportion to how far their
+#: correction has faded (:func:`fallback_share`), with the weight
+#: (:attr:`lipsym.refine.PairRefinement.weight`) at which the fade is complete:
+#: the bow keeps half of its correction (:data:`WEAK_BOW_WEIGHT`), and its
+#: weight ramps across the flag's limit. The commissures are not here: their
+#: fade starts at the flag's limit (two starts 1 % IPD apart are uncertain by
+#: about that much whatever the weight), so a flagged pair is widened in full.
+FADING_STRUCTURES: Mapping[str, float] = {"cupids_bow": WEAK_BOW_WEIGHT}
 
 
 def judge(evidence: Evidence, limits: EvidenceLimits) -> Evidence:
@@ -140,9 +148,37 @@ def measure_confidence(pairs: tuple[PairRefinement, ...]) -> Mapping[str, Measur
     for structure, keys in STRUCTURE_MEASURES.items():
         pair = by_index[STRUCTURE_PAIRS[structure].left]
         strong, why = structure_evidence(pair)
+        share = fallback_share(pair, FADING_STRUCTURES.get(structure))
         for key in keys:
-            out[key] = MeasureConfidence(structure, strong, why, pair.evidence)
+            out[key] = MeasureConfidence(structure, strong, why, pair.evidence, share)
     return MappingProxyType(out)
+
+
+def fallback_share(pair: PairRefinement, fallback_weight: float | None) -> float:
+    """How much of a judged pair's correction is the fallback's, in [0, 1] (:attr:`MeasureConfidence.fallback_share`).
+
+    1 for a pair that fell back. For a structure whose correction fades
+    (``fallback_weight``: the weight at which the fade is complete, see
+    :data:`FADING_STRUCTURES`), where its weight stands between a full
+    correction (0) and that weight (1), flagged or not; otherwise 1 when its
+    evidence is weak and 0 when it is strong.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lipsym.refine import Evidence, PairRefinement
+    >>> bow = PairRefinement(37, 267, np.zeros(2), 0.9, True, weight=0.75)
+    >>> fallback_share(bow, 0.5)
+    0.5
+    >>> weak = Evidence(0.9, 0.01, 0.2, 20.0, 0.0, strong=False, reason="flat")
+    >>> fallback_share(PairRefinement(61, 291, np.zeros(2), 0.9, True, evidence=weak), None)
+    1.0
+    """
+    if not pair.used:
+        return 1.0
+    if fallback_weight is None:
+        return 0.0 if pair.evidence is None or pair.evidence.strong else 1.0
+    return ramp(1.0 - pair.weight, 0.0, 1.0 - fallback_weight)
 
 
 def structure_evidence(pair: PairRefinement) -> tuple[bool, str]:

@@ -85,6 +85,11 @@ class PairRefinement:
     evidence : Evidence or None
         The registration's evidence (for the Cupid's bow, the weaker of its
         two passes); None when not recorded.
+    weight : float
+        The fraction of its registered correction the pair was moved by, in
+        [0, 1]: below 1 where the correction fades with its evidence (the
+        Cupid's bow's sharpness, :func:`lipsym.refine._evidence.bow_weight`;
+        the commissures' two starts, :data:`lipsym.refine._commissures.START_DISAGREEMENT_IPD`).
     """
 
     right: int
@@ -95,6 +100,7 @@ class PairRefinement:
     reason: str = ""
     method: str = "registration"
     evidence: Evidence | None = None
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -114,12 +120,20 @@ class MeasureConfidence:
         Why it is weak ("" when strong).
     evidence : Evidence or None
         The numbers behind it.
+    fallback_share : float
+        How much of the measure's value rests on the fallback rather than on
+        the registration, in [0, 1]: 0 for a full correction, 1 for a pair
+        that fell back or was moved only by its weak-evidence weight, between
+        where the correction fades with its evidence. The standard error is
+        widened in proportion (:func:`lipsym.measures._uncertainty.weak_evidence_sd`),
+        so that it is as continuous in the photo as the value.
     """
 
     structure: str
     strong: bool
     reason: str = ""
     evidence: Evidence | None = None
+    fallback_share: float = 0.0
 
     @property
     def flagged(self) -> bool:
