@@ -79,8 +79,8 @@ class SymmetricGrid:
         self.max_shift_px = MAX_SHIFT_IPD * ipd_px
 
     def register(self, f_l: np.ndarray, f_r: np.ndarray, corner: bool, *, half_x: int | None = None,
-                 search_y: int | None = None, distinct_only: bool = False,
-                 weighted: bool = False) -> tuple[np.ndarray, float, str, Evidence]:
+                 search_y: int | None = None, distinct_only: bool = False, weighted: bool = False,
+                 soft_along: float = 0.0) -> tuple[np.ndarray, float, str, Evidence]:
         """The asymmetric residual of a landmark pair.
 
         Parameters
@@ -97,6 +97,8 @@ class SymmetricGrid:
             samples (default: the grid's ``half`` and ``search``).
         distinct_only, weighted : bool
             As in :func:`register_patch`.
+        soft_along : float
+            As in :func:`register_patch` (a contour pair only).
 
         Returns
         -------
@@ -132,9 +134,9 @@ class SymmetricGrid:
         frac_rm = np.array([col_rm - round(col_rm), row_r - round(row_r)])
         # Where the mirrored right feature lies around the left landmark, and vice versa.
         off_lr, peak_lr, conf_lr, why_lr, sharp_lr, uniq_lr = register_patch(big_l, tmpl_r, corner, distinct_only,
-                                                                             weighted)
+                                                                             weighted, soft_along)
         off_rl, peak_rl, conf_rl, why_rl, sharp_rl, uniq_rl = register_patch(big_r, tmpl_l, corner, distinct_only,
-                                                                             weighted)
+                                                                             weighted, soft_along)
         s_lr = off_lr - frac_l + frac_rm   # left feature − mirrored right feature, grid (col, row)
         s_rl = off_rl - frac_rm + frac_l   # the same seen from the other side, negated
         s_grid = 0.5 * (s_lr - s_rl)
@@ -273,7 +275,7 @@ def _height_at(image: np.ndarray, template: np.ndarray, dx: float) -> tuple[floa
 
 
 def register_patch(image: np.ndarray, template: np.ndarray, corner: bool, distinct_only: bool = False,
-                   weighted: bool = False) -> tuple[np.ndarray, float, float, str, float, float]:
+                   weighted: bool = False, soft_along: float = 0.0) -> tuple[np.ndarray, float, float, str, float, float]:
     """Offset of ``template`` inside ``image`` relative to centring.
 
     Parameters
@@ -293,6 +295,16 @@ def register_patch(image: np.ndarray, template: np.ndarray, corner: bool, distin
         scores dip by :data:`AMBIGUITY_MARGIN` between it and the best.
     weighted : bool
         Weight the template by a Gaussian of :data:`CORNER_WEIGHT_SIGMA`.
+    soft_along : float
+        For a contour: when positive, the offset is not the best score's but
+        the mean of every column's best (sub-sample) row and its column,
+        weighted by ``exp((score - best) / soft_along)`` (a soft maximum
+        along the contour, score units). Why: across a tilted border the
+        scores form a ridge; where it is flat the best column jumps from one
+        end of the search along the contour to the other, and with it the
+        row (see :data:`lipsym.refine._bow.BOW_ALONG_SOFTNESS`). The
+        evidence (peak, sharpness, uniqueness, confidence) stays the best
+        score's. 0 (default): the best score's offset.
 
     Returns
     -------
@@ -333,7 +345,33 @@ def register_patch(image: np.ndarray, template: np.ndarray, corner: bool, distin
                   and (not distinct_only or min(across[min(i, k):max(i, k) + 1]) <= across[i] - AMBIGUITY_MARGIN)]
         if others:
             confidence = min(1.0, max(0.0, (peak - max(others)) / AMBIGUITY_MARGIN))
+        if soft_along > 0:
+            offset = _soft_along_offset(scores, soft_along, offset)
     return offset, peak, confidence, "", sharpness, uniqueness
+
+
+def _soft_along_offset(scores: np.ndarray, softness: float, best: np.ndarray) -> np.ndarray:
+    """The soft maximum along a contour of a score map (see :func:`register_patch`), samples (columns, rows).
+
+    Columns whose best row lies on the search border take no part; ``best``
+    is returned when none is left.
+    """
+    n_rows, n_cols = scores.shape
+    cols, rows, values = [], [], []
+    for j in range(n_cols):
+        column = scores[:, j]
+        k = int(np.argmax(column))
+        if not 0 < k < n_rows - 1:
+            continue
+        a, b, c = float(column[k - 1]), float(column[k]), float(column[k + 1])
+        den = a - 2 * b + c
+        cols.append(j - 0.5 * (n_cols - 1))
+        rows.append(k + (0.5 * (a - c) / den if den < 0 else 0.0) - 0.5 * (n_rows - 1))
+        values.append(b)
+    if not values:
+        return best
+    weights = np.exp((np.array(values) - max(values)) / softness)
+    return np.array([weights @ np.array(cols), weights @ np.array(rows)]) / weights.sum()
 
 
 def _curvature(scores: np.ndarray, corner: bool) -> float:
