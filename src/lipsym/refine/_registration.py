@@ -263,8 +263,7 @@ def _height_at(image: np.ndarray, template: np.ndarray, dx: float) -> tuple[floa
         if not 0 < k < n_rows - 1:
             return 0.0, float(column[k]), "registration peak on the search border", 0.0, 0.0
         a, b, c = float(column[k - 1]), float(column[k]), float(column[k + 1])
-        den = a - 2 * b + c
-        rows.append(k + (0.5 * (a - c) / den if den < 0 else 0.0) - 0.5 * (n_rows - 1))
+        rows.append(_parabola_peak(k, a, b, c) - 0.5 * (n_rows - 1))
         values.append(b)
         sharp.append(max(b - 0.5 * (a + c), 0.0))
         maxima = [float(column[i]) for i in range(1, n_rows - 1) if abs(i - k) > 1
@@ -350,6 +349,12 @@ def register_patch(image: np.ndarray, template: np.ndarray, corner: bool, distin
     return offset, peak, confidence, "", sharpness, uniqueness
 
 
+def _parabola_peak(k: int, a: float, b: float, c: float) -> float:
+    """Sub-sample position of a maximum at ``k`` with neighbours ``a`` (before) and ``c`` (after): the parabola's vertex."""
+    den = a - 2 * b + c
+    return k + (0.5 * (a - c) / den if den < 0 else 0.0)
+
+
 def _soft_along_offset(scores: np.ndarray, softness: float, best: np.ndarray) -> np.ndarray:
     """The soft maximum along a contour of a score map (see :func:`register_patch`), samples (columns, rows).
 
@@ -364,9 +369,8 @@ def _soft_along_offset(scores: np.ndarray, softness: float, best: np.ndarray) ->
         if not 0 < k < n_rows - 1:
             continue
         a, b, c = float(column[k - 1]), float(column[k]), float(column[k + 1])
-        den = a - 2 * b + c
         cols.append(j - 0.5 * (n_cols - 1))
-        rows.append(k + (0.5 * (a - c) / den if den < 0 else 0.0) - 0.5 * (n_rows - 1))
+        rows.append(_parabola_peak(k, a, b, c) - 0.5 * (n_rows - 1))
         values.append(b)
     if not values:
         return best
