@@ -126,14 +126,26 @@ class MeasureConfidence:
         that fell back or was moved only by its weak-evidence weight, between
         where the correction fades with its evidence. The standard error is
         widened in proportion (:func:`lipsym.measures._uncertainty.weak_evidence_sd`),
-        so that it is as continuous in the photo as the value.
+        so that it is as continuous in the photo as the value. Not given: 1
+        when weak, 0 when strong (a weak measure is never left unwidened).
+
+    Examples
+    --------
+    >>> MeasureConfidence("cupids_bow", strong=False, reason="flat").fallback_share
+    1.0
+    >>> MeasureConfidence("cupids_bow", strong=True, fallback_share=0.4).fallback_share
+    0.4
     """
 
     structure: str
     strong: bool
     reason: str = ""
     evidence: Evidence | None = None
-    fallback_share: float = 0.0
+    fallback_share: float | None = None
+
+    def __post_init__(self):
+        if self.fallback_share is None:
+            object.__setattr__(self, "fallback_share", 0.0 if self.strong else 1.0)
 
     @property
     def flagged(self) -> bool:
