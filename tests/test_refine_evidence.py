@@ -1,5 +1,6 @@
 """Per-measure evidence: every registration reports how strong its image evidence was; a weak Cupid's bow
-is flagged, moved by only part of its correction, and carries a wider standard error."""
+is flagged, moved by only part of its correction, and carries a wider standard error; so do weak
+commissures (their height) and corners left where MediaPipe put them (their lateral position)."""
 
 from __future__ import annotations
 
@@ -108,6 +109,40 @@ def test_corners_whose_height_depends_on_the_fissure_decision_are_weak_and_stead
         extra_mm = weak_evidence_sd("commissure_height", a.frame.interpupillary_distance_px) * a.scale.mm_per_px
         assert m.standard_error >= extra_mm > 0.3
     assert abs(values[0] - values[1]) < 0.15, values
+
+
+def test_corners_left_laterally_where_mediapipe_put_them_are_weak_for_their_lateral_position(landmarker):
+    """The commissures' lateral position is the fissure ends' alone; where MediaPipe's corners are kept
+    instead, ``commissure_lateral`` is flagged and widened.
+
+    London 013 with its left corner planted 3 mm outward: MediaPipe follows about half, so the left
+    fissure end lies far further out of MediaPipe's corner than the right one, the crease test does
+    not trust the ends, and the lateral change reads 0.5 mm (docs/accuracy.md, "London: planted
+    standard changes"); before this flag it was reported with its ordinary standard error.
+    London 038 (its height depends on the fissure decision) is weak laterally at both scales.
+    """
+    import cv2
+
+    from lipsym.sides import Side
+    from lipsym.simulate._simulate import Plant, plant
+
+    rgb = load_photo(LONDON / "neutral" / "013_03.jpg").rgb
+    base = _analyse(rgb, landmarker)
+    assert "weak_evidence_fissure_ends" not in {f.code for f in base.flags}
+    assert base.refinement.pairs[0].method == "registration+fissure"
+    moved = _analyse(plant(rgb, base, [Plant("commissure", Side.LEFT, out_mm=3.0)]).rgb, landmarker)
+    codes = {f.code: f for f in moved.flags}
+    assert moved.refinement.pairs[0].method == "registration"
+    assert "weak_evidence_fissure_ends" in codes and "commissure_lateral" in codes["weak_evidence_fissure_ends"].message
+    m = measure_photo(moved).sided["commissure_lateral"]
+    extra_mm = weak_evidence_sd("commissure_lateral", moved.frame.interpupillary_distance_px) * moved.scale.mm_per_px
+    assert m.standard_error >= extra_mm > 1.0
+    assert measure_photo(base).sided["commissure_lateral"].standard_error < extra_mm
+
+    rgb = load_photo(LONDON / "neutral" / "038_03.jpg").rgb
+    h, w = rgb.shape[:2]
+    for img in (rgb, cv2.resize(rgb, (round(w * 1.05), round(h * 1.05)), interpolation=cv2.INTER_CUBIC)):
+        assert "weak_evidence_fissure_ends" in {f.code for f in _analyse(img, landmarker).flags}
 
 
 def test_corners_found_from_either_start_are_not_judged_weak(landmarker):

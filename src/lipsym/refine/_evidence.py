@@ -95,14 +95,20 @@ BOW_LIMITS = EvidenceLimits(min_sharpness=BOW_MIN_SHARPNESS)
 #: :mod:`lipsym.measures`): widened and flagged when its evidence is weak.
 #: Those with a manual reference to calibrate the weak case's error
 #: (lipsym/measures/uncertainty.json, ``weak_evidence_sd_rel_ipd``).
+#: "fissure_ends" is the commissures' lateral position (:func:`fissure_ends_evidence`),
+#: judged apart from their height: a crease that the fissure follower does
+#: not trust leaves the corners where MediaPipe put them laterally while
+#: their height is registered there soundly.
 STRUCTURE_MEASURES: Mapping[str, tuple[str, ...]] = {
     "cupids_bow": ("bow_peak_height", "bow_peak_height_above_labrale_superius"),
     "commissures": ("commissure_height",),
+    "fissure_ends": ("commissure_lateral",),
 }
 
 
 #: The refined pair behind each judged structure.
-STRUCTURE_PAIRS: Mapping[str, LandmarkPair] = {"cupids_bow": BOW_PAIR, "commissures": COMMISSURES}
+STRUCTURE_PAIRS: Mapping[str, LandmarkPair] = {"cupids_bow": BOW_PAIR, "commissures": COMMISSURES,
+                                               "fissure_ends": COMMISSURES}
 #: Structures whose standard error is widened in proportion to how far their
 #: correction has faded (:func:`fallback_share`), with the weight
 #: (:attr:`lipsym.refine.PairRefinement.weight`) at which the fade is complete:
@@ -147,8 +153,10 @@ def measure_confidence(pairs: tuple[PairRefinement, ...]) -> Mapping[str, Measur
     out = {}
     for structure, keys in STRUCTURE_MEASURES.items():
         pair = by_index[STRUCTURE_PAIRS[structure].left]
-        strong, why = structure_evidence(pair)
-        share = fallback_share(pair, FADING_STRUCTURES.get(structure))
+        strong, why = (fissure_ends_evidence if structure == "fissure_ends" else structure_evidence)(pair)
+        # A structure that does not fade rests wholly on its fallback when weak.
+        share = (fallback_share(pair, FADING_STRUCTURES[structure]) if structure in FADING_STRUCTURES
+                 else float(not strong))
         for key in keys:
             out[key] = MeasureConfidence(structure, strong, why, pair.evidence, share)
     return MappingProxyType(out)
@@ -179,6 +187,38 @@ def fallback_share(pair: PairRefinement, fallback_weight: float | None) -> float
     if fallback_weight is None:
         return 0.0 if pair.evidence is None or pair.evidence.strong else 1.0
     return ramp(1.0 - pair.weight, 0.0, 1.0 - fallback_weight)
+
+
+def fissure_ends_evidence(pair: PairRefinement) -> tuple[bool, str]:
+    """Whether the commissure pair's lateral positions are the oral fissure's ends, and why not.
+
+    The corners' lateral positions come from the fissure's ends alone (the
+    registration measures their height only). They are weak evidence where
+    MediaPipe's corners were kept instead (the ends were not found, or one
+    lay far further out than the other: a crease followed on one side), and
+    where the pair's height depends on which of the two was taken (its
+    correction faded, :data:`lipsym.refine._commissures.START_DISAGREEMENT_IPD`),
+    since the fissure decision is then uncertain. MediaPipe follows about
+    half of a corner's real lateral move (docs/accuracy.md "London: planted
+    standard changes"), so a lateral asymmetry read from its corners is
+    shrunk towards symmetry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lipsym.refine import PairRefinement
+    >>> fissure_ends_evidence(PairRefinement(61, 291, np.zeros(2), 0.9, True, method="registration+fissure"))
+    (True, '')
+    >>> fissure_ends_evidence(PairRefinement(61, 291, np.zeros(2), 0.9, True, method="registration"))[0]
+    False
+    """
+    if "fissure" not in pair.method:
+        return False, ("the oral fissure's ends were not found, or one lay far further out of MediaPipe's corner "
+                       "than the other: the corners' lateral positions are MediaPipe's")
+    if pair.weight < 1.0:
+        return False, (pair.evidence.reason if pair.evidence is not None and pair.evidence.reason
+                       else "the corners' height depends on where the fissure is taken to end")
+    return True, ""
 
 
 def structure_evidence(pair: PairRefinement) -> tuple[bool, str]:
