@@ -153,7 +153,7 @@ def measure_confidence(pairs: tuple[PairRefinement, ...]) -> Mapping[str, Measur
     out = {}
     for structure, keys in STRUCTURE_MEASURES.items():
         pair = by_index[STRUCTURE_PAIRS[structure].left]
-        strong, why = (fissure_ends_evidence if structure == "fissure_ends" else structure_evidence)(pair)
+        strong, why = _JUDGED_BY.get(structure, structure_evidence)(pair)
         # A structure that does not fade rests wholly on its fallback when weak.
         share = (fallback_share(pair, FADING_STRUCTURES[structure]) if structure in FADING_STRUCTURES
                  else float(not strong))
@@ -232,3 +232,7 @@ def structure_evidence(pair: PairRefinement) -> tuple[bool, str]:
     if pair.evidence is not None and not pair.evidence.strong:
         return False, pair.evidence.reason
     return True, ""
+
+
+#: Structures judged otherwise than by their pair's registration evidence (:func:`structure_evidence`).
+_JUDGED_BY = {"fissure_ends": fissure_ends_evidence}
