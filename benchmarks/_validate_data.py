@@ -141,7 +141,12 @@ class Manual:
 
     @classmethod
     def load(cls, path: Path) -> "Manual":
-        pts = np.asarray(json.loads(path.read_text())["points"], dtype=np.float64)[:, :2]
+        return cls.from_points(np.asarray(json.loads(path.read_text())["points"], dtype=np.float64))
+
+    @classmethod
+    def from_points(cls, points_px: np.ndarray) -> "Manual":
+        """From an FRL-189 array of points, shape (189, 2 or more), photo px (e.g. perturbed ones)."""
+        pts = np.asarray(points_px, dtype=np.float64)[:, :2]
         right, left = cls._sided(pts, _PUPILS)
         ipd = float(np.linalg.norm(left - right))
         x = (left - right) / ipd

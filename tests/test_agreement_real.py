@@ -45,24 +45,31 @@ def _sets() -> list:
     return ["london", pytest.param("3dsk", marks=marks)]
 
 
+class _Lipsym:
+    """The default pipeline on the session's landmarker, as benchmarks/_validate_agreement.measure_face calls it."""
+
+    names = ("lipsym",)
+
+    def __init__(self, landmarker):
+        self._landmarker = landmarker
+
+    def analyze(self, name, photo):
+        from lipsym.analysis._photo import analyze_landmarks
+
+        return analyze_landmarks(photo, self._landmarker.landmarks(photo))
+
+
 @pytest.fixture(scope="module")
 def summaries(landmarker):
     """Each set's lipsym summary (benchmarks/_validate_agreement.summarise) and its summaries by skin tone, computed once."""
-    from lipsym.analysis import analyze_photo
-    from lipsym.errors import LipsymError
-    from lipsym.measures import measure_photo
+    from lipsym.io import load_photo
 
-    cache = {}
+    method, cache = _Lipsym(landmarker), {}
 
     def summary(set_name: str) -> dict:
         if set_name not in cache:
-            records = []
-            for face in faces_of(set_name):
-                try:
-                    analysis = analyze_photo(face.image, landmarker)
-                    records.append(agreement.face_record(face, analysis, measure_photo(analysis)))
-                except LipsymError as exc:  # recorded, and counted as a failure below
-                    records.append({"face": face.id, "error": f"{type(exc).__name__}: {exc}", "fallback": False})
+            records = [agreement.measure_face(face, method, load_photo(face.image))["lipsym"]
+                       for face in faces_of(set_name)]
             cache[set_name] = agreement.summarise(records), agreement.by_group(records, "skin")
         return cache[set_name]
 

@@ -154,38 +154,32 @@ def measure_confidence(pairs: tuple[PairRefinement, ...]) -> Mapping[str, Measur
     for structure, keys in STRUCTURE_MEASURES.items():
         pair = by_index[STRUCTURE_PAIRS[structure].left]
         strong, why = _JUDGED_BY.get(structure, structure_evidence)(pair)
-        # A structure that does not fade rests wholly on its fallback when weak.
-        share = (fallback_share(pair, FADING_STRUCTURES[structure]) if structure in FADING_STRUCTURES
-                 else float(not strong))
+        # A structure that does not fade rests wholly on its fallback when weak
+        # (MeasureConfidence's own default when no share is given).
+        share = fallback_share(pair, FADING_STRUCTURES[structure]) if structure in FADING_STRUCTURES else None
         for key in keys:
             out[key] = MeasureConfidence(structure, strong, why, pair.evidence, share)
     return MappingProxyType(out)
 
 
-def fallback_share(pair: PairRefinement, fallback_weight: float | None) -> float:
-    """How much of a judged pair's correction is the fallback's, in [0, 1] (:attr:`MeasureConfidence.fallback_share`).
+def fallback_share(pair: PairRefinement, fallback_weight: float) -> float:
+    """How much of a fading pair's correction is the fallback's, in [0, 1] (:attr:`MeasureConfidence.fallback_share`).
 
-    1 for a pair that fell back. For a structure whose correction fades
-    (``fallback_weight``: the weight at which the fade is complete, see
-    :data:`FADING_STRUCTURES`), where its weight stands between a full
-    correction (0) and that weight (1), flagged or not; otherwise 1 when its
-    evidence is weak and 0 when it is strong.
+    1 for a pair that fell back; otherwise where its weight stands between a
+    full correction (0) and ``fallback_weight``, the weight at which the fade
+    is complete (1; :data:`FADING_STRUCTURES`), flagged or not.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from lipsym.refine import Evidence, PairRefinement
-    >>> bow = PairRefinement(37, 267, np.zeros(2), 0.9, True, weight=0.75)
-    >>> fallback_share(bow, 0.5)
+    >>> from lipsym.refine import PairRefinement
+    >>> fallback_share(PairRefinement(37, 267, np.zeros(2), 0.9, True, weight=0.75), 0.5)
     0.5
-    >>> weak = Evidence(0.9, 0.01, 0.2, 20.0, 0.0, strong=False, reason="flat")
-    >>> fallback_share(PairRefinement(61, 291, np.zeros(2), 0.9, True, evidence=weak), None)
+    >>> fallback_share(PairRefinement(37, 267, np.zeros(2), 0.0, False, "no contrast"), 0.5)
     1.0
     """
     if not pair.used:
         return 1.0
-    if fallback_weight is None:
-        return 0.0 if pair.evidence is None or pair.evidence.strong else 1.0
     return ramp(1.0 - pair.weight, 0.0, 1.0 - fallback_weight)
 
 

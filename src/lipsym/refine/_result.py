@@ -111,7 +111,7 @@ class MeasureConfidence:
     ----------
     structure : str
         The judged structure whose refined pair drives the measure
-        (``"cupids_bow"``, ``"commissures"``: :data:`lipsym.refine.STRUCTURE_MEASURES`).
+        (``"cupids_bow"``, ``"commissures"``, ``"fissure_ends"``: :data:`lipsym.refine.STRUCTURE_MEASURES`).
     strong : bool
         False when the pair fell back or its evidence failed the structure's
         limits: the measure is then flagged (``weak_evidence_<structure>``)
