@@ -196,3 +196,59 @@ def test_the_bows_standard_error_follows_its_weight_not_its_flag(landmarker):
         assert se(share, False) == pytest.approx(math.hypot(base, share * extra_mm))
     assert se(0.0, False) == pytest.approx(base)
     assert measure_photo(a).sided["bow_peak_height"].standard_error == pytest.approx(se(confidence.fallback_share, True))
+
+
+def test_a_lip_whose_border_pairs_fell_back_is_weak_in_their_share(landmarker):
+    """Each lip's vermilion measures report whether all of its border pairs were registered.
+
+    London 020: one lower-lip pair (84/314, correlation 0.59) kept MediaPipe's position. The lower
+    vermilion is flagged, its measures widened by 1/8 of MediaPipe's RMS error against the manual
+    points (the position that pair keeps); the upper lip's are not. On 3DSK the faces with an upper
+    pair fallen back have about twice the upper lip's error (docs/accuracy.md "Confidence flag vs
+    error"). Values are unchanged: only the report and the standard errors.
+    """
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from lipsym.analysis._photo import weak_evidence_flags
+
+    a = _analyse(load_photo(LONDON / "neutral" / "020_03.jpg").rgb, landmarker)
+    fallen = [p for p in a.refinement.pairs if not p.used]
+    assert [(p.right, p.left) for p in fallen] == [(84, 314)], fallen
+    confidence = a.refinement.measure_confidence
+    lower = confidence["lower_hemi_vermilion_area"]
+    assert lower.structure == "lower_vermilion" and lower.flagged and lower.fallback_share == pytest.approx(1 / 8)
+    assert "1 of 8 border pairs" in lower.reason and "84/314" in lower.reason
+    assert not confidence["upper_hemi_vermilion_area"].flagged and confidence["upper_vermilion_height_mid"].strong
+    flags = {f.code: f for f in weak_evidence_flags(a.refinement)}
+    assert "weak_evidence_lower_vermilion" in flags and "weak_evidence_upper_vermilion" not in flags
+    assert "lower_hemi_vermilion_area" in flags["weak_evidence_lower_vermilion"].message
+    assert "weak_evidence_lower_vermilion" in {f.code for f in a.flags}
+
+    strong = dict(confidence)
+    for key, c in confidence.items():
+        if c.structure == "lower_vermilion":
+            strong[key] = replace(c, strong=True, reason="", fallback_share=0.0)
+    unwidened = measure_photo(replace(a, refinement=replace(a.refinement, measure_confidence=MappingProxyType(strong))))
+    measured = measure_photo(a)
+    ipd_px, mm_px = a.frame.interpupillary_distance_px, a.scale.mm_per_px
+    for key, power in (("lower_hemi_vermilion_area", 2), ("lower_vermilion_height_mid", 1),
+                       ("lower_vermilion_height_peak", 1)):
+        extra = weak_evidence_sd(key, ipd_px, power) * mm_px ** power
+        assert extra > 0
+        assert measured.sided[key].standard_error == pytest.approx(
+            math.hypot(unwidened.sided[key].standard_error, extra / 8))
+        assert measured.sided[key].asymmetry == unwidened.sided[key].asymmetry
+    for key in ("upper_hemi_vermilion_area", "commissure_height", "bow_peak_height"):
+        assert measured.sided[key].standard_error == unwidened.sided[key].standard_error
+
+
+def test_a_clear_face_has_no_weak_lip():
+    """Every pair registered: both lips strong, share 0 (doctests cover the counting)."""
+    from lipsym.refine._evidence import border_evidence
+    from lipsym.refine._result import PairRefinement
+
+    ok = PairRefinement(185, 409, np.zeros(2), 0.9, True, evidence=Evidence(0.9, 0.1, 0.5, 30.0, 0.001))
+    worse = PairRefinement(40, 270, np.zeros(2), 0.7, True, evidence=Evidence(0.7, 0.1, 0.5, 30.0, 0.001))
+    strong, why, evidence, share = border_evidence([ok, worse])
+    assert (strong, why, share) == (True, "", 0.0) and evidence.peak_correlation == 0.7

@@ -29,10 +29,11 @@ leaves the pair where it was and reports it (:class:`PairRefinement`).
 Every registration reports its evidence (:class:`Evidence`: peak, its
 sharpness and uniqueness, contrast, the two search directions'
 disagreement); the structures whose measures are judged (the Cupid's bow,
-the commissures' height, their lateral position: :data:`STRUCTURE_MEASURES`)
-are strong or weak by it (:func:`structure_evidence`; the lateral position by
-whether the fissure's ends were used), and a weak one is flagged by the analysis
-and widened by the measures.
+the commissures' height, their lateral position, each lip's vermilion:
+:data:`STRUCTURE_MEASURES`) are strong or weak by it (:func:`structure_evidence`;
+the lateral position by whether the fissure's ends were used, a lip by whether
+all of its border pairs were registered), and a weak one is flagged by the
+analysis and widened by the measures.
 
 - :func:`refine_lips` → :class:`Refinement`: the pupils first
   (:func:`refine_pupils`, they set the frame's axis), then every pair of

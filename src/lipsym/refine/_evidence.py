@@ -5,7 +5,9 @@ correlation peak, its sharpness and uniqueness, patch contrast, and how far
 the two search directions disagree). This module judges it against the
 limits of the structure the pair measures, and names the measures a weak
 structure affects, so that the measures layer can widen their standard
-errors and the analysis can flag them (:func:`weak_structures`).
+errors and the analysis can flag them (:func:`measure_confidence`). A lip
+(its vermilion) is judged by whether all of its border pairs were
+registered (:func:`border_evidence`).
 
 Why the Cupid's bow has its own limits: its registration makes false
 shifts where the border is faint (a pale, diffuse or low-contrast border,
@@ -19,7 +21,8 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Mapping
 
-from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LandmarkPair
+from lipsym.face._anatomy import INNER_LOWER, INNER_UPPER, OUTER_LOWER, OUTER_UPPER
+from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, CORNER_PAIRS, LIP_PAIRS, LandmarkPair
 from lipsym.refine._result import Evidence, MeasureConfidence, PairRefinement
 
 #: The Cupid's bow registration's peak is too flat below this drop in
@@ -91,24 +94,43 @@ class EvidenceLimits:
 #: Limits of the Cupid's bow pair (:data:`lipsym.refine.BOW_PAIR`).
 BOW_LIMITS = EvidenceLimits(min_sharpness=BOW_MIN_SHARPNESS)
 
-#: The measures each judged structure's pair drives (their keys in
+#: The measures each judged structure's pairs drive (their keys in
 #: :mod:`lipsym.measures`): widened and flagged when its evidence is weak.
 #: Those with a manual reference to calibrate the weak case's error
 #: (lipsym/measures/uncertainty.json, ``weak_evidence_sd_rel_ipd``).
 #: "fissure_ends" is the commissures' lateral position (:func:`fissure_ends_evidence`),
 #: judged apart from their height: a crease that the fissure follower does
 #: not trust leaves the corners where MediaPipe put them laterally while
-#: their height is registered there soundly.
+#: their height is registered there soundly. "upper_vermilion" and
+#: "lower_vermilion" are each lip's border pairs, outer and inner contour
+#: (:func:`border_evidence`): the vermilion heights and hemi-areas rest on all
+#: of them.
 STRUCTURE_MEASURES: Mapping[str, tuple[str, ...]] = {
     "cupids_bow": ("bow_peak_height", "bow_peak_height_above_labrale_superius"),
     "commissures": ("commissure_height",),
     "fissure_ends": ("commissure_lateral",),
+    "upper_vermilion": ("upper_vermilion_height_mid", "upper_vermilion_height_peak", "upper_hemi_vermilion_area"),
+    "lower_vermilion": ("lower_vermilion_height_mid", "lower_vermilion_height_peak", "lower_hemi_vermilion_area"),
 }
 
 
-#: The refined pair behind each judged structure.
-STRUCTURE_PAIRS: Mapping[str, LandmarkPair] = {"cupids_bow": BOW_PAIR, "commissures": COMMISSURES,
-                                               "fissure_ends": COMMISSURES}
+def _lip_pairs(*contours: tuple[int, ...]) -> tuple[LandmarkPair, ...]:
+    """The pairs of :data:`lipsym.refine.LIP_PAIRS` on these contours, the corners left out (they are
+    the commissures' and the inner corners' own structures)."""
+    on = {i for contour in contours for i in contour}
+    return tuple(p for p in LIP_PAIRS if p not in CORNER_PAIRS and p.left in on)
+
+
+#: Each lip's border pairs, outer and inner contour (the Cupid's bow's among the upper),
+#: judged together (:func:`border_evidence`).
+_LIPS: Mapping[str, tuple[LandmarkPair, ...]] = {"upper_vermilion": _lip_pairs(OUTER_UPPER, INNER_UPPER),
+                                                 "lower_vermilion": _lip_pairs(OUTER_LOWER, INNER_LOWER)}
+
+#: The refined pairs behind each judged structure.
+STRUCTURE_PAIRS: Mapping[str, tuple[LandmarkPair, ...]] = {
+    "cupids_bow": (BOW_PAIR,), "commissures": (COMMISSURES,), "fissure_ends": (COMMISSURES,), **_LIPS,
+}
+
 #: Structures whose standard error is widened in proportion to how far their
 #: correction has faded (:func:`fallback_share`), with the weight
 #: (:attr:`lipsym.refine.PairRefinement.weight`) at which the fade is complete:
@@ -148,18 +170,63 @@ def weaker(a: Evidence, b: Evidence) -> Evidence:
 
 
 def measure_confidence(pairs: tuple[PairRefinement, ...]) -> Mapping[str, MeasureConfidence]:
-    """Per measure key of :data:`STRUCTURE_MEASURES`, its structure's :func:`structure_evidence`."""
+    """Per measure key of :data:`STRUCTURE_MEASURES`, its structure's evidence.
+
+    A one-pair structure is judged by :func:`structure_evidence` (or its own
+    rule, :func:`fissure_ends_evidence`), a lip by :func:`border_evidence`.
+    """
     by_index = {p.left: p for p in pairs}
     out = {}
     for structure, keys in STRUCTURE_MEASURES.items():
-        pair = by_index[STRUCTURE_PAIRS[structure].left]
-        strong, why = _JUDGED_BY.get(structure, structure_evidence)(pair)
-        # A structure that does not fade rests wholly on its fallback when weak
-        # (MeasureConfidence's own default when no share is given).
-        share = fallback_share(pair, FADING_STRUCTURES[structure]) if structure in FADING_STRUCTURES else None
+        judged = [by_index[pair.left] for pair in STRUCTURE_PAIRS[structure]]
+        if structure in _LIPS:
+            strong, why, evidence, share = border_evidence(judged)
+        else:
+            (pair,) = judged
+            strong, why = _JUDGED_BY.get(structure, structure_evidence)(pair)
+            evidence = pair.evidence
+            # A structure that does not fade rests wholly on its fallback when weak
+            # (MeasureConfidence's own default when no share is given).
+            share = fallback_share(pair, FADING_STRUCTURES[structure]) if structure in FADING_STRUCTURES else None
         for key in keys:
-            out[key] = MeasureConfidence(structure, strong, why, pair.evidence, share)
+            out[key] = MeasureConfidence(structure, strong, why, evidence, share)
     return MappingProxyType(out)
+
+
+def border_evidence(pairs: list[PairRefinement]) -> tuple[bool, str, Evidence | None, float]:
+    """Whether a lip's border pairs were all registered: (strong, why, evidence, fallback share).
+
+    Each pair whose registration could not be used keeps MediaPipe's
+    position (its reason: a correlation below
+    :data:`lipsym.refine._registration.MIN_PEAK_CORRELATION`, a peak on the
+    search border, ...), so that part of the lip's contour carries
+    MediaPipe's symmetric prior. The lip is weak when any of its pairs fell
+    back, and its measures rest on the fallback in the share of its pairs
+    that did: no limit here was chosen on data. On 3DSK the 7 of 50 faces
+    with an upper-lip pair fallen back have about twice the upper lip's error
+    against the manual points (docs/accuracy.md "Confidence flag vs error").
+    The evidence reported is the weakest pair's (lowest correlation peak).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lipsym.refine import PairRefinement
+    >>> ok = PairRefinement(185, 409, np.zeros(2), 0.9, True)
+    >>> lost = PairRefinement(40, 270, np.zeros(2), 0.5, False, "weak image evidence (correlation 0.50)")
+    >>> border_evidence([ok, ok, ok, lost])[0], border_evidence([ok, ok, ok, lost])[3]
+    (False, 0.25)
+    >>> border_evidence([ok, ok])[:2]
+    (True, '')
+    """
+    fallen = [p for p in pairs if not p.used]
+    with_evidence = [p for p in pairs if p.evidence is not None]
+    weakest = min(with_evidence, key=lambda p: p.evidence.peak_correlation).evidence if with_evidence else None
+    if not fallen:
+        return True, "", weakest, 0.0
+    reasons = sorted({p.reason or "not registered" for p in fallen})
+    why = (f"{len(fallen)} of {len(pairs)} border pairs kept MediaPipe's positions "
+           f"({', '.join(f'{p.right}/{p.left}' for p in fallen)}: {'; '.join(reasons)})")
+    return False, why, weakest, len(fallen) / len(pairs)
 
 
 def fallback_share(pair: PairRefinement, fallback_weight: float) -> float:

@@ -110,8 +110,9 @@ class MeasureConfidence:
     Attributes
     ----------
     structure : str
-        The judged structure whose refined pair drives the measure
-        (``"cupids_bow"``, ``"commissures"``, ``"fissure_ends"``: :data:`lipsym.refine.STRUCTURE_MEASURES`).
+        The judged structure whose refined pairs drive the measure
+        (``"cupids_bow"``, ``"commissures"``, ``"fissure_ends"``,
+        ``"upper_vermilion"``, ``"lower_vermilion"``: :data:`lipsym.refine.STRUCTURE_MEASURES`).
     strong : bool
         False when the pair fell back or its evidence failed the structure's
         limits: the measure is then flagged (``weak_evidence_<structure>``)
@@ -124,7 +125,8 @@ class MeasureConfidence:
         How much of the measure's value rests on the fallback rather than on
         the registration, in [0, 1]: 0 for a full correction, 1 for a pair
         that fell back or was moved only by its weak-evidence weight, between
-        where the correction fades with its evidence. The standard error is
+        where the correction fades with its evidence; for a lip, the share of
+        its border pairs that fell back. The standard error is
         widened in proportion (:func:`lipsym.measures._uncertainty.weak_evidence_sd`),
         so that it is as continuous in the photo as the value. Not given: 1
         when weak, 0 when strong (a weak measure is never left unwidened).
