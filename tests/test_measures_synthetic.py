@@ -9,7 +9,7 @@ import pytest
 
 from lipsym.face._anatomy import cupids_bow_peak
 from lipsym.face._frame import frame_from_landmarks
-from lipsym.measures._commissures import commissure_measures
+from lipsym.measures._commissures import commissure_measures, commissure_scalars
 from lipsym.measures._contours import clip_half_plane, dense_contour, height_at, polygon_area_px2
 from lipsym.measures._cupids_bow import cupids_bow_measures
 from lipsym.measures._vermilion import vermilion_measures
@@ -53,8 +53,9 @@ def test_commissure_measures_known_answers():
     ch_r, ch_l = np.array([-25.0, -70.0]), np.array([26.0, -68.0])
     en_r, en_l = np.array([-15.0, -2.0]), np.array([15.0, -2.0])
     lower_mid = np.array([0.0, -78.0])
-    sided, scalars = commissure_measures(ch_r, ch_l, en_r, en_l, lower_mid, UNIT, ipd_px=62.0)
+    sided = commissure_measures(ch_r, ch_l, en_r, en_l, lower_mid, UNIT, ipd_px=62.0)
     s = {m.key: m for m in sided}
+    scalars = commissure_scalars(ch_r, ch_l, s["commissure_height"], s["endocanthion_cheilion"], UNIT)
     assert s["commissure_height"].asymmetry == pytest.approx(2.0)
     assert s["commissure_height"].asymmetry_pct_ipd == pytest.approx(200 / 62)
     assert s["commissure_lateral"].right == pytest.approx(25) and s["commissure_lateral"].left == pytest.approx(26)

@@ -104,10 +104,20 @@ def test_corners_whose_height_depends_on_the_fissure_decision_are_weak_and_stead
         assert pair.used and not pair.evidence.strong and "where the fissure is taken to end" in pair.evidence.reason
         # Faded out in full: the commissures keep MediaPipe's height asymmetry.
         assert abs(pair.residual_frame_px[1]) < 1e-9
-        m = measure_photo(a).sided["commissure_height"]
+        measured = measure_photo(a)
+        m = measured.sided["commissure_height"]
         values.append(m.asymmetry)
         extra_mm = weak_evidence_sd("commissure_height", a.frame.interpupillary_distance_px) * a.scale.mm_per_px
         assert m.standard_error >= extra_mm > 0.3
+        # The corners' other measures go with them, and so do the scalars that restate them.
+        for key in ("smile_angle", "endocanthion_cheilion", "commissure_excursion"):
+            assert a.refinement.measure_confidence[key].flagged, key
+        assert measured.sided["smile_angle"].standard_error > 1.0  # degrees; 0.13 unflagged
+        width_mm = abs(measured.sided["commissure_lateral"].right + measured.sided["commissure_lateral"].left)
+        assert measured.scalars["lip_cant"].standard_error == pytest.approx(
+            math.degrees(m.standard_error / width_mm), rel=0.02)
+        assert measured.scalars["facial_asymmetry_index"].standard_error == \
+            measured.sided["endocanthion_cheilion"].standard_error > 0.3
     assert abs(values[0] - values[1]) < 0.15, values
 
 

@@ -28,8 +28,8 @@ from lipsym.measures._values import ScalarMeasure, SidedMeasure, scalar, sided, 
 
 
 def commissure_measures(ch_r: np.ndarray, ch_l: np.ndarray, en_r: np.ndarray, en_l: np.ndarray,
-                        lower_mid: np.ndarray, scale, ipd_px: float) -> tuple[list[SidedMeasure], list[ScalarMeasure]]:
-    """Commissure measures from points in frame coordinates (px).
+                        lower_mid: np.ndarray, scale, ipd_px: float) -> list[SidedMeasure]:
+    """Sided commissure measures from points in frame coordinates (px).
 
     Parameters
     ----------
@@ -44,7 +44,8 @@ def commissure_measures(ch_r: np.ndarray, ch_l: np.ndarray, en_r: np.ndarray, en
 
     Returns
     -------
-    sided_measures, scalar_measures : lists
+    list of SidedMeasure
+        The scalars that follow from them: :func:`commissure_scalars`.
     """
     out = [
         sided("commissure_height", ch_r[1], ch_l[1], scale, ipd_px),
@@ -58,14 +59,33 @@ def commissure_measures(ch_r: np.ndarray, ch_l: np.ndarray, en_r: np.ndarray, en
     out.append(sided_angle("smile_angle", angle_r, angle_l))
     d_r = float(np.linalg.norm(en_r - ch_r))
     d_l = float(np.linalg.norm(en_l - ch_l))
-    fai = sided("endocanthion_cheilion", d_r, d_l, scale, ipd_px)
-    out.append(fai)
+    out.append(sided("endocanthion_cheilion", d_r, d_l, scale, ipd_px))
+    return out
+
+
+def commissure_scalars(ch_r: np.ndarray, ch_l: np.ndarray, height: SidedMeasure, fai: SidedMeasure,
+                       scale) -> list[ScalarMeasure]:
+    """The lip cant and the Facial Asymmetry Index, from the sided measures they restate.
+
+    Parameters
+    ----------
+    ch_r, ch_l : ndarray, shape (2,)
+        Right and left cheilion, frame px.
+    height, fai : SidedMeasure
+        ``commissure_height`` and ``endocanthion_cheilion`` as finally
+        reported: a standard error widened for weak image evidence
+        (:func:`lipsym.measures._photo._widen_weak`) carries over.
+    scale : Scale
+
+    Returns
+    -------
+    list of ScalarMeasure
+        ``lip_cant`` (deg) and ``facial_asymmetry_index`` (mm).
+    """
     cant = math.degrees(math.atan2(ch_l[1] - ch_r[1], ch_l[0] - ch_r[0]))
     # The cant is the height asymmetry seen over the mouth's width: its
     # standard error is that of the height asymmetry over that width.
-    height = next(m for m in out if m.key == "commissure_height")
     width_mm = float(np.linalg.norm(ch_l - ch_r)) * scale.mm_per_px
     cant_se = math.degrees(height.standard_error / width_mm) if width_mm > 0 else 0.0
-    scalars = [scalar("lip_cant", cant, cant_se),
-               scalar("facial_asymmetry_index", abs(fai.asymmetry), fai.standard_error)]
-    return out, scalars
+    return [scalar("lip_cant", cant, cant_se),
+            scalar("facial_asymmetry_index", abs(fai.asymmetry), fai.standard_error)]

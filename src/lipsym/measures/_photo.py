@@ -14,7 +14,7 @@ from lipsym.face._quality import QualityFlag
 from lipsym.face._scale import Scale
 from lipsym.measures._absolute import absolute_measures
 from lipsym.measures._bands import Band, band_for
-from lipsym.measures._commissures import commissure_measures
+from lipsym.measures._commissures import commissure_measures, commissure_scalars
 from lipsym.measures._composite import CompositeScore, composite_score
 from lipsym.measures._contours import dense_contour, midline_crossing
 from lipsym.measures._cupids_bow import cupids_bow_measures
@@ -133,7 +133,7 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
     if missing_mid:
         unmeasured["smile_angle"] = unmeasured["commissure_excursion"]
         lower_mid = np.array([0.0, f["stomion"][1]])  # placeholder; both measures are replaced below
-    sided_list, scalar_list = commissure_measures(
+    sided_list = commissure_measures(
         f["cheilion_right"], f["cheilion_left"], f["endocanthion_right"], f["endocanthion_left"],
         lower_mid, scale, ipd_px)
     if missing_mid:
@@ -141,7 +141,7 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
     bow_sided, bow_scalars = cupids_bow_measures(
         f["crista_philtri_right"], f["crista_philtri_left"], f["labrale_superius"], scale, ipd_px)
     sided_list += bow_sided
-    scalar_list += bow_scalars
+    scalar_list = bow_scalars
     sided_list += vermilion_measures(outer_upper, inner_upper, outer_lower, inner_lower,
                                      f["cheilion_right"], f["cheilion_left"],
                                      f["crista_philtri_right"], f["crista_philtri_left"], scale, ipd_px,
@@ -152,6 +152,9 @@ def measure_photo(analysis: PhotoAnalysis, scale: Scale | None = None) -> PhotoM
                                      size_borders=None if analysis.refinement is None
                                      else analysis.refinement.size_borders)
     by_key = _widen_weak(analysis, {m.key: m for m in sided_list}, scale, ipd_px)
+    # After the widening: the cant and the index restate two sided measures, standard errors included.
+    scalar_list = commissure_scalars(f["cheilion_right"], f["cheilion_left"], by_key["commissure_height"],
+                                     by_key["endocanthion_cheilion"], scale) + scalar_list
     bands = {k: b for k, m in by_key.items()
              if math.isfinite(m.asymmetry) and (b := band_for(k, m.asymmetry, analysis.expression)) is not None}
     points = {}

@@ -101,14 +101,17 @@ BOW_LIMITS = EvidenceLimits(min_sharpness=BOW_MIN_SHARPNESS)
 #: "fissure_ends" is the commissures' lateral position (:func:`fissure_ends_evidence`),
 #: judged apart from their height: a crease that the fissure follower does
 #: not trust leaves the corners where MediaPipe put them laterally while
-#: their height is registered there soundly. "upper_vermilion" and
+#: their height is registered there soundly. The smile angle and the
+#: endocanthion-cheilion distance go with the height (their corner vector is
+#: mostly vertical), the commissure excursion with the lateral position (mostly
+#: horizontal). "upper_vermilion" and
 #: "lower_vermilion" are each lip's border pairs, outer and inner contour
 #: (:func:`border_evidence`): the vermilion heights and hemi-areas rest on all
 #: of them.
 STRUCTURE_MEASURES: Mapping[str, tuple[str, ...]] = {
     "cupids_bow": ("bow_peak_height", "bow_peak_height_above_labrale_superius"),
-    "commissures": ("commissure_height",),
-    "fissure_ends": ("commissure_lateral",),
+    "commissures": ("commissure_height", "smile_angle", "endocanthion_cheilion"),
+    "fissure_ends": ("commissure_lateral", "commissure_excursion"),
     "upper_vermilion": ("upper_vermilion_height_mid", "upper_vermilion_height_peak", "upper_hemi_vermilion_area"),
     "lower_vermilion": ("lower_vermilion_height_mid", "lower_vermilion_height_peak", "lower_hemi_vermilion_area"),
 }
