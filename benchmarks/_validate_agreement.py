@@ -14,7 +14,13 @@ Per face and method (:func:`face_record`), against the manual points of the same
   the scale). "polygon" joins the manual points by straight lines (the issue's reference);
   "spline" runs them through lipsym's own contour spline;
 - vermilion height asymmetry at mid-hemilip, upper and lower, % IPD (manual contours
-  spline-interpolated as lipsym's, heights halfway between the midline and each manual cheilion);
+  spline-interpolated as lipsym's, heights halfway between the midline and each manual cheilion),
+  and at the bow peaks (at each manual peak's distance from the midline);
+- the corners' and the bow's other sided measures, as lipsym defines them on the manual points:
+  commissure excursion (% IPD; from where the midline crosses the manual outer lower contour),
+  smile angle (degrees), endocanthion-cheilion distance (% IPD; FRL 22 / 23) and the bow peaks'
+  offset from the midline (% IPD; the peaks' height above labrale superius has the same
+  asymmetry as their height);
 - whether the photo carries the ``refinement_fallback`` flag;
 - any per-measure confidence the measures or the analysis carry (:func:`confidence_of`).
 
@@ -30,7 +36,7 @@ import numpy as np
 
 from _validate_data import INNER_LOWER, INNER_UPPER, OUTER_LOWER, OUTER_UPPER, Manual
 from lipsym.errors import LipsymError
-from lipsym.measures._contours import dense_contour
+from lipsym.measures._contours import dense_contour, midline_crossing
 from lipsym.measures._vermilion import hemi_areas_px2, lip_polygon, lower_height_px, upper_height_px
 from lipsym.sides import Side
 
@@ -43,6 +49,12 @@ MEASURES = {
     "lower_area": ("lower_hemi_vermilion_area", "mm²"),
     "upper_height_mid": ("upper_vermilion_height_mid", "% IPD"),
     "lower_height_mid": ("lower_vermilion_height_mid", "% IPD"),
+    "upper_height_peak": ("upper_vermilion_height_peak", "% IPD"),
+    "lower_height_peak": ("lower_vermilion_height_peak", "% IPD"),
+    "commissure_excursion": ("commissure_excursion", "% IPD"),
+    "smile_angle": ("smile_angle", "deg"),
+    "endocanthion_cheilion": ("endocanthion_cheilion", "% IPD"),
+    "bow_peak_offset": ("bow_peak_offset", "% IPD"),
 }
 
 
@@ -150,7 +162,30 @@ def manual_truth(manual: Manual, mm_per_px: float) -> dict[str, float]:
         height = upper_height_px if name == "upper" else lower_height_px
         hr, hl = (height(do, di, 0.5 * ch[s][0]) for s in (Side.RIGHT, Side.LEFT))
         truth[f"{name}_height_mid"] = 100 * (hl - hr) / ipd
+        hr, hl = (height(do, di, cr[s][0]) for s in (Side.RIGHT, Side.LEFT))
+        truth[f"{name}_height_peak"] = 100 * (hl - hr) / ipd
+    truth.update(_corner_and_bow_truth(manual, ch, cr, dol))
     return truth
+
+
+def _corner_and_bow_truth(manual: Manual, ch: dict, cr: dict, outer_lower: np.ndarray) -> dict[str, float]:
+    """The corners' and the bow's other sided measures on the manual points (left − right; see the module doc).
+
+    ``ch``, ``cr``: the manual cheilia and peaks in the manual frame; ``outer_lower``: the manual
+    outer lower contour, dense, in that frame.
+    """
+    ipd, to_f = manual.ipd_px, manual.frame.to_frame
+    mid = midline_crossing(outer_lower)
+    en = {s: to_f(manual.point("endocanthion", s)) for s in Side}
+    ce = {s: float(np.linalg.norm(ch[s] - mid)) for s in Side}
+    angle = {s: 90.0 + math.degrees(math.asin(float(np.clip((ch[s][1] - mid[1]) / ce[s], -1, 1)))) for s in Side}
+    ec = {s: float(np.linalg.norm(en[s] - ch[s])) for s in Side}
+    left, right = Side.LEFT, Side.RIGHT
+    return {"commissure_excursion": 100 * (ce[left] - ce[right]) / ipd,
+            "smile_angle": angle[left] - angle[right],
+            "endocanthion_cheilion": 100 * (ec[left] - ec[right]) / ipd,
+            # |x| of each peak (the frame's x runs to the subject's left): left − right.
+            "bow_peak_offset": 100 * (cr[left][0] + cr[right][0]) / ipd}
 
 
 def face_record(face, analysis, measures) -> dict:

@@ -49,6 +49,7 @@ IMAGE_RIGHT = IMAGE_LEFT.other
 _PUPILS = (0, 1)
 _CHEILIA = (87, 93)
 _CRISTAE = (89, 91)
+_ENDOCANTHIA = (22, 23)
 OUTER_UPPER = (87, 88, 89, 90, 91, 92, 93)
 INNER_UPPER = (87, 94, 95, 96, 97, 98, 93)
 INNER_LOWER = (87, 99, 100, 101, 102, 103, 93)
@@ -167,8 +168,8 @@ class Manual:
         return self.frame.interpupillary_distance_px
 
     def point(self, name: str, side: Side) -> np.ndarray:
-        """``"cheilion"``, ``"crista_philtri"`` or ``"pupil"`` of a subject side, photo px."""
-        pair = {"cheilion": _CHEILIA, "crista_philtri": _CRISTAE, "pupil": _PUPILS}[name]
+        """``"cheilion"``, ``"crista_philtri"``, ``"pupil"`` or ``"endocanthion"`` of a subject side, photo px."""
+        pair = {"cheilion": _CHEILIA, "crista_philtri": _CRISTAE, "pupil": _PUPILS, "endocanthion": _ENDOCANTHIA}[name]
         right, left = self._sided(self.points_px, pair)
         return left if side is Side.LEFT else right
 

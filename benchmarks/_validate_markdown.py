@@ -24,6 +24,19 @@ def _ratio(b: dict) -> float | None:
     return b["mae"] / b["mae_zero"] if b.get("mae") is not None and b.get("mae_zero") else None
 
 
+#: The other sided measures with a manual reference (after the issue's): summary key, row label.
+OTHER_ROWS = (
+    ("upper_height_peak", "upper vermilion height asymmetry at the bow peaks, % IPD"),
+    ("lower_height_peak", "lower vermilion height asymmetry at the bow peaks, % IPD"),
+    ("commissure_excursion", "commissure excursion asymmetry, % IPD"),
+    ("smile_angle", "smile angle asymmetry, degrees"),
+    ("endocanthion_cheilion", "endocanthion-cheilion asymmetry, % IPD"),
+    ("bow_peak_offset", "Cupid's bow peak offset asymmetry, % IPD"),
+)
+#: A figure an older saved run lacks.
+_NONE = {"r": None, "slope": None, "mae": None}
+
+
 def agreement_table(res: dict) -> list[str]:
     methods = [m for m in METHOD_NAMES if m in res["summary"]]
     head = "| measure (r / slope / MAE) | " + " | ".join(METHOD_NAMES[m] for m in methods) + " | issue target |"
@@ -36,7 +49,7 @@ def agreement_table(res: dict) -> list[str]:
     row("commissure height asymmetry, % IPD", lambda s: _rsm(s["commissure_height"]),
         "r ≥ 0.95, slope 0.95-1.05, MAE ≤ 0.5")
     row("commissure lateral asymmetry, % IPD",
-        lambda s: _rsm(s.get("commissure_lateral", {"r": None, "slope": None, "mae": None})), "–")
+        lambda s: _rsm(s.get("commissure_lateral", _NONE)), "–")
     row("cheilion error, median / p90, % IPD",
         lambda s: f"{_f(s['cheilion_error']['median'])} / {_f(s['cheilion_error']['p90'])}", "≤ 1.0 / ≤ 2.5")
     row("Cupid's bow peak height asymmetry, % IPD", lambda s: _rsm(s["bow_peak_height"]),
@@ -49,6 +62,8 @@ def agreement_table(res: dict) -> list[str]:
         "r ≥ 0.93, slope 0.9-1.1")
     row("upper vermilion height asymmetry at mid-hemilip, % IPD", lambda s: _rsm(s["upper_height_mid"]), "–")
     row("lower vermilion height asymmetry at mid-hemilip, % IPD", lambda s: _rsm(s["lower_height_mid"]), "–")
+    for key, label in OTHER_ROWS:
+        row(label, lambda s, key=key: _rsm(s.get(key, _NONE)), "–")
     row("`refinement_fallback` flag", lambda s: f"{s['fallback_n']} / {s['n']}", "≤ 10 % per skin-tone group")
     return lines
 

@@ -65,6 +65,7 @@ from _perturb import perturbations  # noqa: E402
 from _validate_data import LONDON, THREEDSK, CachedLandmarker, faces_of, london_faces  # noqa: E402
 import _validate_agreement as agreement_mod  # noqa: E402
 import _validate_plants as plants_mod  # noqa: E402
+from _validate_markdown import OTHER_ROWS  # noqa: E402
 from lipsym.analysis._photo import AnalysisOptions, analyze_landmarks  # noqa: E402
 from lipsym.io import load_photo, photo_from_array  # noqa: E402
 from lipsym.landmarks._detector import LandmarkerOptions  # noqa: E402
@@ -395,6 +396,9 @@ def _print_summary_rows(summary: dict, indent: str = "  ") -> None:
                   f"{_fmt(a['mae'], '.1f')} mm² (polygon; vs spline r {_fmt(sp['r'])} slope {_fmt(sp['slope'])})")
         print(f"{indent}  verm. height asym mid    upper r {_fmt(uh['r'])} slope {_fmt(uh['slope'])} MAE "
               f"{_fmt(uh['mae'])}; lower r {_fmt(lh['r'])} slope {_fmt(lh['slope'])} MAE {_fmt(lh['mae'])} % IPD")
+        for key, label in OTHER_ROWS:
+            o = s.get(key, _NO_STATS)
+            print(f"{indent}  {label}: r {_fmt(o['r'])} slope {_fmt(o['slope'])} MAE {_fmt(o['mae'])}")
         print(f"{indent}  refinement_fallback      {s['fallback_n']}/{s['n']} ({_fmt(100 * s['fallback_rate'], '.0f')} %)")
         for f in s["failed"]:
             print(f"{indent}  failed: {f}")
