@@ -36,9 +36,15 @@ import numpy as np
 
 from _validate_data import INNER_LOWER, INNER_UPPER, OUTER_LOWER, OUTER_UPPER, Manual
 from lipsym.errors import LipsymError
+from lipsym.face._scale import Scale
+from lipsym.measures._commissures import commissure_measures
+from lipsym.measures._cupids_bow import cupids_bow_measures
 from lipsym.measures._contours import dense_contour, midline_crossing
 from lipsym.measures._vermilion import hemi_areas_px2, lip_polygon, lower_height_px, upper_height_px
 from lipsym.sides import Side
+
+#: A scale of 1 mm per px: lipsym's measure functions run on the manual points in px.
+_PX = Scale(mm_per_px=1.0, source="manual points", relative_uncertainty=0.0)
 
 #: Agreement measures: record key → (lipsym measure key, unit of the figures).
 MEASURES = {
@@ -171,21 +177,22 @@ def manual_truth(manual: Manual, mm_per_px: float) -> dict[str, float]:
 def _corner_and_bow_truth(manual: Manual, ch: dict, cr: dict, outer_lower: np.ndarray) -> dict[str, float]:
     """The corners' and the bow's other sided measures on the manual points (left − right; see the module doc).
 
-    ``ch``, ``cr``: the manual cheilia and peaks in the manual frame; ``outer_lower``: the manual
-    outer lower contour, dense, in that frame.
+    Measured by lipsym's own functions on the manual points (frame px, a unit scale), so the
+    definitions cannot drift apart. ``ch``, ``cr``: the manual cheilia and peaks in the manual
+    frame; ``outer_lower``: the manual outer lower contour, dense, in that frame.
     """
     ipd, to_f = manual.ipd_px, manual.frame.to_frame
-    mid = midline_crossing(outer_lower)
     en = {s: to_f(manual.point("endocanthion", s)) for s in Side}
-    ce = {s: float(np.linalg.norm(ch[s] - mid)) for s in Side}
-    angle = {s: 90.0 + math.degrees(math.asin(float(np.clip((ch[s][1] - mid[1]) / ce[s], -1, 1)))) for s in Side}
-    ec = {s: float(np.linalg.norm(en[s] - ch[s])) for s in Side}
     left, right = Side.LEFT, Side.RIGHT
-    return {"commissure_excursion": 100 * (ce[left] - ce[right]) / ipd,
-            "smile_angle": angle[left] - angle[right],
-            "endocanthion_cheilion": 100 * (ec[left] - ec[right]) / ipd,
-            # |x| of each peak (the frame's x runs to the subject's left): left − right.
-            "bow_peak_offset": 100 * (cr[left][0] + cr[right][0]) / ipd}
+    sided = {m.key: m for m in commissure_measures(ch[right], ch[left], en[right], en[left],
+                                                   midline_crossing(outer_lower), _PX, ipd)}
+    # Only the peaks' offset is read: labrale superius (its third argument) does not enter it.
+    sided.update((m.key, m) for m in cupids_bow_measures(cr[right], cr[left], 0.5 * (cr[right] + cr[left]), _PX,
+                                                         ipd)[0])
+    out = {key: 100 * sided[key].asymmetry / ipd
+           for key in ("commissure_excursion", "endocanthion_cheilion", "bow_peak_offset")}
+    out["smile_angle"] = sided["smile_angle"].asymmetry
+    return out
 
 
 def face_record(face, analysis, measures) -> dict:

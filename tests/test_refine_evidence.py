@@ -253,8 +253,8 @@ def test_a_lip_whose_border_pairs_fell_back_is_weak_in_their_share(landmarker):
         assert measured.sided[key].standard_error == unwidened.sided[key].standard_error
 
 
-def test_a_clear_face_has_no_weak_lip():
-    """Every pair registered: both lips strong, share 0 (doctests cover the counting)."""
+def test_a_lip_with_every_pair_registered_is_strong_and_reports_its_weakest_pair():
+    """Every pair registered: strong, share 0, the lowest correlation peak reported (doctests cover the counting)."""
     from lipsym.refine._evidence import border_evidence
     from lipsym.refine._result import PairRefinement
 
