@@ -278,6 +278,10 @@ def test_the_view_shows_what_the_record_holds(app):
         assert len(shown["overlay"]["contours"]["outer_upper"]) == 11
     assert view["pair"]["dynamic"] == stored["pairs"][0]["dynamic"]
     assert view["names"]["commissure_height"]["unit"] == "mm"
+    # The report's agreement marks, from the registry: none for a close measure.
+    assert "mark" not in view["names"]["commissure_height"]
+    assert view["names"]["bow_peak_height"]["mark"] == "†"
+    assert view["names"]["upper_vermilion_height_peak"]["agreement"].startswith("does not follow")
 
 
 def test_the_before_after_comparison(app):

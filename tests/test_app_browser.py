@@ -97,6 +97,13 @@ def test_patient_list_to_visit_view_draws_the_overlay_and_makes_no_external_requ
     assert page.locator("svg.overlay polyline.contour").count() == 8
     assert page.locator(".measures[data-expression='rest'] tr[data-key='commissure_height']").count() == 1
     assert page.locator(".measures[data-expression='dynamic']").count() == 1
+    # How far each measure follows the manual points, marked as the PDF marks it, with the meaning on hover.
+    rest = ".measures[data-expression='rest']"
+    assert page.locator(f"{rest} tr[data-key='commissure_height'] .agreement").count() == 0
+    assert page.locator(f"{rest} tr[data-key='bow_peak_height'] th").inner_text().endswith("†")
+    mark = page.locator(f"{rest} tr[data-key='upper_vermilion_height_peak'] .agreement")
+    assert mark.inner_text().strip() == "‡" and "does not follow" in mark.get_attribute("title")
+    assert "‡ does not follow" in page.locator(f"{rest} .agreement-legend").inner_text()
     png = page.screenshot(path=os.environ.get("LIPSYM_SHOT", str(tmp_path / "visit.png")), full_page=True)
     assert not_blank(png) > 20
     assert page.errors == []

@@ -39,7 +39,16 @@ from lipsym.formats._naming import (
     store_row_name,
 )
 from lipsym.formats._store_rows import document_specs, sided_from_rows
-from lipsym.measures._registry import COMPOSITE_KEY, KINDS, REGISTRY, MeasureInfo, measures_of_kind
+from lipsym.measures._registry import (
+    AGREEMENT_TIERS,
+    COMPOSITE_KEY,
+    KINDS,
+    REGISTRY,
+    MeasureInfo,
+    agreement_tier,
+    measures_of_kind,
+)
+from lipsym.report._format import SAME_ASYMMETRY_AS
 
 DOCS = REPO / "docs" / "json-schema.md"
 #: CSV columns that are not measures (identification, quality, scale, summary).
@@ -102,6 +111,28 @@ def test_bands_are_reached_through_the_registry():
     assert "lip-measures.md" not in band_for("commissure_height", 1.5, "rest").source
 
 
+def test_every_sided_measure_has_an_agreement_tier_and_only_those_do():
+    for key, info in REGISTRY.items():
+        assert (info.agreement is not None) == (info.kind == "sided"), key
+        assert info.agreement is None or info.agreement in AGREEMENT_TIERS, key
+
+
+def test_agreement_tiers_bounds_and_what_they_allow():
+    assert [agreement_tier(r) for r in (0.95, 0.9, 0.8999, 0.6, 0.5999, -0.2)] == \
+        ["close", "close", "partial", "partial", "none", "none"]
+    for info in measures_of_kind("sided"):
+        # A reference range would lend a reading that does not follow the manual points a meaning.
+        assert info.agreement != "none" or info.band is None, info.key
+    # A measure whose asymmetry is another's (report tables leave it out) has that one's tier.
+    for key, same in SAME_ASYMMETRY_AS.items():
+        assert REGISTRY[key].agreement == REGISTRY[same].agreement
+
+
+def test_the_schema_lists_the_agreement_tiers_of_the_registry():
+    schema = json.loads(resources.files("lipsym.formats").joinpath("analysis.schema.json").read_text())
+    assert schema["$defs"]["sided_measure"]["properties"]["agreement"]["enum"] == list(AGREEMENT_TIERS)
+
+
 # --- the analysis document ------------------------------------------------------------------------
 
 
@@ -153,7 +184,9 @@ def test_registry_covers_every_measure_of_a_document_and_vice_versa(outputs):
             info = REGISTRY[key]
             assert entry["unit"] == info.unit and entry["description"] == info.description, key
             fields = SIDED_PARTS if info.is_sided else SCALAR_PARTS
-            assert set(entry) - {"unit", "description", "band"} == set(fields), key
+            assert set(entry) - {"unit", "description", "band", "agreement"} == set(fields), key
+            # The agreement tier is the registry's, present exactly when the registry has one.
+            assert entry.get("agreement") == info.agreement, key
 
 
 def test_optional_parts_follow_the_registry(outputs):

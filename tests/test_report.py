@@ -204,6 +204,24 @@ def test_full_report_has_every_section(cases):
 
 
 @needs_shared
+def test_measure_tables_mark_how_far_each_measure_follows_the_manual_points(cases):
+    from lipsym.measures._registry import AGREEMENT_TIERS
+    from lipsym.report._content import measures_table
+
+    _, visit, report = cases["004"]
+    rows = {row[0]: row for row in measures_table(visit.rest.measures, "rest").rows}
+    # close: no mark; partial: †; none: ‡, and a measure that does not follow carries no band.
+    assert "commissure height" in rows and "lower hemi vermilion area" in rows
+    assert "Cupid's bow peak height †" in rows and "upper hemi vermilion area †" in rows
+    assert rows["upper vermilion height peak ‡"][-1] == "" and rows["lower vermilion height peak ‡"][-1] == ""
+    assert not any(name.endswith(("†", "‡")) for name in ("commissure height", "commissure lateral"))
+    for text in ("Cupid&#x27;s bow peak height †", "upper vermilion height peak ‡", AGREEMENT_TIERS["none"],
+                 "How far to trust each asymmetry"):
+        assert text in report.html, text
+    check_pdf(report.pdf, min_pages=6, expected=[AGREEMENT_TIERS["partial"][:40]])
+
+
+@needs_shared
 def test_write_report_never_overwrites_unasked(cases, tmp_path):
     _, _, report = cases["010"]
     written = write_report(report, tmp_path / "r")

@@ -14,7 +14,8 @@ from typing import Any
 
 from lipsym.analysis._result import PhotoAnalysis
 from lipsym.formats._json import pair_to_dict, photo_to_dict
-from lipsym.measures._registry import REGISTRY, display_name, unit_label
+from lipsym.measures._registry import AGREEMENT_TIERS, REGISTRY, display_name, unit_label
+from lipsym.report._format import AGREEMENT_MARKS
 
 _CONTOURS = ("outer_upper", "outer_lower", "inner_upper", "inner_lower")
 
@@ -40,6 +41,17 @@ def measured(analyses: Sequence[PhotoAnalysis], measures, pair) -> tuple[list[di
 
 
 def names(keys) -> dict[str, dict[str, str]]:
-    """Display name and unit label of each measure key (from the registry)."""
-    return {key: {"name": display_name(key), "unit": unit_label(REGISTRY[key].unit) if key in REGISTRY else ""}
-            for key in keys}
+    """Display name and unit label of each measure key (from the registry).
+
+    A measure with an agreement tier also gets the report's mark for it and the tier's meaning
+    (``mark``, ``agreement``; :func:`lipsym.report._format.marked_name`), so the page marks what
+    the PDF marks.
+    """
+    out = {}
+    for key in keys:
+        info = REGISTRY.get(key)
+        entry = {"name": display_name(key), "unit": unit_label(info.unit) if info is not None else ""}
+        if info is not None and info.agreement in AGREEMENT_MARKS:
+            entry.update(mark=AGREEMENT_MARKS[info.agreement], agreement=AGREEMENT_TIERS[info.agreement])
+        out[key] = entry
+    return out

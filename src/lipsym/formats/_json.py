@@ -22,6 +22,7 @@ from lipsym.formats._envelope import SCHEMAS, envelope
 from lipsym.formats._naming import SCALAR_PARTS, SIDED_PARTS
 from lipsym.measures._pair import PairMeasures
 from lipsym.measures._photo import PhotoMeasures
+from lipsym.measures._registry import REGISTRY
 from lipsym.measures._values import ASYMMETRY_MEANING, ScalarMeasure, SidedMeasure
 
 SCHEMA = "lipsym.analysis"
@@ -44,8 +45,11 @@ def _measure_dict(m: SidedMeasure | ScalarMeasure, parts: tuple[str, ...]) -> di
 
 
 def sided_to_dict(m: SidedMeasure, band=None) -> dict[str, Any]:
-    """A sided measure (or a pair's movement) as JSON, with its reference band if any."""
+    """A sided measure (or a pair's movement) as JSON, with its agreement tier and reference band if any."""
     d = _measure_dict(m, SIDED_PARTS)
+    info = REGISTRY.get(m.key)
+    if info is not None and info.agreement is not None:
+        d["agreement"] = info.agreement
     if band is not None:
         d["band"] = {"label": band.label, "text": band.text, "source": band.source}
     return d

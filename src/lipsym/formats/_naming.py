@@ -146,7 +146,9 @@ def naming_table_markdown() -> str:
 
 def registry_table_markdown() -> str:
     """The measure registry as a Markdown table (printed in docs/measures.md)."""
-    lines = ["| key | kind | unit | name in reports | positive means | band |", "|---|---|---|---|---|---|"]
+    lines = ["| key | kind | unit | name in reports | positive means | band | agreement |",
+             "|---|---|---|---|---|---|---|"]
     for m in REGISTRY.values():
-        lines.append(f"| `{m.key}` | {m.kind} | {m.unit} | {m.display_name} | {m.sign or '—'} | {m.band or '—'} |")
+        lines.append(f"| `{m.key}` | {m.kind} | {m.unit} | {m.display_name} | {m.sign or '—'} | {m.band or '—'} "
+                     f"| {m.agreement or '—'} |")
     return "\n".join(lines)

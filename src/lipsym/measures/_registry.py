@@ -56,6 +56,10 @@ class MeasureInfo:
         (:mod:`lipsym.measures._bands`), or None.
     has_ratio : bool
         A min/max ratio of the sides is reported (positive quantities).
+    agreement : str or None
+        How closely its asymmetry follows manual reference points
+        (:data:`AGREEMENT_TIERS`), or None when it was not compared with
+        any (scalars, movements).
     """
 
     key: str
@@ -66,6 +70,7 @@ class MeasureInfo:
     sign: str | None = None
     band: str | None = None
     has_ratio: bool = False
+    agreement: str | None = None
 
     @property
     def is_sided(self) -> bool:
@@ -85,8 +90,28 @@ class MeasureInfo:
         return f"{self.definition}; {'asymmetry > 0' if self.is_sided else '> 0'}: {self.sign}"
 
 
-def _sided(key, unit, display_name, definition, sign, *, band=None, ratio=True) -> MeasureInfo:
-    return MeasureInfo(key, "sided", unit, display_name, definition, sign, band, ratio)
+#: How closely a sided measure's asymmetry (left − right) follows the manual FRL-189 points of the
+#: two development sets, London (34 faces) and 3DSK (50): tier → what it means for a reader. The
+#: tier is set by the lower of the two sets' r (lipsym on the manual value; docs/measures.md "How far
+#: to trust each asymmetry"), and tests/test_agreement_real.py checks it against the r it measures.
+#: The bounds (:data:`AGREEMENT_BOUNDS`) are round labels, not chosen on data.
+AGREEMENT_TIERS: Mapping[str, str] = MappingProxyType({
+    "close": "follows manual reference points closely on both development sets (r ≥ 0.9)",
+    "partial": "follows manual reference points only in part (r 0.6-0.9 on a development set)",
+    "none": "does not follow manual reference points (r below 0.6): not for decisions",
+})
+#: Lower bounds of r for "close" and "partial" (below: "none").
+AGREEMENT_BOUNDS = (0.9, 0.6)
+
+
+def agreement_tier(r: float) -> str:
+    """The :data:`AGREEMENT_TIERS` key of a correlation with the manual reference (the lower set's)."""
+    close, partial = AGREEMENT_BOUNDS
+    return "close" if r >= close else "partial" if r >= partial else "none"
+
+
+def _sided(key, unit, display_name, definition, sign, agreement, *, band=None, ratio=True) -> MeasureInfo:
+    return MeasureInfo(key, "sided", unit, display_name, definition, sign, band, ratio, agreement)
 
 
 def _scalar(key, unit, display_name, definition, sign=None) -> MeasureInfo:
@@ -114,42 +139,46 @@ _ENTRIES = [
     # commissures (lipsym.measures._commissures)
     _sided("commissure_height", "mm", "commissure height",
            "height of each cheilion relative to the interpupillary line (negative = below)",
-           "the subject's left corner is higher", band="commissure_height", ratio=False),
+           "the subject's left corner is higher", "close", band="commissure_height", ratio=False),
     _sided("commissure_lateral", "mm", "commissure lateral",
            "horizontal distance of each cheilion from the facial midline",
-           "the left corner is further from the midline"),
+           "the left corner is further from the midline", "close"),
     _sided("commissure_excursion", "mm", "commissure excursion",
            "distance from the lower-lip midline point to each cheilion (Emotrics CE)",
-           "the left excursion is longer"),
+           "the left excursion is longer", "close"),
     _sided("smile_angle", "deg", "smile angle",
            "90° + asin(height of the cheilion above the lower-lip midline point / CE)",
-           "the left corner is turned up more", ratio=False),
+           "the left corner is turned up more", "partial", ratio=False),
     _sided("endocanthion_cheilion", "mm", "endocanthion cheilion",
            "distance from the inner eye corner to the mouth corner on each side; "
-           "its |asymmetry| is the Facial Asymmetry Index (Malm 2018)", "the left distance is longer"),
+           "its |asymmetry| is the Facial Asymmetry Index (Malm 2018)", "the left distance is longer", "partial"),
     # Cupid's bow (lipsym.measures._cupids_bow)
+    # Its asymmetry is bow_peak_height's (labrale superius lies on the midline and cancels), hence its tier.
     _sided("bow_peak_height_above_labrale_superius", "mm", "Cupid's bow peak height above labrale superius",
-           "height of each Cupid's bow peak above labrale superius", "the left peak rises more",
+           "height of each Cupid's bow peak above labrale superius", "the left peak rises more", "partial",
            band="upper_lip_vertical", ratio=False),
     _sided("bow_peak_offset", "mm", "Cupid's bow peak offset",
-           "horizontal distance of each Cupid's bow peak from the facial midline", "the left peak is further out"),
+           "horizontal distance of each Cupid's bow peak from the facial midline", "the left peak is further out",
+           "close"),
     _sided("bow_peak_height", "mm", "Cupid's bow peak height",
            "height of each Cupid's bow peak relative to the interpupillary line (negative = below)",
-           "the left peak is higher", band="upper_lip_vertical", ratio=False),
+           "the left peak is higher", "partial", band="upper_lip_vertical", ratio=False),
     # vermilion (lipsym.measures._vermilion)
     _sided("upper_vermilion_height_mid", "mm", "upper vermilion height (mid-hemilip)",
-           "upper vermilion height halfway between midline and cheilion", _VERMILION_FULLER,
+           "upper vermilion height halfway between midline and cheilion", _VERMILION_FULLER, "partial",
            band="upper_lip_vertical"),
     _sided("lower_vermilion_height_mid", "mm", "lower vermilion height (mid-hemilip)",
-           "lower vermilion height halfway between midline and cheilion", _VERMILION_FULLER),
+           "lower vermilion height halfway between midline and cheilion", _VERMILION_FULLER, "partial"),
     _sided("upper_vermilion_height_peak", "mm", "upper vermilion height peak",
-           "upper vermilion height below each Cupid's bow peak", _VERMILION_FULLER, band="upper_lip_vertical"),
+           # No band: the reference range would lend a reading that does not follow the manual points
+           # (docs/measures.md) a meaning it has not earned.
+           "upper vermilion height below each Cupid's bow peak", _VERMILION_FULLER, "none"),
     _sided("lower_vermilion_height_peak", "mm", "lower vermilion height peak",
-           "lower vermilion height below each Cupid's bow peak", _VERMILION_FULLER),
+           "lower vermilion height below each Cupid's bow peak", _VERMILION_FULLER, "none"),
     _sided("upper_hemi_vermilion_area", "mm2", "upper hemi vermilion area",
-           "upper vermilion area on each side of the midline", "left is larger"),
+           "upper vermilion area on each side of the midline", "left is larger", "partial"),
     _sided("lower_hemi_vermilion_area", "mm2", "lower hemi vermilion area",
-           "lower vermilion area on each side of the midline", "left is larger"),
+           "lower vermilion area on each side of the midline", "left is larger", "close"),
     # scalars
     _scalar("lip_cant", "deg", "lip cant",
             "angle of the cheilion-to-cheilion line against the interpupillary line",

@@ -17,7 +17,7 @@ from lipsym.measures._photo import PhotoMeasures
 from lipsym.measures._registry import COMPOSITE_KEY, display_name, unit_label
 from lipsym.report._overlay import flag_text
 from lipsym.report._before_after import CHANGE_COL_WIDTHS, CHANGE_HEADER, change_rows
-from lipsym.report._format import PM_LABEL, PM_NOTE, pm_se, signed, table_keys
+from lipsym.report._format import PM_LABEL, PM_NOTE, agreement_note, marked_name, pm_se, signed, table_keys
 from lipsym.report._blocks import Bullets, Document, Image, Paragraph, Section, Table
 from lipsym.report._panel import STATIC_DYNAMIC_HEADER, static_dynamic_rows
 from lipsym.report._photos import ReportPhoto, ReportVisit
@@ -74,14 +74,15 @@ def _fmt(value: float | None, digits: int = 2, sign: bool = False) -> str:
 def measures_table(m: PhotoMeasures, caption: str) -> Table:
     """Every sided measure: right, left, left − right ± SE, % IPD, reference band; then the scalars.
 
-    Names and units are the measure registry's (:mod:`lipsym.measures._registry`).
+    Names and units are the measure registry's (:mod:`lipsym.measures._registry`); a sided measure's
+    name carries its agreement mark (:func:`lipsym.report._format.marked_name`).
     """
     keys = table_keys(m.sided)
     rows = []
     for k in keys:
         s = m.sided[k]
         band = m.bands.get(k)
-        rows.append((display_name(k), unit_label(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
+        rows.append((marked_name(k), unit_label(s.unit), _fmt(s.right, sign=True), _fmt(s.left, sign=True),
                      pm_se(s.asymmetry, s.standard_error), _fmt(s.asymmetry_pct_ipd, 1, sign=True),
                      f"{band.text} ({band.source})" if band else ""))
     for k, s in m.scalars.items():
@@ -238,7 +239,7 @@ def report_document(header: ReportHeader, visit: ReportVisit, figures: Mapping[s
     tables = [measures_table(p.measures, f"{p.analysis.expression} photo {p.label}") for p in visit.photos]
     if visit.pair is not None:
         tables.append(dynamic_table(visit.pair))
-    sections.append(Section("Measures", (*tables, Paragraph(
+    sections.append(Section("Measures", (*tables, Paragraph(agreement_note(), "note"), Paragraph(
         "Cupid's bow peak height above labrale superius has the same left − right asymmetry as the peak height "
         "(labrale superius is on the midline), so only the latter is listed (docs/measures.md).", "note"))))
     if previous is not None and changes:

@@ -51,6 +51,28 @@ def pm_se(value: float, standard_error: float, digits: int = 2) -> str:
     return f"{signed(value, digits)} ± {plain(standard_error, digits)}"
 
 
+#: Marks after a measure's name in a photo's measure table: how closely its asymmetry follows manual
+#: reference points (:data:`lipsym.measures._registry.AGREEMENT_TIERS`); a close one carries none.
+AGREEMENT_MARKS = {"partial": "†", "none": "‡"}
+
+
+def marked_name(key: str) -> str:
+    """A measure's display name with its :data:`AGREEMENT_MARKS` mark, if any."""
+    from lipsym.measures._registry import REGISTRY, display_name
+
+    info = REGISTRY.get(key)
+    mark = AGREEMENT_MARKS.get(info.agreement) if info is not None else None
+    return f"{display_name(key)} {mark}" if mark else display_name(key)
+
+
+def agreement_note() -> str:
+    """The sentence that explains :data:`AGREEMENT_MARKS`, under a table that uses them."""
+    from lipsym.measures._registry import AGREEMENT_TIERS
+
+    marks = "; ".join(f"{mark} {AGREEMENT_TIERS[tier]}" for tier, mark in AGREEMENT_MARKS.items())
+    return f"{marks} (docs/measures.md, \"How far to trust each asymmetry\")."
+
+
 #: Measures whose asymmetry always equals another's, so tables show only the other: labrale superius lies
 #: on the midline, so each peak's height above it differs from its height relative to the interpupillary
 #: line by the same amount on both sides, which cancels in left − right (docs/measures.md).

@@ -1,6 +1,19 @@
 // The measures table (value per side, asymmetry ± SE, reference band, quality flags) and the dynamic part.
 import { fmt, h, signed } from "./api.js";
 
+// How closely a measure follows manual reference points (docs/measures.md), as the PDF report marks it.
+function agreementMark(name) {
+  return name?.mark ? h("span", { class: "agreement", title: name.agreement }, ` ${name.mark}`) : null;
+}
+
+function agreementLegend(view, keys) {
+  const seen = new Map(keys.map((k) => view.names[k]).filter((n) => n?.mark).map((n) => [n.mark, n.agreement]));
+  return seen.size
+    ? h("p", { class: "small agreement-legend" }, [...seen].map(([mark, text]) => `${mark} ${text}`).join("; ") +
+        " (docs/measures.md).")
+    : null;
+}
+
 export function measuresPanel(view) {
   const parts = [];
   for (const photo of view.photos) {
@@ -9,7 +22,7 @@ export function measuresPanel(view) {
       ? h("ul", { class: "flags" }, r.flags.map((f) => h("li", { class: "warn" }, f.message)))
       : h("p", { class: "ok" }, "No quality flags.");
     const rows = Object.entries(m.sided).map(([k, v]) => h("tr", { "data-key": k },
-      h("th", { scope: "row" }, view.names[k]?.name || k),
+      h("th", { scope: "row" }, view.names[k]?.name || k, agreementMark(view.names[k])),
       h("td", { class: "num" }, fmt(v.right)), h("td", { class: "num" }, fmt(v.left)),
       h("td", { class: "num asym" }, signed(v.asymmetry)), h("td", { class: "num" }, fmt(v.standard_error)),
       h("td", {}, view.names[k]?.unit || v.unit),
@@ -22,6 +35,7 @@ export function measuresPanel(view) {
       h("table", { class: "grid" },
         h("thead", {}, h("tr", {}, ["Measure", "Right", "Left", "L − R", "SE", "Unit", "Band"].map((t) => h("th", {}, t)))),
         h("tbody", {}, rows)),
+      agreementLegend(view, Object.keys(m.sided)),
       h("p", { class: "small" }, `Composite ${fmt(m.composite.value)} ± ${fmt(m.composite.standard_error)}`)));
   }
   if (view.pair) {
