@@ -21,7 +21,8 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_photo": ["PhotoMeasures", "measure_photo"],
     "_absolute": ["ABSOLUTE_KEYS"],
     "_values": ["ASYMMETRY_MEANING", "ScalarMeasure", "SidedMeasure"],
-    "_registry": ["MeasureInfo", "REGISTRY", "display_name", "measure_info", "measures_of_kind", "scale_power", "unit_label"],
+    "_registry": ["AGREEMENT_TIERS", "MeasureInfo", "REGISTRY", "agreement_tier", "display_name", "measure_info",
+                  "measures_of_kind", "scale_power", "unit_label"],
     "_bands": ["Band", "band_for"],
     "_composite": ["CompositeScore"],
 })
