@@ -155,6 +155,9 @@ def test_pipe_gets_json_terminal_gets_a_table(capsys, monkeypatch):
     table = capsys.readouterr().out
     assert table == document_tables(doc)
     assert "commissure height" in table and "asymmetry ± SE" in table and "flag: head pitched" in table
+    # The report's agreement marks, explained below the tables: none on a close measure.
+    assert "Cupid's bow peak height †" in table and "commissure height †" not in table
+    assert "† follows manual reference points only in part" in table
     assert main(["analyze", str(SAMPLE), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["schema"] == "lipsym.analysis"
 

@@ -4,7 +4,8 @@ Read from the analysis document (:func:`lipsym.formats.document`), so the
 table shows exactly what the JSON holds, rounded for reading: the key
 measures (:data:`lipsym.comparison.KEY_MEASURES`), the lip cant and the
 composite score per photo, each with right, left, asymmetry ± standard error
-and its reference band; the photo's quality flags below; for a pair, the
+and its reference band (a measure's name carries its agreement mark,
+:func:`lipsym.report._format.marked_name`, explained under the tables); the photo's quality flags below; for a pair, the
 dynamic (rest → smile) measures and the pattern summary. Every measure is in
 the JSON (``--json`` or ``-o FILE``).
 """
@@ -16,6 +17,7 @@ from typing import Any
 from lipsym.comparison._compare import KEY_MEASURES
 from lipsym.measures._registry import COMPOSITE_KEY, display_name, unit_label
 from lipsym.cli.store_common import format_table
+from lipsym.report._format import AGREEMENT_MARKS, agreement_note, marked_name
 
 _HEADERS = ("measure", "unit", "right", "left", "asymmetry ± SE", "band")
 #: Scalars shown besides the key sided measures.
@@ -33,7 +35,7 @@ def _row(key: str, m: dict[str, Any]) -> tuple[str, ...]:
     band = (m.get("band") or {}).get("label", "").replace("_", " ")
     asym = m.get("asymmetry", m.get("value"))
     se = m.get("standard_error")
-    return (display_name(key), unit_label(m.get("unit", "")), _number(m.get("right")), _number(m.get("left")),
+    return (marked_name(key), unit_label(m.get("unit", "")), _number(m.get("right")), _number(m.get("left")),
             f"{_number(asym, signed=True)} ± {_number(se)}" if se is not None else _number(asym, signed=True), band)
 
 
@@ -69,5 +71,8 @@ def pair_table(pair: dict[str, Any]) -> str:
 def document_tables(doc: dict[str, Any]) -> str:
     """Every photo's and pair's table, then the sign convention and where the rest is."""
     blocks = [photo_table(r) for r in doc["results"]] + [pair_table(p) for p in doc["pairs"]]
+    if any(AGREEMENT_MARKS.get(m.get("agreement")) for r in doc["results"] if r.get("status") == "ok"
+           for k, m in r["measures"]["sided"].items() if k in KEY_MEASURES):
+        blocks.append(agreement_note())
     blocks.append(f"asymmetry = {doc['asymmetry_sign']}; every measure: --json or -o FILE.json")
     return "\n\n".join(blocks) + "\n"
