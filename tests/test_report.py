@@ -214,7 +214,14 @@ def test_measure_tables_mark_how_far_each_measure_follows_the_manual_points(case
     assert "commissure height" in rows and "lower hemi vermilion area" in rows
     assert "Cupid's bow peak height †" in rows and "upper hemi vermilion area †" in rows
     assert rows["upper vermilion height peak ‡"][-1] == "" and rows["lower vermilion height peak ‡"][-1] == ""
-    assert not any(name.endswith(("†", "‡")) for name in ("commissure height", "commissure lateral"))
+    # Every close measure shown is listed under its bare name, every other one with its mark.
+    from lipsym.measures._registry import REGISTRY
+    from lipsym.report._format import SAME_ASYMMETRY_AS
+
+    for key in set(visit.rest.measures.sided) - set(SAME_ASYMMETRY_AS):
+        info = REGISTRY[key]
+        mark = {"close": "", "partial": " †", "none": " ‡"}[info.agreement]
+        assert f"{info.display_name}{mark}" in rows, key
     for text in ("Cupid&#x27;s bow peak height †", "upper vermilion height peak ‡", AGREEMENT_TIERS["none"],
                  "How far to trust each asymmetry"):
         assert text in report.html, text
