@@ -39,7 +39,8 @@ analysis and widened by the measures.
   (:func:`refine_pupils`, they set the frame's axis), then every pair of
   :data:`LIP_PAIRS`; the commissures (:data:`COMMISSURES`) are first placed
   at the end of the oral fissure (:func:`fissure_end`), the Cupid's bow
-  (:data:`BOW_PAIR`) is registered in two passes.
+  (:data:`BOW_PAIR`) is registered in two passes, and its evidence is weak
+  where the skin above it looks like facial hair (:func:`hair_score`).
 
 The photo is used at the resolution the landmarks were detected at
 (:func:`lipsym.analysis.detect_at_adequate_resolution` keeps the face about
@@ -56,6 +57,7 @@ __getattr__, __dir__, __all__ = attach(__name__, {
     "_evidence": ["EvidenceLimits", "BOW_LIMITS", "STRUCTURE_MEASURES", "structure_evidence"],
     "_pairs": ["LandmarkPair", "LIP_PAIRS", "CORNER_PAIRS", "COMMISSURES", "BOW_PAIR"],
     "_fissure": ["fissure_end"],
+    "_hair": ["hair_score"],
     "_grid": ["resample_in_frame"],
     "_size": ["SizeBorders", "search_size_borders"],
 })

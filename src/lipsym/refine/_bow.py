@@ -48,7 +48,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from lipsym.refine._evidence import BOW_LIMITS, WEAK_BOW_WEIGHT, bow_weight, judge, weaker
+from lipsym.refine._evidence import BOW_LIMITS, WEAK_BOW_WEIGHT, bow_weight, hair_weight, judge, judge_hair, weaker
 from lipsym.refine._grid import samples
 from lipsym.refine._pairs import CORNER_PAIRS, LandmarkPair, normal_component, pair_in_frame, refine_pair, shifted
 from lipsym.refine._registration import CONTOUR_SEARCH_X_PX, SymmetricGrid
@@ -127,7 +127,7 @@ def first_pass_grid(grid: SymmetricGrid, bow_frame_px: np.ndarray) -> SymmetricG
 
 
 def refine_bow(pair: LandmarkPair, points_frame_px: np.ndarray, grid: SymmetricGrid, *,
-               first_pass: SymmetricGrid) -> PairRefinement:
+               first_pass: SymmetricGrid, hair: float = 0.0) -> PairRefinement:
     """Register the Cupid's bow pair in two passes and move it.
 
     Parameters
@@ -141,6 +141,10 @@ def refine_bow(pair: LandmarkPair, points_frame_px: np.ndarray, grid: SymmetricG
         The mouth, for the second pass.
     first_pass : SymmetricGrid
         :func:`first_pass_grid`.
+    hair : float
+        :func:`lipsym.refine._hair.hair_score` of the photo: above
+        :data:`lipsym.refine._evidence.BOW_MAX_HAIR_SCORE` the bow's evidence
+        is weak, and its weight fades as for a flat peak.
 
     Returns
     -------
@@ -150,7 +154,7 @@ def refine_bow(pair: LandmarkPair, points_frame_px: np.ndarray, grid: SymmetricG
     f_l, f_r = pair_in_frame(points_frame_px, pair)
     first = refine_pair(pair, points_frame_px, first_pass, distinct_only=True)
     if not first.used:
-        return replace(first, evidence=judge(first.evidence or NO_EVIDENCE, BOW_LIMITS))
+        return replace(first, evidence=judge_hair(judge(first.evidence or NO_EVIDENCE, BOW_LIMITS), hair))
     # What the first pass left, measured at its (still mirror-consistent)
     # positions with the narrow window.
     step, ipd = grid.step, grid.ipd_px
@@ -163,11 +167,12 @@ def refine_bow(pair: LandmarkPair, points_frame_px: np.ndarray, grid: SymmetricG
         second = replace(second, strong=False, reason=f"second pass: {reason}")
     else:
         residual = residual + normal_component(more, points_frame_px, pair)
-    evidence = judge(weaker(first.evidence, second), BOW_LIMITS)
+    evidence = judge_hair(judge(weaker(first.evidence, second), BOW_LIMITS), hair)
     # A flat or ambiguous peak: the border was not found reliably on both
-    # sides (see lipsym.refine._evidence); the weight is continuous in the
-    # sharpness, so that a bow at the limit does not jump.
-    weight = WEAK_BOW_WEIGHT if reason else bow_weight(evidence.sharpness)
+    # sides (see lipsym.refine._evidence); hair above the border: the
+    # patches register hair, not the border. The weight is continuous in
+    # the sharpness and in the hair score, so that a bow at a limit does not jump.
+    weight = WEAK_BOW_WEIGHT if reason else min(bow_weight(evidence.sharpness), hair_weight(hair))
     residual = weight * residual
     points_frame_px[pair.left], points_frame_px[pair.right] = shifted(f_l, f_r, residual)
     return replace(first, residual_frame_px=residual, evidence=evidence, weight=weight)

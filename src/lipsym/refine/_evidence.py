@@ -60,6 +60,23 @@ WEAK_BOW_WEIGHT = 0.5
 BOW_WEIGHT_RAMP = 0.0025
 
 
+#: Above this facial-hair score (:func:`lipsym.refine._hair.hair_score`) the
+#: bow's evidence is weak: the skin above its border is darker and more
+#: finely textured than the cheeks, as under a moustache, and the bow's
+#: registration aligns hair instead of the border. Chosen on the London set
+#: (34 neutral faces; facial hair labelled by eye, benchmarks/labels/beards.csv)
+#: as the smallest of 35, 40, 50, 60 whose ramp (:data:`BOW_HAIR_RAMP`) starts
+#: above every face not labelled "beard" (highest 33.5, London 038; the three
+#: dense beards 72.6-112.6, the fourth, light one 23.2); checked on 3DSK (50
+#: faces, not used for the choice): docs/accuracy.md "Facial hair over the
+#: Cupid's bow".
+BOW_MAX_HAIR_SCORE = 40.0
+#: The bow's weight falls from 1 to :data:`WEAK_BOW_WEIGHT` over this
+#: half-width of the hair score around :data:`BOW_MAX_HAIR_SCORE` (36 to 44),
+#: so that a face near the limit does not jump under re-processing.
+BOW_HAIR_RAMP = 4.0
+
+
 def ramp(x: float, lo: float, hi: float) -> float:
     """0 at or below ``lo``, 1 at or above ``hi``, linear between: a correction that fades with its evidence
     instead of switching at a limit (so the result is continuous in the photo)."""
@@ -70,6 +87,27 @@ def bow_weight(sharpness: float) -> float:
     """Fraction of its registered correction a bow pair is moved by, for its sharpness (see :data:`BOW_WEIGHT_RAMP`)."""
     return WEAK_BOW_WEIGHT + (1.0 - WEAK_BOW_WEIGHT) * ramp(sharpness, BOW_MIN_SHARPNESS - BOW_WEIGHT_RAMP,
                                                           BOW_MIN_SHARPNESS + BOW_WEIGHT_RAMP)
+
+
+def hair_weight(score: float) -> float:
+    """Fraction of its correction a bow pair keeps for facial hair above its border (see :data:`BOW_MAX_HAIR_SCORE`).
+
+    Examples
+    --------
+    >>> hair_weight(10.0), hair_weight(40.0), hair_weight(100.0)
+    (1.0, 0.75, 0.5)
+    """
+    return 1.0 - (1.0 - WEAK_BOW_WEIGHT) * ramp(score, BOW_MAX_HAIR_SCORE - BOW_HAIR_RAMP,
+                                               BOW_MAX_HAIR_SCORE + BOW_HAIR_RAMP)
+
+
+def judge_hair(evidence: Evidence, score: float) -> Evidence:
+    """``evidence`` made weak, with the reason, when the facial-hair score is above :data:`BOW_MAX_HAIR_SCORE`."""
+    if not score > BOW_MAX_HAIR_SCORE:
+        return evidence
+    why = (f"dark, finely textured skin above the border, as under facial hair "
+           f"(score {score:.0f} > {BOW_MAX_HAIR_SCORE:g})")
+    return replace(evidence, strong=False, reason="; ".join(r for r in (evidence.reason, why) if r))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from lipsym.face._frame import FacialFrame, frame_from_landmarks
 from lipsym.refine._bow import first_pass_grid, refine_bow
 from lipsym.refine._commissures import find_fissure_ends, place_on_fissure, refine_commissures
 from lipsym.refine._evidence import measure_confidence
+from lipsym.refine._hair import hair_score
 from lipsym.refine._mouth import sample_mouth
 from lipsym.refine._pairs import BOW_PAIR, COMMISSURES, LIP_PAIR_INDICES, LIP_PAIRS, refine_pair
 from lipsym.refine._pupils import refine_pupils
@@ -62,7 +63,7 @@ def refine_lips(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> R
     fissure = place_on_fissure(ends, pts, frame)
     special = {COMMISSURES: partial(refine_commissures, frame=frame, fissure=fissure, mediapipe_px=points_px,
                                     fissure_ends=ends),
-               BOW_PAIR: partial(refine_bow, first_pass=bow_first_pass)}
+               BOW_PAIR: partial(refine_bow, first_pass=bow_first_pass, hair=hair_score(rgb, pts, frame))}
     # Every landmark in the frame, moved pair by pair in LIP_PAIRS' order: a
     # contour pair's normal runs through its neighbours as already refined.
     f_all = frame.to_frame(pts[:, :2])
