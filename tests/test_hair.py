@@ -111,3 +111,16 @@ def test_london_dense_beards_are_above_the_ramp_and_no_other_face_reaches_it(lan
     above = {f for f, s in scores.items() if s > BOW_MAX_HAIR_SCORE + BOW_HAIR_RAMP}
     assert above == {"004", "070", "105"}, scores
     assert max(s for f, s in scores.items() if labels[f] != "beard") < BOW_MAX_HAIR_SCORE - BOW_HAIR_RAMP, scores
+
+
+def test_a_small_face_is_not_judged():
+    """Below MIN_IPD_PX the score fades out: JPEG ringing at the lip and nostril edges reads as texture there."""
+    from lipsym.refine._hair import MIN_IPD_PX
+
+    pts, grey = _face()
+    hairy = _moustache(grey)
+    full = _score(hairy, pts)
+    small = cv2.resize(hairy, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)  # IPD 100 px
+    assert 100.0 < 0.75 * MIN_IPD_PX and _score(small, pts * 0.5) == 0.0
+    middle = cv2.resize(hairy, None, fx=0.7, fy=0.7, interpolation=cv2.INTER_AREA)  # IPD 140 px: half faded
+    assert 0.0 < _score(middle, pts * 0.7) < full

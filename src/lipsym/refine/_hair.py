@@ -37,6 +37,13 @@ BAND_FROM_BORDER_IPD, BAND_TO_NOSE_IPD, BAND_HALF_WIDTH = 0.015, 0.02, 0.8
 CHEEK_FROM_CORNER_IPD, CHEEK_TO_CORNER_IPD, CHEEK_HEIGHT_IPD = 0.07, 0.17, 0.10
 #: The texture is what a Gaussian blur of this SD (IPD) removes: a hair's width at these resolutions.
 TEXTURE_BLUR_IPD = 0.006
+#: Below this interpupillary distance (px) the score fades, and below 3/4 of it there is none: the band is
+#: then under ~15 px tall, and JPEG ringing at the lip and nostril edges reads as texture. London's 34
+#: neutral photos downscaled and saved at JPEG q75: at IPD ~161 px no face without a beard reached the
+#: ramp (36), at ~98 px one of 30 (045, 48), at ~78 px six, at ~59 px eleven; the three dense beards
+#: stayed at 68-136 throughout. (The mouth grid's own limit, ``_grid.MIN_IPD_SAMPLES``, is the same
+#: 160: below it the grid samples between pixels.)
+MIN_IPD_PX = 160.0
 
 
 def hair_score(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> float:
@@ -52,9 +59,11 @@ def hair_score(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> fl
     Returns
     -------
     float
-        (cheek − band median luminance, grey levels, at least 0) × (band / cheek texture SD). On the
-        development photos, faces without a beard scored 6-38 (stubble included) and dense
-        beards 73-127 (docs/accuracy.md, "Facial hair over the Cupid's bow").
+        (cheek − band median luminance, grey levels, at least 0) × (band / cheek texture SD),
+        faded to 0 as the interpupillary distance falls from :data:`MIN_IPD_PX` to 3/4 of it
+        (too few pixels to tell hair from compression). On the development photos, faces
+        without a beard scored 6-38 (stubble included) and dense beards 73-127
+        (docs/accuracy.md, "Facial hair over the Cupid's bow").
 
     Examples
     --------
@@ -63,15 +72,18 @@ def hair_score(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> fl
     >>> from lipsym.face._anatomy import OUTER_UPPER
     >>> from lipsym.refine._hair import hair_score
     >>> pts = np.zeros((478, 2))
-    >>> pts[468], pts[473] = (80.0, 60.0), (120.0, 60.0)   # pupils, IPD 40 px
-    >>> pts[list(OUTER_UPPER)] = np.c_[np.linspace(85, 115, 11), np.full(11, 110.0)]
-    >>> pts[2], pts[13], pts[14] = (100.0, 100.0), (100.0, 112.0), (100.0, 113.0)
-    >>> skin = np.full((200, 200, 3), 180, np.uint8)
-    >>> round(hair_score(skin, pts, frame_from_landmarks(pts)), 3)
+    >>> pts[468], pts[473] = (300.0, 200.0), (500.0, 200.0)   # pupils, IPD 200 px
+    >>> pts[list(OUTER_UPPER)] = np.c_[np.linspace(330, 470, 11), np.full(11, 440.0)]
+    >>> pts[2], pts[13], pts[14] = (400.0, 370.0), (400.0, 456.0), (400.0, 458.0)
+    >>> skin = np.full((700, 800, 3), 180, np.uint8)
+    >>> hair_score(skin, pts, frame_from_landmarks(pts))      # uniform skin: no darker band
     0.0
     """
     pts = frame.to_frame(np.asarray(points_px, dtype=np.float64)[:, :2])
     ipd = frame.interpupillary_distance_px
+    resolved = min(max((ipd - 0.75 * MIN_IPD_PX) / (0.25 * MIN_IPD_PX), 0.0), 1.0)
+    if resolved == 0.0:
+        return 0.0
     step = sampling_step_px(ipd)
     border = pts[list(OUTER_UPPER)]
     half_width = 0.5 * (pts[_CORNERS[1], 0] - pts[_CORNERS[0], 0])
@@ -102,4 +114,4 @@ def hair_score(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> fl
     cheek_texture = float(np.std(texture[cheeks]))
     if not cheek_texture > 0.0:
         return 0.0
-    return darker * float(np.std(texture[band])) / cheek_texture
+    return resolved * darker * float(np.std(texture[band])) / cheek_texture
