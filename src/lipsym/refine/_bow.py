@@ -45,11 +45,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import cv2
 import numpy as np
 
 from lipsym.refine._evidence import BOW_LIMITS, WEAK_BOW_WEIGHT, bow_weight, hair_weight, judge, judge_hair, weaker
-from lipsym.refine._grid import samples
+from lipsym.refine._grid import mirror_exact_blur, samples
 from lipsym.refine._pairs import CORNER_PAIRS, LandmarkPair, normal_component, pair_in_frame, refine_pair, shifted
 from lipsym.refine._registration import CONTOUR_SEARCH_X_PX, SymmetricGrid
 from lipsym.refine._result import NO_EVIDENCE, PairRefinement
@@ -122,7 +121,7 @@ def first_pass_grid(grid: SymmetricGrid, bow_frame_px: np.ndarray) -> SymmetricG
     cols = np.flatnonzero(np.abs(grid.u) <= half_w)
     rows = np.flatnonzero((grid.v <= top) & (grid.v >= bottom))
     cut = grid.feats[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    return SymmetricGrid(_mirror_exact_blur(cut, sigma), grid.u[cols[0]:cols[-1] + 1], grid.v[rows[0]:rows[-1] + 1],
+    return SymmetricGrid(mirror_exact_blur(cut, sigma), grid.u[cols[0]:cols[-1] + 1], grid.v[rows[0]:rows[-1] + 1],
                          step, half, search, ipd)
 
 
@@ -183,16 +182,3 @@ def _bow_reach(step_px: float, half: int, ipd_px: float) -> tuple[float, float]:
     (frame px, without the search): the patch, two samples of rounding, and the smoothing kernel's reach."""
     sigma = BOW_BLUR_IPD * ipd_px / step_px
     return sigma, (half + 2 + int(np.ceil(4.0 * sigma)) + 1) * step_px
-
-
-def _mirror_exact_blur(feats: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian smoothing (SD ``sigma`` samples) whose result for the reversed array is exactly the reversed result.
-
-    A convolution sums a reversed row in the reverse order, which differs in
-    the last bits; averaging the smoothing of the array and of its mirror
-    image (float addition commutes) keeps a mirrored photo's result the
-    exact mirror image, as the rest of the refinement.
-    """
-    ahead = cv2.GaussianBlur(feats, (0, 0), sigma)
-    back = cv2.GaussianBlur(np.ascontiguousarray(feats[:, ::-1]), (0, 0), sigma)[:, ::-1]
-    return np.ascontiguousarray(0.5 * (ahead + back))

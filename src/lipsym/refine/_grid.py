@@ -10,6 +10,7 @@ the mirrored samples.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from lipsym.face._frame import FacialFrame
@@ -162,3 +163,16 @@ def _bilinear(image: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         bottom = flat[i + dy] * gx + flat[i + dy + dx] * fx
         out[:, c] = top * gy + bottom * fy
     return out.reshape(shape + (n_c,))
+
+
+def mirror_exact_blur(feats: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian smoothing (SD ``sigma`` samples) whose result for the reversed array is exactly the reversed result.
+
+    A convolution sums a reversed row in the reverse order, which differs in
+    the last bits; averaging the smoothing of the array and of its mirror
+    image (float addition commutes) keeps a mirrored photo's result the
+    exact mirror image, as the rest of the refinement.
+    """
+    ahead = cv2.GaussianBlur(feats, (0, 0), sigma)
+    back = cv2.GaussianBlur(np.ascontiguousarray(feats[:, ::-1]), (0, 0), sigma)[:, ::-1]
+    return np.ascontiguousarray(0.5 * (ahead + back))

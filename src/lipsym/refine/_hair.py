@@ -20,12 +20,12 @@ outline is symmetrised, so a mirrored photo gives the same score.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from lipsym.face._anatomy import OUTER_UPPER
 from lipsym.face._frame import FacialFrame
-from lipsym.refine._grid import resample_features, sampling_step_px
+from lipsym.refine._evidence import ramp
+from lipsym.refine._grid import mirror_exact_blur, resample_features, sampling_step_px
 
 _SUBNASALE = 2
 _CORNERS = (61, 291)
@@ -81,7 +81,7 @@ def hair_score(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> fl
     """
     pts = frame.to_frame(np.asarray(points_px, dtype=np.float64)[:, :2])
     ipd = frame.interpupillary_distance_px
-    resolved = min(max((ipd - 0.75 * MIN_IPD_PX) / (0.25 * MIN_IPD_PX), 0.0), 1.0)
+    resolved = ramp(ipd, 0.75 * MIN_IPD_PX, MIN_IPD_PX)
     if resolved == 0.0:
         return 0.0
     step = sampling_step_px(ipd)
@@ -96,9 +96,7 @@ def hair_score(rgb: np.ndarray, points_px: np.ndarray, frame: FacialFrame) -> fl
     v = nose_y - step * np.arange(0, m + 1, dtype=np.float64)
     lum = resample_features(rgb, frame, u, v)[..., 0]
     sigma = TEXTURE_BLUR_IPD * ipd / step
-    blur = 0.5 * (cv2.GaussianBlur(lum, (0, 0), sigma)
-                  + cv2.GaussianBlur(np.ascontiguousarray(lum[:, ::-1]), (0, 0), sigma)[:, ::-1])
-    texture = lum - blur
+    texture = lum - mirror_exact_blur(lum, sigma)
     # The band's lower edge follows the border, symmetrised so that a mirrored photo gives the same mask.
     order = np.argsort(border[:, 0])
     edge = np.interp(np.abs(u), border[order, 0], border[order, 1])

@@ -9,6 +9,8 @@ detectable change (MDC95) a change is tested against, in its own words
 
 from __future__ import annotations
 
+from lipsym.measures._registry import AGREEMENT_TIERS, REGISTRY, display_name, measures_of_kind
+
 #: What ``±`` means, said in each table header and figure key.
 PM_LABEL = "± SE"
 #: The sentence that states the convention in notes and footnotes.
@@ -58,8 +60,6 @@ AGREEMENT_MARKS = {"partial": "†", "none": "‡"}
 
 def marked_name(key: str) -> str:
     """A measure's display name with its :data:`AGREEMENT_MARKS` mark, if any."""
-    from lipsym.measures._registry import REGISTRY, display_name
-
     info = REGISTRY.get(key)
     mark = AGREEMENT_MARKS.get(info.agreement) if info is not None else None
     return f"{display_name(key)} {mark}" if mark else display_name(key)
@@ -67,8 +67,6 @@ def marked_name(key: str) -> str:
 
 def agreement_note() -> str:
     """The sentence that explains :data:`AGREEMENT_MARKS`, under a table that uses them."""
-    from lipsym.measures._registry import AGREEMENT_TIERS
-
     marks = "; ".join(f"{mark} {AGREEMENT_TIERS[tier]}" for tier, mark in AGREEMENT_MARKS.items())
     return f"{marks} (docs/measures.md, \"How far to trust each asymmetry\")."
 
@@ -94,7 +92,6 @@ def table_keys(available, kind: str = "sided") -> list[str]:
         Registry kind (``"sided"`` or ``"dynamic"``).
     """
     from lipsym.comparison._compare import KEY_MEASURES
-    from lipsym.measures._registry import measures_of_kind
 
     have = set(available)
     ordered = [k for k in KEY_MEASURES if kind == "sided"] + [m.key for m in measures_of_kind(kind)]
